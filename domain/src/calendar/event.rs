@@ -1,0 +1,54 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::{HolidayName, OutageReason};
+
+/// Why the office is closed on a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum HolidayKind {
+    /// Hari libur nasional.
+    NationalHoliday,
+    /// Cuti bersama.
+    CutiBersama,
+    /// Any other day the office is closed (e.g. a regional holiday).
+    OfficeClosure,
+}
+
+/// Facts about the office calendar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum CalendarEvent {
+    HolidayAdded {
+        date: NaiveDate,
+        name: HolidayName,
+        kind: HolidayKind,
+    },
+    HolidayRemoved {
+        date: NaiveDate,
+    },
+    OutageDeclared {
+        reason: OutageReason,
+        declared_at: DateTime<Utc>,
+    },
+    OutageEnded {
+        declared_at: DateTime<Utc>,
+        ended_at: DateTime<Utc>,
+    },
+}
+
+impl DomainEvent for CalendarEvent {
+    fn event_type(&self) -> String {
+        match self {
+            Self::HolidayAdded { .. } => "HolidayAdded",
+            Self::HolidayRemoved { .. } => "HolidayRemoved",
+            Self::OutageDeclared { .. } => "OutageDeclared",
+            Self::OutageEnded { .. } => "OutageEnded",
+        }
+        .to_owned()
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_owned()
+    }
+}

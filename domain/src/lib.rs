@@ -1,0 +1,17 @@
+//! The pure domain of the Dukcapil Kapuas Hulu online service.
+//!
+//! Aggregates decide (`handle`) and fold (`apply`); value types parse, so an invalid value
+//! cannot exist past the boundary. Nothing here does I/O, reads a clock or needs a runtime:
+//! time is always passed in, which is what makes every rule testable with given/when/then.
+
+pub mod calendar;
+pub mod catalogue;
+pub mod error;
+pub mod metadata;
+pub mod password;
+pub mod staff;
+pub mod text;
+pub mod working_time;
+
+pub use error::ErrorCode;
+pub use metadata::{ActorRole, CommandMetadata};

@@ -1,0 +1,31 @@
+use chrono::{DateTime, Utc};
+
+use super::{DisplayName, Role, StaffId, Username};
+use crate::password::PasswordHash;
+
+/// What can be asked of a staff account. Passwords arrive already hashed: hashing is slow
+/// I/O-free work the command side does off the async threads.
+#[derive(Debug, Clone)]
+pub enum StaffCommand {
+    Create {
+        username: Username,
+        display_name: DisplayName,
+        role: Role,
+        password_hash: PasswordHash,
+    },
+    ChangeRole {
+        role: Role,
+        /// Who asks; nobody changes their own role.
+        by: StaffId,
+    },
+    ChangePassword {
+        password_hash: PasswordHash,
+    },
+    Deactivate {
+        by: StaffId,
+    },
+    /// Records a successful sign-in for the audit trail.
+    RecordSignIn {
+        at: DateTime<Utc>,
+    },
+}

@@ -1,0 +1,144 @@
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ActorRole;
+
+/// A staff role. Roles are disjoint job descriptions; what each may do is decided in one
+/// place, [`Role::permits`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Role {
+    Operator,
+    Supervisor,
+    Auditor,
+    Admin,
+}
+
+/// Something a staff member may be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Create staff accounts, change roles, deactivate staff.
+    ManageStaff,
+    /// Holidays, cuti bersama and outages.
+    ManageCalendar,
+    /// Verify accounts and work the request queue.
+    WorkQueue,
+    /// Reassign work between operators and see every queue.
+    SuperviseQueue,
+    /// Read the event history and the document access log.
+    Audit,
+}
+
+impl Role {
+    /// Every role, in the order a staff list shows them.
+    pub const ALL: [Role; 4] = [Role::Operator, Role::Supervisor, Role::Auditor, Role::Admin];
+
+    /// The single permission table of the service (DESIGN.md §1).
+    pub fn permits(self, permission: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Operator => matches!(permission, WorkQueue),
+            Role::Supervisor => matches!(permission, WorkQueue | SuperviseQueue | ManageCalendar),
+            Role::Auditor => matches!(permission, Audit),
+            Role::Admin => matches!(permission, ManageStaff | Audit),
+        }
+    }
+
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Operator => "OPERATOR",
+            Role::Supervisor => "SUPERVISOR",
+            Role::Auditor => "AUDITOR",
+            Role::Admin => "ADMIN",
+        }
+    }
+
+    /// The actor role recorded on events this staff member causes.
+    pub fn actor_role(self) -> ActorRole {
+        match self {
+            Role::Operator => ActorRole::Operator,
+            Role::Supervisor => ActorRole::Supervisor,
+            Role::Auditor => ActorRole::Auditor,
+            Role::Admin => ActorRole::Admin,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == s)
+            .ok_or(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operator_works_the_queue_only() {
+        assert!(Role::Operator.permits(Permission::WorkQueue));
+        for p in [
+            Permission::ManageStaff,
+            Permission::ManageCalendar,
+            Permission::SuperviseQueue,
+            Permission::Audit,
+        ] {
+            assert!(!Role::Operator.permits(p), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn supervisor_does_what_an_operator_does_plus_calendar_and_reassignment() {
+        for p in [
+            Permission::WorkQueue,
+            Permission::SuperviseQueue,
+            Permission::ManageCalendar,
+        ] {
+            assert!(Role::Supervisor.permits(p), "{p:?}");
+        }
+        assert!(!Role::Supervisor.permits(Permission::ManageStaff));
+        assert!(!Role::Supervisor.permits(Permission::Audit));
+    }
+
+    #[test]
+    fn auditor_is_read_only() {
+        assert!(Role::Auditor.permits(Permission::Audit));
+        for p in [
+            Permission::WorkQueue,
+            Permission::ManageCalendar,
+            Permission::ManageStaff,
+            Permission::SuperviseQueue,
+        ] {
+            assert!(!Role::Auditor.permits(p), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn admin_manages_staff_but_does_not_work_the_queue() {
+        assert!(Role::Admin.permits(Permission::ManageStaff));
+        assert!(!Role::Admin.permits(Permission::WorkQueue));
+        assert!(!Role::Admin.permits(Permission::ManageCalendar));
+    }
+
+    #[test]
+    fn role_round_trips_through_its_spelling() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        }
+        assert!("ROOT".parse::<Role>().is_err());
+    }
+}
