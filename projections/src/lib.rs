@@ -1,1 +1,28 @@
-//! placeholder
+//! The read side: a durable projector that tails the event store, and the read models it owns.
+//!
+//! Only this crate writes read-model tables, and only from events: a read model can always be
+//! dropped and rebuilt from position 0 (`replay`). Each read model's module holds both its
+//! projection (writes) and its queries (reads), so the SQL of a table lives in one place.
+
+mod checkpoint;
+mod error;
+mod event;
+pub mod office_calendar;
+mod projection;
+mod projector;
+mod replay;
+pub mod staff_directory;
+
+use std::sync::Arc;
+
+pub use checkpoint::Checkpoint;
+pub use error::Error;
+pub use event::StoredEvent;
+pub use projection::Projection;
+pub use projector::{ActiveProjector, Lag, Projector, ProjectorConfig, ProjectorState, lag};
+pub use replay::{ReplayProgress, replay};
+
+/// Every projection of the service, in the order they are applied.
+pub fn all() -> Vec<Arc<dyn Projection>> {
+    vec![Arc::new(staff_directory::StaffDirectory), Arc::new(office_calendar::OfficeCalendarView)]
+}

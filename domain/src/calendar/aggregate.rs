@@ -325,6 +325,15 @@ mod tests {
     }
 
     #[test]
+    fn dates_must_be_real_and_iso_formatted() {
+        use crate::calendar::parse_date;
+        assert_eq!(parse_date(" 2026-12-25 "), Ok(date(2026, 12, 25)));
+        for bad in ["2026-02-30", "25-12-2026", "2026/12/25", "2026-1-5", "", "besok", "2026-12-25T00:00"] {
+            assert_eq!(parse_date(bad), Err(CalendarError::InvalidDate), "{bad}");
+        }
+    }
+
+    #[test]
     fn names_and_reasons_are_checked() {
         assert_eq!(
             HolidayName::parse(" "),

@@ -5,6 +5,8 @@ use crate::ErrorCode;
 /// Why a calendar command was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
+    #[error("Tanggal tidak valid. Gunakan format TTTT-BB-HH, misalnya 2026-12-25.")]
+    InvalidDate,
     #[error("Nama hari libur wajib diisi, maksimal 100 karakter.")]
     InvalidHolidayName,
     #[error("Alasan gangguan wajib diisi, maksimal 300 karakter.")]
@@ -28,6 +30,7 @@ pub enum CalendarError {
 impl ErrorCode for CalendarError {
     fn code(&self) -> &'static str {
         match self {
+            Self::InvalidDate => "INVALID_DATE",
             Self::InvalidHolidayName => "INVALID_HOLIDAY_NAME",
             Self::InvalidOutageReason => "INVALID_OUTAGE_REASON",
             Self::HolidayExists(_) => "HOLIDAY_ALREADY_EXISTS",

@@ -14,6 +14,15 @@ pub use event::{CalendarEvent, HolidayKind};
 /// The id of the single calendar stream.
 pub const CALENDAR_ID: &str = "office-calendar";
 
+/// Parses an office-local calendar date written `YYYY-MM-DD`.
+pub fn parse_date(raw: &str) -> Result<chrono::NaiveDate, CalendarError> {
+    let raw = raw.trim();
+    if raw.len() != 10 {
+        return Err(CalendarError::InvalidDate);
+    }
+    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| CalendarError::InvalidDate)
+}
+
 /// A holiday's name as residents read it, e.g. "Hari Raya Natal".
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]

@@ -1,0 +1,101 @@
+//! Load → decide → append, with the command's metadata on every event.
+
+use std::marker::PhantomData;
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventEnvelope, EventStore};
+use domain::CommandMetadata;
+use postgres_es::PostgresEventRepository;
+use sqlx::PgPool;
+
+use crate::Error;
+
+/// How many times a command is re-decided after losing an optimistic-lock race. Re-deciding
+/// is safe: the loser wrote nothing, and `handle` is a pure function of the new state (so a
+/// lost race for a unique stream becomes the domain's own "already exists" answer).
+const CONFLICT_RETRIES: usize = 3;
+
+/// The result of a command: the events it appended (with their stream sequence) and the
+/// aggregate state after them.
+pub struct Outcome<A: Aggregate> {
+    pub events: Vec<EventEnvelope<A>>,
+    pub aggregate: A,
+}
+
+/// Executes commands of one aggregate type against the event store.
+///
+/// We drive cqrs-es's `PersistedEventStore` directly instead of `CqrsFramework` so the caller
+/// gets the committed events and the new state back, and so no in-process `Query` dispatch
+/// exists to be mistaken for a projection (read models are built by the durable projector).
+pub struct Executor<A: Aggregate> {
+    store: PersistedEventStore<PostgresEventRepository, A>,
+    services: A::Services,
+    _aggregate: PhantomData<A>,
+}
+
+impl<A> Executor<A>
+where
+    A: Aggregate,
+    A::Command: Clone,
+    A::Error: Into<Error>,
+{
+    /// An executor over the `events` table of `pool`.
+    pub fn new(pool: PgPool, services: A::Services) -> Self {
+        let store = PersistedEventStore::new_event_store(PostgresEventRepository::new(pool));
+        Self { store, services, _aggregate: PhantomData }
+    }
+
+    /// Runs `command` on stream `id` and appends what it decides, tagged with `metadata`.
+    pub async fn execute(&self, id: &str, command: A::Command, metadata: &CommandMetadata) -> Result<Outcome<A>, Error> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.try_execute(id, command.clone(), metadata).await {
+                Err(AggregateError::AggregateConflict) if attempt <= CONFLICT_RETRIES => {
+                    tracing::debug!(aggregate = A::TYPE, attempt, "optimistic lock lost, deciding again");
+                }
+                result => return result.map_err(map_error),
+            }
+        }
+    }
+
+    /// The current state of stream `id` (the default state if it has no events).
+    pub async fn load(&self, id: &str) -> Result<A, Error> {
+        let mut context = self.store.load_aggregate(id).await.map_err(map_error)?;
+        Ok(std::mem::take(context.aggregate()))
+    }
+
+    async fn try_execute(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &CommandMetadata,
+    ) -> Result<Outcome<A>, AggregateError<A::Error>> {
+        let mut context = self.store.load_aggregate(id).await?;
+        let sink = EventSink::<A>::default();
+        context
+            .aggregate()
+            .handle(command, &self.services, &sink)
+            .await
+            .map_err(AggregateError::UserError)?;
+        let decided = sink.collect().await;
+        let aggregate = std::mem::take(context.aggregate());
+        if decided.is_empty() {
+            return Ok(Outcome { events: Vec::new(), aggregate });
+        }
+        // The context's aggregate is only used for snapshots, which this store does not take.
+        let events = self.store.commit(decided, context, metadata.to_map()).await?;
+        Ok(Outcome { events, aggregate })
+    }
+}
+
+fn map_error<E: Into<Error> + std::error::Error>(error: AggregateError<E>) -> Error {
+    match error {
+        AggregateError::UserError(e) => e.into(),
+        AggregateError::AggregateConflict => Error::Conflict,
+        AggregateError::DatabaseConnectionError(e) => Error::Internal(format!("event store: {e}")),
+        AggregateError::DeserializationError(e) => Error::Internal(format!("event deserialization: {e}")),
+        AggregateError::UnexpectedError(e) => Error::Internal(format!("event store: {e}")),
+    }
+}

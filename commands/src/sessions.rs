@@ -1,0 +1,179 @@
+//! Server-side sessions in PostgreSQL.
+//!
+//! Hand-written rather than `tower-sessions` because we need what it does not give: revoking
+//! every session of one account (password reset, role change, deactivation) and storing only
+//! a hash of the token, so a leaked table or backup signs nobody in.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::Error;
+
+/// Whose session it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectKind {
+    Staff,
+    Resident,
+}
+
+impl SubjectKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Staff => "STAFF",
+            Self::Resident => "RESIDENT",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "STAFF" => Some(Self::Staff),
+            "RESIDENT" => Some(Self::Resident),
+            _ => None,
+        }
+    }
+}
+
+/// How long sessions live.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    /// A session unused for this long ends.
+    pub idle_timeout: Duration,
+    /// No session lives longer than this, however active.
+    pub absolute_lifetime: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self { idle_timeout: Duration::hours(2), absolute_lifetime: Duration::hours(12) }
+    }
+}
+
+/// A live session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub subject_kind: SubjectKind,
+    pub subject_id: Uuid,
+    /// The role at sign-in (`"OPERATOR"`, `"RESIDENT"`, …). Role changes revoke sessions, so it
+    /// never goes stale.
+    pub role: String,
+    pub expires_at: DateTime<Utc>,
+    token_hash: Vec<u8>,
+}
+
+/// Creates, finds and revokes sessions.
+#[derive(Clone)]
+pub struct SessionStore {
+    pool: PgPool,
+    policy: SessionPolicy,
+}
+
+/// Don't rewrite `last_seen_at` on every request; once a minute is precise enough for an
+/// idle timeout measured in hours.
+const TOUCH_INTERVAL_SECONDS: f64 = 60.0;
+
+impl SessionStore {
+    /// A store with the given lifetimes.
+    pub fn new(pool: PgPool, policy: SessionPolicy) -> Self {
+        Self { pool, policy }
+    }
+
+    /// The lifetimes in force.
+    pub fn policy(&self) -> SessionPolicy {
+        self.policy
+    }
+
+    /// Starts a session and returns its secret token (to put in the cookie) with it.
+    pub async fn create(&self, kind: SubjectKind, subject_id: Uuid, role: &str) -> Result<(String, Session), Error> {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let token = hex::encode(bytes);
+        let token_hash = digest(&token);
+        let expires_at: DateTime<Utc> = sqlx::query_scalar(
+            "INSERT INTO sessions (token_hash, subject_kind, subject_id, role, expires_at)
+             VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))
+             RETURNING expires_at",
+        )
+        .bind(&token_hash)
+        .bind(kind.as_str())
+        .bind(subject_id)
+        .bind(role)
+        .bind(self.policy.absolute_lifetime.num_seconds() as f64)
+        .fetch_one(&self.pool)
+        .await?;
+        let session = Session { subject_kind: kind, subject_id, role: role.to_owned(), expires_at, token_hash };
+        Ok((token, session))
+    }
+
+    /// The live session for `token`, if any: not revoked, not expired, not idle too long.
+    pub async fn find(&self, token: &str) -> Result<Option<Session>, Error> {
+        if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let token_hash = digest(token);
+        let row: Option<(String, Uuid, String, DateTime<Utc>)> = sqlx::query_as(
+            "UPDATE sessions
+                SET last_seen_at = CASE
+                        WHEN last_seen_at < now() - make_interval(secs => $3) THEN now()
+                        ELSE last_seen_at END
+              WHERE token_hash = $1
+                AND revoked_at IS NULL
+                AND expires_at > now()
+                AND last_seen_at > now() - make_interval(secs => $2)
+          RETURNING subject_kind, subject_id, role, expires_at",
+        )
+        .bind(&token_hash)
+        .bind(self.policy.idle_timeout.num_seconds() as f64)
+        .bind(TOUCH_INTERVAL_SECONDS)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.and_then(|(kind, subject_id, role, expires_at)| {
+            Some(Session { subject_kind: SubjectKind::parse(&kind)?, subject_id, role, expires_at, token_hash })
+        }))
+    }
+
+    /// Ends one session (logout).
+    pub async fn revoke(&self, session: &Session) -> Result<(), Error> {
+        sqlx::query("UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL")
+            .bind(&session.token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends every session of an account, except `keep` (the caller's own, when it changes its
+    /// own password). Returns how many were ended.
+    pub async fn revoke_all(&self, kind: SubjectKind, subject_id: Uuid, keep: Option<&Session>) -> Result<u64, Error> {
+        let keep_hash = keep.map(|s| s.token_hash.clone()).unwrap_or_default();
+        let done = sqlx::query(
+            "UPDATE sessions SET revoked_at = now()
+              WHERE subject_kind = $1 AND subject_id = $2 AND revoked_at IS NULL AND token_hash <> $3",
+        )
+        .bind(kind.as_str())
+        .bind(subject_id)
+        .bind(keep_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Deletes sessions that ended more than a day ago. Returns how many.
+    pub async fn purge_ended(&self) -> Result<u64, Error> {
+        let done = sqlx::query(
+            "DELETE FROM sessions
+              WHERE expires_at < now() - interval '1 day'
+                 OR revoked_at < now() - interval '1 day'
+                 OR last_seen_at < now() - make_interval(secs => $1) - interval '1 day'",
+        )
+        .bind(self.policy.idle_timeout.num_seconds() as f64)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+fn digest(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}

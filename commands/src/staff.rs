@@ -1,0 +1,139 @@
+//! Staff accounts: creation, roles, passwords and sign-in.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use domain::CommandMetadata;
+use domain::password::Password;
+use domain::staff::{DisplayName, Role, StaffAccount, StaffCommand, StaffError, StaffId, Username};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::sessions::{Session, SessionStore, SubjectKind};
+use crate::{Error, Executor, passwords};
+
+/// What the rest of the system needs to know about a staff member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffProfile {
+    pub id: StaffId,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub active: bool,
+}
+
+/// A successful sign-in: the secret session token and who it belongs to.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub token: String,
+    pub session: Session,
+    pub profile: StaffProfile,
+}
+
+/// Commands on staff accounts.
+#[derive(Clone)]
+pub struct StaffService {
+    executor: Arc<Executor<StaffAccount>>,
+    sessions: SessionStore,
+}
+
+impl StaffService {
+    /// A service over `pool`'s event store, revoking sessions through `sessions`.
+    pub fn new(pool: PgPool, sessions: SessionStore) -> Self {
+        Self { executor: Arc::new(Executor::new(pool, ())), sessions }
+    }
+
+    /// Creates a staff account (an admin's action, or the CLI's for the first admin).
+    pub async fn create(
+        &self,
+        username: &str,
+        display_name: &str,
+        role: Role,
+        password: &str,
+        metadata: &CommandMetadata,
+    ) -> Result<StaffProfile, Error> {
+        let username = Username::parse(username)?;
+        let display_name = DisplayName::parse(display_name)?;
+        let password = Password::parse(password)?;
+        let id = username.staff_id();
+        let password_hash = passwords::hash(password).await?;
+        let command = StaffCommand::Create { username, display_name, role, password_hash };
+        let outcome = self.executor.execute(&id.to_string(), command, metadata).await?;
+        profile_of(&outcome.aggregate).ok_or(Error::Staff(StaffError::NotFound))
+    }
+
+    /// Changes another staff member's role; their sessions end so the new role applies at once.
+    pub async fn change_role(
+        &self,
+        target: Uuid,
+        role: Role,
+        by: StaffId,
+        metadata: &CommandMetadata,
+    ) -> Result<StaffProfile, Error> {
+        let outcome = self.executor.execute(&target.to_string(), StaffCommand::ChangeRole { role, by }, metadata).await?;
+        self.sessions.revoke_all(SubjectKind::Staff, target, None).await?;
+        profile_of(&outcome.aggregate).ok_or(Error::Staff(StaffError::NotFound))
+    }
+
+    /// Deactivates another staff member and ends their sessions.
+    pub async fn deactivate(&self, target: Uuid, by: StaffId, metadata: &CommandMetadata) -> Result<StaffProfile, Error> {
+        let outcome = self.executor.execute(&target.to_string(), StaffCommand::Deactivate { by }, metadata).await?;
+        self.sessions.revoke_all(SubjectKind::Staff, target, None).await?;
+        profile_of(&outcome.aggregate).ok_or(Error::Staff(StaffError::NotFound))
+    }
+
+    /// Changes one's own password after checking the current one; every other session ends.
+    pub async fn change_own_password(
+        &self,
+        session: &Session,
+        current: &str,
+        new: &str,
+        metadata: &CommandMetadata,
+    ) -> Result<(), Error> {
+        let new = Password::parse(new)?;
+        let id = session.subject_id.to_string();
+        let account = self.executor.load(&id).await?;
+        if !passwords::verify(current.to_owned(), account.password_hash().cloned()).await? {
+            return Err(Error::WrongCurrentPassword);
+        }
+        let password_hash = passwords::hash(new).await?;
+        self.executor.execute(&id, StaffCommand::ChangePassword { password_hash }, metadata).await?;
+        self.sessions.revoke_all(SubjectKind::Staff, session.subject_id, Some(session)).await?;
+        Ok(())
+    }
+
+    /// Checks the credentials, opens a session and records the sign-in. Unknown user, wrong
+    /// password and deactivated account give the same answer after the same work.
+    pub async fn sign_in(&self, username: &str, password: &str, metadata: CommandMetadata) -> Result<SignedIn, Error> {
+        let account = match Username::parse(username) {
+            Ok(username) => self.executor.load(&username.staff_id().to_string()).await?,
+            Err(_) => StaffAccount::default(),
+        };
+        let verified = passwords::verify(password.to_owned(), account.password_hash().cloned()).await?;
+        let profile = match profile_of(&account) {
+            Some(profile) if verified && profile.active => profile,
+            _ => return Err(Error::InvalidCredentials),
+        };
+        let (token, session) = self.sessions.create(SubjectKind::Staff, profile.id.0, profile.role.as_str()).await?;
+        let metadata = CommandMetadata { actor_id: profile.id.0, actor_role: profile.role.actor_role(), ..metadata };
+        self.executor
+            .execute(&profile.id.to_string(), StaffCommand::RecordSignIn { at: Utc::now() }, &metadata)
+            .await?;
+        Ok(SignedIn { token, session, profile })
+    }
+
+    /// The current profile of a staff member, straight from the event store.
+    pub async fn profile(&self, id: Uuid) -> Result<Option<StaffProfile>, Error> {
+        Ok(profile_of(&self.executor.load(&id.to_string()).await?))
+    }
+}
+
+fn profile_of(account: &StaffAccount) -> Option<StaffProfile> {
+    Some(StaffProfile {
+        id: account.id()?,
+        username: account.username()?.as_str().to_owned(),
+        display_name: account.display_name()?.as_str().to_owned(),
+        role: account.role()?,
+        active: account.is_active(),
+    })
+}

@@ -1,0 +1,10 @@
+/// Why projecting or reading a read model failed. Never shown to users as such.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("event {position} ({event_type}) cannot be decoded: {reason}")]
+    Decode { position: i64, event_type: String, reason: String },
+    #[error("checkpoint of projection {0} was moved by another writer; is a second projector running?")]
+    CheckpointMoved(String),
+}

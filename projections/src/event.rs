@@ -1,0 +1,61 @@
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, Row};
+
+use crate::{Checkpoint, Error};
+
+/// One row of the event store, as the projector reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub global_position: i64,
+    pub transaction_id: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: Value,
+    pub metadata: Value,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// The columns [`StoredEvent`] is read from; `transaction_id` as bigint (xid8 has no
+/// direct sqlx type; an epoch-extended xid fits comfortably).
+pub(crate) const COLUMNS: &str = "global_position, transaction_id::text::bigint AS transaction_id, aggregate_type, \
+     aggregate_id, sequence, event_type, event_version, payload, metadata, recorded_at";
+
+impl<'r> FromRow<'r, PgRow> for StoredEvent {
+    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            global_position: row.try_get("global_position")?,
+            transaction_id: row.try_get("transaction_id")?,
+            aggregate_type: row.try_get("aggregate_type")?,
+            aggregate_id: row.try_get("aggregate_id")?,
+            sequence: row.try_get("sequence")?,
+            event_type: row.try_get("event_type")?,
+            event_version: row.try_get("event_version")?,
+            payload: row.try_get("payload")?,
+            metadata: row.try_get("metadata")?,
+            recorded_at: row.try_get("recorded_at")?,
+        })
+    }
+}
+
+impl StoredEvent {
+    /// The projector-order position of this event.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint { transaction_id: self.transaction_id, position: self.global_position }
+    }
+
+    /// The payload as the domain's event type. This is the one place events are decoded on
+    /// the read side, so it is where upcasting of old versions belongs.
+    pub fn decode<E: DeserializeOwned>(&self) -> Result<E, Error> {
+        serde_json::from_value(self.payload.clone()).map_err(|e| Error::Decode {
+            position: self.global_position,
+            event_type: self.event_type.clone(),
+            reason: e.to_string(),
+        })
+    }
+}

@@ -1,0 +1,294 @@
+//! The durable projector: tails the event store and keeps every read model up to date.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+use sqlx::postgres::PgListener;
+use sqlx::{Connection, PgConnection, PgPool};
+
+use crate::event::COLUMNS;
+use crate::{Checkpoint, Error, Projection, StoredEvent, checkpoint};
+
+/// Key of the advisory lock that makes one projector active per database.
+const LOCK_KEY: i64 = 0x6475_6b63_6170_696c; // "dukcapil"
+
+/// The channel the events table's trigger notifies on commit.
+pub(crate) const CHANNEL: &str = "events_appended";
+
+/// How long to wait before looking again when events exist that are not yet safe to read
+/// (an older transaction is still running).
+const UNSAFE_RETRY: Duration = Duration::from_millis(20);
+
+/// Tuning of the projector.
+#[derive(Debug, Clone, Copy)]
+pub struct ProjectorConfig {
+    /// Events read and applied per transaction.
+    pub batch_size: i64,
+    /// Polling fallback when no notification arrives.
+    pub poll_interval: Duration,
+    /// How often a passive projector tries to become active.
+    pub standby_interval: Duration,
+    /// Pause after a failure before trying again.
+    pub error_backoff: Duration,
+}
+
+impl Default for ProjectorConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            poll_interval: Duration::from_secs(1),
+            standby_interval: Duration::from_secs(2),
+            error_backoff: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What the projector is doing, for health checks and metrics.
+#[derive(Debug, Default)]
+pub struct ProjectorState {
+    active: AtomicBool,
+    events_applied: AtomicU64,
+    last_position: AtomicI64,
+    failures: AtomicU64,
+}
+
+impl ProjectorState {
+    /// Whether this process holds the projector lock.
+    pub fn is_active(&self) -> bool {
+        self.active.load(Ordering::Relaxed)
+    }
+
+    /// Events applied by this process since it started.
+    pub fn events_applied(&self) -> u64 {
+        self.events_applied.load(Ordering::Relaxed)
+    }
+
+    /// Global position of the last event this process applied.
+    pub fn last_position(&self) -> i64 {
+        self.last_position.load(Ordering::Relaxed)
+    }
+
+    /// Failed batches since start.
+    pub fn failures(&self) -> u64 {
+        self.failures.load(Ordering::Relaxed)
+    }
+}
+
+/// Tails the `events` table and applies every event to every projection, exactly once.
+pub struct Projector {
+    pool: PgPool,
+    projections: Vec<Arc<dyn Projection>>,
+    config: ProjectorConfig,
+    state: Arc<ProjectorState>,
+}
+
+impl Projector {
+    /// A projector for these projections over `pool`'s database.
+    pub fn new(pool: PgPool, projections: Vec<Arc<dyn Projection>>, config: ProjectorConfig) -> Self {
+        Self { pool, projections, config, state: Arc::default() }
+    }
+
+    /// Shared view of what this projector is doing.
+    pub fn state(&self) -> Arc<ProjectorState> {
+        self.state.clone()
+    }
+
+    /// Runs until `shutdown` completes: passive while another process holds the lock,
+    /// active (projecting) once it gets it, and back to passive after any failure.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
+        tokio::pin!(shutdown);
+        loop {
+            let wait = match self.activate().await {
+                Ok(Some(mut session)) => {
+                    self.state.active.store(true, Ordering::Relaxed);
+                    tracing::info!("projector active");
+                    let outcome = tokio::select! {
+                        outcome = self.project(&mut session) => Some(outcome),
+                        () = &mut shutdown => None,
+                    };
+                    self.state.active.store(false, Ordering::Relaxed);
+                    // Closing the connection releases the advisory lock at once.
+                    session.close().await;
+                    match outcome {
+                        None => return,
+                        Some(Err(error)) => {
+                            self.state.failures.fetch_add(1, Ordering::Relaxed);
+                            tracing::error!(%error, "projector failed; retrying");
+                            self.config.error_backoff
+                        }
+                        Some(Ok(())) => self.config.error_backoff,
+                    }
+                }
+                Ok(None) => {
+                    tracing::debug!("another process runs the projector; standing by");
+                    self.config.standby_interval
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "projector cannot reach the database");
+                    self.config.error_backoff
+                }
+            };
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = &mut shutdown => return,
+            }
+        }
+    }
+
+    /// Takes the projector lock on a dedicated connection, or `None` if another process has it.
+    /// All projection work happens on this connection: if it dies, the lock and any
+    /// uncommitted work die with it, so two projectors can never both commit.
+    pub async fn activate(&self) -> Result<Option<ActiveProjector<'_>>, Error> {
+        let mut conn = PgConnection::connect_with(&self.pool.connect_options()).await?;
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(LOCK_KEY).fetch_one(&mut conn).await?;
+        if !locked {
+            conn.close().await.ok();
+            return Ok(None);
+        }
+        let names: Vec<&'static str> = self.projections.iter().map(|p| p.name()).collect();
+        let checkpoints = checkpoint::load(&mut conn, &names).await?;
+        Ok(Some(ActiveProjector { projector: self, conn, checkpoints }))
+    }
+
+    async fn project(&self, session: &mut ActiveProjector<'_>) -> Result<(), Error> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(CHANNEL).await?;
+        loop {
+            if session.step().await? > 0 {
+                continue;
+            }
+            if session.has_unsafe_pending().await? {
+                tokio::time::sleep(UNSAFE_RETRY).await;
+                continue;
+            }
+            tokio::select! {
+                notification = listener.recv() => { notification?; }
+                () = tokio::time::sleep(self.config.poll_interval) => {}
+            }
+        }
+    }
+}
+
+/// A projector holding the lock: it may apply events.
+pub struct ActiveProjector<'p> {
+    projector: &'p Projector,
+    conn: PgConnection,
+    checkpoints: HashMap<&'static str, Checkpoint>,
+}
+
+impl ActiveProjector<'_> {
+    /// Applies one batch of safe events to every projection, one transaction per projection
+    /// with its checkpoint. Returns how many events the batch held (0 when caught up).
+    pub async fn step(&mut self) -> Result<usize, Error> {
+        let start = self.checkpoints.values().min().copied().unwrap_or_default();
+        let events = fetch_safe(&mut self.conn, start, self.projector.config.batch_size).await?;
+        let Some(last) = events.last().map(StoredEvent::checkpoint) else {
+            return Ok(0);
+        };
+        for projection in &self.projector.projections {
+            let from = self.checkpoints.get(projection.name()).copied().unwrap_or_default();
+            if from >= last {
+                continue;
+            }
+            let mut tx = self.conn.begin().await?;
+            apply_batch(&mut tx, projection.as_ref(), &events, from).await?;
+            checkpoint::advance(&mut tx, projection.name(), from, last).await?;
+            tx.commit().await?;
+            self.checkpoints.insert(projection.name(), last);
+        }
+        let state = &self.projector.state;
+        state.events_applied.fetch_add(events.len() as u64, Ordering::Relaxed);
+        state.last_position.store(last.position, Ordering::Relaxed);
+        Ok(events.len())
+    }
+
+    /// Steps until caught up; returns the number of events applied.
+    pub async fn drain(&mut self) -> Result<usize, Error> {
+        let mut total = 0;
+        loop {
+            match self.step().await? {
+                0 => return Ok(total),
+                n => total += n,
+            }
+        }
+    }
+
+    /// Whether committed events exist beyond the checkpoints that are not yet safe to read.
+    pub async fn has_unsafe_pending(&mut self) -> Result<bool, Error> {
+        let start = self.checkpoints.values().min().copied().unwrap_or_default();
+        let pending: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE (transaction_id, global_position) > ($1::text::xid8, $2))",
+        )
+        .bind(start.transaction_id.to_string())
+        .bind(start.position)
+        .fetch_one(&mut self.conn)
+        .await?;
+        Ok(pending)
+    }
+
+    /// Gives the lock up.
+    pub async fn close(self) {
+        if let Err(error) = self.conn.close().await {
+            tracing::debug!(%error, "closing the projector connection");
+        }
+    }
+}
+
+/// Reads up to `limit` events after `after` that no running transaction can still precede.
+pub(crate) async fn fetch_safe(conn: &mut PgConnection, after: Checkpoint, limit: i64) -> Result<Vec<StoredEvent>, Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM events
+          WHERE (transaction_id, global_position) > ($1::text::xid8, $2)
+            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY transaction_id, global_position
+          LIMIT $3"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(after.transaction_id.to_string())
+        .bind(after.position)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// Applies the events of `events` that lie beyond `from` to one projection.
+pub(crate) async fn apply_batch(
+    conn: &mut PgConnection,
+    projection: &dyn Projection,
+    events: &[StoredEvent],
+    from: Checkpoint,
+) -> Result<(), Error> {
+    for event in events.iter().filter(|e| e.checkpoint() > from) {
+        projection.apply(conn, event).await?;
+    }
+    Ok(())
+}
+
+/// How far the read models trail the event store.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Lag {
+    /// Events not yet applied by the slowest projection (counted up to 10 000).
+    pub pending_events: i64,
+    /// Age of the oldest such event, in seconds (0 when caught up).
+    pub oldest_pending_seconds: f64,
+}
+
+/// Measures the projection lag from the database (any process can ask).
+pub async fn lag(pool: &PgPool) -> Result<Lag, Error> {
+    let (pending_events, oldest_pending_seconds): (i64, f64) = sqlx::query_as(
+        "WITH slowest AS (
+             SELECT last_transaction_id, last_position FROM projection_checkpoints
+              ORDER BY last_transaction_id, last_position LIMIT 1),
+         pending AS (
+             SELECT e.recorded_at FROM events e, slowest s
+              WHERE (e.transaction_id, e.global_position) > (s.last_transaction_id, s.last_position)
+              ORDER BY e.transaction_id, e.global_position LIMIT 10000)
+         SELECT count(*), coalesce(extract(epoch FROM now() - min(recorded_at))::float8, 0) FROM pending",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(Lag { pending_events, oldest_pending_seconds })
+}

@@ -1,0 +1,115 @@
+//! Read model `staff_directory`: the staff list admins page through.
+
+use chrono::{DateTime, Utc};
+use cqrs_es::Aggregate;
+use domain::staff::{StaffAccount, StaffEvent};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::{Error, Projection, StoredEvent};
+
+/// Projects staff events into `staff_directory`.
+pub struct StaffDirectory;
+
+impl Projection for StaffDirectory {
+    fn name(&self) -> &'static str {
+        "staff_directory"
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["staff_directory"]
+    }
+
+    fn apply<'a>(&'a self, conn: &'a mut PgConnection, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), Error>> {
+        async move {
+            if event.aggregate_type != StaffAccount::TYPE {
+                return Ok(());
+            }
+            let id = Uuid::parse_str(&event.aggregate_id).map_err(|e| Error::Decode {
+                position: event.global_position,
+                event_type: event.event_type.clone(),
+                reason: format!("aggregate id: {e}"),
+            })?;
+            match event.decode::<StaffEvent>()? {
+                StaffEvent::StaffAccountCreated { username, display_name, role, .. } => {
+                    sqlx::query(
+                        "INSERT INTO staff_directory (staff_id, username, display_name, role, active, created_at)
+                         VALUES ($1, $2, $3, $4, true, $5)",
+                    )
+                    .bind(id)
+                    .bind(username.as_str())
+                    .bind(display_name.as_str())
+                    .bind(role.as_str())
+                    .bind(event.recorded_at)
+                    .execute(conn)
+                    .await?;
+                }
+                StaffEvent::StaffRoleChanged { to, .. } => {
+                    sqlx::query("UPDATE staff_directory SET role = $2 WHERE staff_id = $1")
+                        .bind(id)
+                        .bind(to.as_str())
+                        .execute(conn)
+                        .await?;
+                }
+                StaffEvent::StaffAccountDeactivated => {
+                    sqlx::query("UPDATE staff_directory SET active = false WHERE staff_id = $1").bind(id).execute(conn).await?;
+                }
+                StaffEvent::StaffSignedIn { at } => {
+                    sqlx::query("UPDATE staff_directory SET last_signed_in = $2 WHERE staff_id = $1")
+                        .bind(id)
+                        .bind(at)
+                        .execute(conn)
+                        .await?;
+                }
+                StaffEvent::StaffPasswordChanged { .. } => {}
+            }
+            Ok(())
+        }
+        .boxed()
+    }
+}
+
+/// One staff member as listed.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StaffRow {
+    pub staff_id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_signed_in: Option<DateTime<Utc>>,
+}
+
+/// A page of staff ordered by username, after the username `after` (keyset paging).
+pub async fn page(pool: &PgPool, after: Option<&str>, limit: i64) -> Result<Vec<StaffRow>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT staff_id, username, display_name, role, active, created_at, last_signed_in
+           FROM staff_directory
+          WHERE $1::text IS NULL OR username > $1
+          ORDER BY username
+          LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// How many staff accounts exist.
+pub async fn count(pool: &PgPool) -> Result<i64, Error> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM staff_directory").fetch_one(pool).await?)
+}
+
+/// One staff member by id.
+pub async fn find(pool: &PgPool, staff_id: Uuid) -> Result<Option<StaffRow>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT staff_id, username, display_name, role, active, created_at, last_signed_in
+           FROM staff_directory WHERE staff_id = $1",
+    )
+    .bind(staff_id)
+    .fetch_optional(pool)
+    .await?)
+}
