@@ -1,0 +1,153 @@
+//! The event store's guarantees, against a real PostgreSQL (fresh database per test).
+
+use commands::{Commands, Error, SessionPolicy};
+use domain::calendar::HolidayKind;
+use domain::staff::{Role, StaffError};
+use domain::{ActorRole, CommandMetadata, ErrorCode};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+fn commands(pool: &PgPool) -> Commands {
+    Commands::new(pool.clone(), SessionPolicy::default())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn every_event_carries_actor_role_and_correlation_id(pool: PgPool) -> anyhow::Result<()> {
+    let correlation = Uuid::new_v4();
+    let actor = Uuid::new_v4();
+    let metadata = CommandMetadata {
+        actor_id: actor,
+        actor_role: ActorRole::Supervisor,
+        correlation_id: correlation,
+        client_address: Some("10.0.0.7".into()),
+    };
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%d").to_string();
+    commands(&pool).calendar.add_holiday(&tomorrow, "Libur daerah", HolidayKind::OfficeClosure, &metadata).await?;
+
+    let (event_type, meta, xid_set, position): (String, serde_json::Value, bool, i64) = sqlx::query_as(
+        "SELECT event_type, metadata, transaction_id IS NOT NULL, global_position FROM events",
+    )
+    .fetch_one(&pool)
+    .await?;
+    assert_eq!(event_type, "HolidayAdded");
+    assert_eq!(meta["actor_id"], actor.to_string());
+    assert_eq!(meta["actor_role"], "SUPERVISOR");
+    assert_eq!(meta["correlation_id"], correlation.to_string());
+    assert_eq!(meta["client_address"], "10.0.0.7");
+    assert!(xid_set && position >= 1);
+    Ok(())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn events_cannot_be_updated_deleted_or_truncated(pool: PgPool) -> anyhow::Result<()> {
+    let system = CommandMetadata::system(Uuid::new_v4());
+    commands(&pool).staff.create("admin", "Admin", Role::Admin, "kata sandi admin", &system).await?;
+    for statement in [
+        "UPDATE events SET payload = '{}'",
+        "DELETE FROM events",
+        "TRUNCATE events",
+    ] {
+        let error = sqlx::query(statement).execute(&pool).await.err();
+        let message = error.map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("append-only"), "{statement} must be refused, got {message:?}");
+    }
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&pool).await?;
+    assert_eq!(count, 1);
+    Ok(())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn concurrent_creation_of_one_username_has_exactly_one_winner(pool: PgPool) -> anyhow::Result<()> {
+    let commands = commands(&pool);
+    let system = CommandMetadata::system(Uuid::new_v4());
+    let attempts = (0..8).map(|i| {
+        let commands = commands.clone();
+        let system = system.clone();
+        tokio::spawn(async move {
+            commands.staff.create("Rebutan", &format!("Petugas {i}"), Role::Operator, "kata sandi sama", &system).await
+        })
+    });
+    let mut won = 0;
+    let mut taken = 0;
+    for attempt in attempts {
+        match attempt.await? {
+            Ok(_) => won += 1,
+            Err(Error::Staff(StaffError::UsernameTaken)) => taken += 1,
+            Err(other) => panic!("unexpected {other:?} ({})", other.code()),
+        }
+    }
+    assert_eq!((won, taken), (1, 7));
+    let streams: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'StaffAccountCreated'")
+        .fetch_one(&pool)
+        .await?;
+    assert_eq!(streams, 1);
+    Ok(())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn refused_commands_write_nothing(pool: PgPool) -> anyhow::Result<()> {
+    let commands = commands(&pool);
+    let system = CommandMetadata::system(Uuid::new_v4());
+    let errors = [
+        commands.calendar.remove_holiday("2099-01-01", &system).await.err(),
+        commands.calendar.add_holiday("2026-02-30", "Salah", HolidayKind::NationalHoliday, &system).await.err(),
+        commands.calendar.end_outage(&system).await.err(),
+        commands.staff.create("ab", "X", Role::Admin, "kata sandi admin", &system).await.err(),
+        commands.staff.create("admin", "X", Role::Admin, "password", &system).await.err(),
+    ];
+    let codes: Vec<&str> = errors.iter().map(|e| e.as_ref().map(|e| e.code()).unwrap_or("NONE")).collect();
+    assert_eq!(codes, ["HOLIDAY_NOT_FOUND", "INVALID_DATE", "NO_OUTAGE_IN_PROGRESS", "INVALID_USERNAME", "PASSWORD_TOO_COMMON"]);
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&pool).await?;
+    assert_eq!(count, 0);
+    Ok(())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn sign_in_is_one_answer_for_unknown_user_wrong_password_and_deactivated(pool: PgPool) -> anyhow::Result<()> {
+    let commands = commands(&pool);
+    let system = CommandMetadata::system(Uuid::new_v4());
+    let admin = commands.staff.create("admin", "Admin", Role::Admin, "kata sandi admin", &system).await?;
+    let siti = commands.staff.create("siti", "Siti", Role::Operator, "kata sandi siti", &system).await?;
+    commands.staff.deactivate(siti.id.0, admin.id, &system).await?;
+    for (user, password) in [("nobody", "kata sandi admin"), ("admin", "salah sekali"), ("siti", "kata sandi siti"), ("!!", "x")] {
+        let result = commands.staff.sign_in(user, password, system.clone()).await;
+        assert!(matches!(result, Err(Error::InvalidCredentials)), "{user}: {result:?}");
+    }
+    let signed_in = commands.staff.sign_in("ADMIN", "kata sandi admin", system.clone()).await?;
+    assert_eq!(signed_in.profile.role, Role::Admin);
+    assert!(commands.sessions.find(&signed_in.token).await?.is_some());
+    Ok(())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn role_change_and_deactivation_end_the_targets_sessions(pool: PgPool) -> anyhow::Result<()> {
+    let commands = commands(&pool);
+    let system = CommandMetadata::system(Uuid::new_v4());
+    let admin = commands.staff.create("admin", "Admin", Role::Admin, "kata sandi admin", &system).await?;
+    let siti = commands.staff.create("siti", "Siti", Role::Operator, "kata sandi siti", &system).await?;
+    let first = commands.staff.sign_in("siti", "kata sandi siti", system.clone()).await?;
+    commands.staff.change_role(siti.id.0, Role::Supervisor, admin.id, &system).await?;
+    assert!(commands.sessions.find(&first.token).await?.is_none(), "old role's session ended");
+    let second = commands.staff.sign_in("siti", "kata sandi siti", system.clone()).await?;
+    assert_eq!(second.session.role, "SUPERVISOR");
+    commands.staff.deactivate(siti.id.0, admin.id, &system).await?;
+    assert!(commands.sessions.find(&second.token).await?.is_none());
+    Ok(())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn changing_own_password_keeps_this_session_and_ends_the_others(pool: PgPool) -> anyhow::Result<()> {
+    let commands = commands(&pool);
+    let system = CommandMetadata::system(Uuid::new_v4());
+    commands.staff.create("siti", "Siti", Role::Operator, "kata sandi siti", &system).await?;
+    let here = commands.staff.sign_in("siti", "kata sandi siti", system.clone()).await?;
+    let elsewhere = commands.staff.sign_in("siti", "kata sandi siti", system.clone()).await?;
+    let wrong = commands.staff.change_own_password(&here.session, "bukan ini", "sandi baru siti", &system).await;
+    assert!(matches!(wrong, Err(Error::WrongCurrentPassword)));
+    commands.staff.change_own_password(&here.session, "kata sandi siti", "sandi baru siti", &system).await?;
+    assert!(commands.sessions.find(&here.token).await?.is_some());
+    assert!(commands.sessions.find(&elsewhere.token).await?.is_none());
+    assert!(commands.staff.sign_in("siti", "kata sandi siti", system.clone()).await.is_err());
+    assert!(commands.staff.sign_in("siti", "sandi baru siti", system).await.is_ok());
+    Ok(())
+}
