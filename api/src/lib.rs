@@ -1,1 +1,16 @@
-//! placeholder
+//! The edge of the service: HTTP (axum), GraphQL (async-graphql), the operator CLI, and the
+//! wiring of configuration, telemetry and start-up. Resolvers translate and delegate; every
+//! decision is made in `domain` and executed by `commands`.
+
+pub mod cli;
+pub mod configuration;
+pub mod contact;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod metrics;
+pub mod startup;
+pub mod telemetry;
+
+pub use configuration::Config;
+pub use startup::{Application, MIGRATOR};

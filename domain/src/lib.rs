@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod error;
 pub mod metadata;
 pub mod password;
+pub mod phone;
 pub mod staff;
 pub mod text;
 pub mod working_time;

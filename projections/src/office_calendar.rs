@@ -30,11 +30,10 @@ impl Projection for OfficeCalendarView {
             }
             match event.decode::<CalendarEvent>()? {
                 CalendarEvent::HolidayAdded { date, name, kind } => {
-                    let kind = serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
                     sqlx::query("INSERT INTO office_holidays (holiday_date, name, kind, added_at) VALUES ($1, $2, $3, $4)")
                         .bind(date)
                         .bind(name.as_str())
-                        .bind(kind)
+                        .bind(kind.as_str())
                         .bind(event.recorded_at)
                         .execute(conn)
                         .await?;

@@ -16,6 +16,22 @@ pub enum HolidayKind {
     OfficeClosure,
 }
 
+impl HolidayKind {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NationalHoliday => "NATIONAL_HOLIDAY",
+            Self::CutiBersama => "CUTI_BERSAMA",
+            Self::OfficeClosure => "OFFICE_CLOSURE",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::NationalHoliday, Self::CutiBersama, Self::OfficeClosure].into_iter().find(|k| k.as_str() == raw)
+    }
+}
+
 /// Facts about the office calendar.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum CalendarEvent {

@@ -1,0 +1,163 @@
+//! The `dukcapil` command line: `serve`, `migrate`, `replay`, `create-admin`, `print-schema`.
+
+use std::io::{BufRead, IsTerminal};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use domain::CommandMetadata;
+use domain::staff::Role;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::Config;
+use crate::startup::{self, Application};
+
+/// Layanan Online Dukcapil Kabupaten Kapuas Hulu — back end.
+#[derive(Debug, Parser)]
+#[command(name = "dukcapil", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply migrations, then run the API and the projector until Ctrl-C / SIGTERM.
+    Serve,
+    /// Create the database if needed and apply pending migrations.
+    Migrate,
+    /// Rebuild every read model from the first event.
+    Replay {
+        /// Events per batch.
+        #[arg(long, default_value_t = 5000)]
+        batch_size: i64,
+    },
+    /// Create an ADMIN staff account. The password is read from the terminal (asked twice)
+    /// or, when stdin is not a terminal, from its first line. Never pass it as an argument.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "Administrator")]
+        display_name: String,
+    },
+    /// Print the GraphQL schema (SDL), as kept in docs/schema.graphql.
+    PrintSchema,
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config;
+    match cli.command {
+        Command::PrintSchema => {
+            print!("{}", crate::graphql::sdl());
+            Ok(())
+        }
+        Command::Migrate => {
+            let pool = startup::connect(&config).await?;
+            startup::migrate(&pool).await?;
+            println!("Migrasi selesai.");
+            Ok(())
+        }
+        Command::Serve => {
+            let pool = startup::connect(&config).await?;
+            startup::migrate(&pool).await?;
+            let app = Application::build(&config, pool).await?;
+            app.run(startup::shutdown_signal()).await
+        }
+        Command::Replay { batch_size } => {
+            let pool = startup::connect(&config).await?;
+            startup::migrate(&pool).await?;
+            replay(&pool, batch_size).await
+        }
+        Command::CreateAdmin { username, display_name } => {
+            let pool = startup::connect(&config).await?;
+            startup::migrate(&pool).await?;
+            let password = read_password(std::io::stdin().lock(), std::io::stdin().is_terminal())?;
+            let profile = create_admin(&pool, &username, &display_name, &password).await?;
+            println!("Akun admin '{}' dibuat (id {}).", profile.username, profile.id);
+            Ok(())
+        }
+    }
+}
+
+/// Creates an ADMIN account on behalf of the command-line operator.
+pub async fn create_admin(pool: &PgPool, username: &str, display_name: &str, password: &str) -> anyhow::Result<commands::StaffProfile> {
+    let commands = commands::Commands::new(pool.clone(), commands::SessionPolicy::default());
+    let metadata = CommandMetadata::system(Uuid::new_v4());
+    commands
+        .staff
+        .create(username, display_name, Role::Admin, password, &metadata)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Reads the new password: twice with no echo from a terminal, else one line from `input`.
+pub fn read_password(mut input: impl BufRead, interactive: bool) -> anyhow::Result<String> {
+    if interactive {
+        let first = rpassword::prompt_password("Kata sandi admin: ")?;
+        let second = rpassword::prompt_password("Ulangi kata sandi: ")?;
+        if first != second {
+            bail!("Kedua kata sandi tidak sama.");
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    input.read_line(&mut line).context("cannot read the password from stdin")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        bail!("Kata sandi kosong: kirim kata sandi pada baris pertama stdin.");
+    }
+    Ok(password)
+}
+
+async fn replay(pool: &PgPool, batch_size: i64) -> anyhow::Result<()> {
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(pool).await?;
+    println!("Membangun ulang semua read model dari {total} event…");
+    let mut last_report = Instant::now();
+    let report = projections::replay(pool, &projections::all(), batch_size.clamp(1, 100_000), |progress| {
+        if last_report.elapsed() >= Duration::from_secs(1) {
+            last_report = Instant::now();
+            let rate = progress.events_per_second();
+            let left = (total as f64 - progress.events as f64).max(0.0);
+            let eta = if rate > 0.0 { left / rate } else { 0.0 };
+            println!("  {}/{total} event, {rate:.0} event/detik, sisa ±{eta:.0} detik", progress.events);
+        }
+    })
+    .await?;
+    println!(
+        "Selesai: {} event dalam {:.2} detik ({:.0} event/detik).",
+        report.events,
+        report.elapsed.as_secs_f64(),
+        report.events_per_second()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_is_the_first_line_of_piped_stdin() {
+        let password = read_password("kopi susu gula aren\nignored\n".as_bytes(), false).ok();
+        assert_eq!(password.as_deref(), Some("kopi susu gula aren"));
+        let crlf = read_password("abc def ghi\r\n".as_bytes(), false).ok();
+        assert_eq!(crlf.as_deref(), Some("abc def ghi"));
+    }
+
+    #[test]
+    fn empty_stdin_is_refused() {
+        assert!(read_password("".as_bytes(), false).is_err());
+        assert!(read_password("\n".as_bytes(), false).is_err());
+    }
+
+    #[test]
+    fn password_is_not_an_argument() {
+        let parsed = Cli::try_parse_from(["dukcapil", "create-admin", "--username", "admin", "--password", "x"]);
+        assert!(parsed.is_err());
+    }
+}

@@ -1,0 +1,144 @@
+//! One typed configuration, read once at start-up from the environment (or the matching
+//! command-line flags). Every setting and its default is documented in the README.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line (for log collectors).
+    Json,
+    /// Human-readable lines (for a developer's terminal).
+    Pretty,
+}
+
+/// The service's configuration.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// PostgreSQL connection URL; the database is created on first start if missing.
+    #[arg(long, env = "DATABASE_URL", default_value = "postgres://postgres@localhost:5432/dukcapil", global = true)]
+    pub database_url: String,
+
+    /// Maximum connections in the pool.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    pub database_max_connections: u32,
+
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080", global = true)]
+    pub bind_addr: SocketAddr,
+
+    /// The address residents use to reach the service. Session cookies are `Secure` unless its
+    /// host is localhost / 127.0.0.1.
+    #[arg(long, env = "PUBLIC_URL", default_value = "http://localhost:8080", global = true)]
+    pub public_url: String,
+
+    /// Directory for stored files (uploads, finished documents).
+    #[arg(long, env = "DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Service catalogue file; the built-in `catalogue/services.toml` when unset.
+    #[arg(long, env = "CATALOGUE_FILE", global = true)]
+    pub catalogue_file: Option<PathBuf>,
+
+    /// WhatsApp contacts shown to residents: `Label=number` pairs separated by `;`, e.g.
+    /// `Admin Verifikasi Akun=081234567890;Layanan Akta=081298765432`.
+    #[arg(long, env = "WHATSAPP_NUMBERS", default_value = "", global = true)]
+    pub whatsapp_numbers: String,
+
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Json, global = true)]
+    pub log_format: LogFormat,
+
+    /// A session unused for this many minutes ends.
+    #[arg(long, env = "SESSION_IDLE_MINUTES", default_value_t = 120, global = true)]
+    pub session_idle_minutes: i64,
+
+    /// No session lives longer than this many hours.
+    #[arg(long, env = "SESSION_MAX_HOURS", default_value_t = 12, global = true)]
+    pub session_max_hours: i64,
+
+    /// Events per projector transaction.
+    #[arg(long, env = "PROJECTOR_BATCH_SIZE", default_value_t = 500, global = true)]
+    pub projector_batch_size: i64,
+
+    /// Projector polling fallback, in milliseconds (LISTEN/NOTIFY wakes it sooner).
+    #[arg(long, env = "PROJECTOR_POLL_MS", default_value_t = 1000, global = true)]
+    pub projector_poll_ms: u64,
+
+    /// `/readyz` fails when the oldest unprojected event is older than this.
+    #[arg(long, env = "READY_MAX_LAG_SECONDS", default_value_t = 30.0, global = true)]
+    pub ready_max_lag_seconds: f64,
+
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
+    #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, global = true)]
+    pub trust_forwarded_for: bool,
+}
+
+impl Config {
+    /// Whether session cookies must carry `Secure`.
+    pub fn cookie_secure(&self) -> bool {
+        let host = self
+            .public_url
+            .split_once("://")
+            .map_or(self.public_url.as_str(), |(_, rest)| rest)
+            .split(['/', ':'])
+            .next()
+            .unwrap_or_default();
+        !matches!(host, "localhost" | "127.0.0.1" | "[")
+    }
+
+    /// Session lifetimes.
+    pub fn session_policy(&self) -> commands::SessionPolicy {
+        commands::SessionPolicy {
+            idle_timeout: chrono::Duration::minutes(self.session_idle_minutes.max(1)),
+            absolute_lifetime: chrono::Duration::hours(self.session_max_hours.max(1)),
+        }
+    }
+
+    /// Projector tuning.
+    pub fn projector(&self) -> projections::ProjectorConfig {
+        projections::ProjectorConfig {
+            batch_size: self.projector_batch_size.clamp(1, 10_000),
+            poll_interval: Duration::from_millis(self.projector_poll_ms.max(10)),
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Probe {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    fn parse(args: &[&str]) -> Config {
+        let mut argv = vec!["probe"];
+        argv.extend_from_slice(args);
+        Probe::try_parse_from(argv).map(|p| p.config).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn defaults_target_the_local_server() {
+        let config = parse(&[]);
+        assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
+        assert!(config.database_url.ends_with("localhost:5432/dukcapil") || std::env::var("DATABASE_URL").is_ok());
+    }
+
+    #[test]
+    fn cookies_are_secure_unless_localhost() {
+        assert!(!parse(&["--public-url", "http://localhost:8080"]).cookie_secure());
+        assert!(!parse(&["--public-url", "http://127.0.0.1:9000/x"]).cookie_secure());
+        assert!(parse(&["--public-url", "https://layanan.dukcapil.kapuashulukab.go.id"]).cookie_secure());
+        assert!(parse(&["--public-url", "http://10.1.1.1:8080"]).cookie_secure());
+    }
+}

@@ -1,0 +1,136 @@
+//! The GraphQL schema: public queries, staff sign-in and administration, the office calendar.
+//! Resolvers translate arguments, check roles with [`Require`], delegate to `commands` or to
+//! a read model, and translate errors; they decide nothing themselves.
+
+mod calendar;
+mod catalogue;
+mod public;
+mod staff;
+
+use std::sync::Arc;
+
+use async_graphql::{Context, EmptySubscription, Guard, MergedObject, Schema};
+use commands::{Commands, Session, SubjectKind};
+use domain::catalogue::Catalogue;
+use domain::staff::{Permission, Role};
+use domain::{ActorRole, CommandMetadata};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::contact::WhatsappContact;
+use crate::error::ApiError;
+
+/// Deepest query nesting accepted.
+pub const MAX_DEPTH: usize = 12;
+/// Highest query complexity accepted (fields, with list multipliers).
+pub const MAX_COMPLEXITY: usize = 1_000;
+
+/// All root queries.
+#[derive(MergedObject, Default)]
+pub struct Query(public::PublicQuery, staff::StaffQuery);
+
+/// All root mutations.
+#[derive(MergedObject, Default)]
+pub struct Mutation(staff::StaffMutation, calendar::CalendarMutation);
+
+/// The executable schema.
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// What resolvers share for the life of the process.
+pub struct Shared {
+    pub commands: Commands,
+    pub pool: PgPool,
+    pub catalogue: Arc<Catalogue>,
+    pub contacts: Vec<WhatsappContact>,
+    pub cookie_secure: bool,
+}
+
+/// What resolvers know about the request in hand.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub session: Option<Session>,
+    pub correlation_id: Uuid,
+    pub client_address: Option<String>,
+}
+
+/// Builds the schema with its limits.
+pub fn schema(shared: Shared) -> AppSchema {
+    let catalogue = catalogue::CatalogueView::new(&shared.catalogue);
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .data(shared)
+        .data(catalogue)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}
+
+/// The schema in SDL, as kept in `docs/schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish().sdl()
+}
+
+fn shared<'a>(ctx: &Context<'a>) -> Result<&'a Shared, ApiError> {
+    ctx.data::<Shared>().map_err(|e| ApiError::internal(e.message))
+}
+
+fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext, ApiError> {
+    ctx.data::<RequestContext>().map_err(|e| ApiError::internal(e.message))
+}
+
+/// The signed-in staff member's session and role.
+fn staff_session<'a>(ctx: &Context<'a>) -> Result<(&'a Session, Role), ApiError> {
+    let session = request(ctx)?.session.as_ref().ok_or_else(ApiError::unauthenticated)?;
+    if session.subject_kind != SubjectKind::Staff {
+        return Err(ApiError::forbidden());
+    }
+    let role = session.role.parse::<Role>().map_err(|()| ApiError::forbidden())?;
+    Ok((session, role))
+}
+
+/// Metadata for a command issued by the signed-in staff member.
+fn staff_metadata(ctx: &Context<'_>) -> Result<CommandMetadata, ApiError> {
+    let (session, role) = staff_session(ctx)?;
+    let request = request(ctx)?;
+    Ok(CommandMetadata {
+        actor_id: session.subject_id,
+        actor_role: role.actor_role(),
+        correlation_id: request.correlation_id,
+        client_address: request.client_address.clone(),
+    })
+}
+
+/// Metadata for a command issued before anyone is known (sign-in fills in the actor).
+fn anonymous_metadata(ctx: &Context<'_>) -> Result<CommandMetadata, ApiError> {
+    let request = request(ctx)?;
+    Ok(CommandMetadata {
+        actor_id: CommandMetadata::SYSTEM_ACTOR,
+        actor_role: ActorRole::System,
+        correlation_id: request.correlation_id,
+        client_address: request.client_address.clone(),
+    })
+}
+
+/// Guard: the caller is staff whose role grants the permission.
+pub struct Require(pub Permission);
+
+impl Guard for Require {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        let (_, role) = staff_session(ctx)?;
+        if role.permits(self.0) { Ok(()) } else { Err(ApiError::forbidden().into()) }
+    }
+}
+
+/// Guard: the caller is any signed-in staff member.
+pub struct RequireStaff;
+
+impl Guard for RequireStaff {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        staff_session(ctx)?;
+        Ok(())
+    }
+}
+
+/// Parses a GraphQL `ID` holding a UUID.
+fn parse_uuid(id: &async_graphql::ID) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(id.as_str()).map_err(|_| ApiError::invalid_id())
+}

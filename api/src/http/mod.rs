@@ -1,0 +1,94 @@
+//! HTTP routes: GraphQL, GraphiQL, health, readiness and metrics.
+
+pub mod cookies;
+mod health;
+mod middleware;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use commands::SessionStore;
+use projections::ProjectorState;
+use sqlx::PgPool;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::graphql::{AppSchema, RequestContext};
+use crate::metrics::Metrics;
+pub use middleware::RequestId;
+
+/// Largest GraphQL request body accepted.
+const GRAPHQL_BODY_LIMIT: usize = 64 * 1024;
+/// No request may take longer than this.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the HTTP handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: AppSchema,
+    pub pool: PgPool,
+    pub sessions: SessionStore,
+    pub projector: Arc<ProjectorState>,
+    pub metrics: Arc<Metrics>,
+    pub ready_max_lag_seconds: f64,
+    pub trust_forwarded_for: bool,
+}
+
+/// The router of the whole service.
+pub fn router(state: AppState) -> Router {
+    let graphql = Router::new()
+        .route("/graphql", post(graphql))
+        .layer(axum::middleware::from_fn(middleware::require_json))
+        .layer(RequestBodyLimitLayer::new(GRAPHQL_BODY_LIMIT));
+    Router::new()
+        .route("/", get(graphiql))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .merge(graphql)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .with_state(state)
+}
+
+async fn graphiql() -> Html<String> {
+    Html(GraphiQLSource::build().endpoint("/graphql").title("Layanan Online Dukcapil Kapuas Hulu").finish())
+}
+
+async fn graphql(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(request_id): Extension<RequestId>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> Response {
+    let session = match cookies::session_token(&headers) {
+        Some(token) => match state.sessions.find(&token).await {
+            Ok(session) => session,
+            Err(error) => {
+                let error = crate::error::ApiError::from(error);
+                return GraphQLResponse::from(async_graphql::Response::from_errors(vec![
+                    async_graphql::Error::from(error).into_server_error(Default::default()),
+                ]))
+                .into_response();
+            }
+        },
+        None => None,
+    };
+    let context = RequestContext {
+        session,
+        correlation_id: request_id.0,
+        client_address: Some(middleware::client_address(&headers, peer, state.trust_forwarded_for)),
+    };
+    let mut response = state.schema.execute(request.into_inner().data(context)).await;
+    crate::error::ensure_codes(&mut response);
+    GraphQLResponse::from(response).into_response()
+}

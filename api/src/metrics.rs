@@ -1,0 +1,111 @@
+//! Prometheus metrics: HTTP traffic, the projector, the connection pool.
+
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use projections::{Lag, ProjectorState};
+use sqlx::PgPool;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HttpLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+}
+
+/// All metrics of the process.
+pub struct Metrics {
+    registry: Registry,
+    http_requests: Family<HttpLabels, Counter>,
+    http_duration: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    projector_active: Gauge,
+    projector_events: Counter,
+    projector_failures: Counter,
+    projector_pending: Gauge,
+    projector_lag: Gauge<f64, AtomicU64>,
+    pool_size: Gauge,
+    pool_idle: Gauge,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.001, 2.0, 14))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("dukcapil");
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        let http_duration = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        let projector_active = Gauge::default();
+        let projector_events = Counter::default();
+        let projector_failures = Counter::default();
+        let projector_pending = Gauge::default();
+        let projector_lag = Gauge::<f64, AtomicU64>::default();
+        let pool_size = Gauge::default();
+        let pool_idle = Gauge::default();
+        registry.register("http_requests", "HTTP requests by route and status", http_requests.clone());
+        registry.register("http_request_duration_seconds", "HTTP request latency", http_duration.clone());
+        registry.register("projector_active", "1 if this process runs the projector", projector_active.clone());
+        registry.register("projector_events_applied", "Events applied by this process", projector_events.clone());
+        registry.register("projector_failures", "Failed projector batches", projector_failures.clone());
+        registry.register("projector_pending_events", "Events not yet projected (capped at 10000)", projector_pending.clone());
+        registry.register("projector_lag_seconds", "Age of the oldest unprojected event", projector_lag.clone());
+        registry.register("db_pool_connections", "Open database connections", pool_size.clone());
+        registry.register("db_pool_idle_connections", "Idle database connections", pool_idle.clone());
+        Self {
+            registry,
+            http_requests,
+            http_duration,
+            projector_active,
+            projector_events,
+            projector_failures,
+            projector_pending,
+            projector_lag,
+            pool_size,
+            pool_idle,
+        }
+    }
+}
+
+impl Metrics {
+    /// Records one HTTP request.
+    pub fn observe_http(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        self.http_requests
+            .get_or_create(&HttpLabels { method: method.to_owned(), route: route.to_owned(), status })
+            .inc();
+        self.http_duration.get_or_create(&RouteLabels { route: route.to_owned() }).observe(elapsed.as_secs_f64());
+    }
+
+    /// Brings the projector and pool gauges up to date (called at scrape time).
+    pub fn observe_projector(&self, state: &ProjectorState, lag: Option<Lag>, pool: &PgPool) {
+        self.projector_active.set(i64::from(state.is_active()));
+        let applied = state.events_applied();
+        self.projector_events.inc_by(applied.saturating_sub(self.projector_events.get()));
+        self.projector_failures.inc_by(state.failures().saturating_sub(self.projector_failures.get()));
+        if let Some(lag) = lag {
+            self.projector_pending.set(lag.pending_events);
+            self.projector_lag.set(lag.oldest_pending_seconds);
+        }
+        self.pool_size.set(i64::from(pool.size()));
+        self.pool_idle.set(pool.num_idle() as i64);
+    }
+
+    /// The OpenMetrics text of every metric.
+    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+        let mut text = String::new();
+        encode(&mut text, &self.registry)?;
+        Ok(text)
+    }
+}

@@ -1,0 +1,172 @@
+//! Building and running the application: database, migrations, projector, HTTP server.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use commands::Commands;
+use domain::catalogue::Catalogue;
+use projections::Projector;
+use sqlx::migrate::{MigrateDatabase, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::Config;
+use crate::graphql::{self, Shared};
+use crate::http::{self, AppState};
+use crate::metrics::Metrics;
+
+/// Every migration, embedded in the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
+
+/// The catalogue shipped with the code, used unless `CATALOGUE_FILE` is set.
+pub const BUILT_IN_CATALOGUE: &str = include_str!("../../catalogue/services.toml");
+
+/// How often ended sessions are purged.
+const SESSION_PURGE_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Connects to the configured database, creating it first if it does not exist.
+pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(&config.database_url).context("DATABASE_URL is not a valid PostgreSQL URL")?;
+    if !Postgres::database_exists(&config.database_url).await.context("cannot reach PostgreSQL")? {
+        tracing::info!(database = options.get_database().unwrap_or_default(), "creating database");
+        Postgres::create_database(&config.database_url).await.context("cannot create the database")?;
+    }
+    PgPoolOptions::new()
+        .max_connections(config.database_max_connections.max(2))
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .context("cannot connect to PostgreSQL")
+}
+
+/// Applies pending migrations.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR.run(pool).await.context("migrations failed")
+}
+
+/// Reads the configured catalogue (or the built-in one).
+pub fn load_catalogue(config: &Config) -> anyhow::Result<Catalogue> {
+    let source = match &config.catalogue_file {
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
+        None => BUILT_IN_CATALOGUE.to_owned(),
+    };
+    Catalogue::from_toml(&source).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// A built application, bound to its port, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    projector: Projector,
+    commands: Commands,
+}
+
+impl Application {
+    /// Builds everything on an existing, migrated pool and binds the listener.
+    pub async fn build(config: &Config, pool: PgPool) -> anyhow::Result<Self> {
+        let catalogue = Arc::new(load_catalogue(config)?);
+        let contacts = crate::contact::parse_contacts(&config.whatsapp_numbers).map_err(|e| anyhow::anyhow!(e))?;
+        if contacts.is_empty() {
+            tracing::warn!("WHATSAPP_NUMBERS is empty: residents are shown no WhatsApp contact");
+        }
+        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+        let commands = Commands::new(pool.clone(), config.session_policy());
+        let projector = Projector::new(pool.clone(), projections::all(), config.projector());
+        let schema = graphql::schema(Shared {
+            commands: commands.clone(),
+            pool: pool.clone(),
+            catalogue,
+            contacts,
+            cookie_secure: config.cookie_secure(),
+        });
+        let state = AppState {
+            schema,
+            pool,
+            sessions: commands.sessions.clone(),
+            projector: projector.state(),
+            metrics: Arc::new(Metrics::default()),
+            ready_max_lag_seconds: config.ready_max_lag_seconds,
+            trust_forwarded_for: config.trust_forwarded_for,
+        };
+        let listener = TcpListener::bind(config.bind_addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
+        Ok(Self { listener, router: http::router(state), projector, commands })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Serves HTTP and runs the projector until `shutdown` completes, then drains in-flight
+    /// requests and stops the projector (its open transaction rolls back; nothing is lost).
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            stop_tx.send_replace(true);
+        });
+        let stopped = |mut rx: watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        let projector = tokio::spawn(self.projector.run(stopped(stop_rx.clone())));
+        let sessions = self.commands.sessions.clone();
+        let purge = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SESSION_PURGE_INTERVAL);
+            loop {
+                tick.tick().await;
+                match sessions.purge_ended().await {
+                    Ok(n) if n > 0 => tracing::info!(purged = n, "ended sessions purged"),
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "session purge failed"),
+                }
+            }
+        });
+        let address = self.listener.local_addr()?;
+        tracing::info!(%address, "serving");
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(stopped(stop_rx))
+            .await
+            .context("HTTP server failed")?;
+        purge.abort();
+        projector.await.context("projector task")?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown requested");
+}
