@@ -78,7 +78,25 @@ pub struct Config {
     pub trust_forwarded_for: bool,
 }
 
+/// Parses a configuration from flags alone (environment variables still fill the rest).
+#[derive(clap::Parser)]
+struct Standalone {
+    #[command(flatten)]
+    config: Config,
+}
+
 impl Config {
+    /// A configuration from command-line style arguments, e.g. for tests and tools.
+    pub fn from_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::Parser;
+        let argv = std::iter::once(std::ffi::OsString::from("dukcapil")).chain(args.into_iter().map(Into::into));
+        Standalone::try_parse_from(argv).map(|s| s.config)
+    }
+
     /// Whether session cookies must carry `Secure`.
     pub fn cookie_secure(&self) -> bool {
         let host = self
@@ -111,20 +129,10 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
-
     use super::*;
 
-    #[derive(Parser)]
-    struct Probe {
-        #[command(flatten)]
-        config: Config,
-    }
-
     fn parse(args: &[&str]) -> Config {
-        let mut argv = vec!["probe"];
-        argv.extend_from_slice(args);
-        Probe::try_parse_from(argv).map(|p| p.config).unwrap_or_else(|e| panic!("{e}"))
+        Config::from_args(args.iter().copied()).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]

@@ -27,18 +27,25 @@ pub enum StaffRole {
     Admin,
 }
 
-/// The signed-in staff member.
+/// A staff member's current profile, from the event store.
 #[derive(SimpleObject)]
 pub struct StaffProfile {
     id: ID,
     username: String,
     display_name: String,
     role: StaffRole,
+    active: bool,
 }
 
 impl From<commands::StaffProfile> for StaffProfile {
     fn from(p: commands::StaffProfile) -> Self {
-        Self { id: ID(p.id.to_string()), username: p.username, display_name: p.display_name, role: p.role.into() }
+        Self {
+            id: ID(p.id.to_string()),
+            username: p.username,
+            display_name: p.display_name,
+            role: p.role.into(),
+            active: p.active,
+        }
     }
 }
 
