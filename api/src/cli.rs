@@ -85,7 +85,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Creates an ADMIN account on behalf of the command-line operator.
-pub async fn create_admin(pool: &PgPool, username: &str, display_name: &str, password: &str) -> anyhow::Result<commands::StaffProfile> {
+pub async fn create_admin(
+    pool: &PgPool,
+    username: &str,
+    display_name: &str,
+    password: &str,
+) -> anyhow::Result<commands::StaffProfile> {
     let commands = commands::Commands::new(pool.clone(), commands::SessionPolicy::default());
     let metadata = CommandMetadata::system(Uuid::new_v4());
     commands

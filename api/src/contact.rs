@@ -16,9 +16,12 @@ pub fn parse_contacts(raw: &str) -> Result<Vec<WhatsappContact>, String> {
         .map(str::trim)
         .filter(|entry| !entry.is_empty())
         .map(|entry| {
-            let (label, number) = entry.split_once('=').ok_or_else(|| format!("WHATSAPP_NUMBERS entry without '=': {entry}"))?;
-            let number = PhoneNumber::parse(number).map_err(|_| format!("WHATSAPP_NUMBERS: invalid number for {label}"))?;
-            let label = domain::text::clean_line(label, 80).ok_or_else(|| format!("WHATSAPP_NUMBERS: invalid label {label}"))?;
+            let (label, number) =
+                entry.split_once('=').ok_or_else(|| format!("WHATSAPP_NUMBERS entry without '=': {entry}"))?;
+            let number =
+                PhoneNumber::parse(number).map_err(|_| format!("WHATSAPP_NUMBERS: invalid number for {label}"))?;
+            let label = domain::text::clean_line(label, 80)
+                .ok_or_else(|| format!("WHATSAPP_NUMBERS: invalid label {label}"))?;
             Ok(WhatsappContact { label, number })
         })
         .collect()
@@ -30,7 +33,8 @@ mod tests {
 
     #[test]
     fn parses_labelled_numbers() {
-        let contacts = parse_contacts("Admin Verifikasi Akun=0812-3456-7890; Layanan Akta=+6281298765432;").unwrap_or_default();
+        let contacts =
+            parse_contacts("Admin Verifikasi Akun=0812-3456-7890; Layanan Akta=+6281298765432;").unwrap_or_default();
         assert_eq!(contacts.len(), 2);
         assert_eq!(contacts[0].label, "Admin Verifikasi Akun");
         assert_eq!(contacts[0].number.as_str(), "6281234567890");

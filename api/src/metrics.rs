@@ -3,6 +3,7 @@
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
+use projections::{Lag, ProjectorState};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -10,7 +11,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-use projections::{Lag, ProjectorState};
 use sqlx::PgPool;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -47,7 +47,8 @@ impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("dukcapil");
         let http_requests = Family::<HttpLabels, Counter>::default();
-        let http_duration = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        let http_duration =
+            Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
         let projector_active = Gauge::default();
         let projector_events = Counter::default();
         let projector_failures = Counter::default();
@@ -60,7 +61,11 @@ impl Default for Metrics {
         registry.register("projector_active", "1 if this process runs the projector", projector_active.clone());
         registry.register("projector_events_applied", "Events applied by this process", projector_events.clone());
         registry.register("projector_failures", "Failed projector batches", projector_failures.clone());
-        registry.register("projector_pending_events", "Events not yet projected (capped at 10000)", projector_pending.clone());
+        registry.register(
+            "projector_pending_events",
+            "Events not yet projected (capped at 10000)",
+            projector_pending.clone(),
+        );
         registry.register("projector_lag_seconds", "Age of the oldest unprojected event", projector_lag.clone());
         registry.register("db_pool_connections", "Open database connections", pool_size.clone());
         registry.register("db_pool_idle_connections", "Idle database connections", pool_idle.clone());

@@ -32,7 +32,8 @@ const SESSION_PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// Connects to the configured database, creating it first if it does not exist.
 pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
-    let options = PgConnectOptions::from_str(&config.database_url).context("DATABASE_URL is not a valid PostgreSQL URL")?;
+    let options =
+        PgConnectOptions::from_str(&config.database_url).context("DATABASE_URL is not a valid PostgreSQL URL")?;
     if !Postgres::database_exists(&config.database_url).await.context("cannot reach PostgreSQL")? {
         tracing::info!(database = options.get_database().unwrap_or_default(), "creating database");
         Postgres::create_database(&config.database_url).await.context("cannot create the database")?;
@@ -75,7 +76,8 @@ impl Application {
         if contacts.is_empty() {
             tracing::warn!("WHATSAPP_NUMBERS is empty: residents are shown no WhatsApp contact");
         }
-        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
         let commands = Commands::new(pool.clone(), config.session_policy());
         let projector = Projector::new(pool.clone(), projections::all(), config.projector());
         let schema = graphql::schema(Shared {
@@ -90,6 +92,7 @@ impl Application {
             pool,
             sessions: commands.sessions.clone(),
             projector: projector.state(),
+            projections: projections::all(),
             metrics: Arc::new(Metrics::default()),
             ready_max_lag_seconds: config.ready_max_lag_seconds,
             trust_forwarded_for: config.trust_forwarded_for,

@@ -21,7 +21,8 @@ struct Database {
 impl Database {
     fn new() -> Self {
         let name = format!("dukcapil_bin_{}", uuid::Uuid::new_v4().simple());
-        let base = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let base =
+            std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         let server = base.rsplit_once('/').map_or(base.as_str(), |(server, _)| server).to_owned();
         Self { url: format!("{server}/{name}"), name }
     }
@@ -203,12 +204,14 @@ async fn second_serve_stays_passive_and_takes_over_when_the_first_dies() -> anyh
     assert!(login.pointer("/data/staffLogin/expiresAt").is_some(), "{login}");
     let pool = sqlx::PgPool::connect(&db.url).await?;
     wait_until("sign-in projected by the survivor", Duration::from_secs(30), async || {
-        sqlx::query_scalar::<_, bool>("SELECT last_signed_in IS NOT NULL FROM staff_directory WHERE username = 'admin2'")
-            .fetch_optional(&pool)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or(false)
+        sqlx::query_scalar::<_, bool>(
+            "SELECT last_signed_in IS NOT NULL FROM staff_directory WHERE username = 'admin2'",
+        )
+        .fetch_optional(&pool)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false)
     })
     .await?;
     pool.close().await;

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use domain::CommandMetadata;
-use domain::calendar::{CALENDAR_ID, CalendarCommand, HolidayKind, HolidayName, OfficeCalendar, OutageReason, parse_date};
+use domain::calendar::{
+    CALENDAR_ID, CalendarCommand, HolidayKind, HolidayName, OfficeCalendar, OutageReason, parse_date,
+};
 use sqlx::PgPool;
 
 use crate::{Error, Executor};
@@ -53,7 +55,11 @@ impl CalendarService {
     }
 
     /// Declares that the link to the national data centre is down: the SLA clock stops.
-    pub async fn declare_outage(&self, reason: &str, metadata: &CommandMetadata) -> Result<chrono::DateTime<Utc>, Error> {
+    pub async fn declare_outage(
+        &self,
+        reason: &str,
+        metadata: &CommandMetadata,
+    ) -> Result<chrono::DateTime<Utc>, Error> {
         let reason = OutageReason::parse(reason)?;
         let now = Utc::now();
         self.executor.execute(CALENDAR_ID, CalendarCommand::DeclareOutage { reason, now }, metadata).await?;

@@ -47,7 +47,12 @@ where
     }
 
     /// Runs `command` on stream `id` and appends what it decides, tagged with `metadata`.
-    pub async fn execute(&self, id: &str, command: A::Command, metadata: &CommandMetadata) -> Result<Outcome<A>, Error> {
+    pub async fn execute(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &CommandMetadata,
+    ) -> Result<Outcome<A>, Error> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -74,11 +79,7 @@ where
     ) -> Result<Outcome<A>, AggregateError<A::Error>> {
         let mut context = self.store.load_aggregate(id).await?;
         let sink = EventSink::<A>::default();
-        context
-            .aggregate()
-            .handle(command, &self.services, &sink)
-            .await
-            .map_err(AggregateError::UserError)?;
+        context.aggregate().handle(command, &self.services, &sink).await.map_err(AggregateError::UserError)?;
         let decided = sink.collect().await;
         let aggregate = std::mem::take(context.aggregate());
         if decided.is_empty() {

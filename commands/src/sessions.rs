@@ -113,24 +113,36 @@ impl SessionStore {
             return Ok(None);
         }
         let token_hash = digest(token);
-        let row: Option<(String, Uuid, String, DateTime<Utc>)> = sqlx::query_as(
-            "UPDATE sessions
-                SET last_seen_at = CASE
-                        WHEN last_seen_at < now() - make_interval(secs => $3) THEN now()
-                        ELSE last_seen_at END
+        let row: Option<(String, Uuid, String, DateTime<Utc>, bool)> = sqlx::query_as(
+            "SELECT subject_kind, subject_id, role, expires_at,
+                    last_seen_at < now() - make_interval(secs => $3)
+               FROM sessions
               WHERE token_hash = $1
                 AND revoked_at IS NULL
                 AND expires_at > now()
-                AND last_seen_at > now() - make_interval(secs => $2)
-          RETURNING subject_kind, subject_id, role, expires_at",
+                AND last_seen_at > now() - make_interval(secs => $2)",
         )
         .bind(&token_hash)
         .bind(self.policy.idle_timeout.num_seconds() as f64)
         .bind(TOUCH_INTERVAL_SECONDS)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.and_then(|(kind, subject_id, role, expires_at)| {
-            Some(Session { subject_kind: SubjectKind::parse(&kind)?, subject_id, role, expires_at, token_hash })
+        let Some((kind, subject_id, role, expires_at, stale)) = row else {
+            return Ok(None);
+        };
+        // Reads stay reads: the idle clock is moved at most once a minute.
+        if stale {
+            sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE token_hash = $1")
+                .bind(&token_hash)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(SubjectKind::parse(&kind).map(|subject_kind| Session {
+            subject_kind,
+            subject_id,
+            role,
+            expires_at,
+            token_hash,
         }))
     }
 

@@ -70,13 +70,19 @@ impl StaffService {
         by: StaffId,
         metadata: &CommandMetadata,
     ) -> Result<StaffProfile, Error> {
-        let outcome = self.executor.execute(&target.to_string(), StaffCommand::ChangeRole { role, by }, metadata).await?;
+        let outcome =
+            self.executor.execute(&target.to_string(), StaffCommand::ChangeRole { role, by }, metadata).await?;
         self.sessions.revoke_all(SubjectKind::Staff, target, None).await?;
         profile_of(&outcome.aggregate).ok_or(Error::Staff(StaffError::NotFound))
     }
 
     /// Deactivates another staff member and ends their sessions.
-    pub async fn deactivate(&self, target: Uuid, by: StaffId, metadata: &CommandMetadata) -> Result<StaffProfile, Error> {
+    pub async fn deactivate(
+        &self,
+        target: Uuid,
+        by: StaffId,
+        metadata: &CommandMetadata,
+    ) -> Result<StaffProfile, Error> {
         let outcome = self.executor.execute(&target.to_string(), StaffCommand::Deactivate { by }, metadata).await?;
         self.sessions.revoke_all(SubjectKind::Staff, target, None).await?;
         profile_of(&outcome.aggregate).ok_or(Error::Staff(StaffError::NotFound))

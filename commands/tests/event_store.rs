@@ -24,11 +24,10 @@ async fn every_event_carries_actor_role_and_correlation_id(pool: PgPool) -> anyh
     let tomorrow = (chrono::Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%d").to_string();
     commands(&pool).calendar.add_holiday(&tomorrow, "Libur daerah", HolidayKind::OfficeClosure, &metadata).await?;
 
-    let (event_type, meta, xid_set, position): (String, serde_json::Value, bool, i64) = sqlx::query_as(
-        "SELECT event_type, metadata, transaction_id IS NOT NULL, global_position FROM events",
-    )
-    .fetch_one(&pool)
-    .await?;
+    let (event_type, meta, xid_set, position): (String, serde_json::Value, bool, i64) =
+        sqlx::query_as("SELECT event_type, metadata, transaction_id IS NOT NULL, global_position FROM events")
+            .fetch_one(&pool)
+            .await?;
     assert_eq!(event_type, "HolidayAdded");
     assert_eq!(meta["actor_id"], actor.to_string());
     assert_eq!(meta["actor_role"], "SUPERVISOR");
@@ -42,11 +41,7 @@ async fn every_event_carries_actor_role_and_correlation_id(pool: PgPool) -> anyh
 async fn events_cannot_be_updated_deleted_or_truncated(pool: PgPool) -> anyhow::Result<()> {
     let system = CommandMetadata::system(Uuid::new_v4());
     commands(&pool).staff.create("admin", "Admin", Role::Admin, "kata sandi admin", &system).await?;
-    for statement in [
-        "UPDATE events SET payload = '{}'",
-        "DELETE FROM events",
-        "TRUNCATE events",
-    ] {
+    for statement in ["UPDATE events SET payload = '{}'", "DELETE FROM events", "TRUNCATE events"] {
         let error = sqlx::query(statement).execute(&pool).await.err();
         let message = error.map(|e| e.to_string()).unwrap_or_default();
         assert!(message.contains("append-only"), "{statement} must be refused, got {message:?}");
@@ -96,7 +91,10 @@ async fn refused_commands_write_nothing(pool: PgPool) -> anyhow::Result<()> {
         commands.staff.create("admin", "X", Role::Admin, "password", &system).await.err(),
     ];
     let codes: Vec<&str> = errors.iter().map(|e| e.as_ref().map(|e| e.code()).unwrap_or("NONE")).collect();
-    assert_eq!(codes, ["HOLIDAY_NOT_FOUND", "INVALID_DATE", "NO_OUTAGE_IN_PROGRESS", "INVALID_USERNAME", "PASSWORD_TOO_COMMON"]);
+    assert_eq!(
+        codes,
+        ["HOLIDAY_NOT_FOUND", "INVALID_DATE", "NO_OUTAGE_IN_PROGRESS", "INVALID_USERNAME", "PASSWORD_TOO_COMMON"]
+    );
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&pool).await?;
     assert_eq!(count, 0);
     Ok(())
@@ -109,7 +107,9 @@ async fn sign_in_is_one_answer_for_unknown_user_wrong_password_and_deactivated(p
     let admin = commands.staff.create("admin", "Admin", Role::Admin, "kata sandi admin", &system).await?;
     let siti = commands.staff.create("siti", "Siti", Role::Operator, "kata sandi siti", &system).await?;
     commands.staff.deactivate(siti.id.0, admin.id, &system).await?;
-    for (user, password) in [("nobody", "kata sandi admin"), ("admin", "salah sekali"), ("siti", "kata sandi siti"), ("!!", "x")] {
+    for (user, password) in
+        [("nobody", "kata sandi admin"), ("admin", "salah sekali"), ("siti", "kata sandi siti"), ("!!", "x")]
+    {
         let result = commands.staff.sign_in(user, password, system.clone()).await;
         assert!(matches!(result, Err(Error::InvalidCredentials)), "{user}: {result:?}");
     }
@@ -149,5 +149,37 @@ async fn changing_own_password_keeps_this_session_and_ends_the_others(pool: PgPo
     assert!(commands.sessions.find(&elsewhere.token).await?.is_none());
     assert!(commands.staff.sign_in("siti", "kata sandi siti", system.clone()).await.is_err());
     assert!(commands.staff.sign_in("siti", "sandi baru siti", system).await.is_ok());
+    Ok(())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn sessions_end_when_idle_or_too_old_and_tokens_are_stored_hashed(pool: PgPool) -> anyhow::Result<()> {
+    use commands::{SessionStore, SubjectKind};
+    let idle = SessionStore::new(
+        pool.clone(),
+        SessionPolicy { idle_timeout: chrono::Duration::seconds(1), absolute_lifetime: chrono::Duration::hours(1) },
+    );
+    let (token, _) = idle.create(SubjectKind::Staff, Uuid::new_v4(), "OPERATOR").await?;
+    assert!(idle.find(&token).await?.is_some());
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sessions WHERE token_hash = $1::bytea OR encode(token_hash, 'hex') = $1",
+    )
+    .bind(&token)
+    .fetch_one(&pool)
+    .await?;
+    assert_eq!(stored, 0, "the raw token is never stored");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(idle.find(&token).await?.is_none(), "idle session ended");
+
+    let short = SessionStore::new(
+        pool.clone(),
+        SessionPolicy { idle_timeout: chrono::Duration::hours(1), absolute_lifetime: chrono::Duration::seconds(1) },
+    );
+    let (token, session) = short.create(SubjectKind::Resident, Uuid::new_v4(), "RESIDENT").await?;
+    assert!(session.expires_at <= chrono::Utc::now() + chrono::Duration::seconds(2));
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(short.find(&token).await?.is_none(), "expired session ended");
+    assert!(short.find("not-a-token").await?.is_none());
+    assert!(short.find(&"f".repeat(64)).await?.is_none());
     Ok(())
 }

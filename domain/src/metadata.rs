@@ -65,12 +65,7 @@ impl CommandMetadata {
 
     /// Metadata for work the system or a command-line operator does.
     pub fn system(correlation_id: Uuid) -> Self {
-        Self {
-            actor_id: Self::SYSTEM_ACTOR,
-            actor_role: ActorRole::System,
-            correlation_id,
-            client_address: None,
-        }
+        Self { actor_id: Self::SYSTEM_ACTOR, actor_role: ActorRole::System, correlation_id, client_address: None }
     }
 
     /// The map form cqrs-es stores with each event.

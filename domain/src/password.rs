@@ -120,45 +120,26 @@ mod tests {
 
     #[test]
     fn rejects_overlong() {
-        assert_eq!(
-            Password::parse(&"x".repeat(MAX_CHARS + 1)),
-            Err(PasswordError::TooLong)
-        );
+        assert_eq!(Password::parse(&"x".repeat(MAX_CHARS + 1)), Err(PasswordError::TooLong));
         assert!(Password::parse(&"xy".repeat(MAX_CHARS / 2)).is_ok());
     }
 
     #[test]
     fn rejects_common_passwords_case_insensitively() {
-        for common in [
-            "password",
-            "12345678",
-            "Indonesia123",
-            "BISMILLAH",
-            "qwertyuiop",
-        ] {
-            assert_eq!(
-                Password::parse(common),
-                Err(PasswordError::TooCommon),
-                "{common}"
-            );
+        for common in ["password", "12345678", "Indonesia123", "BISMILLAH", "qwertyuiop"] {
+            assert_eq!(Password::parse(common), Err(PasswordError::TooCommon), "{common}");
         }
     }
 
     #[test]
     fn keeps_spaces() {
-        assert_eq!(
-            Password::parse("  spasi  ok ").map(|p| p.expose().len()),
-            Ok(12)
-        );
+        assert_eq!(Password::parse("  spasi  ok ").map(|p| p.expose().len()), Ok(12));
     }
 
     #[test]
     fn debug_never_shows_secret() {
         let password = Password::parse("sangat rahasia").map(|p| format!("{p:?}"));
         assert_eq!(password.as_deref(), Ok("Password(***)"));
-        assert_eq!(
-            format!("{:?}", PasswordHash::from_phc("$argon2id$x".into())),
-            "PasswordHash(***)"
-        );
+        assert_eq!(format!("{:?}", PasswordHash::from_phc("$argon2id$x".into())), "PasswordHash(***)");
     }
 }

@@ -97,13 +97,18 @@ mod tests {
 
     #[test]
     fn rejects_non_mobile_foreign_and_garbage() {
-        for bad in ["", "abc", "0561123456", "+6512345678", "+0812345678", "08123x567890", "628", "0812\u{202E}34567890"] {
+        for bad in
+            ["", "abc", "0561123456", "+6512345678", "+0812345678", "08123x567890", "628", "0812\u{202E}34567890"]
+        {
             assert_eq!(PhoneNumber::parse(bad), Err(PhoneError::Invalid), "{bad}");
         }
     }
 
     #[test]
     fn wa_me_link() {
-        assert_eq!(PhoneNumber::parse("081234567890").map(|p| p.wa_me_link()), Ok("https://wa.me/6281234567890".into()));
+        assert_eq!(
+            PhoneNumber::parse("081234567890").map(|p| p.wa_me_link()),
+            Ok("https://wa.me/6281234567890".into())
+        );
     }
 }

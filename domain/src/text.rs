@@ -26,10 +26,7 @@ mod tests {
 
     #[test]
     fn trims_and_accepts_ordinary_text() {
-        assert_eq!(
-            clean_line("  Hari Raya Idul Fitri ", 50).as_deref(),
-            Some("Hari Raya Idul Fitri")
-        );
+        assert_eq!(clean_line("  Hari Raya Idul Fitri ", 50).as_deref(), Some("Hari Raya Idul Fitri"));
     }
 
     #[test]

@@ -48,16 +48,10 @@ pub struct WorkingCalendar {
 
 impl WorkingCalendar {
     /// A calendar with these closed days (holidays and cuti bersama) and outages.
-    pub fn new(
-        holidays: impl IntoIterator<Item = NaiveDate>,
-        outages: impl IntoIterator<Item = Outage>,
-    ) -> Self {
+    pub fn new(holidays: impl IntoIterator<Item = NaiveDate>, outages: impl IntoIterator<Item = Outage>) -> Self {
         let mut outages: Vec<Outage> = outages.into_iter().collect();
         outages.sort_by_key(|o| o.start);
-        Self {
-            holidays: holidays.into_iter().collect(),
-            outages,
-        }
+        Self { holidays: holidays.into_iter().collect(), outages }
     }
 
     /// Whether `date` (office-local) is a working day: Monday–Friday and not a holiday.
@@ -80,9 +74,7 @@ impl WorkingCalendar {
 
     /// The outage in force at `t`, if any.
     pub fn outage_at(&self, t: DateTime<Utc>) -> Option<&Outage> {
-        self.outages
-            .iter()
-            .find(|o| o.start <= t && o.end.is_none_or(|end| t < end))
+        self.outages.iter().find(|o| o.start <= t && o.end.is_none_or(|end| t < end))
     }
 
     /// When the office next opens after `t`, or `None` if it is open at `t` (or no opening
@@ -103,11 +95,7 @@ impl WorkingCalendar {
     /// time. Time outside office hours, on closed days and during outages does not count.
     /// `None` when the clock is stopped indefinitely (an outage with no end yet) or the answer
     /// lies beyond ten years. A zero amount gives the first working instant at or after `start`.
-    pub fn add_working_time(
-        &self,
-        start: DateTime<Utc>,
-        amount: Duration,
-    ) -> Option<DateTime<Utc>> {
+    pub fn add_working_time(&self, start: DateTime<Utc>, amount: Duration) -> Option<DateTime<Utc>> {
         let mut remaining = amount.max(Duration::zero());
         let first_day = start.with_timezone(&OFFICE_TZ).date_naive();
         for offset in 0..SEARCH_LIMIT_DAYS {
@@ -152,10 +140,7 @@ impl WorkingCalendar {
         if !self.is_working_day(date) {
             return Vec::new();
         }
-        let (Some(open), Some(close)) = (
-            local_instant(date, OPENS_AT),
-            local_instant(date, CLOSES_AT),
-        ) else {
+        let (Some(open), Some(close)) = (local_instant(date, OPENS_AT), local_instant(date, CLOSES_AT)) else {
             return Vec::new();
         };
         let mut windows = vec![(open, close)];
@@ -174,24 +159,16 @@ impl WorkingCalendar {
     }
 
     fn open_ended_outage_before(&self, date: NaiveDate) -> bool {
-        let Some(end_of_day) = date
-            .succ_opt()
-            .and_then(|next| local_instant(next, NaiveTime::MIN))
-        else {
+        let Some(end_of_day) = date.succ_opt().and_then(|next| local_instant(next, NaiveTime::MIN)) else {
             return false;
         };
-        self.outages
-            .iter()
-            .any(|o| o.end.is_none() && o.start < end_of_day)
+        self.outages.iter().any(|o| o.end.is_none() && o.start < end_of_day)
     }
 }
 
 /// The UTC instant of an office-local wall-clock time.
 pub fn local_instant(date: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
-    OFFICE_TZ
-        .from_local_datetime(&date.and_time(time))
-        .single()
-        .map(|local| local.with_timezone(&Utc))
+    OFFICE_TZ.from_local_datetime(&date.and_time(time)).single().map(|local| local.with_timezone(&Utc))
 }
 
 /// Today's date at the office at instant `t`.
@@ -225,12 +202,7 @@ mod tests {
     fn wib_is_utc_plus_seven_all_year_without_dst() {
         for month in 1..=12 {
             let t = wib(2026, month, 15, 8, 0);
-            assert_eq!(
-                t,
-                Utc.with_ymd_and_hms(2026, month, 15, 1, 0, 0)
-                    .single()
-                    .unwrap_or_default()
-            );
+            assert_eq!(t, Utc.with_ymd_and_hms(2026, month, 15, 1, 0, 0).single().unwrap_or_default());
         }
     }
 
@@ -262,81 +234,45 @@ mod tests {
     fn utc_midnight_is_already_seven_in_the_office() {
         // 00:30 UTC on Monday is 07:30 WIB: closed. 01:30 UTC is 08:30 WIB: open.
         let cal = plain();
-        assert!(
-            !cal.is_office_open(
-                Utc.with_ymd_and_hms(2026, 11, 23, 0, 30, 0)
-                    .single()
-                    .unwrap_or_default()
-            )
-        );
-        assert!(
-            cal.is_office_open(
-                Utc.with_ymd_and_hms(2026, 11, 23, 1, 30, 0)
-                    .single()
-                    .unwrap_or_default()
-            )
-        );
+        assert!(!cal.is_office_open(Utc.with_ymd_and_hms(2026, 11, 23, 0, 30, 0).single().unwrap_or_default()));
+        assert!(cal.is_office_open(Utc.with_ymd_and_hms(2026, 11, 23, 1, 30, 0).single().unwrap_or_default()));
     }
 
     #[test]
     fn sla_is_same_clock_time_next_working_day() {
-        assert_eq!(
-            plain().add_working_time(wib(2026, 11, 23, 10, 0), SLA),
-            Some(wib(2026, 11, 24, 10, 0))
-        );
+        assert_eq!(plain().add_working_time(wib(2026, 11, 23, 10, 0), SLA), Some(wib(2026, 11, 24, 10, 0)));
     }
 
     #[test]
     fn sla_from_friday_lands_on_monday() {
-        assert_eq!(
-            plain().add_working_time(wib(2026, 11, 27, 10, 0), SLA),
-            Some(wib(2026, 11, 30, 10, 0))
-        );
+        assert_eq!(plain().add_working_time(wib(2026, 11, 27, 10, 0), SLA), Some(wib(2026, 11, 30, 10, 0)));
     }
 
     #[test]
     fn submission_at_night_starts_counting_at_next_opening() {
         // Monday 20:00 → starts Tuesday 08:00 → due Tuesday 16:00.
-        assert_eq!(
-            plain().add_working_time(wib(2026, 11, 23, 20, 0), SLA),
-            Some(wib(2026, 11, 24, 16, 0))
-        );
+        assert_eq!(plain().add_working_time(wib(2026, 11, 23, 20, 0), SLA), Some(wib(2026, 11, 24, 16, 0)));
         // Monday 06:00 → due Monday 16:00.
-        assert_eq!(
-            plain().add_working_time(wib(2026, 11, 23, 6, 0), SLA),
-            Some(wib(2026, 11, 23, 16, 0))
-        );
+        assert_eq!(plain().add_working_time(wib(2026, 11, 23, 6, 0), SLA), Some(wib(2026, 11, 23, 16, 0)));
     }
 
     #[test]
     fn submission_on_weekend_starts_monday() {
-        assert_eq!(
-            plain().add_working_time(wib(2026, 11, 28, 11, 0), SLA),
-            Some(wib(2026, 11, 30, 16, 0))
-        );
+        assert_eq!(plain().add_working_time(wib(2026, 11, 28, 11, 0), SLA), Some(wib(2026, 11, 30, 16, 0)));
     }
 
     #[test]
     fn holiday_is_skipped() {
         let cal = WorkingCalendar::new([date(2026, 11, 24)], []);
-        assert_eq!(
-            cal.add_working_time(wib(2026, 11, 23, 10, 0), SLA),
-            Some(wib(2026, 11, 25, 10, 0))
-        );
+        assert_eq!(cal.add_working_time(wib(2026, 11, 23, 10, 0), SLA), Some(wib(2026, 11, 25, 10, 0)));
     }
 
     #[test]
     fn year_end_with_new_year_holiday_and_weekend() {
         // Thursday 31 Dec 2026 14:00; 1 Jan 2027 (Friday) is a holiday; weekend; Monday 4 Jan.
         let cal = WorkingCalendar::new([date(2027, 1, 1)], []);
-        assert_eq!(
-            cal.add_working_time(wib(2026, 12, 31, 14, 0), SLA),
-            Some(wib(2027, 1, 4, 14, 0))
-        );
-        assert_eq!(
-            cal.next_opening(wib(2026, 12, 31, 17, 0)),
-            Some(wib(2027, 1, 4, 8, 0))
-        );
+        assert_eq!(cal.add_working_time(wib(2026, 12, 31, 14, 0), SLA), Some(wib(2027, 1, 4, 14, 0)));
+        assert_eq!(cal.next_opening(wib(2026, 12, 31, 17, 0)), Some(wib(2027, 1, 4, 8, 0)));
     }
 
     #[test]
@@ -344,44 +280,26 @@ mod tests {
         // Lebaran-like week: Mon–Fri all closed.
         let days = (23..=27).map(|d| date(2026, 11, d));
         let cal = WorkingCalendar::new(days, []);
-        assert_eq!(
-            cal.add_working_time(wib(2026, 11, 20, 12, 0), SLA),
-            Some(wib(2026, 11, 30, 12, 0))
-        );
+        assert_eq!(cal.add_working_time(wib(2026, 11, 20, 12, 0), SLA), Some(wib(2026, 11, 30, 12, 0)));
     }
 
     #[test]
     fn ending_exactly_at_closing_time_stays_that_day() {
-        assert_eq!(
-            plain().add_working_time(wib(2026, 11, 23, 8, 0), SLA),
-            Some(wib(2026, 11, 23, 16, 0))
-        );
+        assert_eq!(plain().add_working_time(wib(2026, 11, 23, 8, 0), SLA), Some(wib(2026, 11, 23, 16, 0)));
     }
 
     #[test]
     fn zero_amount_gives_next_working_instant() {
-        assert_eq!(
-            plain().add_working_time(wib(2026, 11, 28, 9, 0), Duration::zero()),
-            Some(wib(2026, 11, 30, 8, 0))
-        );
-        assert_eq!(
-            plain().add_working_time(wib(2026, 11, 23, 9, 0), Duration::zero()),
-            Some(wib(2026, 11, 23, 9, 0))
-        );
+        assert_eq!(plain().add_working_time(wib(2026, 11, 28, 9, 0), Duration::zero()), Some(wib(2026, 11, 30, 8, 0)));
+        assert_eq!(plain().add_working_time(wib(2026, 11, 23, 9, 0), Duration::zero()), Some(wib(2026, 11, 23, 9, 0)));
     }
 
     #[test]
     fn outage_pauses_the_clock() {
         // Two-hour outage on Monday 11:00–13:00 pushes the due time by two working hours.
-        let outage = Outage {
-            start: wib(2026, 11, 23, 11, 0),
-            end: Some(wib(2026, 11, 23, 13, 0)),
-        };
+        let outage = Outage { start: wib(2026, 11, 23, 11, 0), end: Some(wib(2026, 11, 23, 13, 0)) };
         let cal = WorkingCalendar::new([], [outage]);
-        assert_eq!(
-            cal.add_working_time(wib(2026, 11, 23, 10, 0), SLA),
-            Some(wib(2026, 11, 24, 12, 0))
-        );
+        assert_eq!(cal.add_working_time(wib(2026, 11, 23, 10, 0), SLA), Some(wib(2026, 11, 24, 12, 0)));
         assert!(cal.is_office_open(wib(2026, 11, 23, 12, 0)));
         assert!(!cal.is_working_time(wib(2026, 11, 23, 12, 0)));
         assert!(cal.is_working_time(wib(2026, 11, 23, 13, 0)));
@@ -389,31 +307,19 @@ mod tests {
 
     #[test]
     fn outage_spanning_a_night_only_costs_working_hours() {
-        let outage = Outage {
-            start: wib(2026, 11, 23, 15, 0),
-            end: Some(wib(2026, 11, 24, 9, 0)),
-        };
+        let outage = Outage { start: wib(2026, 11, 23, 15, 0), end: Some(wib(2026, 11, 24, 9, 0)) };
         let cal = WorkingCalendar::new([], [outage]);
         // Lost: Mon 15–16 and Tue 08–09, two working hours.
-        assert_eq!(
-            cal.add_working_time(wib(2026, 11, 23, 10, 0), SLA),
-            Some(wib(2026, 11, 24, 12, 0))
-        );
+        assert_eq!(cal.add_working_time(wib(2026, 11, 23, 10, 0), SLA), Some(wib(2026, 11, 24, 12, 0)));
     }
 
     #[test]
     fn open_ended_outage_stops_the_clock_indefinitely() {
-        let outage = Outage {
-            start: wib(2026, 11, 23, 12, 0),
-            end: None,
-        };
+        let outage = Outage { start: wib(2026, 11, 23, 12, 0), end: None };
         let cal = WorkingCalendar::new([], [outage]);
         assert_eq!(cal.add_working_time(wib(2026, 11, 23, 10, 0), SLA), None);
         // Work that fits before the outage is still due normally.
-        assert_eq!(
-            cal.add_working_time(wib(2026, 11, 23, 10, 0), Duration::hours(1)),
-            Some(wib(2026, 11, 23, 11, 0))
-        );
+        assert_eq!(cal.add_working_time(wib(2026, 11, 23, 10, 0), Duration::hours(1)), Some(wib(2026, 11, 23, 11, 0)));
         assert!(cal.outage_at(wib(2030, 1, 1, 0, 0)).is_some());
     }
 
@@ -421,45 +327,24 @@ mod tests {
     fn next_opening_when_closed_and_none_when_open() {
         let cal = WorkingCalendar::new([date(2026, 11, 24)], []);
         assert_eq!(cal.next_opening(wib(2026, 11, 23, 10, 0)), None);
-        assert_eq!(
-            cal.next_opening(wib(2026, 11, 23, 17, 0)),
-            Some(wib(2026, 11, 25, 8, 0))
-        );
-        assert_eq!(
-            cal.next_opening(wib(2026, 11, 23, 7, 0)),
-            Some(wib(2026, 11, 23, 8, 0))
-        );
-        assert_eq!(
-            cal.next_opening(wib(2026, 11, 28, 7, 0)),
-            Some(wib(2026, 11, 30, 8, 0))
-        );
+        assert_eq!(cal.next_opening(wib(2026, 11, 23, 17, 0)), Some(wib(2026, 11, 25, 8, 0)));
+        assert_eq!(cal.next_opening(wib(2026, 11, 23, 7, 0)), Some(wib(2026, 11, 23, 8, 0)));
+        assert_eq!(cal.next_opening(wib(2026, 11, 28, 7, 0)), Some(wib(2026, 11, 30, 8, 0)));
     }
 
     #[test]
     fn working_time_between_counts_only_office_hours() {
         let cal = WorkingCalendar::new([date(2026, 11, 24)], []);
         // Friday 15:00 → Monday 09:00: 1 h Friday + 1 h Monday.
-        assert_eq!(
-            cal.working_time_between(wib(2026, 11, 20, 15, 0), wib(2026, 11, 23, 9, 0)),
-            Duration::hours(2)
-        );
+        assert_eq!(cal.working_time_between(wib(2026, 11, 20, 15, 0), wib(2026, 11, 23, 9, 0)), Duration::hours(2));
         // Monday 10:00 → Wednesday 10:00 with Tuesday a holiday: 6 h + 2 h.
-        assert_eq!(
-            cal.working_time_between(wib(2026, 11, 23, 10, 0), wib(2026, 11, 25, 10, 0)),
-            Duration::hours(8)
-        );
-        assert_eq!(
-            cal.working_time_between(wib(2026, 11, 25, 10, 0), wib(2026, 11, 23, 10, 0)),
-            Duration::zero()
-        );
+        assert_eq!(cal.working_time_between(wib(2026, 11, 23, 10, 0), wib(2026, 11, 25, 10, 0)), Duration::hours(8));
+        assert_eq!(cal.working_time_between(wib(2026, 11, 25, 10, 0), wib(2026, 11, 23, 10, 0)), Duration::zero());
     }
 
     #[test]
     fn add_and_between_agree() {
-        let outage = Outage {
-            start: wib(2026, 11, 25, 9, 30),
-            end: Some(wib(2026, 11, 25, 10, 15)),
-        };
+        let outage = Outage { start: wib(2026, 11, 25, 9, 30), end: Some(wib(2026, 11, 25, 10, 15)) };
         let cal = WorkingCalendar::new([date(2026, 11, 26)], [outage]);
         let mut start = wib(2026, 11, 21, 0, 0);
         while start < wib(2026, 12, 2, 0, 0) {

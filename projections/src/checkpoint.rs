@@ -15,7 +15,10 @@ pub struct Checkpoint {
 }
 
 /// Makes sure every projection has a checkpoint row and returns them all.
-pub(crate) async fn load(conn: &mut PgConnection, names: &[&'static str]) -> Result<HashMap<&'static str, Checkpoint>, Error> {
+pub(crate) async fn load(
+    conn: &mut PgConnection,
+    names: &[&'static str],
+) -> Result<HashMap<&'static str, Checkpoint>, Error> {
     sqlx::query(
         "INSERT INTO projection_checkpoints (projection) SELECT unnest($1::text[]) ON CONFLICT (projection) DO NOTHING",
     )
@@ -35,7 +38,10 @@ pub(crate) async fn load(conn: &mut PgConnection, names: &[&'static str]) -> Res
             let checkpoint = rows
                 .iter()
                 .find(|(n, _, _)| n == name)
-                .map(|(_, transaction_id, position)| Checkpoint { transaction_id: *transaction_id, position: *position })
+                .map(|(_, transaction_id, position)| Checkpoint {
+                    transaction_id: *transaction_id,
+                    position: *position,
+                })
                 .unwrap_or_default();
             (*name, checkpoint)
         })
@@ -43,7 +49,12 @@ pub(crate) async fn load(conn: &mut PgConnection, names: &[&'static str]) -> Res
 }
 
 /// Moves a checkpoint from `from` to `to`, refusing if someone else moved it meanwhile.
-pub(crate) async fn advance(conn: &mut PgConnection, name: &str, from: Checkpoint, to: Checkpoint) -> Result<(), Error> {
+pub(crate) async fn advance(
+    conn: &mut PgConnection,
+    name: &str,
+    from: Checkpoint,
+    to: Checkpoint,
+) -> Result<(), Error> {
     let done = sqlx::query(
         "UPDATE projection_checkpoints
             SET last_transaction_id = $2::text::xid8, last_position = $3, updated_at = now()

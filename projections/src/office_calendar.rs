@@ -30,13 +30,15 @@ impl Projection for OfficeCalendarView {
             }
             match event.decode::<CalendarEvent>()? {
                 CalendarEvent::HolidayAdded { date, name, kind } => {
-                    sqlx::query("INSERT INTO office_holidays (holiday_date, name, kind, added_at) VALUES ($1, $2, $3, $4)")
-                        .bind(date)
-                        .bind(name.as_str())
-                        .bind(kind.as_str())
-                        .bind(event.recorded_at)
-                        .execute(conn)
-                        .await?;
+                    sqlx::query(
+                        "INSERT INTO office_holidays (holiday_date, name, kind, added_at) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(date)
+                    .bind(name.as_str())
+                    .bind(kind.as_str())
+                    .bind(event.recorded_at)
+                    .execute(conn)
+                    .await?;
                 }
                 CalendarEvent::HolidayRemoved { date } => {
                     sqlx::query("DELETE FROM office_holidays WHERE holiday_date = $1").bind(date).execute(conn).await?;

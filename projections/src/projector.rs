@@ -143,7 +143,8 @@ impl Projector {
     /// uncommitted work die with it, so two projectors can never both commit.
     pub async fn activate(&self) -> Result<Option<ActiveProjector<'_>>, Error> {
         let mut conn = PgConnection::connect_with(&self.pool.connect_options()).await?;
-        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(LOCK_KEY).fetch_one(&mut conn).await?;
+        let locked: bool =
+            sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(LOCK_KEY).fetch_one(&mut conn).await?;
         if !locked {
             conn.close().await.ok();
             return Ok(None);
@@ -238,7 +239,11 @@ impl ActiveProjector<'_> {
 }
 
 /// Reads up to `limit` events after `after` that no running transaction can still precede.
-pub(crate) async fn fetch_safe(conn: &mut PgConnection, after: Checkpoint, limit: i64) -> Result<Vec<StoredEvent>, Error> {
+pub(crate) async fn fetch_safe(
+    conn: &mut PgConnection,
+    after: Checkpoint,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM events
           WHERE (transaction_id, global_position) > ($1::text::xid8, $2)
@@ -276,18 +281,24 @@ pub struct Lag {
     pub oldest_pending_seconds: f64,
 }
 
-/// Measures the projection lag from the database (any process can ask).
-pub async fn lag(pool: &PgPool) -> Result<Lag, Error> {
+/// Measures, from the database, how far the slowest of `projections` trails (any process can
+/// ask, whichever runs the projector). A projection without a checkpoint yet counts from 0.
+pub async fn lag(pool: &PgPool, projections: &[Arc<dyn Projection>]) -> Result<Lag, Error> {
+    let names: Vec<&str> = projections.iter().map(|p| p.name()).collect();
     let (pending_events, oldest_pending_seconds): (i64, f64) = sqlx::query_as(
         "WITH slowest AS (
-             SELECT last_transaction_id, last_position FROM projection_checkpoints
-              ORDER BY last_transaction_id, last_position LIMIT 1),
+             SELECT coalesce(c.last_transaction_id, '0') AS last_transaction_id,
+                    coalesce(c.last_position, 0) AS last_position
+               FROM unnest($1::text[]) AS p(name)
+               LEFT JOIN projection_checkpoints c ON c.projection = p.name
+              ORDER BY 1, 2 LIMIT 1),
          pending AS (
              SELECT e.recorded_at FROM events e, slowest s
               WHERE (e.transaction_id, e.global_position) > (s.last_transaction_id, s.last_position)
               ORDER BY e.transaction_id, e.global_position LIMIT 10000)
          SELECT count(*), coalesce(extract(epoch FROM now() - min(recorded_at))::float8, 0) FROM pending",
     )
+    .bind(&names)
     .fetch_one(pool)
     .await?;
     Ok(Lag { pending_events, oldest_pending_seconds })

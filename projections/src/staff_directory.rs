@@ -54,7 +54,10 @@ impl Projection for StaffDirectory {
                         .await?;
                 }
                 StaffEvent::StaffAccountDeactivated => {
-                    sqlx::query("UPDATE staff_directory SET active = false WHERE staff_id = $1").bind(id).execute(conn).await?;
+                    sqlx::query("UPDATE staff_directory SET active = false WHERE staff_id = $1")
+                        .bind(id)
+                        .execute(conn)
+                        .await?;
                 }
                 StaffEvent::StaffSignedIn { at } => {
                     sqlx::query("UPDATE staff_directory SET last_signed_in = $2 WHERE staff_id = $1")

@@ -232,3 +232,24 @@ async fn second_projector_stays_passive_while_the_first_is_active(pool: PgPool) 
     assert!(taken, "second takes over once the first is gone");
     Ok(())
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn lag_counts_what_the_slowest_projection_has_not_applied(pool: PgPool) -> anyhow::Result<()> {
+    create_log(&pool).await?;
+    let projections: Vec<Arc<dyn Projection>> = vec![EventLog::new()];
+    let mut conn = pool.acquire().await?;
+    for i in 0..5 {
+        append(&mut conn, &format!("s{i}")).await?;
+    }
+    drop(conn);
+    let before = projections::lag(&pool, &projections).await?;
+    assert_eq!(before.pending_events, 5);
+    assert!(before.oldest_pending_seconds >= 0.0);
+
+    let projector = Projector::new(pool.clone(), projections.clone(), config(2));
+    let mut active = projector.activate().await?.context("lock")?;
+    drain_until(&mut active, &pool, 5).await?;
+    let after = projections::lag(&pool, &projections).await?;
+    assert_eq!((after.pending_events, after.oldest_pending_seconds), (0, 0.0));
+    Ok(())
+}

@@ -114,12 +114,8 @@ impl Reply {
 impl Client {
     /// Sends a GraphQL operation.
     pub async fn gql(&self, query: &str, variables: Value) -> anyhow::Result<Reply> {
-        let response = self
-            .http
-            .post(&self.endpoint)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await?;
+        let response =
+            self.http.post(&self.endpoint).json(&json!({ "query": query, "variables": variables })).send().await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response.json().await?;

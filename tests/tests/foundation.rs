@@ -30,8 +30,7 @@ async fn create_staff(admin: &Client, username: &str, role: &str) -> anyhow::Res
     Ok(id.to_owned())
 }
 
-const ADD_HOLIDAY: &str =
-    "mutation($d: String!, $n: String!, $k: HolidayKind) { addHoliday(date: $d, name: $n, kind: $k) { date name kind } }";
+const ADD_HOLIDAY: &str = "mutation($d: String!, $n: String!, $k: HolidayKind) { addHoliday(date: $d, name: $n, kind: $k) { date name kind } }";
 
 async fn count_events(pool: &PgPool, event_type: &str) -> anyhow::Result<i64> {
     Ok(sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = $1").bind(event_type).fetch_one(pool).await?)
@@ -49,13 +48,18 @@ async fn admin_supervisor_and_operator_walk_the_foundation(pool: PgPool) -> anyh
     assert!(cookie.starts_with("dukcapil_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && !cookie.contains("Secure"), "{cookie}");
     let me = admin.gql("{ currentStaff { username displayName role } }", json!({})).await?;
-    assert_eq!(me.data()?["currentStaff"], json!({ "username": "admin", "displayName": "Admin Dinas", "role": "ADMIN" }));
+    assert_eq!(
+        me.data()?["currentStaff"],
+        json!({ "username": "admin", "displayName": "Admin Dinas", "role": "ADMIN" })
+    );
 
     // Admin creates a supervisor and an operator; the staff list shows them via the projector.
     let supervisor_id = create_staff(&admin, "sri.wahyuni", "SUPERVISOR").await?;
     create_staff(&admin, "budi", "OPERATOR").await?;
     let total = eventually("staff list", || async {
-        let reply = admin.gql("{ staffMembers(first: 10) { totalCount edges { node { username role active } } } }", json!({})).await?;
+        let reply = admin
+            .gql("{ staffMembers(first: 10) { totalCount edges { node { username role active } } } }", json!({}))
+            .await?;
         let total = reply.data()?.pointer("/staffMembers/totalCount").and_then(Value::as_i64).unwrap_or(0);
         let edges = reply.data()?.pointer("/staffMembers/edges").and_then(Value::as_array).map_or(0, Vec::len);
         Ok((total == 3 && edges == 3).then_some(reply.body))
@@ -71,14 +75,18 @@ async fn admin_supervisor_and_operator_walk_the_foundation(pool: PgPool) -> anyh
     // Before: openNow follows the plain office hours (checked only away from a boundary).
     let anonymous = app.client()?;
     let before_at = Utc::now();
-    let before = anonymous.gql("{ contactInfo { openNow nextOpening whatsappNumbers { label number link } } }", json!({})).await?;
+    let before = anonymous
+        .gql("{ contactInfo { openNow nextOpening whatsappNumbers { label number link } } }", json!({}))
+        .await?;
     let expected = WorkingCalendar::default().is_office_open(before_at);
     if expected == WorkingCalendar::default().is_office_open(Utc::now()) {
         assert_eq!(before.data()?.pointer("/contactInfo/openNow"), Some(&json!(expected)));
     }
     assert_eq!(
         before.data()?.pointer("/contactInfo/whatsappNumbers/0"),
-        Some(&json!({ "label": "Admin Verifikasi Akun", "number": "6281234567890", "link": "https://wa.me/6281234567890" }))
+        Some(
+            &json!({ "label": "Admin Verifikasi Akun", "number": "6281234567890", "link": "https://wa.me/6281234567890" })
+        )
     );
 
     // The supervisor closes the office today.
@@ -88,12 +96,16 @@ async fn admin_supervisor_and_operator_walk_the_foundation(pool: PgPool) -> anyh
     let added = supervisor
         .gql(ADD_HOLIDAY, json!({ "d": today.to_string(), "n": "Libur daerah", "k": "OFFICE_CLOSURE" }))
         .await?;
-    assert_eq!(added.data()?["addHoliday"], json!({ "date": today.to_string(), "name": "Libur daerah", "kind": "OFFICE_CLOSURE" }));
+    assert_eq!(
+        added.data()?["addHoliday"],
+        json!({ "date": today.to_string(), "name": "Libur daerah", "kind": "OFFICE_CLOSURE" })
+    );
 
     // Through the projector: the public calendar lists it and the office is closed now.
     let year = today.format("%Y").to_string().parse::<i32>()?;
     eventually("holiday projected", || async {
-        let reply = anonymous.gql("query($y: Int!) { holidays(year: $y) { date name kind } }", json!({ "y": year })).await?;
+        let reply =
+            anonymous.gql("query($y: Int!) { holidays(year: $y) { date name kind } }", json!({ "y": year })).await?;
         let listed = reply.data()?["holidays"].as_array().is_some_and(|days| {
             days.iter().any(|d| d["date"] == json!(today.to_string()) && d["name"] == "Libur daerah")
         });
@@ -124,8 +136,14 @@ async fn admin_supervisor_and_operator_walk_the_foundation(pool: PgPool) -> anyh
     assert_eq!(count_events(&pool, "HolidayAdded").await?, 1);
 
     // An admin is not a supervisor either; an anonymous caller is asked to sign in.
-    assert_eq!(admin.gql(ADD_HOLIDAY, json!({ "d": tomorrow, "n": "Coba", "k": null })).await?.error_code(), Some("FORBIDDEN"));
-    assert_eq!(anonymous.gql(ADD_HOLIDAY, json!({ "d": tomorrow, "n": "Coba", "k": null })).await?.error_code(), Some("UNAUTHENTICATED"));
+    assert_eq!(
+        admin.gql(ADD_HOLIDAY, json!({ "d": tomorrow, "n": "Coba", "k": null })).await?.error_code(),
+        Some("FORBIDDEN")
+    );
+    assert_eq!(
+        anonymous.gql(ADD_HOLIDAY, json!({ "d": tomorrow, "n": "Coba", "k": null })).await?.error_code(),
+        Some("UNAUTHENTICATED")
+    );
     assert_eq!(count_events(&pool, "HolidayAdded").await?, 1);
 
     app.stop().await
@@ -144,7 +162,11 @@ async fn bad_input_gets_a_code_and_an_indonesian_message_and_writes_nothing(pool
         (ADD_HOLIDAY, json!({ "d": "2026-02-30", "n": "x", "k": null }), "INVALID_DATE"),
         (ADD_HOLIDAY, json!({ "d": "25-12-2026", "n": "x", "k": null }), "INVALID_DATE"),
         (ADD_HOLIDAY, json!({ "d": "2020-01-01", "n": "Lampau", "k": null }), "HOLIDAY_IN_PAST"),
-        (ADD_HOLIDAY, json!({ "d": (office_date(Utc::now()) + Duration::days(3)).to_string(), "n": "  ", "k": null }), "INVALID_HOLIDAY_NAME"),
+        (
+            ADD_HOLIDAY,
+            json!({ "d": (office_date(Utc::now()) + Duration::days(3)).to_string(), "n": "  ", "k": null }),
+            "INVALID_HOLIDAY_NAME",
+        ),
         ("mutation { removeHoliday(date: \"2099-12-31\") }", json!({}), "HOLIDAY_NOT_FOUND"),
         ("mutation { endOutage { endedAt } }", json!({}), "NO_OUTAGE_IN_PROGRESS"),
         ("mutation { declareOutage(reason: \"\") { declaredAt } }", json!({}), "INVALID_OUTAGE_REASON"),
@@ -238,7 +260,10 @@ async fn staff_administration_and_sessions(pool: PgPool) -> anyhow::Result<()> {
     assert_eq!(promoted.data()?.pointer("/changeStaffRole/role"), Some(&json!("SUPERVISOR")));
     assert_eq!(operator.gql("{ currentStaff { role } }", json!({})).await?.error_code(), Some("UNAUTHENTICATED"));
     operator.staff_login("budi", "sandi budi 123").await?;
-    assert_eq!(operator.gql("{ currentStaff { role } }", json!({})).await?.data()?.pointer("/currentStaff/role"), Some(&json!("SUPERVISOR")));
+    assert_eq!(
+        operator.gql("{ currentStaff { role } }", json!({})).await?.data()?.pointer("/currentStaff/role"),
+        Some(&json!("SUPERVISOR"))
+    );
 
     // The admin cannot demote or deactivate themself; bad ids get a code.
     let me = admin.gql("{ currentStaff { id } }", json!({})).await?;
@@ -263,7 +288,10 @@ async fn staff_administration_and_sessions(pool: PgPool) -> anyhow::Result<()> {
     assert_eq!(operator.gql("{ currentStaff { id } }", json!({})).await?.error_code(), Some("UNAUTHENTICATED"));
 
     // Deactivation: sign-in refused with the usual answer.
-    admin.gql("mutation($id: ID!) { deactivateStaff(staffId: $id) { active } }", json!({ "id": budi })).await?.data()?;
+    admin
+        .gql("mutation($id: ID!) { deactivateStaff(staffId: $id) { active } }", json!({ "id": budi }))
+        .await?
+        .data()?;
     let login = app
         .client()?
         .gql("mutation { staffLogin(username: \"budi\", password: \"sandi baru budi\") { expiresAt } }", json!({}))
@@ -283,8 +311,14 @@ async fn every_non_public_field_refuses_anonymous_callers(pool: PgPool) -> anyho
         ("currentStaff", "{ currentStaff { id } }"),
         ("staffMembers", "{ staffMembers { totalCount } }"),
         ("staffMember", "{ staffMember(id: \"00000000-0000-0000-0000-000000000000\") { id } }"),
-        ("createStaff", "mutation { createStaff(input: {username: \"abc\", displayName: \"A\", role: ADMIN, password: \"sandi panjang 1\"}) { id } }"),
-        ("changeStaffRole", "mutation { changeStaffRole(staffId: \"00000000-0000-0000-0000-000000000000\", role: ADMIN) { id } }"),
+        (
+            "createStaff",
+            "mutation { createStaff(input: {username: \"abc\", displayName: \"A\", role: ADMIN, password: \"sandi panjang 1\"}) { id } }",
+        ),
+        (
+            "changeStaffRole",
+            "mutation { changeStaffRole(staffId: \"00000000-0000-0000-0000-000000000000\", role: ADMIN) { id } }",
+        ),
         ("deactivateStaff", "mutation { deactivateStaff(staffId: \"00000000-0000-0000-0000-000000000000\") { id } }"),
         ("changeMyPassword", "mutation { changeMyPassword(currentPassword: \"a\", newPassword: \"sandi panjang 1\") }"),
         ("addHoliday", "mutation { addHoliday(date: \"2099-01-01\", name: \"x\") { date } }"),
@@ -298,7 +332,12 @@ async fn every_non_public_field_refuses_anonymous_callers(pool: PgPool) -> anyho
     let mut root_fields: Vec<String> = ["queryType", "mutationType"]
         .iter()
         .flat_map(|t| {
-            introspection.body.pointer(&format!("/data/__schema/{t}/fields")).and_then(Value::as_array).cloned().unwrap_or_default()
+            introspection
+                .body
+                .pointer(&format!("/data/__schema/{t}/fields"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
         })
         .filter_map(|f| f["name"].as_str().map(str::to_owned))
         .collect();
@@ -321,14 +360,19 @@ async fn every_non_public_field_refuses_anonymous_callers(pool: PgPool) -> anyho
 async fn catalogue_health_readiness_and_metrics(pool: PgPool) -> anyhow::Result<()> {
     let app = TestApp::spawn(pool).await?;
     let client = app.client()?;
-    let services = client.gql("{ catalogueVersion services { code name outcome documents { code required } } }", json!({})).await?;
+    let services = client
+        .gql("{ catalogueVersion services { code name outcome documents { code required } } }", json!({}))
+        .await?;
     let list = services.data()?["services"].as_array().context("services")?;
     assert!(list.len() >= 14);
     let kia = list.iter().find(|s| s["code"] == "KIA").context("KIA")?;
     assert_eq!(kia["outcome"], "PICKUP");
     let akta = client.gql("{ service(code: \"AKTA_KELAHIRAN\") { name outcome } }", json!({})).await?;
     assert_eq!(akta.data()?["service"], json!({ "name": "Akta Kelahiran", "outcome": "DOWNLOAD" }));
-    assert_eq!(client.gql("{ service(code: \"TIDAK_ADA\") { name } }", json!({})).await?.data()?["service"], Value::Null);
+    assert_eq!(
+        client.gql("{ service(code: \"TIDAK_ADA\") { name } }", json!({})).await?.data()?["service"],
+        Value::Null
+    );
 
     let health = client.http.get(app.url("/healthz")).send().await?;
     assert_eq!(health.status().as_u16(), 200);
@@ -342,7 +386,10 @@ async fn catalogue_health_readiness_and_metrics(pool: PgPool) -> anyhow::Result<
     assert_eq!(ready["database"], "ok");
     assert_eq!(ready["projector"]["pendingEvents"], 0);
     let metrics = client.http.get(app.url("/metrics")).send().await?.text().await?;
-    assert!(metrics.contains("dukcapil_http_requests_total{method=\"POST\",route=\"/graphql\",status=\"200\"}"), "{metrics}");
+    assert!(
+        metrics.contains("dukcapil_http_requests_total{method=\"POST\",route=\"/graphql\",status=\"200\"}"),
+        "{metrics}"
+    );
     assert!(metrics.contains("dukcapil_projector_lag_seconds"));
     let graphiql = client.http.get(app.url("/")).send().await?.text().await?;
     assert!(graphiql.contains("graphiql"));

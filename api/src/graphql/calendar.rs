@@ -40,7 +40,11 @@ impl CalendarMutation {
         #[graphql(desc = "Defaults to NATIONAL_HOLIDAY.")] kind: Option<HolidayKind>,
     ) -> Result<RecordedHoliday, ApiError> {
         let metadata = staff_metadata(ctx)?;
-        let recorded = shared(ctx)?.commands.calendar.add_holiday(&date, &name, kind.unwrap_or(HolidayKind::NationalHoliday).into(), &metadata).await?;
+        let recorded = shared(ctx)?
+            .commands
+            .calendar
+            .add_holiday(&date, &name, kind.unwrap_or(HolidayKind::NationalHoliday).into(), &metadata)
+            .await?;
         Ok(RecordedHoliday { date: recorded.date, name: recorded.name, kind: recorded.kind.into() })
     }
 

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::working_time::{CLOSES_AT, OPENS_AT, OFFICE_TZ};
+use domain::working_time::{CLOSES_AT, OFFICE_TZ, OPENS_AT};
 
 use super::catalogue::{CatalogueView, Service};
 use super::shared;
@@ -117,8 +117,8 @@ pub struct OfficeHours {
 impl Default for OfficeHours {
     fn default() -> Self {
         Self {
-            description: "Senin sampai Jumat, pukul 08.00–16.00 WIB. Hari libur nasional dan cuti bersama kantor tutup."
-                .into(),
+            description:
+                "Senin sampai Jumat, pukul 08.00–16.00 WIB. Hari libur nasional dan cuti bersama kantor tutup.".into(),
             opens_at: OPENS_AT.format("%H:%M").to_string(),
             closes_at: CLOSES_AT.format("%H:%M").to_string(),
             time_zone: OFFICE_TZ.name().into(),

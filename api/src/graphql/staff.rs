@@ -123,12 +123,17 @@ impl StaffQuery {
         let pool = &shared(ctx)?.pool;
         query(after, None, first, None, |after: Option<String>, _before: Option<String>, first, _last| async move {
             let limit = first.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE);
-            let mut rows = projections::staff_directory::page(pool, after.as_deref(), limit as i64 + 1).await.map_err(ApiError::from)?;
+            let mut rows = projections::staff_directory::page(pool, after.as_deref(), limit as i64 + 1)
+                .await
+                .map_err(ApiError::from)?;
             let has_next = rows.len() > limit;
             rows.truncate(limit);
             let total_count = projections::staff_directory::count(pool).await.map_err(ApiError::from)?;
-            let mut connection = Connection::with_additional_fields(after.is_some(), has_next, StaffTotals { total_count });
-            connection.edges.extend(rows.into_iter().map(|row| Edge::new(row.username.clone(), StaffMember::from(row))));
+            let mut connection =
+                Connection::with_additional_fields(after.is_some(), has_next, StaffTotals { total_count });
+            connection
+                .edges
+                .extend(rows.into_iter().map(|row| Edge::new(row.username.clone(), StaffMember::from(row))));
             Ok::<_, async_graphql::Error>(connection)
         })
         .await
@@ -185,7 +190,12 @@ impl StaffMutation {
 
     /// Changes another staff member's role; their open sessions end.
     #[graphql(guard = "Require(Permission::ManageStaff)")]
-    async fn change_staff_role(&self, ctx: &Context<'_>, staff_id: ID, role: StaffRole) -> Result<StaffProfile, ApiError> {
+    async fn change_staff_role(
+        &self,
+        ctx: &Context<'_>,
+        staff_id: ID,
+        role: StaffRole,
+    ) -> Result<StaffProfile, ApiError> {
         let target = parse_uuid(&staff_id)?;
         let metadata = staff_metadata(ctx)?;
         let by = StaffId(metadata.actor_id);
@@ -203,7 +213,12 @@ impl StaffMutation {
 
     /// Changes one's own password; every other session of the account ends.
     #[graphql(guard = "RequireStaff")]
-    async fn change_my_password(&self, ctx: &Context<'_>, current_password: String, new_password: String) -> Result<bool, ApiError> {
+    async fn change_my_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> Result<bool, ApiError> {
         let (session, _) = staff_session(ctx)?;
         let metadata = staff_metadata(ctx)?;
         shared(ctx)?.commands.staff.change_own_password(session, &current_password, &new_password, &metadata).await?;

@@ -19,7 +19,7 @@ pub async fn healthz() -> &'static str {
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let database = tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&state.pool)).await;
     let database_ok = matches!(database, Ok(Ok(_)));
-    let lag = if database_ok { projections::lag(&state.pool).await.ok() } else { None };
+    let lag = if database_ok { projections::lag(&state.pool, &state.projections).await.ok() } else { None };
     let lag_ok = lag.is_some_and(|l| l.oldest_pending_seconds <= state.ready_max_lag_seconds);
     let ready = database_ok && lag_ok;
     let body = json!({
@@ -38,10 +38,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
 /// Prometheus/OpenMetrics text.
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    let lag = projections::lag(&state.pool).await.ok();
+    let lag = projections::lag(&state.pool, &state.projections).await.ok();
     state.metrics.observe_projector(&state.projector, lag, &state.pool);
     match state.metrics.encode() {
-        Ok(text) => ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response(),
+        Ok(text) => ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
+            .into_response(),
         Err(error) => {
             tracing::error!(%error, "encoding metrics");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()

@@ -37,6 +37,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub sessions: SessionStore,
     pub projector: Arc<ProjectorState>,
+    /// The projections whose lag `/readyz` and `/metrics` report.
+    pub projections: Vec<Arc<dyn projections::Projection>>,
     pub metrics: Arc<Metrics>,
     pub ready_max_lag_seconds: f64,
     pub trust_forwarded_for: bool,

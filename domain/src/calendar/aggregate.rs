@@ -21,12 +21,7 @@ pub struct OfficeCalendar {
 impl OfficeCalendar {
     fn decide(&self, command: CalendarCommand) -> Result<Vec<CalendarEvent>, CalendarError> {
         match command {
-            CalendarCommand::AddHoliday {
-                date,
-                name,
-                kind,
-                now,
-            } => {
+            CalendarCommand::AddHoliday { date, name, kind, now } => {
                 Self::check_editable(date, now)?;
                 if date > office_date(now) + Duration::days(366 * MAX_YEARS_AHEAD) {
                     return Err(CalendarError::HolidayTooFarAhead(date));
@@ -47,35 +42,23 @@ impl OfficeCalendar {
                 if let Some(since) = self.outage_since {
                     return Err(CalendarError::OutageAlreadyDeclared(format_wib(since)));
                 }
-                Ok(vec![CalendarEvent::OutageDeclared {
-                    reason,
-                    declared_at: now,
-                }])
+                Ok(vec![CalendarEvent::OutageDeclared { reason, declared_at: now }])
             }
             CalendarCommand::EndOutage { now } => {
                 let declared_at = self.outage_since.ok_or(CalendarError::NoOutageInProgress)?;
-                Ok(vec![CalendarEvent::OutageEnded {
-                    declared_at,
-                    ended_at: now.max(declared_at),
-                }])
+                Ok(vec![CalendarEvent::OutageEnded { declared_at, ended_at: now.max(declared_at) }])
             }
         }
     }
 
     /// Past days are history: SLA due times already computed depend on them.
     fn check_editable(date: NaiveDate, now: DateTime<Utc>) -> Result<(), CalendarError> {
-        if date < office_date(now) {
-            Err(CalendarError::HolidayInPast(date))
-        } else {
-            Ok(())
-        }
+        if date < office_date(now) { Err(CalendarError::HolidayInPast(date)) } else { Ok(()) }
     }
 }
 
 fn format_wib(t: DateTime<Utc>) -> String {
-    t.with_timezone(&crate::working_time::OFFICE_TZ)
-        .format("%d-%m-%Y %H.%M WIB")
-        .to_string()
+    t.with_timezone(&crate::working_time::OFFICE_TZ).format("%d-%m-%Y %H.%M WIB").to_string()
 }
 
 impl Aggregate for OfficeCalendar {
@@ -105,9 +88,7 @@ impl Aggregate for OfficeCalendar {
             CalendarEvent::HolidayRemoved { date } => {
                 self.holidays.remove(&date);
             }
-            CalendarEvent::OutageDeclared { declared_at, .. } => {
-                self.outage_since = Some(declared_at)
-            }
+            CalendarEvent::OutageDeclared { declared_at, .. } => self.outage_since = Some(declared_at),
             CalendarEvent::OutageEnded { .. } => self.outage_since = None,
         }
     }
@@ -130,11 +111,7 @@ mod tests {
 
     /// Wednesday 25 November 2026, 10:00 WIB.
     fn now() -> DateTime<Utc> {
-        local_instant(
-            date(2026, 11, 25),
-            NaiveTime::from_hms_opt(10, 0, 0).unwrap_or_default(),
-        )
-        .unwrap_or_default()
+        local_instant(date(2026, 11, 25), NaiveTime::from_hms_opt(10, 0, 0).unwrap_or_default()).unwrap_or_default()
     }
 
     fn name(s: &str) -> HolidayName {
@@ -160,23 +137,19 @@ mod tests {
 
     #[test]
     fn given_nothing_when_holiday_added_then_holiday_added() {
-        Given::with(())
-            .given_no_previous_events()
-            .when(add(date(2026, 12, 25)))
-            .then_expect_events(vec![christmas()]);
+        Given::with(()).given_no_previous_events().when(add(date(2026, 12, 25))).then_expect_events(vec![christmas()]);
     }
 
     #[test]
     fn today_may_still_be_declared_a_holiday() {
         let today = office_date(now());
-        Given::with(())
-            .given_no_previous_events()
-            .when(add(today))
-            .then_expect_events(vec![CalendarEvent::HolidayAdded {
+        Given::with(()).given_no_previous_events().when(add(today)).then_expect_events(vec![
+            CalendarEvent::HolidayAdded {
                 date: today,
                 name: name("Hari Raya Natal"),
                 kind: HolidayKind::NationalHoliday,
-            }]);
+            },
+        ]);
     }
 
     #[test]
@@ -198,10 +171,7 @@ mod tests {
     #[test]
     fn office_date_decides_what_is_past_not_utc_date() {
         // 23:30 UTC on 24 Nov is already 25 Nov 06:30 WIB: 24 Nov is past.
-        let late = Utc
-            .with_ymd_and_hms(2026, 11, 24, 23, 30, 0)
-            .single()
-            .unwrap_or_default();
+        let late = Utc.with_ymd_and_hms(2026, 11, 24, 23, 30, 0).single().unwrap_or_default();
         Given::with(())
             .given_no_previous_events()
             .when(CalendarCommand::AddHoliday {
@@ -225,78 +195,47 @@ mod tests {
     fn given_holiday_when_removed_then_removed() {
         Given::with(())
             .given(vec![christmas()])
-            .when(CalendarCommand::RemoveHoliday {
-                date: date(2026, 12, 25),
-                now: now(),
-            })
-            .then_expect_events(vec![CalendarEvent::HolidayRemoved {
-                date: date(2026, 12, 25),
-            }]);
+            .when(CalendarCommand::RemoveHoliday { date: date(2026, 12, 25), now: now() })
+            .then_expect_events(vec![CalendarEvent::HolidayRemoved { date: date(2026, 12, 25) }]);
     }
 
     #[test]
     fn removing_unknown_holiday_is_refused() {
         Given::with(())
             .given(vec![christmas()])
-            .when(CalendarCommand::RemoveHoliday {
-                date: date(2026, 12, 26),
-                now: now(),
-            })
+            .when(CalendarCommand::RemoveHoliday { date: date(2026, 12, 26), now: now() })
             .then_expect_error(CalendarError::HolidayNotFound(date(2026, 12, 26)));
     }
 
     #[test]
     fn removed_holiday_can_be_added_again() {
         Given::with(())
-            .given(vec![
-                christmas(),
-                CalendarEvent::HolidayRemoved {
-                    date: date(2026, 12, 25),
-                },
-            ])
+            .given(vec![christmas(), CalendarEvent::HolidayRemoved { date: date(2026, 12, 25) }])
             .when(add(date(2026, 12, 25)))
             .then_expect_events(vec![christmas()]);
     }
 
     #[test]
     fn outage_declared_then_ended() {
-        let reason = OutageReason::parse("Jaringan ke pusat data terputus")
-            .unwrap_or_else(|e| panic!("{e}"));
+        let reason = OutageReason::parse("Jaringan ke pusat data terputus").unwrap_or_else(|e| panic!("{e}"));
         Given::with(())
             .given_no_previous_events()
-            .when(CalendarCommand::DeclareOutage {
-                reason: reason.clone(),
-                now: now(),
-            })
-            .then_expect_events(vec![CalendarEvent::OutageDeclared {
-                reason: reason.clone(),
-                declared_at: now(),
-            }]);
+            .when(CalendarCommand::DeclareOutage { reason: reason.clone(), now: now() })
+            .then_expect_events(vec![CalendarEvent::OutageDeclared { reason: reason.clone(), declared_at: now() }]);
         let later = now() + Duration::hours(2);
         Given::with(())
-            .given(vec![CalendarEvent::OutageDeclared {
-                reason,
-                declared_at: now(),
-            }])
+            .given(vec![CalendarEvent::OutageDeclared { reason, declared_at: now() }])
             .when(CalendarCommand::EndOutage { now: later })
-            .then_expect_events(vec![CalendarEvent::OutageEnded {
-                declared_at: now(),
-                ended_at: later,
-            }]);
+            .then_expect_events(vec![CalendarEvent::OutageEnded { declared_at: now(), ended_at: later }]);
     }
 
     #[test]
     fn outage_declared_twice_is_refused() {
         let reason = OutageReason::parse("Putus").unwrap_or_else(|e| panic!("{e}"));
         Given::with(())
-            .given(vec![CalendarEvent::OutageDeclared {
-                reason: reason.clone(),
-                declared_at: now(),
-            }])
+            .given(vec![CalendarEvent::OutageDeclared { reason: reason.clone(), declared_at: now() }])
             .when(CalendarCommand::DeclareOutage { reason, now: now() })
-            .then_expect_error(CalendarError::OutageAlreadyDeclared(
-                "25-11-2026 10.00 WIB".into(),
-            ));
+            .then_expect_error(CalendarError::OutageAlreadyDeclared("25-11-2026 10.00 WIB".into()));
     }
 
     #[test]
@@ -311,17 +250,9 @@ mod tests {
     fn end_never_precedes_declaration_even_with_a_skewed_clock() {
         let reason = OutageReason::parse("Putus").unwrap_or_else(|e| panic!("{e}"));
         Given::with(())
-            .given(vec![CalendarEvent::OutageDeclared {
-                reason,
-                declared_at: now(),
-            }])
-            .when(CalendarCommand::EndOutage {
-                now: now() - Duration::seconds(5),
-            })
-            .then_expect_events(vec![CalendarEvent::OutageEnded {
-                declared_at: now(),
-                ended_at: now(),
-            }]);
+            .given(vec![CalendarEvent::OutageDeclared { reason, declared_at: now() }])
+            .when(CalendarCommand::EndOutage { now: now() - Duration::seconds(5) })
+            .then_expect_events(vec![CalendarEvent::OutageEnded { declared_at: now(), ended_at: now() }]);
     }
 
     #[test]
@@ -335,14 +266,8 @@ mod tests {
 
     #[test]
     fn names_and_reasons_are_checked() {
-        assert_eq!(
-            HolidayName::parse(" "),
-            Err(CalendarError::InvalidHolidayName)
-        );
-        assert_eq!(
-            OutageReason::parse(&"x".repeat(301)),
-            Err(CalendarError::InvalidOutageReason)
-        );
+        assert_eq!(HolidayName::parse(" "), Err(CalendarError::InvalidHolidayName));
+        assert_eq!(OutageReason::parse(&"x".repeat(301)), Err(CalendarError::InvalidOutageReason));
         assert!(OutageReason::parse("Server SIAK pusat tidak dapat diakses").is_ok());
     }
 }

@@ -15,9 +15,7 @@ pub enum CalendarError {
     HolidayExists(NaiveDate),
     #[error("Tanggal {0} tidak tercatat sebagai hari libur.")]
     HolidayNotFound(NaiveDate),
-    #[error(
-        "Hari libur yang sudah lewat tidak dapat diubah, karena tenggat layanan yang lalu dihitung dengannya."
-    )]
+    #[error("Hari libur yang sudah lewat tidak dapat diubah, karena tenggat layanan yang lalu dihitung dengannya.")]
     HolidayInPast(NaiveDate),
     #[error("Hari libur hanya dapat dicatat paling jauh 3 tahun ke depan.")]
     HolidayTooFarAhead(NaiveDate),

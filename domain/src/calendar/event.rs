@@ -35,22 +35,10 @@ impl HolidayKind {
 /// Facts about the office calendar.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum CalendarEvent {
-    HolidayAdded {
-        date: NaiveDate,
-        name: HolidayName,
-        kind: HolidayKind,
-    },
-    HolidayRemoved {
-        date: NaiveDate,
-    },
-    OutageDeclared {
-        reason: OutageReason,
-        declared_at: DateTime<Utc>,
-    },
-    OutageEnded {
-        declared_at: DateTime<Utc>,
-        ended_at: DateTime<Utc>,
-    },
+    HolidayAdded { date: NaiveDate, name: HolidayName, kind: HolidayKind },
+    HolidayRemoved { date: NaiveDate },
+    OutageDeclared { reason: OutageReason, declared_at: DateTime<Utc> },
+    OutageEnded { declared_at: DateTime<Utc>, ended_at: DateTime<Utc> },
 }
 
 impl DomainEvent for CalendarEvent {

@@ -31,9 +31,7 @@ pub struct HolidayName(String);
 impl HolidayName {
     /// Trimmed, 1–100 characters, no control characters.
     pub fn parse(raw: &str) -> Result<Self, CalendarError> {
-        crate::text::clean_line(raw, 100)
-            .map(Self)
-            .ok_or(CalendarError::InvalidHolidayName)
+        crate::text::clean_line(raw, 100).map(Self).ok_or(CalendarError::InvalidHolidayName)
     }
 
     /// The name.
@@ -50,9 +48,7 @@ pub struct OutageReason(String);
 impl OutageReason {
     /// Trimmed, 1–300 characters, no control characters.
     pub fn parse(raw: &str) -> Result<Self, CalendarError> {
-        crate::text::clean_line(raw, 300)
-            .map(Self)
-            .ok_or(CalendarError::InvalidOutageReason)
+        crate::text::clean_line(raw, 300).map(Self).ok_or(CalendarError::InvalidOutageReason)
     }
 
     /// The reason.

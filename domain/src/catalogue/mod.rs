@@ -184,9 +184,7 @@ code_type!(
 fn is_code(raw: &str) -> bool {
     (2..=64).contains(&raw.len())
         && raw.starts_with(|c: char| c.is_ascii_uppercase())
-        && raw
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && raw.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// Why a catalogue (or a code in a request) is not acceptable.
@@ -216,8 +214,7 @@ impl ErrorCode for CatalogueError {
 impl Catalogue {
     /// Parses a catalogue file and checks it is internally consistent.
     pub fn from_toml(source: &str) -> Result<Self, CatalogueError> {
-        let catalogue: Catalogue =
-            toml::from_str(source).map_err(|e| CatalogueError::Malformed(e.to_string()))?;
+        let catalogue: Catalogue = toml::from_str(source).map_err(|e| CatalogueError::Malformed(e.to_string()))?;
         catalogue.check()?;
         Ok(catalogue)
     }
@@ -247,16 +244,10 @@ impl Catalogue {
                 }
                 match &field.kind {
                     FieldKind::Choice { options } if options.is_empty() => {
-                        return fail(format!(
-                            "pilihan kosong pada {}.{}",
-                            service.code, field.name
-                        ));
+                        return fail(format!("pilihan kosong pada {}.{}", service.code, field.name));
                     }
                     FieldKind::Number { min, max } if min > max => {
-                        return fail(format!(
-                            "batas angka terbalik pada {}.{}",
-                            service.code, field.name
-                        ));
+                        return fail(format!("batas angka terbalik pada {}.{}", service.code, field.name));
                     }
                     _ => {}
                 }
@@ -264,22 +255,14 @@ impl Catalogue {
             let mut documents = HashSet::new();
             for document in &service.documents {
                 if !documents.insert(&document.code) {
-                    return fail(format!(
-                        "dokumen ganda {} pada {}",
-                        document.code, service.code
-                    ));
+                    return fail(format!("dokumen ganda {} pada {}", document.code, service.code));
                 }
                 if document.accepted.is_empty() {
-                    return fail(format!(
-                        "dokumen {} pada {} tanpa jenis berkas",
-                        document.code, service.code
-                    ));
+                    return fail(format!("dokumen {} pada {} tanpa jenis berkas", document.code, service.code));
                 }
                 if let Some(age) = &document.required_for_age {
-                    let is_date_field = service
-                        .fields
-                        .iter()
-                        .any(|f| f.name == age.birth_date_field && f.kind == FieldKind::Date);
+                    let is_date_field =
+                        service.fields.iter().any(|f| f.name == age.birth_date_field && f.kind == FieldKind::Date);
                     if !is_date_field || age.min_years > age.max_years {
                         return fail(format!(
                             "syarat umur dokumen {} pada {} tidak valid",
@@ -331,47 +314,27 @@ mod tests {
         ];
         for (code, outcome) in expected {
             let code = ServiceCode::parse(code).unwrap_or_else(|e| panic!("{e}"));
-            let service = catalogue
-                .service(&code)
-                .unwrap_or_else(|| panic!("missing {code}"));
+            let service = catalogue.service(&code).unwrap_or_else(|| panic!("missing {code}"));
             assert_eq!(service.outcome, outcome, "{code}");
-            assert!(
-                service.documents.iter().any(|d| d.required),
-                "{code} requires no document"
-            );
+            assert!(service.documents.iter().any(|d| d.required), "{code} requires no document");
         }
     }
 
     #[test]
     fn kia_photo_is_required_for_ages_five_to_seventeen() {
         let catalogue = shipped();
-        let kia = ServiceCode::parse("KIA")
-            .ok()
-            .and_then(|c| catalogue.service(&c).cloned());
-        let photo = kia
-            .iter()
-            .flat_map(|s| s.documents.iter())
-            .find_map(|d| d.required_for_age.clone());
+        let kia = ServiceCode::parse("KIA").ok().and_then(|c| catalogue.service(&c).cloned());
+        let photo = kia.iter().flat_map(|s| s.documents.iter()).find_map(|d| d.required_for_age.clone());
         assert_eq!(photo.map(|a| (a.min_years, a.max_years)), Some((5, 17)));
     }
 
     #[test]
     fn codes_are_screaming_snake_case() {
         assert!(ServiceCode::parse("AKTA_KELAHIRAN").is_ok());
-        for bad in [
-            "akta",
-            "A",
-            "_AKTA",
-            "AKTA-KELAHIRAN",
-            "AKTA KELAHIRAN",
-            "1AKTA",
-        ] {
+        for bad in ["akta", "A", "_AKTA", "AKTA-KELAHIRAN", "AKTA KELAHIRAN", "1AKTA"] {
             assert!(ServiceCode::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(
-            DocumentCode::parse("x").map_err(|e| e.code()),
-            Err("INVALID_DOCUMENT_CODE")
-        );
+        assert_eq!(DocumentCode::parse("x").map_err(|e| e.code()), Err("INVALID_DOCUMENT_CODE"));
     }
 
     #[test]
@@ -389,10 +352,7 @@ name = "B"
 description = "b"
 outcome = "pickup"
 "#;
-        assert!(matches!(
-            Catalogue::from_toml(source),
-            Err(CatalogueError::Inconsistent(_))
-        ));
+        assert!(matches!(Catalogue::from_toml(source), Err(CatalogueError::Inconsistent(_))));
     }
 
     #[test]
@@ -413,10 +373,7 @@ code = "PAS_FOTO"
 label = "Foto"
 required_for_age = { birth_date_field = "nama", min_years = 5, max_years = 17 }
 "#;
-        assert!(matches!(
-            Catalogue::from_toml(source),
-            Err(CatalogueError::Inconsistent(_))
-        ));
+        assert!(matches!(Catalogue::from_toml(source), Err(CatalogueError::Inconsistent(_))));
     }
 
     #[test]
@@ -425,10 +382,8 @@ required_for_age = { birth_date_field = "nama", min_years = 5, max_years = 17 }
             Catalogue::from_toml("version = 1\nservices = []\nextra = 1"),
             Err(CatalogueError::Malformed(_))
         ));
-        let bad_type = "version = 1\n[[services]]\ncode = \"X_Y\"\nname = \"n\"\ndescription = \"d\"\noutcome = \"email\"\n";
-        assert!(matches!(
-            Catalogue::from_toml(bad_type),
-            Err(CatalogueError::Malformed(_))
-        ));
+        let bad_type =
+            "version = 1\n[[services]]\ncode = \"X_Y\"\nname = \"n\"\ndescription = \"d\"\noutcome = \"email\"\n";
+        assert!(matches!(Catalogue::from_toml(bad_type), Err(CatalogueError::Malformed(_))));
     }
 }

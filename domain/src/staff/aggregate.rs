@@ -59,21 +59,12 @@ impl StaffAccount {
 
     fn active_profile(&self) -> Result<&Profile, StaffError> {
         let profile = self.profile.as_ref().ok_or(StaffError::NotFound)?;
-        if profile.active {
-            Ok(profile)
-        } else {
-            Err(StaffError::Deactivated)
-        }
+        if profile.active { Ok(profile) } else { Err(StaffError::Deactivated) }
     }
 
     fn decide(&self, command: StaffCommand) -> Result<Vec<StaffEvent>, StaffError> {
         match command {
-            StaffCommand::Create {
-                username,
-                display_name,
-                role,
-                password_hash,
-            } => {
+            StaffCommand::Create { username, display_name, role, password_hash } => {
                 if self.profile.is_some() {
                     return Err(StaffError::UsernameTaken);
                 }
@@ -93,10 +84,7 @@ impl StaffAccount {
                 if profile.role == role {
                     return Err(StaffError::RoleUnchanged);
                 }
-                Ok(vec![StaffEvent::StaffRoleChanged {
-                    from: profile.role,
-                    to: role,
-                }])
+                Ok(vec![StaffEvent::StaffRoleChanged { from: profile.role, to: role }])
             }
             StaffCommand::ChangePassword { password_hash } => {
                 self.active_profile()?;
@@ -138,21 +126,9 @@ impl Aggregate for StaffAccount {
 
     fn apply(&mut self, event: Self::Event) {
         match event {
-            StaffEvent::StaffAccountCreated {
-                staff_id,
-                username,
-                display_name,
-                role,
-                password_hash,
-            } => {
-                self.profile = Some(Profile {
-                    id: staff_id,
-                    username,
-                    display_name,
-                    role,
-                    password_hash,
-                    active: true,
-                });
+            StaffEvent::StaffAccountCreated { staff_id, username, display_name, role, password_hash } => {
+                self.profile =
+                    Some(Profile { id: staff_id, username, display_name, role, password_hash, active: true });
             }
             StaffEvent::StaffRoleChanged { to, .. } => {
                 if let Some(p) = self.profile.as_mut() {
@@ -236,24 +212,15 @@ mod tests {
     fn given_operator_when_admin_promotes_then_role_changed() {
         Given::with(())
             .given(vec![created("siti", Role::Operator)])
-            .when(StaffCommand::ChangeRole {
-                role: Role::Supervisor,
-                by: admin_id(),
-            })
-            .then_expect_events(vec![StaffEvent::StaffRoleChanged {
-                from: Role::Operator,
-                to: Role::Supervisor,
-            }]);
+            .when(StaffCommand::ChangeRole { role: Role::Supervisor, by: admin_id() })
+            .then_expect_events(vec![StaffEvent::StaffRoleChanged { from: Role::Operator, to: Role::Supervisor }]);
     }
 
     #[test]
     fn given_operator_when_role_set_to_same_then_refused() {
         Given::with(())
             .given(vec![created("siti", Role::Operator)])
-            .when(StaffCommand::ChangeRole {
-                role: Role::Operator,
-                by: admin_id(),
-            })
+            .when(StaffCommand::ChangeRole { role: Role::Operator, by: admin_id() })
             .then_expect_error(StaffError::RoleUnchanged);
     }
 
@@ -261,10 +228,7 @@ mod tests {
     fn given_admin_when_changing_own_role_then_refused() {
         Given::with(())
             .given(vec![created("admin", Role::Admin)])
-            .when(StaffCommand::ChangeRole {
-                role: Role::Operator,
-                by: admin_id(),
-            })
+            .when(StaffCommand::ChangeRole { role: Role::Operator, by: admin_id() })
             .then_expect_error(StaffError::CannotChangeSelf);
     }
 
@@ -280,46 +244,27 @@ mod tests {
     fn given_nothing_when_role_changed_then_not_found() {
         Given::with(())
             .given_no_previous_events()
-            .when(StaffCommand::ChangeRole {
-                role: Role::Admin,
-                by: admin_id(),
-            })
+            .when(StaffCommand::ChangeRole { role: Role::Admin, by: admin_id() })
             .then_expect_error(StaffError::NotFound);
     }
 
     #[test]
     fn given_deactivated_when_anything_then_deactivated() {
-        let given = || {
-            Given::with(()).given(vec![
-                created("siti", Role::Operator),
-                StaffEvent::StaffAccountDeactivated,
-            ])
-        };
+        let given =
+            || Given::with(()).given(vec![created("siti", Role::Operator), StaffEvent::StaffAccountDeactivated]);
         given()
-            .when(StaffCommand::ChangeRole {
-                role: Role::Supervisor,
-                by: admin_id(),
-            })
+            .when(StaffCommand::ChangeRole { role: Role::Supervisor, by: admin_id() })
             .then_expect_error(StaffError::Deactivated);
+        given().when(StaffCommand::RecordSignIn { at: Utc::now() }).then_expect_error(StaffError::Deactivated);
+        given().when(StaffCommand::Deactivate { by: admin_id() }).then_expect_error(StaffError::Deactivated);
         given()
-            .when(StaffCommand::RecordSignIn { at: Utc::now() })
-            .then_expect_error(StaffError::Deactivated);
-        given()
-            .when(StaffCommand::Deactivate { by: admin_id() })
-            .then_expect_error(StaffError::Deactivated);
-        given()
-            .when(StaffCommand::ChangePassword {
-                password_hash: hash("b"),
-            })
+            .when(StaffCommand::ChangePassword { password_hash: hash("b") })
             .then_expect_error(StaffError::Deactivated);
     }
 
     #[test]
     fn given_active_when_sign_in_recorded_then_signed_in_event() {
-        let at = Utc
-            .with_ymd_and_hms(2026, 11, 25, 1, 0, 0)
-            .single()
-            .unwrap_or_default();
+        let at = Utc.with_ymd_and_hms(2026, 11, 25, 1, 0, 0).single().unwrap_or_default();
         Given::with(())
             .given(vec![created("siti", Role::Operator)])
             .when(StaffCommand::RecordSignIn { at })
@@ -330,25 +275,16 @@ mod tests {
     fn given_active_when_password_changed_then_new_hash_stored() {
         Given::with(())
             .given(vec![created("siti", Role::Operator)])
-            .when(StaffCommand::ChangePassword {
-                password_hash: hash("b"),
-            })
-            .then_expect_events(vec![StaffEvent::StaffPasswordChanged {
-                password_hash: hash("b"),
-            }]);
+            .when(StaffCommand::ChangePassword { password_hash: hash("b") })
+            .then_expect_events(vec![StaffEvent::StaffPasswordChanged { password_hash: hash("b") }]);
     }
 
     #[test]
     fn folding_tracks_role_activity_and_hash() {
         let mut account = StaffAccount::default();
         account.apply(created("siti", Role::Operator));
-        account.apply(StaffEvent::StaffRoleChanged {
-            from: Role::Operator,
-            to: Role::Auditor,
-        });
-        account.apply(StaffEvent::StaffPasswordChanged {
-            password_hash: hash("c"),
-        });
+        account.apply(StaffEvent::StaffRoleChanged { from: Role::Operator, to: Role::Auditor });
+        account.apply(StaffEvent::StaffPasswordChanged { password_hash: hash("c") });
         assert_eq!(account.role(), Some(Role::Auditor));
         assert_eq!(account.password_hash(), Some(&hash("c")));
         assert!(account.is_active());

@@ -77,10 +77,7 @@ impl FromStr for Role {
     type Err = ();
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|role| role.as_str() == s)
-            .ok_or(())
+        Role::ALL.into_iter().find(|role| role.as_str() == s).ok_or(())
     }
 }
 
@@ -91,23 +88,14 @@ mod tests {
     #[test]
     fn operator_works_the_queue_only() {
         assert!(Role::Operator.permits(Permission::WorkQueue));
-        for p in [
-            Permission::ManageStaff,
-            Permission::ManageCalendar,
-            Permission::SuperviseQueue,
-            Permission::Audit,
-        ] {
+        for p in [Permission::ManageStaff, Permission::ManageCalendar, Permission::SuperviseQueue, Permission::Audit] {
             assert!(!Role::Operator.permits(p), "{p:?}");
         }
     }
 
     #[test]
     fn supervisor_does_what_an_operator_does_plus_calendar_and_reassignment() {
-        for p in [
-            Permission::WorkQueue,
-            Permission::SuperviseQueue,
-            Permission::ManageCalendar,
-        ] {
+        for p in [Permission::WorkQueue, Permission::SuperviseQueue, Permission::ManageCalendar] {
             assert!(Role::Supervisor.permits(p), "{p:?}");
         }
         assert!(!Role::Supervisor.permits(Permission::ManageStaff));
@@ -117,12 +105,9 @@ mod tests {
     #[test]
     fn auditor_is_read_only() {
         assert!(Role::Auditor.permits(Permission::Audit));
-        for p in [
-            Permission::WorkQueue,
-            Permission::ManageCalendar,
-            Permission::ManageStaff,
-            Permission::SuperviseQueue,
-        ] {
+        for p in
+            [Permission::WorkQueue, Permission::ManageCalendar, Permission::ManageStaff, Permission::SuperviseQueue]
+        {
             assert!(!Role::Auditor.permits(p), "{p:?}");
         }
     }

@@ -21,14 +21,9 @@ impl Username {
         let name = raw.trim().to_ascii_lowercase();
         let len_ok = (3..=32).contains(&name.len());
         let starts_with_letter = name.chars().next().is_some_and(|c| c.is_ascii_lowercase());
-        let chars_ok = name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
-        if len_ok && starts_with_letter && chars_ok {
-            Ok(Self(name))
-        } else {
-            Err(StaffError::InvalidUsername)
-        }
+        let chars_ok =
+            name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+        if len_ok && starts_with_letter && chars_ok { Ok(Self(name)) } else { Err(StaffError::InvalidUsername) }
     }
 
     /// The normalised name.
@@ -67,9 +62,7 @@ pub struct DisplayName(String);
 impl DisplayName {
     /// Trimmed, 1–100 characters, no control characters.
     pub fn parse(raw: &str) -> Result<Self, StaffError> {
-        clean_line(raw, 100)
-            .map(Self)
-            .ok_or(StaffError::InvalidDisplayName)
+        clean_line(raw, 100).map(Self).ok_or(StaffError::InvalidDisplayName)
     }
 
     /// The name as typed (trimmed).
@@ -93,21 +86,8 @@ mod tests {
         for ok in ["abc", "budi_01", "op-kecamatan.1", &"a".repeat(32)] {
             assert!(Username::parse(ok).is_ok(), "{ok}");
         }
-        for bad in [
-            "ab",
-            "1budi",
-            "_budi",
-            "budi santoso",
-            "búdi",
-            "budi@x",
-            &"a".repeat(33),
-            "",
-        ] {
-            assert_eq!(
-                Username::parse(bad),
-                Err(StaffError::InvalidUsername),
-                "{bad}"
-            );
+        for bad in ["ab", "1budi", "_budi", "budi santoso", "búdi", "budi@x", &"a".repeat(33), ""] {
+            assert_eq!(Username::parse(bad), Err(StaffError::InvalidUsername), "{bad}");
         }
     }
 
@@ -123,13 +103,7 @@ mod tests {
     #[test]
     fn display_name_rules() {
         assert!(DisplayName::parse("Siti Aminah").is_ok());
-        assert_eq!(
-            DisplayName::parse("  "),
-            Err(StaffError::InvalidDisplayName)
-        );
-        assert_eq!(
-            DisplayName::parse(&"x".repeat(101)),
-            Err(StaffError::InvalidDisplayName)
-        );
+        assert_eq!(DisplayName::parse("  "), Err(StaffError::InvalidDisplayName));
+        assert_eq!(DisplayName::parse(&"x".repeat(101)), Err(StaffError::InvalidDisplayName));
     }
 }
