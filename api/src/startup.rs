@@ -76,6 +76,7 @@ impl Application {
         if contacts.is_empty() {
             tracing::warn!("WHATSAPP_NUMBERS is empty: residents are shown no WhatsApp contact");
         }
+        commands::passwords::prepare().await?;
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
         let commands = Commands::new(pool.clone(), config.session_policy());

@@ -169,6 +169,12 @@ async fn operator_lifecycle_with_the_real_binary() -> anyhow::Result<()> {
     assert!(lines.iter().all(|l| serde_json::from_str::<Value>(l).is_ok()), "JSON logs only:\n{logs}");
     assert!(logs.contains("\"stopped\""), "{logs}");
     assert!(!logs.contains("sandi admin kuat"), "a password reached the logs");
+
+    // The read models can be rebuilt from the history at any time.
+    let replay = dukcapil(&db, &["replay", "--batch-size", "1"]).output()?;
+    assert!(replay.status.success(), "{}", String::from_utf8_lossy(&replay.stderr));
+    let report = String::from_utf8_lossy(&replay.stdout);
+    assert!(report.contains("dari 2 event") && report.contains("Selesai: 2 event"), "{report}");
     Ok(())
 }
 
