@@ -4,11 +4,16 @@
 //! cannot exist past the boundary. Nothing here does I/O, reads a clock or needs a runtime:
 //! time is always passed in, which is what makes every rule testable with given/when/then.
 
+pub mod account;
 pub mod calendar;
 pub mod catalogue;
+pub mod document;
 pub mod error;
+pub mod legacy;
 pub mod metadata;
+pub mod nik;
 pub mod password;
+pub mod person;
 pub mod phone;
 pub mod staff;
 pub mod text;

@@ -1,0 +1,481 @@
+use chrono::{DateTime, Duration, Utc};
+use cqrs_es::Aggregate;
+use cqrs_es::event_sink::EventSink;
+use serde::{Deserialize, Serialize};
+
+use super::{AccountCommand, AccountError, AccountEvent, AccountId, MAX_RESET_CODE_ATTEMPTS};
+use crate::nik::Nik;
+use crate::password::PasswordHash;
+use crate::person::FullName;
+use crate::phone::PhoneNumber;
+
+/// How long a granted look at the old portal's documents lasts (FAQ 2: "1×24 jam").
+pub const LEGACY_ACCESS_DURATION: Duration = Duration::hours(24);
+
+/// Where an account stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AccountStatus {
+    /// No registration (or none since the stream began).
+    #[default]
+    Unregistered,
+    /// Registered, waiting for an operator.
+    AwaitingVerification,
+    /// Verified: may sign in.
+    Active,
+    /// Refused by an operator; the resident may register again.
+    Rejected,
+}
+
+/// A resident account's state, folded from its events.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Account {
+    status: AccountStatus,
+    id: Option<AccountId>,
+    nik: Option<Nik>,
+    full_name: Option<FullName>,
+    phone: Option<PhoneNumber>,
+    password_hash: Option<PasswordHash>,
+    reset: Reset,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+enum Reset {
+    #[default]
+    None,
+    Requested,
+    Approved {
+        code_hash: String,
+        expires_at: DateTime<Utc>,
+        failed_attempts: u32,
+    },
+}
+
+impl Account {
+    /// Where the account stands.
+    pub fn status(&self) -> AccountStatus {
+        self.status
+    }
+
+    /// The stream id, once registered.
+    pub fn id(&self) -> Option<AccountId> {
+        self.id
+    }
+
+    /// The NIK, once registered.
+    pub fn nik(&self) -> Option<&Nik> {
+        self.nik.as_ref()
+    }
+
+    /// The registered name.
+    pub fn full_name(&self) -> Option<&FullName> {
+        self.full_name.as_ref()
+    }
+
+    /// The registered WhatsApp number.
+    pub fn phone(&self) -> Option<&PhoneNumber> {
+        self.phone.as_ref()
+    }
+
+    /// The stored password hash, for sign-in verification.
+    pub fn password_hash(&self) -> Option<&PasswordHash> {
+        self.password_hash.as_ref()
+    }
+
+    fn require_active(&self) -> Result<(), AccountError> {
+        match self.status {
+            AccountStatus::Active => Ok(()),
+            AccountStatus::Unregistered => Err(AccountError::NotFound),
+            _ => Err(AccountError::NotActive),
+        }
+    }
+
+    fn decide(&self, command: AccountCommand) -> Result<Vec<AccountEvent>, AccountError> {
+        use AccountCommand as C;
+        use AccountEvent as E;
+        match command {
+            C::Register { account_id, nik, full_name, phone, email, password_hash, documents, at } => match self.status
+            {
+                AccountStatus::Active => Err(AccountError::AlreadyRegistered),
+                AccountStatus::AwaitingVerification => Err(AccountError::AwaitingVerification),
+                AccountStatus::Unregistered | AccountStatus::Rejected => Ok(vec![E::AccountRegistered {
+                    account_id,
+                    nik,
+                    full_name,
+                    phone,
+                    email,
+                    password_hash,
+                    documents,
+                    registered_at: at,
+                }]),
+            },
+            C::Approve { at } => {
+                self.require_awaiting()?;
+                Ok(vec![E::AccountApproved { approved_at: at }])
+            }
+            C::Reject { reason, at } => {
+                self.require_awaiting()?;
+                Ok(vec![E::AccountRejected { reason, rejected_at: at }])
+            }
+            C::RecordSignIn { at } => {
+                self.require_active()?;
+                Ok(vec![E::ResidentSignedIn { at }])
+            }
+            C::RequestPasswordReset { full_name, documents, at } => {
+                self.require_active()?;
+                Ok(vec![E::PasswordResetRequested { full_name, documents, requested_at: at }])
+            }
+            C::ApprovePasswordReset { code_hash, expires_at } => {
+                self.require_active()?;
+                match self.reset {
+                    Reset::Requested => Ok(vec![E::PasswordResetApproved { code_hash, expires_at }]),
+                    _ => Err(AccountError::NoResetRequested),
+                }
+            }
+            C::RejectPasswordReset { reason } => {
+                self.require_active()?;
+                match self.reset {
+                    Reset::Requested => Ok(vec![E::PasswordResetRejected { reason }]),
+                    _ => Err(AccountError::NoResetRequested),
+                }
+            }
+            C::CompletePasswordReset { code_hash: presented, password_hash, now } => {
+                let Reset::Approved { code_hash, expires_at, failed_attempts } = &self.reset else {
+                    return Err(AccountError::ResetCodeInvalid);
+                };
+                if self.status != AccountStatus::Active || now >= *expires_at {
+                    return Err(AccountError::ResetCodeInvalid);
+                }
+                if !constant_time_eq(code_hash.as_bytes(), presented.as_bytes()) {
+                    let attempts = failed_attempts + 1;
+                    let voided = attempts >= MAX_RESET_CODE_ATTEMPTS;
+                    // Recorded, not refused: the count must survive this command.
+                    return Ok(vec![E::PasswordResetCodeRefused { attempts, voided }]);
+                }
+                Ok(vec![E::PasswordChanged { password_hash, via_reset: true }])
+            }
+            C::GrantLegacyAccess { legacy_account_id, legacy_nik, at } => {
+                self.require_active()?;
+                if self.nik.as_ref() != Some(&legacy_nik) {
+                    return Err(AccountError::LegacyNikMismatch);
+                }
+                Ok(vec![E::LegacyAccessGranted {
+                    legacy_account_id,
+                    granted_at: at,
+                    until: at + LEGACY_ACCESS_DURATION,
+                }])
+            }
+        }
+    }
+
+    fn require_awaiting(&self) -> Result<(), AccountError> {
+        match self.status {
+            AccountStatus::AwaitingVerification => Ok(()),
+            AccountStatus::Unregistered => Err(AccountError::NotFound),
+            _ => Err(AccountError::NotAwaitingVerification),
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Aggregate for Account {
+    const TYPE: &'static str = "Account";
+    type Command = AccountCommand;
+    type Event = AccountEvent;
+    type Error = AccountError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        _services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        for event in self.decide(command)? {
+            sink.write(event, self).await;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        use AccountEvent as E;
+        match event {
+            E::AccountRegistered { account_id, nik, full_name, phone, password_hash, .. } => {
+                self.status = AccountStatus::AwaitingVerification;
+                self.id = Some(account_id);
+                self.nik = Some(nik);
+                self.full_name = Some(full_name);
+                self.phone = Some(phone);
+                self.password_hash = Some(password_hash);
+                self.reset = Reset::None;
+            }
+            E::AccountApproved { .. } => self.status = AccountStatus::Active,
+            E::AccountRejected { .. } => self.status = AccountStatus::Rejected,
+            E::ResidentSignedIn { .. } | E::LegacyAccessGranted { .. } => {}
+            E::PasswordResetRequested { .. } => self.reset = Reset::Requested,
+            E::PasswordResetApproved { code_hash, expires_at } => {
+                self.reset = Reset::Approved { code_hash, expires_at, failed_attempts: 0 };
+            }
+            E::PasswordResetRejected { .. } => self.reset = Reset::None,
+            E::PasswordResetCodeRefused { attempts, voided } => {
+                if voided {
+                    self.reset = Reset::None;
+                } else if let Reset::Approved { failed_attempts, .. } = &mut self.reset {
+                    *failed_attempts = attempts;
+                }
+            }
+            E::PasswordChanged { password_hash, .. } => {
+                self.password_hash = Some(password_hash);
+                self.reset = Reset::None;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use cqrs_es::test::TestFramework;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::account::Reason;
+    use crate::document::{FileId, IdentityDocumentKind, IdentityDocuments};
+    use crate::legacy::LegacyAccountId;
+
+    type Given = TestFramework<Account>;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 25, 2, 0, 0).single().unwrap_or_default()
+    }
+
+    fn nik() -> Nik {
+        Nik::parse("6106011205900001").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn docs() -> IdentityDocuments {
+        IdentityDocuments {
+            identity_kind: IdentityDocumentKind::KtpEl,
+            identity: FileId(Uuid::from_u128(1)),
+            family_card: FileId(Uuid::from_u128(2)),
+            selfie: FileId(Uuid::from_u128(3)),
+        }
+    }
+
+    fn id() -> AccountId {
+        AccountId(Uuid::from_u128(42))
+    }
+
+    fn hash(tag: &str) -> PasswordHash {
+        PasswordHash::from_phc(format!("$argon2id$test${tag}"))
+    }
+
+    fn name() -> FullName {
+        FullName::parse("Siti Aminah").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn phone() -> PhoneNumber {
+        PhoneNumber::parse("081234567890").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn register() -> AccountCommand {
+        AccountCommand::Register {
+            account_id: id(),
+            nik: nik(),
+            full_name: name(),
+            phone: phone(),
+            email: None,
+            password_hash: hash("a"),
+            documents: docs(),
+            at: t0(),
+        }
+    }
+
+    fn registered() -> AccountEvent {
+        AccountEvent::AccountRegistered {
+            account_id: id(),
+            nik: nik(),
+            full_name: name(),
+            phone: phone(),
+            email: None,
+            password_hash: hash("a"),
+            documents: docs(),
+            registered_at: t0(),
+        }
+    }
+
+    fn approved() -> AccountEvent {
+        AccountEvent::AccountApproved { approved_at: t0() }
+    }
+
+    fn reason() -> Reason {
+        Reason::parse("Foto KTP tidak terbaca").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn registration_awaits_verification() {
+        Given::with(()).given_no_previous_events().when(register()).then_expect_events(vec![registered()]);
+    }
+
+    #[test]
+    fn a_second_registration_while_waiting_is_refused() {
+        Given::with(())
+            .given(vec![registered()])
+            .when(register())
+            .then_expect_error(AccountError::AwaitingVerification);
+    }
+
+    #[test]
+    fn an_active_nik_cannot_register_again() {
+        Given::with(())
+            .given(vec![registered(), approved()])
+            .when(register())
+            .then_expect_error(AccountError::AlreadyRegistered);
+    }
+
+    #[test]
+    fn a_rejected_resident_may_register_again() {
+        Given::with(())
+            .given(vec![registered(), AccountEvent::AccountRejected { reason: reason(), rejected_at: t0() }])
+            .when(register())
+            .then_expect_events(vec![registered()]);
+    }
+
+    #[test]
+    fn approve_and_reject_only_while_waiting() {
+        Given::with(())
+            .given(vec![registered()])
+            .when(AccountCommand::Approve { at: t0() })
+            .then_expect_events(vec![approved()]);
+        Given::with(())
+            .given(vec![registered(), approved()])
+            .when(AccountCommand::Reject { reason: reason(), at: t0() })
+            .then_expect_error(AccountError::NotAwaitingVerification);
+        Given::with(())
+            .given_no_previous_events()
+            .when(AccountCommand::Approve { at: t0() })
+            .then_expect_error(AccountError::NotFound);
+    }
+
+    #[test]
+    fn sign_in_is_recorded_only_for_active_accounts() {
+        Given::with(())
+            .given(vec![registered()])
+            .when(AccountCommand::RecordSignIn { at: t0() })
+            .then_expect_error(AccountError::NotActive);
+        Given::with(())
+            .given(vec![registered(), approved()])
+            .when(AccountCommand::RecordSignIn { at: t0() })
+            .then_expect_events(vec![AccountEvent::ResidentSignedIn { at: t0() }]);
+    }
+
+    fn reset_requested() -> AccountEvent {
+        AccountEvent::PasswordResetRequested { full_name: name(), documents: docs(), requested_at: t0() }
+    }
+
+    fn reset_approved() -> AccountEvent {
+        AccountEvent::PasswordResetApproved { code_hash: "c0de".into(), expires_at: t0() + Duration::hours(24) }
+    }
+
+    fn complete(code: &str, now: DateTime<Utc>) -> AccountCommand {
+        AccountCommand::CompletePasswordReset { code_hash: code.into(), password_hash: hash("new"), now }
+    }
+
+    #[test]
+    fn password_reset_happy_path() {
+        Given::with(())
+            .given(vec![registered(), approved()])
+            .when(AccountCommand::RequestPasswordReset { full_name: name(), documents: docs(), at: t0() })
+            .then_expect_events(vec![reset_requested()]);
+        Given::with(())
+            .given(vec![registered(), approved(), reset_requested()])
+            .when(AccountCommand::ApprovePasswordReset {
+                code_hash: "c0de".into(),
+                expires_at: t0() + Duration::hours(24),
+            })
+            .then_expect_events(vec![reset_approved()]);
+        Given::with(())
+            .given(vec![registered(), approved(), reset_requested(), reset_approved()])
+            .when(complete("c0de", t0() + Duration::hours(23)))
+            .then_expect_events(vec![AccountEvent::PasswordChanged { password_hash: hash("new"), via_reset: true }]);
+    }
+
+    #[test]
+    fn reset_needs_a_request_and_an_active_account() {
+        Given::with(())
+            .given(vec![registered(), approved()])
+            .when(AccountCommand::ApprovePasswordReset { code_hash: "x".into(), expires_at: t0() })
+            .then_expect_error(AccountError::NoResetRequested);
+        Given::with(())
+            .given(vec![registered()])
+            .when(AccountCommand::RequestPasswordReset { full_name: name(), documents: docs(), at: t0() })
+            .then_expect_error(AccountError::NotActive);
+        Given::with(())
+            .given(vec![registered(), approved(), reset_requested()])
+            .when(complete("c0de", t0()))
+            .then_expect_error(AccountError::ResetCodeInvalid);
+    }
+
+    #[test]
+    fn reset_code_expires_after_24_hours_and_is_single_use() {
+        let given = || Given::with(()).given(vec![registered(), approved(), reset_requested(), reset_approved()]);
+        given().when(complete("c0de", t0() + Duration::hours(24))).then_expect_error(AccountError::ResetCodeInvalid);
+        Given::with(())
+            .given(vec![
+                registered(),
+                approved(),
+                reset_requested(),
+                reset_approved(),
+                AccountEvent::PasswordChanged { password_hash: hash("new"), via_reset: true },
+            ])
+            .when(complete("c0de", t0()))
+            .then_expect_error(AccountError::ResetCodeInvalid);
+    }
+
+    #[test]
+    fn wrong_codes_are_counted_and_the_fifth_voids_the_reset() {
+        Given::with(())
+            .given(vec![registered(), approved(), reset_requested(), reset_approved()])
+            .when(complete("wrong", t0()))
+            .then_expect_events(vec![AccountEvent::PasswordResetCodeRefused { attempts: 1, voided: false }]);
+        let mut history = vec![registered(), approved(), reset_requested(), reset_approved()];
+        history.extend((1..=4).map(|attempts| AccountEvent::PasswordResetCodeRefused { attempts, voided: false }));
+        Given::with(())
+            .given(history.clone())
+            .when(complete("wrong", t0()))
+            .then_expect_events(vec![AccountEvent::PasswordResetCodeRefused { attempts: 5, voided: true }]);
+        history.push(AccountEvent::PasswordResetCodeRefused { attempts: 5, voided: true });
+        Given::with(()).given(history).when(complete("c0de", t0())).then_expect_error(AccountError::ResetCodeInvalid);
+    }
+
+    #[test]
+    fn legacy_access_lasts_exactly_24_hours_and_needs_the_same_nik() {
+        let legacy = LegacyAccountId(Uuid::from_u128(7));
+        Given::with(())
+            .given(vec![registered(), approved()])
+            .when(AccountCommand::GrantLegacyAccess { legacy_account_id: legacy, legacy_nik: nik(), at: t0() })
+            .then_expect_events(vec![AccountEvent::LegacyAccessGranted {
+                legacy_account_id: legacy,
+                granted_at: t0(),
+                until: t0() + Duration::hours(24),
+            }]);
+        let other = Nik::parse("6106011205900002").unwrap_or_else(|e| panic!("{e}"));
+        Given::with(())
+            .given(vec![registered(), approved()])
+            .when(AccountCommand::GrantLegacyAccess { legacy_account_id: legacy, legacy_nik: other, at: t0() })
+            .then_expect_error(AccountError::LegacyNikMismatch);
+        Given::with(())
+            .given(vec![registered()])
+            .when(AccountCommand::GrantLegacyAccess { legacy_account_id: legacy, legacy_nik: nik(), at: t0() })
+            .then_expect_error(AccountError::NotActive);
+    }
+
+    #[test]
+    fn reasons_are_checked() {
+        assert_eq!(Reason::parse("ok"), Err(AccountError::InvalidReason));
+        assert!(Reason::parse("Selfie tidak jelas").is_ok());
+    }
+}

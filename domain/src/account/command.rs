@@ -1,0 +1,57 @@
+use chrono::{DateTime, Utc};
+
+use super::{AccountId, Reason};
+use crate::document::IdentityDocuments;
+use crate::legacy::LegacyAccountId;
+use crate::nik::Nik;
+use crate::password::PasswordHash;
+use crate::person::{Email, FullName};
+use crate::phone::PhoneNumber;
+
+/// What can be asked of a resident account. Secrets arrive hashed; times are passed in.
+#[derive(Debug, Clone)]
+pub enum AccountCommand {
+    Register {
+        account_id: AccountId,
+        nik: Nik,
+        full_name: FullName,
+        phone: PhoneNumber,
+        email: Option<Email>,
+        password_hash: PasswordHash,
+        documents: IdentityDocuments,
+        at: DateTime<Utc>,
+    },
+    Approve {
+        at: DateTime<Utc>,
+    },
+    Reject {
+        reason: Reason,
+        at: DateTime<Utc>,
+    },
+    RecordSignIn {
+        at: DateTime<Utc>,
+    },
+    RequestPasswordReset {
+        full_name: FullName,
+        documents: IdentityDocuments,
+        at: DateTime<Utc>,
+    },
+    ApprovePasswordReset {
+        /// Keyed hash of the one-time code; the code itself is never stored.
+        code_hash: String,
+        expires_at: DateTime<Utc>,
+    },
+    RejectPasswordReset {
+        reason: Reason,
+    },
+    CompletePasswordReset {
+        code_hash: String,
+        password_hash: PasswordHash,
+        now: DateTime<Utc>,
+    },
+    GrantLegacyAccess {
+        legacy_account_id: LegacyAccountId,
+        legacy_nik: Nik,
+        at: DateTime<Utc>,
+    },
+}

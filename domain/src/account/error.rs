@@ -1,0 +1,40 @@
+use crate::ErrorCode;
+
+/// Why an account command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountError {
+    #[error("NIK ini sudah memiliki akun aktif. Silakan login, atau gunakan menu Lupa Password.")]
+    AlreadyRegistered,
+    #[error("Pendaftaran dengan NIK ini sedang menunggu verifikasi admin.")]
+    AwaitingVerification,
+    #[error("Akun tidak ditemukan.")]
+    NotFound,
+    #[error("Akun ini tidak sedang menunggu verifikasi.")]
+    NotAwaitingVerification,
+    #[error("Akun ini belum aktif.")]
+    NotActive,
+    #[error("Alasan wajib diisi, 3–500 karakter.")]
+    InvalidReason,
+    #[error("Tidak ada permintaan reset kata sandi yang menunggu untuk akun ini.")]
+    NoResetRequested,
+    #[error("Kode reset tidak valid atau sudah kedaluwarsa.")]
+    ResetCodeInvalid,
+    #[error("NIK akun lama tidak sama dengan NIK akun ini.")]
+    LegacyNikMismatch,
+}
+
+impl ErrorCode for AccountError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::AlreadyRegistered => "ACCOUNT_ALREADY_REGISTERED",
+            Self::AwaitingVerification => "ACCOUNT_AWAITING_VERIFICATION",
+            Self::NotFound => "ACCOUNT_NOT_FOUND",
+            Self::NotAwaitingVerification => "ACCOUNT_NOT_AWAITING_VERIFICATION",
+            Self::NotActive => "ACCOUNT_NOT_ACTIVE",
+            Self::InvalidReason => "INVALID_REASON",
+            Self::NoResetRequested => "PASSWORD_RESET_NOT_REQUESTED",
+            Self::ResetCodeInvalid => "RESET_CODE_INVALID",
+            Self::LegacyNikMismatch => "LEGACY_NIK_MISMATCH",
+        }
+    }
+}
