@@ -91,13 +91,10 @@ pub async fn create_admin(
     display_name: &str,
     password: &str,
 ) -> anyhow::Result<commands::StaffProfile> {
-    let commands = commands::Commands::new(pool.clone(), commands::SessionPolicy::default());
+    let sessions = commands::SessionStore::new(pool.clone(), commands::SessionPolicy::default());
+    let staff = commands::StaffService::new(pool.clone(), sessions);
     let metadata = CommandMetadata::system(Uuid::new_v4());
-    commands
-        .staff
-        .create(username, display_name, Role::Admin, password, &metadata)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))
+    staff.create(username, display_name, Role::Admin, password, &metadata).await.map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Reads the new password: twice with no echo from a terminal, else one line from `input`.

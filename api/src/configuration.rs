@@ -73,6 +73,25 @@ pub struct Config {
     #[arg(long, env = "READY_MAX_LAG_SECONDS", default_value_t = 30.0, global = true)]
     pub ready_max_lag_seconds: f64,
 
+    /// Where encrypted files are stored: `file:///path` or `s3://bucket/prefix` (S3-compatible;
+    /// credentials and endpoint from `AWS_*` variables). Default: `file://<DATA_DIR>/files`.
+    #[arg(long, env = "FILE_STORE_URL", global = true)]
+    pub file_store_url: Option<String>,
+
+    /// File encryption keys, `id:hex32bytes` separated by commas; the first encrypts new files,
+    /// all decrypt (rotation). Required outside localhost.
+    #[arg(long, env = "FILE_ENCRYPTION_KEYS", default_value = "", hide_env_values = true, global = true)]
+    pub file_encryption_keys: String,
+
+    /// Key for keyed hashes of NIKs (account ids, reset codes), 32 bytes in hex. Never change
+    /// it once accounts exist. Required outside localhost.
+    #[arg(long, env = "NIK_HASH_KEY", default_value = "", hide_env_values = true, global = true)]
+    pub nik_hash_key: String,
+
+    /// Largest upload, in MiB.
+    #[arg(long, env = "MAX_UPLOAD_MB", default_value_t = 5, global = true)]
+    pub max_upload_mb: u64,
+
     /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, global = true)]
     pub trust_forwarded_for: bool,
@@ -109,6 +128,48 @@ impl Config {
         !matches!(host, "localhost" | "127.0.0.1" | "[")
     }
 
+    /// The command side's settings: keys, file storage, limits. Outside localhost, missing keys
+    /// are an error; on localhost fixed development keys are used (with a warning).
+    pub fn command_settings(&self) -> Result<commands::Settings, String> {
+        let development = !self.cookie_secure();
+        let nik_key = match self.nik_hash_key.trim() {
+            "" if development => {
+                tracing::warn!("NIK_HASH_KEY not set: using the development key (never in production)");
+                [0x4b; 32]
+            }
+            "" => return Err("NIK_HASH_KEY is required outside localhost".into()),
+            raw => parse_key(raw).map_err(|e| format!("NIK_HASH_KEY: {e}"))?,
+        };
+        let file_keys = match self.file_encryption_keys.trim() {
+            "" if development => {
+                tracing::warn!("FILE_ENCRYPTION_KEYS not set: using the development key (never in production)");
+                commands::files::FileKeys::single("dev", [0x5a; 32])
+            }
+            "" => return Err("FILE_ENCRYPTION_KEYS is required outside localhost".into()),
+            raw => {
+                let keys = raw
+                    .split(',')
+                    .map(|entry| {
+                        let (id, key) = entry.trim().split_once(':').ok_or("use id:hexkey")?;
+                        Ok::<_, String>((id.to_owned(), parse_key(key)?))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| format!("FILE_ENCRYPTION_KEYS: {e}"))?;
+                commands::files::FileKeys::new(keys)?
+            }
+        };
+        let url =
+            self.file_store_url.clone().unwrap_or_else(|| format!("file://{}", self.data_dir.join("files").display()));
+        let objects = commands::files::object_store_from_url(&url)?;
+        Ok(commands::Settings {
+            session_policy: self.session_policy(),
+            secrets: commands::Secrets::new(nik_key, file_keys),
+            objects,
+            max_upload_bytes: self.max_upload_mb.clamp(1, 100) * 1024 * 1024,
+            clock: std::sync::Arc::new(commands::SystemClock),
+        })
+    }
+
     /// Session lifetimes.
     pub fn session_policy(&self) -> commands::SessionPolicy {
         commands::SessionPolicy {
@@ -127,6 +188,11 @@ impl Config {
     }
 }
 
+fn parse_key(hex_key: &str) -> Result<[u8; 32], String> {
+    let bytes = hex::decode(hex_key.trim()).map_err(|_| "not hexadecimal".to_owned())?;
+    bytes.try_into().map_err(|_| "must be 32 bytes (64 hex digits)".to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +206,24 @@ mod tests {
         let config = parse(&[]);
         assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
         assert!(config.database_url.ends_with("localhost:5432/dukcapil") || std::env::var("DATABASE_URL").is_ok());
+    }
+
+    #[test]
+    fn keys_are_required_outside_localhost_and_parsed_strictly() {
+        let public = ["--public-url", "https://layanan.example.go.id", "--data-dir", "/tmp/dukcapil-config-test"];
+        assert!(parse(&public).command_settings().is_err());
+        let key = "ab".repeat(32);
+        let mut args = public.to_vec();
+        let keys = format!("k2:{key},k1:{key}");
+        args.extend(["--nik-hash-key", key.as_str(), "--file-encryption-keys", keys.as_str()]);
+        assert!(parse(&args).command_settings().is_ok());
+        let mut short = public.to_vec();
+        short.extend(["--nik-hash-key", "abcd", "--file-encryption-keys", keys.as_str()]);
+        assert!(parse(&short).command_settings().is_err());
+        assert!(
+            parse(&["--data-dir", "/tmp/dukcapil-config-test"]).command_settings().is_ok(),
+            "localhost uses dev keys"
+        );
     }
 
     #[test]

@@ -79,7 +79,8 @@ impl Application {
         commands::passwords::prepare().await?;
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
-        let commands = Commands::new(pool.clone(), config.session_policy());
+        let settings = config.command_settings().map_err(|e| anyhow::anyhow!(e))?;
+        let commands = Commands::new(pool.clone(), settings);
         let projector = Projector::new(pool.clone(), projections::all(), config.projector());
         let schema = graphql::schema(Shared {
             commands: commands.clone(),

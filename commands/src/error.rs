@@ -1,5 +1,7 @@
 use domain::ErrorCode;
+use domain::account::AccountError;
 use domain::calendar::CalendarError;
+use domain::legacy::LegacyError;
 use domain::password::PasswordError;
 use domain::staff::StaffError;
 
@@ -13,6 +15,36 @@ pub enum Error {
     Calendar(#[from] CalendarError),
     #[error(transparent)]
     Password(#[from] PasswordError),
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error(transparent)]
+    Legacy(#[from] LegacyError),
+    #[error(transparent)]
+    Upload(#[from] crate::files::UploadError),
+    /// Several fields of a form are wrong; all are reported at once.
+    #[error("Periksa kembali isian berikut: {}.", .0.iter().map(|f| f.label).collect::<Vec<_>>().join(", "))]
+    InvalidFields(Vec<FieldError>),
+    #[error("Jawaban captcha salah atau sudah kedaluwarsa. Muat captcha baru dan coba lagi.")]
+    CaptchaInvalid,
+    #[error(
+        "Token unggah tidak valid, sudah habis, atau kedaluwarsa. Selesaikan captcha untuk mendapatkan token baru."
+    )]
+    UploadTokenInvalid,
+    #[error(
+        "Berkas unggahan {0} tidak dapat dipakai: tidak ditemukan, bukan milik Anda, sudah dipakai, atau kedaluwarsa."
+    )]
+    UploadNotUsable(uuid::Uuid),
+    #[error("Terlalu banyak unggahan dari alamat ini. Coba lagi nanti.")]
+    UploadRateLimited,
+    /// Sign-in refused for a while after repeated failures.
+    #[error("Terlalu banyak percobaan. Silakan coba lagi dalam {0} detik.")]
+    TooManyAttempts(i64),
+    #[error("NIK atau kata sandi salah.")]
+    InvalidResidentCredentials,
+    #[error("Akun Anda masih menunggu verifikasi. Silakan hubungi admin verifikasi akun melalui WhatsApp.")]
+    AwaitingVerification,
+    #[error("Pendaftaran Anda ditolak: {0} Silakan daftar ulang dengan data yang benar.")]
+    RegistrationRejected(String),
     /// Unknown user, wrong password or a deactivated account: deliberately one answer.
     #[error("Nama pengguna atau kata sandi salah.")]
     InvalidCredentials,
@@ -32,6 +64,18 @@ impl ErrorCode for Error {
             Self::Staff(e) => e.code(),
             Self::Calendar(e) => e.code(),
             Self::Password(e) => e.code(),
+            Self::Account(e) => e.code(),
+            Self::Legacy(e) => e.code(),
+            Self::Upload(e) => e.code(),
+            Self::InvalidFields(_) => "INVALID_INPUT",
+            Self::CaptchaInvalid => "CAPTCHA_INVALID",
+            Self::UploadTokenInvalid => "UPLOAD_TOKEN_INVALID",
+            Self::UploadNotUsable(_) => "UPLOAD_NOT_USABLE",
+            Self::UploadRateLimited => "UPLOAD_RATE_LIMITED",
+            Self::TooManyAttempts(_) => "TOO_MANY_ATTEMPTS",
+            Self::InvalidResidentCredentials => "INVALID_CREDENTIALS",
+            Self::AwaitingVerification => "ACCOUNT_AWAITING_VERIFICATION",
+            Self::RegistrationRejected(_) => "ACCOUNT_REJECTED",
             Self::InvalidCredentials => "INVALID_CREDENTIALS",
             Self::WrongCurrentPassword => "WRONG_CURRENT_PASSWORD",
             Self::Conflict => "CONCURRENT_MODIFICATION",
@@ -49,5 +93,23 @@ impl From<sqlx::Error> for Error {
 impl From<tokio::task::JoinError> for Error {
     fn from(e: tokio::task::JoinError) -> Self {
         Self::Internal(format!("blocking task: {e}"))
+    }
+}
+
+/// One wrong field of a form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The input field, as the API names it (`nik`, `phone`, …).
+    pub field: &'static str,
+    /// Its label for people ("NIK", "Nomor HP/WhatsApp", …).
+    pub label: &'static str,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error from a domain error.
+    pub fn new<E: ErrorCode + std::fmt::Display>(field: &'static str, label: &'static str, error: &E) -> Self {
+        Self { field, label, code: error.code(), message: error.to_string() }
     }
 }

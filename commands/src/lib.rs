@@ -4,18 +4,31 @@
 //! This crate also owns the services commands need that are not aggregates: password hashing
 //! (off the async threads) and server-side sessions.
 
+pub mod accounts;
 mod calendar;
+pub mod captcha;
+pub mod clock;
 mod error;
 mod executor;
+pub mod files;
+pub mod legacy;
 pub mod passwords;
+pub mod secrets;
 pub mod sessions;
 mod staff;
+pub mod throttle;
+
+use std::sync::Arc;
 
 use sqlx::PgPool;
 
+pub use accounts::AccountService;
 pub use calendar::{CalendarService, RecordedHoliday};
-pub use error::Error;
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use error::{Error, FieldError};
 pub use executor::{Executor, Outcome};
+pub use legacy::LegacyService;
+pub use secrets::Secrets;
 pub use sessions::{Session, SessionPolicy, SessionStore, SubjectKind};
 pub use staff::{SignedIn, StaffProfile, StaffService};
 
@@ -24,17 +37,66 @@ pub use staff::{SignedIn, StaffProfile, StaffService};
 pub struct Commands {
     pub staff: StaffService,
     pub calendar: CalendarService,
+    pub accounts: AccountService,
+    pub legacy: LegacyService,
     pub sessions: SessionStore,
+    pub files: files::FileStore,
+    pub upload_tokens: files::UploadTokens,
+    pub captchas: captcha::Captchas,
+    pub throttle: throttle::Throttle,
+    pub clock: SharedClock,
+}
+
+/// What the command side is configured with.
+#[derive(Clone)]
+pub struct Settings {
+    pub session_policy: SessionPolicy,
+    pub secrets: Secrets,
+    pub objects: Arc<dyn object_store::ObjectStore>,
+    pub max_upload_bytes: u64,
+    pub clock: SharedClock,
+}
+
+impl Settings {
+    /// Settings for tests and tools: files in memory, fixed development keys, real clock.
+    pub fn for_tests() -> Self {
+        Self {
+            session_policy: SessionPolicy::default(),
+            secrets: Secrets::new([7; 32], files::FileKeys::single("test", [9; 32])),
+            objects: Arc::new(object_store::memory::InMemory::new()),
+            max_upload_bytes: 5 * 1024 * 1024,
+            clock: Arc::new(SystemClock),
+        }
+    }
 }
 
 impl Commands {
     /// Wires every service to one connection pool.
-    pub fn new(pool: PgPool, session_policy: SessionPolicy) -> Self {
+    pub fn new(pool: PgPool, settings: Settings) -> Self {
+        let Settings { session_policy, secrets, objects, max_upload_bytes, clock } = settings;
         let sessions = SessionStore::new(pool.clone(), session_policy);
+        let files = files::FileStore::new(pool.clone(), objects, secrets.file_keys.clone(), max_upload_bytes);
+        let captchas = captcha::Captchas::new(pool.clone());
+        let throttle = throttle::Throttle::new(pool.clone());
         Self {
             staff: StaffService::new(pool.clone(), sessions.clone()),
-            calendar: CalendarService::new(pool),
+            calendar: CalendarService::new(pool.clone()),
+            accounts: AccountService::new(
+                pool.clone(),
+                files.clone(),
+                captchas.clone(),
+                sessions.clone(),
+                throttle.clone(),
+                secrets.clone(),
+                clock.clone(),
+            ),
+            legacy: LegacyService::new(pool.clone(), files.clone(), secrets, clock.clone()),
+            upload_tokens: files::UploadTokens::new(pool),
             sessions,
+            files,
+            captchas,
+            throttle,
+            clock,
         }
     }
 }

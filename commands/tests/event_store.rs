@@ -1,6 +1,6 @@
 //! The event store's guarantees, against a real PostgreSQL (fresh database per test).
 
-use commands::{Commands, Error, SessionPolicy};
+use commands::{Commands, Error, SessionPolicy, Settings};
 use domain::calendar::HolidayKind;
 use domain::staff::{Role, StaffError};
 use domain::{ActorRole, CommandMetadata, ErrorCode};
@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 fn commands(pool: &PgPool) -> Commands {
-    Commands::new(pool.clone(), SessionPolicy::default())
+    Commands::new(pool.clone(), Settings::for_tests())
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -11,6 +11,7 @@ pub mod office_calendar;
 mod projection;
 mod projector;
 mod replay;
+pub mod resident_accounts;
 pub mod staff_directory;
 
 use std::sync::Arc;
@@ -24,5 +25,9 @@ pub use replay::{ReplayProgress, replay};
 
 /// Every projection of the service, in the order they are applied.
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(staff_directory::StaffDirectory), Arc::new(office_calendar::OfficeCalendarView)]
+    vec![
+        Arc::new(staff_directory::StaffDirectory),
+        Arc::new(office_calendar::OfficeCalendarView),
+        Arc::new(resident_accounts::ResidentAccounts),
+    ]
 }

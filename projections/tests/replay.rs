@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use commands::{Commands, SessionPolicy};
+use commands::{Commands, Settings};
 use domain::CommandMetadata;
 use domain::calendar::HolidayKind;
 use domain::staff::Role;
@@ -44,7 +44,7 @@ async fn project_everything(pool: &PgPool) -> anyhow::Result<()> {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn replay_rebuilds_the_same_read_models_as_live_projection(pool: PgPool) -> anyhow::Result<()> {
-    let commands = Commands::new(pool.clone(), SessionPolicy::default());
+    let commands = Commands::new(pool.clone(), Settings::for_tests());
     let system = CommandMetadata::system(Uuid::new_v4());
     let admin = commands.staff.create("admin", "Admin Dinas", Role::Admin, "rahasia dinas 1", &system).await?;
     let siti = commands.staff.create("siti", "Siti Aminah", Role::Operator, "kata sandi siti", &system).await?;

@@ -4,6 +4,7 @@ use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
 use super::{AccountCommand, AccountError, AccountEvent, AccountId, MAX_RESET_CODE_ATTEMPTS};
+use crate::legacy::LegacyAccountId;
 use crate::nik::Nik;
 use crate::password::PasswordHash;
 use crate::person::FullName;
@@ -37,6 +38,8 @@ pub struct Account {
     phone: Option<PhoneNumber>,
     password_hash: Option<PasswordHash>,
     reset: Reset,
+    rejection_reason: Option<String>,
+    legacy_grants: Vec<(LegacyAccountId, DateTime<Utc>)>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -80,6 +83,24 @@ impl Account {
     /// The stored password hash, for sign-in verification.
     pub fn password_hash(&self) -> Option<&PasswordHash> {
         self.password_hash.as_ref()
+    }
+
+    /// Why the last registration was refused, if it was.
+    pub fn rejection_reason(&self) -> Option<&str> {
+        self.rejection_reason.as_deref()
+    }
+
+    /// The legacy accounts whose documents this resident may see at `now`, with the end of
+    /// each grant. Expiry needs no job: it is a comparison with the clock.
+    pub fn legacy_access_at(&self, now: DateTime<Utc>) -> Vec<(LegacyAccountId, DateTime<Utc>)> {
+        let mut live: Vec<(LegacyAccountId, DateTime<Utc>)> = Vec::new();
+        for (legacy, until) in self.legacy_grants.iter().filter(|(_, until)| *until > now) {
+            match live.iter_mut().find(|(l, _)| l == legacy) {
+                Some(entry) => entry.1 = entry.1.max(*until),
+                None => live.push((*legacy, *until)),
+            }
+        }
+        live
     }
 
     fn require_active(&self) -> Result<(), AccountError> {
@@ -211,10 +232,17 @@ impl Aggregate for Account {
                 self.phone = Some(phone);
                 self.password_hash = Some(password_hash);
                 self.reset = Reset::None;
+                self.rejection_reason = None;
             }
             E::AccountApproved { .. } => self.status = AccountStatus::Active,
-            E::AccountRejected { .. } => self.status = AccountStatus::Rejected,
-            E::ResidentSignedIn { .. } | E::LegacyAccessGranted { .. } => {}
+            E::AccountRejected { reason, .. } => {
+                self.status = AccountStatus::Rejected;
+                self.rejection_reason = Some(reason.as_str().to_owned());
+            }
+            E::ResidentSignedIn { .. } => {}
+            E::LegacyAccessGranted { legacy_account_id, until, .. } => {
+                self.legacy_grants.push((legacy_account_id, until))
+            }
             E::PasswordResetRequested { .. } => self.reset = Reset::Requested,
             E::PasswordResetApproved { code_hash, expires_at } => {
                 self.reset = Reset::Approved { code_hash, expires_at, failed_attempts: 0 };
@@ -244,7 +272,6 @@ mod tests {
     use super::*;
     use crate::account::Reason;
     use crate::document::{FileId, IdentityDocumentKind, IdentityDocuments};
-    use crate::legacy::LegacyAccountId;
 
     type Given = TestFramework<Account>;
 
@@ -471,6 +498,21 @@ mod tests {
             .given(vec![registered()])
             .when(AccountCommand::GrantLegacyAccess { legacy_account_id: legacy, legacy_nik: nik(), at: t0() })
             .then_expect_error(AccountError::NotActive);
+    }
+
+    #[test]
+    fn legacy_access_is_visible_until_the_grant_ends() {
+        let legacy = LegacyAccountId(Uuid::from_u128(7));
+        let mut account = Account::default();
+        account.apply(registered());
+        account.apply(approved());
+        account.apply(AccountEvent::LegacyAccessGranted {
+            legacy_account_id: legacy,
+            granted_at: t0(),
+            until: t0() + LEGACY_ACCESS_DURATION,
+        });
+        assert_eq!(account.legacy_access_at(t0() + Duration::hours(23)), vec![(legacy, t0() + LEGACY_ACCESS_DURATION)]);
+        assert!(account.legacy_access_at(t0() + Duration::hours(24)).is_empty());
     }
 
     #[test]

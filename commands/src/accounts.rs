@@ -1,0 +1,448 @@
+//! Resident accounts: registration, verification, sign-in, forgotten password, legacy access.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use domain::account::{Account, AccountCommand, AccountError, AccountEvent, AccountId, AccountStatus, Reason};
+use domain::document::{FileId, IdentityDocumentKind, IdentityDocuments};
+use domain::legacy::{LegacyAccount, LegacyAccountId};
+use domain::nik::Nik;
+use domain::password::Password;
+use domain::person::{Email, FullName};
+use domain::phone::PhoneNumber;
+use domain::{ActorRole, CommandMetadata};
+use rand::Rng;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::captcha::Captchas;
+use crate::clock::SharedClock;
+use crate::error::FieldError;
+use crate::files::{FileStore, UploadTokens};
+use crate::secrets::Secrets;
+use crate::sessions::{Session, SessionStore, SubjectKind};
+use crate::throttle::Throttle;
+use crate::{Error, Executor, passwords};
+
+/// How long a one-time reset code is valid.
+pub const RESET_CODE_VALIDITY: Duration = Duration::hours(24);
+/// Alphabet of reset codes: no 0/O, 1/I/L.
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+/// The registration form.
+#[derive(Debug, Clone)]
+pub struct RegistrationForm {
+    pub nik: String,
+    pub full_name: String,
+    pub phone: String,
+    pub email: Option<String>,
+    pub password: String,
+    pub documents: DocumentForm,
+    pub upload_token: String,
+    pub captcha_id: String,
+    pub captcha_answer: String,
+}
+
+/// The three identity documents of a form, as upload ids.
+#[derive(Debug, Clone)]
+pub struct DocumentForm {
+    pub identity_kind: IdentityDocumentKind,
+    pub identity_upload_id: String,
+    pub family_card_upload_id: String,
+    pub selfie_upload_id: String,
+}
+
+/// The forgotten-password form.
+#[derive(Debug, Clone)]
+pub struct PasswordResetForm {
+    pub nik: String,
+    pub full_name: String,
+    pub documents: DocumentForm,
+    pub upload_token: String,
+    pub captcha_id: String,
+    pub captcha_answer: String,
+}
+
+/// What a successful registration tells the resident.
+#[derive(Debug, Clone)]
+pub struct RegistrationReceipt {
+    pub account_id: AccountId,
+    pub nik_masked: String,
+}
+
+/// A successful resident sign-in.
+#[derive(Debug)]
+pub struct ResidentSignedIn {
+    pub token: String,
+    pub session: Session,
+    pub account_id: AccountId,
+}
+
+/// An approved password reset: the code to send the resident on WhatsApp.
+#[derive(Debug, Clone)]
+pub struct ResetCode {
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
+    pub phone: Option<PhoneNumber>,
+}
+
+/// Commands on resident accounts.
+#[derive(Clone)]
+pub struct AccountService {
+    executor: Arc<Executor<Account>>,
+    legacy: Arc<Executor<LegacyAccount>>,
+    files: FileStore,
+    captchas: Captchas,
+    sessions: SessionStore,
+    throttle: Throttle,
+    secrets: Secrets,
+    clock: SharedClock,
+}
+
+impl AccountService {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        pool: PgPool,
+        files: FileStore,
+        captchas: Captchas,
+        sessions: SessionStore,
+        throttle: Throttle,
+        secrets: Secrets,
+        clock: SharedClock,
+    ) -> Self {
+        Self {
+            executor: Arc::new(Executor::new(pool.clone(), ())),
+            legacy: Arc::new(Executor::new(pool, ())),
+            files,
+            captchas,
+            sessions,
+            throttle,
+            secrets,
+            clock,
+        }
+    }
+
+    /// The stream id of the account of a NIK.
+    pub fn account_id_of(&self, nik: &Nik) -> AccountId {
+        self.secrets.account_id(nik)
+    }
+
+    /// Registers an account awaiting verification. Every wrong field is reported at once;
+    /// nothing is stored unless everything is right.
+    pub async fn register(
+        &self,
+        form: RegistrationForm,
+        metadata: &CommandMetadata,
+    ) -> Result<RegistrationReceipt, Error> {
+        let now = self.clock.now();
+        self.captchas.verify(&form.captcha_id, &form.captcha_answer, now).await?;
+        let mut errors = Vec::new();
+        let nik = collect(&mut errors, "nik", "NIK", Nik::parse(&form.nik));
+        let full_name = collect(&mut errors, "fullName", "Nama lengkap", FullName::parse(&form.full_name));
+        let phone = collect(&mut errors, "phone", "Nomor HP/WhatsApp", PhoneNumber::parse(&form.phone));
+        let email = match form.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+            Some(raw) => collect(&mut errors, "email", "E-mail", Email::parse(raw)).map(Some),
+            None => Some(None),
+        };
+        let password = collect(&mut errors, "password", "Kata sandi", Password::parse(&form.password));
+        let uploader = UploadTokens::uploader(&form.upload_token);
+        let documents = self.check_documents(&form.documents, &uploader, &mut errors).await?;
+        let (Some(nik), Some(full_name), Some(phone), Some(email), Some(password), Some(documents)) =
+            (nik, full_name, phone, email, password, documents)
+        else {
+            return Err(Error::InvalidFields(errors));
+        };
+        let account_id = self.secrets.account_id(&nik);
+        let nik_masked = nik.masked();
+        let password_hash = passwords::hash(password).await?;
+        let owner = owner_ref(account_id);
+        self.files.attach(&documents.files(), &uploader, &owner, now).await?;
+        let command =
+            AccountCommand::Register { account_id, nik, full_name, phone, email, password_hash, documents, at: now };
+        let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata.clone() };
+        if let Err(error) = self.executor.execute(&account_id.to_string(), command, &metadata).await {
+            self.files.release(&documents.files(), &owner).await?;
+            return Err(error);
+        }
+        Ok(RegistrationReceipt { account_id, nik_masked })
+    }
+
+    /// Checks the three uploads exist, belong to `uploader`, are unused, and are of the right
+    /// kind (the selfie must be a photo).
+    async fn check_documents(
+        &self,
+        form: &DocumentForm,
+        uploader: &str,
+        errors: &mut Vec<FieldError>,
+    ) -> Result<Option<IdentityDocuments>, Error> {
+        let fields = [
+            ("identityUploadId", "Foto KTP-el / surat kehilangan", form.identity_upload_id.as_str(), false),
+            ("familyCardUploadId", "Foto Kartu Keluarga", form.family_card_upload_id.as_str(), false),
+            ("selfieUploadId", "Foto selfie", form.selfie_upload_id.as_str(), true),
+        ];
+        let mut ids = Vec::with_capacity(3);
+        for (field, label, raw, must_be_photo) in fields {
+            let usable = match Uuid::parse_str(raw.trim()) {
+                Ok(id) => match self.files.find(id).await? {
+                    Some(file)
+                        if file.uploaded_by == uploader
+                            && file.attached_to.is_none()
+                            && file.attach_before.is_some_and(|t| t > self.clock.now()) =>
+                    {
+                        if must_be_photo && !file.kind().is_some_and(|k| k.is_image()) {
+                            errors.push(FieldError {
+                                field,
+                                label,
+                                code: "SELFIE_NOT_A_PHOTO",
+                                message: "Foto selfie harus berupa gambar JPEG atau PNG.".into(),
+                            });
+                            None
+                        } else {
+                            Some(FileId(id))
+                        }
+                    }
+                    _ => None,
+                },
+                Err(_) => None,
+            };
+            match usable {
+                Some(id) => ids.push(id),
+                None if errors.iter().any(|e| e.field == field) => {}
+                None => errors.push(FieldError {
+                    field,
+                    label,
+                    code: "UPLOAD_NOT_USABLE",
+                    message: format!(
+                        "{label}: unggahan tidak ditemukan, bukan milik Anda, sudah dipakai, atau kedaluwarsa."
+                    ),
+                }),
+            }
+        }
+        Ok(match ids.as_slice() {
+            [identity, family_card, selfie] => Some(IdentityDocuments {
+                identity_kind: form.identity_kind,
+                identity: *identity,
+                family_card: *family_card,
+                selfie: *selfie,
+            }),
+            _ => None,
+        })
+    }
+
+    /// Verifies an account (operator).
+    pub async fn approve(&self, account: Uuid, metadata: &CommandMetadata) -> Result<(), Error> {
+        let command = AccountCommand::Approve { at: self.clock.now() };
+        self.executor.execute(&account.to_string(), command, metadata).await.map(drop)
+    }
+
+    /// Refuses an account with a reason the resident sees (operator).
+    pub async fn reject(&self, account: Uuid, reason: &str, metadata: &CommandMetadata) -> Result<(), Error> {
+        let reason = Reason::parse(reason)?;
+        let command = AccountCommand::Reject { reason, at: self.clock.now() };
+        self.executor.execute(&account.to_string(), command, metadata).await.map(drop)
+    }
+
+    /// Signs a resident in. Unknown NIK and wrong password: same answer, same work. Only with
+    /// the right password does the resident learn the account awaits verification.
+    pub async fn sign_in(
+        &self,
+        nik: &str,
+        password: &str,
+        captcha_id: &str,
+        captcha_answer: &str,
+        metadata: CommandMetadata,
+    ) -> Result<ResidentSignedIn, Error> {
+        let now = self.clock.now();
+        let keys = self.throttle_keys(nik, metadata.client_address.as_deref());
+        self.throttle.check(&keys, now).await?;
+        self.captchas.verify(captcha_id, captcha_answer, now).await?;
+        let account = match Nik::parse(nik) {
+            Ok(nik) => self.executor.load(&self.secrets.account_id(&nik).to_string()).await?,
+            Err(_) => Account::default(),
+        };
+        let verified = passwords::verify(password.to_owned(), account.password_hash().cloned()).await?;
+        let Some(account_id) = account.id().filter(|_| verified) else {
+            self.throttle.record_failure(&keys, now).await?;
+            return Err(Error::InvalidResidentCredentials);
+        };
+        match account.status() {
+            AccountStatus::Active => {}
+            AccountStatus::AwaitingVerification => return Err(Error::AwaitingVerification),
+            AccountStatus::Rejected => {
+                return Err(Error::RegistrationRejected(account.rejection_reason().unwrap_or_default().to_owned()));
+            }
+            AccountStatus::Unregistered => return Err(Error::InvalidResidentCredentials),
+        }
+        if let Some(key) = keys.first() {
+            self.throttle.clear(key).await?;
+        }
+        let (token, session) = self.sessions.create(SubjectKind::Resident, account_id.0, "RESIDENT").await?;
+        let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata };
+        self.executor.execute(&account_id.to_string(), AccountCommand::RecordSignIn { at: now }, &metadata).await?;
+        Ok(ResidentSignedIn { token, session, account_id })
+    }
+
+    fn throttle_keys(&self, nik: &str, client_address: Option<&str>) -> Vec<String> {
+        let digits: String = nik.chars().filter(char::is_ascii_digit).collect();
+        let mut keys = vec![self.secrets.nik_throttle_key(&digits)];
+        if let Some(address) = client_address {
+            keys.push(format!("ip:{address}"));
+        }
+        keys
+    }
+
+    /// Files a forgotten-password request. The answer is the same whether or not the NIK has
+    /// an active account, so the form cannot be used to find out who is registered.
+    pub async fn request_password_reset(
+        &self,
+        form: PasswordResetForm,
+        metadata: &CommandMetadata,
+    ) -> Result<(), Error> {
+        let now = self.clock.now();
+        self.captchas.verify(&form.captcha_id, &form.captcha_answer, now).await?;
+        let mut errors = Vec::new();
+        let nik = collect(&mut errors, "nik", "NIK", Nik::parse(&form.nik));
+        let full_name = collect(&mut errors, "fullName", "Nama lengkap", FullName::parse(&form.full_name));
+        let uploader = UploadTokens::uploader(&form.upload_token);
+        let documents = self.check_documents(&form.documents, &uploader, &mut errors).await?;
+        let (Some(nik), Some(full_name), Some(documents)) = (nik, full_name, documents) else {
+            return Err(Error::InvalidFields(errors));
+        };
+        let account_id = self.secrets.account_id(&nik);
+        let account = self.executor.load(&account_id.to_string()).await?;
+        if account.status() != AccountStatus::Active {
+            tracing::info!(nik = %nik, "password reset requested for a NIK without an active account");
+            return Ok(());
+        }
+        let owner = owner_ref(account_id);
+        self.files.attach(&documents.files(), &uploader, &owner, now).await?;
+        let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata.clone() };
+        let command = AccountCommand::RequestPasswordReset { full_name, documents, at: now };
+        if let Err(error) = self.executor.execute(&account_id.to_string(), command, &metadata).await {
+            self.files.release(&documents.files(), &owner).await?;
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    /// Approves a reset (operator): returns the one-time code to send; only its keyed hash is kept.
+    pub async fn approve_password_reset(&self, account: Uuid, metadata: &CommandMetadata) -> Result<ResetCode, Error> {
+        let code = new_code();
+        let expires_at = self.clock.now() + RESET_CODE_VALIDITY;
+        let code_hash = self.secrets.reset_code_hash(AccountId(account), &code);
+        let command = AccountCommand::ApprovePasswordReset { code_hash, expires_at };
+        let outcome = self.executor.execute(&account.to_string(), command, metadata).await?;
+        Ok(ResetCode { code, expires_at, phone: outcome.aggregate.phone().cloned() })
+    }
+
+    /// Refuses a reset (operator).
+    pub async fn reject_password_reset(
+        &self,
+        account: Uuid,
+        reason: &str,
+        metadata: &CommandMetadata,
+    ) -> Result<(), Error> {
+        let reason = Reason::parse(reason)?;
+        self.executor
+            .execute(&account.to_string(), AccountCommand::RejectPasswordReset { reason }, metadata)
+            .await
+            .map(drop)
+    }
+
+    /// Sets a new password with the one-time code; every session of the account ends.
+    pub async fn complete_password_reset(
+        &self,
+        nik: &str,
+        code: &str,
+        new_password: &str,
+        metadata: &CommandMetadata,
+    ) -> Result<(), Error> {
+        let now = self.clock.now();
+        let keys = self.throttle_keys(nik, metadata.client_address.as_deref());
+        self.throttle.check(&keys, now).await?;
+        let password = Password::parse(new_password)?;
+        let Ok(nik) = Nik::parse(nik) else {
+            self.throttle.record_failure(&keys, now).await?;
+            return Err(AccountError::ResetCodeInvalid.into());
+        };
+        let account_id = self.secrets.account_id(&nik);
+        let password_hash = passwords::hash(password).await?;
+        let code_hash = self.secrets.reset_code_hash(account_id, code);
+        let command = AccountCommand::CompletePasswordReset { code_hash, password_hash, now };
+        let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata.clone() };
+        let outcome = match self.executor.execute(&account_id.to_string(), command, &metadata).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                self.throttle.record_failure(&keys, now).await?;
+                return Err(error);
+            }
+        };
+        let changed = outcome.events.iter().any(|e| matches!(e.payload, AccountEvent::PasswordChanged { .. }));
+        if !changed {
+            self.throttle.record_failure(&keys, now).await?;
+            return Err(AccountError::ResetCodeInvalid.into());
+        }
+        self.sessions.revoke_all(SubjectKind::Resident, account_id.0, None).await?;
+        Ok(())
+    }
+
+    /// Lets a verified resident see a legacy account's documents for 24 hours (operator).
+    pub async fn grant_legacy_access(
+        &self,
+        legacy: Uuid,
+        account: Uuid,
+        metadata: &CommandMetadata,
+    ) -> Result<DateTime<Utc>, Error> {
+        let legacy_account = self.legacy.load(&legacy.to_string()).await?;
+        let legacy_nik = legacy_account.nik().cloned().ok_or(domain::legacy::LegacyError::NotFound)?;
+        let command = AccountCommand::GrantLegacyAccess {
+            legacy_account_id: LegacyAccountId(legacy),
+            legacy_nik,
+            at: self.clock.now(),
+        };
+        let outcome = self.executor.execute(&account.to_string(), command, metadata).await?;
+        outcome
+            .events
+            .iter()
+            .find_map(|e| match e.payload {
+                AccountEvent::LegacyAccessGranted { until, .. } => Some(until),
+                _ => None,
+            })
+            .ok_or_else(|| Error::Internal("grant produced no event".into()))
+    }
+
+    /// The current state of an account, from the event store.
+    pub async fn load(&self, account: Uuid) -> Result<Account, Error> {
+        self.executor.load(&account.to_string()).await
+    }
+
+    /// The legacy account id of a NIK (operators look legacy accounts up by the resident's NIK).
+    pub fn legacy_account_id_of(&self, nik: &Nik) -> LegacyAccountId {
+        self.secrets.legacy_account_id(nik)
+    }
+
+    /// The clock in use.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+/// How stored files name the account they belong to.
+pub fn owner_ref(account: AccountId) -> String {
+    format!("Account:{account}")
+}
+
+fn collect<T, E: domain::ErrorCode + std::fmt::Display>(
+    errors: &mut Vec<FieldError>,
+    field: &'static str,
+    label: &'static str,
+    result: Result<T, E>,
+) -> Option<T> {
+    result.map_err(|e| errors.push(FieldError::new(field, label, &e))).ok()
+}
+
+fn new_code() -> String {
+    let mut rng = rand::rngs::OsRng;
+    let chars: String = (0..10).map(|_| char::from(CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())])).collect();
+    format!("{}-{}", &chars[..5], &chars[5..])
+}

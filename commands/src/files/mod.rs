@@ -1,0 +1,13 @@
+//! Documents residents upload and the office issues: checked by content, images re-encoded
+//! (EXIF and GPS gone), encrypted at rest, stored through `object_store` (local disk or
+//! S3-compatible), attached at most once, and every view logged.
+
+mod crypto;
+mod sanitize;
+mod store;
+mod tokens;
+
+pub use crypto::FileKeys;
+pub use sanitize::{FileKind, UploadError, sanitize};
+pub use store::{DocumentAccess, FileStore, StoredFile, object_store_from_url};
+pub use tokens::UploadTokens;

@@ -1,0 +1,212 @@
+//! Deciding what an upload is by its content, and making images harmless.
+
+use std::io::Cursor;
+
+use domain::ErrorCode;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+
+/// Largest accepted image side, in pixels (a phone photo is ~4000).
+const MAX_SIDE: u32 = 8000;
+/// Memory a decoder may use: a bound against decompression bombs.
+const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
+/// JPEG quality of re-encoded photos: documents stay legible.
+const JPEG_QUALITY: u8 = 85;
+
+/// What an upload turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Jpeg,
+    Png,
+    Pdf,
+}
+
+impl FileKind {
+    /// MIME type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+            Self::Pdf => "application/pdf",
+        }
+    }
+
+    /// Whether it is a photo (selfies must be).
+    pub fn is_image(self) -> bool {
+        matches!(self, Self::Jpeg | Self::Png)
+    }
+
+    /// From a stored MIME type.
+    pub fn from_content_type(raw: &str) -> Option<Self> {
+        [Self::Jpeg, Self::Png, Self::Pdf].into_iter().find(|k| k.content_type() == raw)
+    }
+}
+
+/// Why an upload was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UploadError {
+    #[error("Berkas kosong.")]
+    Empty,
+    #[error("Ukuran berkas melebihi batas {0} MB.")]
+    TooLarge(u64),
+    #[error("Jenis berkas tidak diterima. Unggah foto JPEG/PNG atau dokumen PDF.")]
+    TypeNotAllowed,
+    #[error("Gambar rusak atau tidak dapat dibaca. Unggah ulang foto yang utuh.")]
+    ImageUnreadable,
+    #[error("Resolusi gambar terlalu besar (maksimal {MAX_SIDE} piksel per sisi).")]
+    ImageTooLarge,
+    #[error("Dokumen PDF rusak atau berisi konten aktif yang tidak diizinkan.")]
+    PdfNotAllowed,
+    #[error("Kirim tepat satu berkas dalam kolom 'file'.")]
+    MissingFile,
+}
+
+impl ErrorCode for UploadError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Empty => "UPLOAD_EMPTY",
+            Self::TooLarge(_) => "UPLOAD_TOO_LARGE",
+            Self::TypeNotAllowed => "UPLOAD_TYPE_NOT_ALLOWED",
+            Self::ImageUnreadable => "UPLOAD_IMAGE_UNREADABLE",
+            Self::ImageTooLarge => "UPLOAD_IMAGE_TOO_LARGE",
+            Self::PdfNotAllowed => "UPLOAD_PDF_NOT_ALLOWED",
+            Self::MissingFile => "UPLOAD_MISSING_FILE",
+        }
+    }
+}
+
+/// Identifies the file by its bytes (never its name or declared type); decodes images within
+/// limits and re-encodes them (dropping EXIF/GPS, keeping them upright); checks PDFs for
+/// structure and active content. CPU-bound: call it on the blocking pool.
+pub fn sanitize(bytes: &[u8]) -> Result<(FileKind, Vec<u8>), UploadError> {
+    if bytes.is_empty() {
+        return Err(UploadError::Empty);
+    }
+    match infer::get(bytes).map(|t| t.mime_type()) {
+        Some("image/jpeg") => Ok((FileKind::Jpeg, reencode(bytes, ImageFormat::Jpeg)?)),
+        Some("image/png") => Ok((FileKind::Png, reencode(bytes, ImageFormat::Png)?)),
+        Some("application/pdf") => check_pdf(bytes).map(|()| (FileKind::Pdf, bytes.to_vec())),
+        _ => Err(UploadError::TypeNotAllowed),
+    }
+}
+
+fn limits() -> Limits {
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    limits
+}
+
+fn reencode(bytes: &[u8], format: ImageFormat) -> Result<Vec<u8>, UploadError> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(limits());
+    let (width, height) = reader.into_dimensions().map_err(|_| UploadError::ImageUnreadable)?;
+    if width > MAX_SIDE || height > MAX_SIDE {
+        return Err(UploadError::ImageTooLarge);
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(limits());
+    let mut decoder = reader.into_decoder().map_err(|_| UploadError::ImageUnreadable)?;
+    let orientation = decoder.orientation().map_err(|_| UploadError::ImageUnreadable)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| match e {
+        image::ImageError::Limits(_) => UploadError::ImageTooLarge,
+        _ => UploadError::ImageUnreadable,
+    })?;
+    image.apply_orientation(orientation);
+    let mut out = Cursor::new(Vec::new());
+    match format {
+        ImageFormat::Jpeg => {
+            let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY);
+            image.to_rgb8().write_with_encoder(encoder).map_err(|_| UploadError::ImageUnreadable)?;
+        }
+        _ => image.write_to(&mut out, ImageFormat::Png).map_err(|_| UploadError::ImageUnreadable)?,
+    }
+    Ok(out.into_inner())
+}
+
+fn check_pdf(bytes: &[u8]) -> Result<(), UploadError> {
+    let tail = &bytes[bytes.len().saturating_sub(2048)..];
+    let complete = bytes.starts_with(b"%PDF-") && tail.windows(5).any(|w| w == b"%%EOF");
+    let active = [b"/JavaScript".as_slice(), b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia", b"/XFA"]
+        .iter()
+        .any(|needle| bytes.windows(needle.len()).any(|w| w == *needle));
+    if complete && !active { Ok(()) } else { Err(UploadError::PdfNotAllowed) }
+}
+
+#[cfg(test)]
+mod tests {
+    use image::{ImageBuffer, Rgb};
+
+    use super::*;
+
+    fn jpeg(width: u32, height: u32) -> Vec<u8> {
+        let img = ImageBuffer::from_fn(width, height, |x, y| Rgb([(x % 255) as u8, (y % 255) as u8, 128]));
+        let mut out = Cursor::new(Vec::new());
+        let _ = DynamicImage::ImageRgb8(img).write_to(&mut out, ImageFormat::Jpeg);
+        out.into_inner()
+    }
+
+    #[test]
+    fn jpeg_is_reencoded_without_exif() {
+        let mut original = jpeg(64, 48);
+        // Splice an APP1/EXIF segment with a fake GPS marker after SOI.
+        let exif = b"\xFF\xE1\x00\x16Exif\x00\x00GPSLatitude!!";
+        original.splice(2..2, exif.iter().copied());
+        assert!(original.windows(11).any(|w| w == b"GPSLatitude"));
+        let (kind, cleaned) = sanitize(&original).unwrap_or((FileKind::Pdf, vec![]));
+        assert_eq!(kind, FileKind::Jpeg);
+        assert!(!cleaned.windows(11).any(|w| w == b"GPSLatitude"), "EXIF must be gone");
+        assert!(image::load_from_memory(&cleaned).is_ok());
+    }
+
+    #[test]
+    fn truncated_jpeg_is_refused() {
+        let whole = jpeg(64, 48);
+        assert_eq!(sanitize(&whole[..whole.len() / 2]).map(|r| r.0), Err(UploadError::ImageUnreadable));
+    }
+
+    #[test]
+    fn png_decompression_bomb_is_refused_before_decoding() {
+        // A valid PNG header claiming 20000 × 20000 pixels.
+        let mut png = Vec::new();
+        png.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+        let mut ihdr = Vec::new();
+        ihdr.extend_from_slice(b"IHDR");
+        ihdr.extend_from_slice(&20000u32.to_be_bytes());
+        ihdr.extend_from_slice(&20000u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        png.extend_from_slice(&13u32.to_be_bytes());
+        png.extend_from_slice(&ihdr);
+        png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+        let result = sanitize(&png).map(|r| r.0);
+        assert!(matches!(result, Err(UploadError::ImageTooLarge | UploadError::ImageUnreadable)), "{result:?}");
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for byte in data {
+            crc ^= u32::from(*byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn executables_and_text_are_refused_whatever_their_name() {
+        assert_eq!(sanitize(b"MZ\x90\x00\x03\x00\x00\x00\x04\x00").map(|r| r.0), Err(UploadError::TypeNotAllowed));
+        assert_eq!(sanitize(b"\x7fELF\x02\x01\x01\x00").map(|r| r.0), Err(UploadError::TypeNotAllowed));
+        assert_eq!(sanitize(b"<html>hello</html>").map(|r| r.0), Err(UploadError::TypeNotAllowed));
+        assert_eq!(sanitize(b"").map(|r| r.0), Err(UploadError::Empty));
+    }
+
+    #[test]
+    fn pdfs_must_be_complete_and_passive() {
+        let ok = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+        assert_eq!(sanitize(ok).map(|r| r.0), Ok(FileKind::Pdf));
+        let script = b"%PDF-1.4\n1 0 obj << /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >> endobj\n%%EOF\n";
+        assert_eq!(sanitize(script).map(|r| r.0), Err(UploadError::PdfNotAllowed));
+        assert_eq!(sanitize(b"%PDF-1.4\n1 0 obj").map(|r| r.0), Err(UploadError::PdfNotAllowed));
+    }
+}

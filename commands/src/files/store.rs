@@ -1,0 +1,255 @@
+//! Where files live: encrypted bytes in object storage, their record in `stored_files`.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use object_store::ObjectStore;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{FileKeys, FileKind, UploadError, sanitize};
+use crate::Error;
+use domain::document::FileId;
+
+/// How long an upload may wait to be attached before it expires.
+pub const ATTACH_WINDOW: Duration = Duration::hours(24);
+
+/// A stored file's record.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredFile {
+    pub file_id: Uuid,
+    pub content_type: String,
+    pub byte_size: i64,
+    pub sha256: Vec<u8>,
+    pub uploaded_by: String,
+    pub created_at: DateTime<Utc>,
+    pub attach_before: Option<DateTime<Utc>>,
+    pub attached_to: Option<String>,
+}
+
+impl StoredFile {
+    /// What the content turned out to be.
+    pub fn kind(&self) -> Option<FileKind> {
+        FileKind::from_content_type(&self.content_type)
+    }
+}
+
+/// Opens the object store named by a URL: `file:///var/lib/dukcapil/files` (default under
+/// `DATA_DIR`) or `s3://bucket/prefix` (credentials and endpoint from the usual `AWS_*`
+/// environment variables, so any S3-compatible service works).
+pub fn object_store_from_url(url: &str) -> Result<Arc<dyn ObjectStore>, String> {
+    if let Some(path) = url.strip_prefix("file://") {
+        std::fs::create_dir_all(path).map_err(|e| format!("cannot create {path}: {e}"))?;
+        let store = LocalFileSystem::new_with_prefix(path).map_err(|e| e.to_string())?;
+        return Ok(Arc::new(store));
+    }
+    if url.starts_with("s3://") {
+        let store = object_store::aws::AmazonS3Builder::from_env().with_url(url).build().map_err(|e| e.to_string())?;
+        return Ok(Arc::new(store));
+    }
+    Err(format!("unsupported FILE_STORE_URL {url:?}: use file://… or s3://…"))
+}
+
+/// Stores, attaches, reads and logs access to files.
+#[derive(Clone)]
+pub struct FileStore {
+    pool: PgPool,
+    objects: Arc<dyn ObjectStore>,
+    keys: FileKeys,
+    max_bytes: u64,
+}
+
+const COLUMNS: &str = "file_id, content_type, byte_size, sha256, uploaded_by, created_at, attach_before, attached_to";
+
+impl FileStore {
+    pub fn new(pool: PgPool, objects: Arc<dyn ObjectStore>, keys: FileKeys, max_bytes: u64) -> Self {
+        Self { pool, objects, keys, max_bytes }
+    }
+
+    /// The upload size limit in bytes.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// Checks, cleans, encrypts and stores an upload that must be attached within 24 hours.
+    pub async fn store_upload(
+        &self,
+        bytes: Vec<u8>,
+        uploaded_by: &str,
+        client_address: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<StoredFile, Error> {
+        self.store(bytes, uploaded_by, client_address, Some(now + ATTACH_WINDOW), None).await
+    }
+
+    /// Stores a file that belongs to something from the start (imports, office documents).
+    pub async fn store_attached(
+        &self,
+        bytes: Vec<u8>,
+        uploaded_by: &str,
+        attached_to: &str,
+    ) -> Result<StoredFile, Error> {
+        self.store(bytes, uploaded_by, None, None, Some(attached_to)).await
+    }
+
+    async fn store(
+        &self,
+        bytes: Vec<u8>,
+        uploaded_by: &str,
+        client_address: Option<&str>,
+        attach_before: Option<DateTime<Utc>>,
+        attached_to: Option<&str>,
+    ) -> Result<StoredFile, Error> {
+        if bytes.len() as u64 > self.max_bytes {
+            return Err(UploadError::TooLarge(self.max_bytes / (1024 * 1024)).into());
+        }
+        let file_id = Uuid::new_v4();
+        let keys = self.keys.clone();
+        let (kind, clean, blob) = tokio::task::spawn_blocking(move || {
+            let (kind, clean) = sanitize(&bytes)?;
+            let blob = keys.seal(file_id, &clean)?;
+            Ok::<_, Error>((kind, clean, blob))
+        })
+        .await??;
+        let sha256 = Sha256::digest(&clean).to_vec();
+        let key = storage_key(file_id);
+        self.objects
+            .put(&ObjectPath::from(key.as_str()), blob.into())
+            .await
+            .map_err(|e| Error::Internal(format!("object store put: {e}")))?;
+        let file = sqlx::query_as(&format!(
+            "INSERT INTO stored_files
+                 (file_id, content_type, byte_size, sha256, storage_key, uploaded_by, client_address,
+                  attach_before, attached_to, attached_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $9::text IS NULL THEN NULL ELSE now() END)
+             RETURNING {COLUMNS}"
+        ))
+        .bind(file_id)
+        .bind(kind.content_type())
+        .bind(clean.len() as i64)
+        .bind(sha256)
+        .bind(key)
+        .bind(uploaded_by)
+        .bind(client_address)
+        .bind(attach_before)
+        .bind(attached_to)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(file)
+    }
+
+    /// How many uploads came from `client_address` in the last hour (for rate limiting).
+    pub async fn recent_uploads_from(&self, client_address: &str, now: DateTime<Utc>) -> Result<i64, Error> {
+        Ok(sqlx::query_scalar(
+            "SELECT count(*) FROM stored_files WHERE client_address = $1 AND created_at > $2 - interval '1 hour'",
+        )
+        .bind(client_address)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Attaches uploads to `attach_to`, all or none: each must exist, come from `uploaded_by`,
+    /// be unexpired and never attached before. Returns the records in the order asked.
+    pub async fn attach(
+        &self,
+        files: &[FileId],
+        uploaded_by: &str,
+        attach_to: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StoredFile>, Error> {
+        let ids: Vec<Uuid> = files.iter().map(|f| f.0).collect();
+        let mut tx = self.pool.begin().await?;
+        let attached: Vec<StoredFile> = sqlx::query_as(&format!(
+            "UPDATE stored_files SET attached_to = $3, attached_at = $4
+              WHERE file_id = ANY($1) AND uploaded_by = $2 AND attached_to IS NULL AND attach_before > $4
+          RETURNING {COLUMNS}"
+        ))
+        .bind(&ids)
+        .bind(uploaded_by)
+        .bind(attach_to)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut ordered = Vec::with_capacity(ids.len());
+        for id in &ids {
+            match attached.iter().find(|f| f.file_id == *id) {
+                Some(file) => ordered.push(file.clone()),
+                None => return Err(Error::UploadNotUsable(*id)),
+            }
+        }
+        tx.commit().await?;
+        Ok(ordered)
+    }
+
+    /// Undoes [`Self::attach`] when the command it was for was refused.
+    pub async fn release(&self, files: &[FileId], attach_to: &str) -> Result<(), Error> {
+        let ids: Vec<Uuid> = files.iter().map(|f| f.0).collect();
+        sqlx::query("UPDATE stored_files SET attached_to = NULL, attached_at = NULL WHERE file_id = ANY($1) AND attached_to = $2")
+            .bind(&ids)
+            .bind(attach_to)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A file's record.
+    pub async fn find(&self, file_id: Uuid) -> Result<Option<StoredFile>, Error> {
+        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM stored_files WHERE file_id = $1"))
+            .bind(file_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Reads and decrypts a file's bytes.
+    pub async fn read(&self, file: &StoredFile) -> Result<Vec<u8>, Error> {
+        let blob = self
+            .objects
+            .get(&ObjectPath::from(storage_key(file.file_id).as_str()))
+            .await
+            .map_err(|e| Error::Internal(format!("object store get: {e}")))?
+            .bytes()
+            .await
+            .map_err(|e| Error::Internal(format!("object store read: {e}")))?;
+        let keys = self.keys.clone();
+        let id = file.file_id;
+        tokio::task::spawn_blocking(move || keys.open(id, &blob)).await?
+    }
+
+    /// Records a view of a personal document. Called before the bytes are sent: no log, no view.
+    pub async fn log_access(&self, access: &DocumentAccess<'_>) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO document_access_log (file_id, viewer_kind, viewer_id, viewer_role, purpose, client_address)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(access.file_id)
+        .bind(access.viewer_kind)
+        .bind(access.viewer_id)
+        .bind(access.viewer_role)
+        .bind(access.purpose)
+        .bind(access.client_address)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+/// One view of a document, for the access log.
+#[derive(Debug, Clone)]
+pub struct DocumentAccess<'a> {
+    pub file_id: Uuid,
+    pub viewer_kind: &'a str,
+    pub viewer_id: Uuid,
+    pub viewer_role: &'a str,
+    pub purpose: &'a str,
+    pub client_address: Option<&'a str>,
+}
+
+fn storage_key(file_id: Uuid) -> String {
+    // Two-level fan-out keeps local directories small.
+    let hex = file_id.simple().to_string();
+    format!("{}/{}/{hex}", &hex[..2], &hex[2..4])
+}

@@ -1,0 +1,64 @@
+//! Upload tokens: what lets someone without an account (yet) upload registration or
+//! password-reset documents. Issued only against a solved captcha, short-lived, and good for
+//! a handful of uploads.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+use crate::Error;
+
+/// Uploads one token allows (three documents plus retries).
+pub const UPLOADS_PER_TOKEN: i32 = 8;
+/// How long a token lives.
+pub const TOKEN_LIFETIME: Duration = Duration::minutes(60);
+
+/// Issues and spends upload tokens.
+#[derive(Clone)]
+pub struct UploadTokens {
+    pool: PgPool,
+}
+
+impl UploadTokens {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// A new token (the caller has already checked the captcha).
+    pub async fn issue(&self, now: DateTime<Utc>) -> Result<(String, DateTime<Utc>), Error> {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let token = hex::encode(bytes);
+        let expires_at = now + TOKEN_LIFETIME;
+        sqlx::query("INSERT INTO upload_tokens (token_hash, uploads_left, expires_at) VALUES ($1, $2, $3)")
+            .bind(digest(&token))
+            .bind(UPLOADS_PER_TOKEN)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok((token, expires_at))
+    }
+
+    /// Spends one upload of `token`; returns the uploader identity files are recorded under.
+    pub async fn spend(&self, token: &str, now: DateTime<Utc>) -> Result<String, Error> {
+        let spent = sqlx::query(
+            "UPDATE upload_tokens SET uploads_left = uploads_left - 1
+              WHERE token_hash = $1 AND uploads_left > 0 AND expires_at > $2",
+        )
+        .bind(digest(token))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        if spent.rows_affected() == 1 { Ok(Self::uploader(token)) } else { Err(Error::UploadTokenInvalid) }
+    }
+
+    /// The uploader identity of a token (without spending it), to check who owns an upload.
+    pub fn uploader(token: &str) -> String {
+        format!("token:{}", hex::encode(&digest(token)[..16]))
+    }
+}
+
+fn digest(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
