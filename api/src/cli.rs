@@ -44,6 +44,15 @@ pub enum Command {
         #[arg(long, default_value = "Administrator")]
         display_name: String,
     },
+    /// Import accounts of the old portal from its export: a JSON array
+    /// `[{"nik", "name", "phone", "documents": [{"title", "file"}]}]` or a CSV with the header
+    /// `nik,name,phone,document_title,document_file` (one row per document). Document paths are
+    /// relative to the export file. Already imported NIKs are skipped, so it can be re-run.
+    ImportLegacy {
+        /// The export file (`.json` or `.csv`).
+        #[arg(long)]
+        file: std::path::PathBuf,
+    },
     /// Print the GraphQL schema (SDL), as kept in docs/schema.graphql.
     PrintSchema,
 }
@@ -72,6 +81,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = startup::connect(&config).await?;
             startup::migrate(&pool).await?;
             replay(&pool, batch_size).await
+        }
+        Command::ImportLegacy { file } => {
+            let pool = startup::connect(&config).await?;
+            startup::migrate(&pool).await?;
+            let settings = config.command_settings().map_err(|e| anyhow::anyhow!(e))?;
+            let commands = commands::Commands::new(pool, settings);
+            let report = crate::legacy_import::import_file(&commands.legacy, &file).await?;
+            println!(
+                "Impor selesai: {} akun diimpor ({} dokumen), {} sudah ada sebelumnya.",
+                report.imported, report.documents, report.skipped
+            );
+            Ok(())
         }
         Command::CreateAdmin { username, display_name } => {
             let pool = startup::connect(&config).await?;

@@ -9,12 +9,14 @@ use domain::ErrorCode;
 pub struct ApiError {
     pub code: &'static str,
     pub message: String,
+    /// Per-field errors of a form (`extensions.fields`), all reported at once.
+    pub fields: Vec<commands::FieldError>,
 }
 
 impl ApiError {
     /// An error with a code and an Indonesian message.
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self { code, message: message.into(), fields: Vec::new() }
     }
 
     /// No valid session.
@@ -43,6 +45,10 @@ impl From<commands::Error> for ApiError {
     fn from(error: commands::Error) -> Self {
         match error {
             commands::Error::Internal(detail) => Self::internal(detail),
+            commands::Error::InvalidFields(fields) => {
+                let message = commands::Error::InvalidFields(fields.clone()).to_string();
+                Self { code: "INVALID_INPUT", message, fields }
+            }
             other => Self::new(other.code(), other.to_string()),
         }
     }
@@ -57,7 +63,23 @@ impl From<projections::Error> for ApiError {
 impl From<ApiError> for async_graphql::Error {
     fn from(error: ApiError) -> Self {
         let code = error.code;
-        async_graphql::Error::new(error.message).extend_with(|_, ext| ext.set("code", code))
+        let fields: Vec<async_graphql::Value> = error
+            .fields
+            .iter()
+            .map(|f| {
+                let mut field = async_graphql::indexmap::IndexMap::new();
+                field.insert(async_graphql::Name::new("field"), async_graphql::Value::from(f.field));
+                field.insert(async_graphql::Name::new("code"), async_graphql::Value::from(f.code));
+                field.insert(async_graphql::Name::new("message"), async_graphql::Value::from(f.message.clone()));
+                async_graphql::Value::Object(field)
+            })
+            .collect();
+        async_graphql::Error::new(error.message).extend_with(|_, ext| {
+            ext.set("code", code);
+            if !fields.is_empty() {
+                ext.set("fields", async_graphql::Value::List(fields.clone()));
+            }
+        })
     }
 }
 

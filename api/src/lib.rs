@@ -8,6 +8,7 @@ pub mod contact;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod legacy_import;
 pub mod metrics;
 pub mod startup;
 pub mod telemetry;

@@ -71,6 +71,12 @@ pub struct Application {
 impl Application {
     /// Builds everything on an existing, migrated pool and binds the listener.
     pub async fn build(config: &Config, pool: PgPool) -> anyhow::Result<Self> {
+        let settings = config.command_settings().map_err(|e| anyhow::anyhow!(e))?;
+        Self::build_with(config, pool, settings).await
+    }
+
+    /// Like [`Self::build`], with the command side's settings given (e.g. a test clock).
+    pub async fn build_with(config: &Config, pool: PgPool, settings: commands::Settings) -> anyhow::Result<Self> {
         let catalogue = Arc::new(load_catalogue(config)?);
         let contacts = crate::contact::parse_contacts(&config.whatsapp_numbers).map_err(|e| anyhow::anyhow!(e))?;
         if contacts.is_empty() {
@@ -79,7 +85,6 @@ impl Application {
         commands::passwords::prepare().await?;
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
-        let settings = config.command_settings().map_err(|e| anyhow::anyhow!(e))?;
         let commands = Commands::new(pool.clone(), settings);
         let projector = Projector::new(pool.clone(), projections::all(), config.projector());
         let schema = graphql::schema(Shared {
@@ -93,6 +98,8 @@ impl Application {
             schema,
             pool,
             sessions: commands.sessions.clone(),
+            commands: commands.clone(),
+            upload_body_limit: commands.files.max_bytes() as usize + 64 * 1024,
             projector: projector.state(),
             projections: projections::all(),
             metrics: Arc::new(Metrics::default()),
@@ -122,15 +129,23 @@ impl Application {
             let _ = rx.wait_for(|stop| *stop).await;
         };
         let projector = tokio::spawn(self.projector.run(stopped(stop_rx.clone())));
-        let sessions = self.commands.sessions.clone();
+        let commands = self.commands.clone();
         let purge = tokio::spawn(async move {
             let mut tick = tokio::time::interval(SESSION_PURGE_INTERVAL);
             loop {
                 tick.tick().await;
-                match sessions.purge_ended().await {
-                    Ok(n) if n > 0 => tracing::info!(purged = n, "ended sessions purged"),
-                    Ok(_) => {}
-                    Err(error) => tracing::warn!(%error, "session purge failed"),
+                let now = commands.clock.now();
+                let purged = [
+                    ("sessions", commands.sessions.purge_ended().await),
+                    ("captchas", commands.captchas.purge(now).await),
+                    ("sign-in failures", commands.throttle.purge(now).await),
+                ];
+                for (what, result) in purged {
+                    match result {
+                        Ok(n) if n > 0 => tracing::info!(purged = n, what, "housekeeping"),
+                        Ok(_) => {}
+                        Err(error) => tracing::warn!(%error, what, "housekeeping failed"),
+                    }
                 }
             }
         });

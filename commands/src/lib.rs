@@ -10,6 +10,7 @@ pub mod captcha;
 pub mod clock;
 mod error;
 mod executor;
+pub mod file_access;
 pub mod files;
 pub mod legacy;
 pub mod passwords;

@@ -24,6 +24,11 @@ impl TestApp {
     /// Starts the application (API + projector) on an ephemeral port over `pool`, which
     /// `#[sqlx::test]` has created and migrated.
     pub async fn spawn(pool: PgPool) -> anyhow::Result<Self> {
+        Self::spawn_with_clock(pool, std::sync::Arc::new(commands::SystemClock)).await
+    }
+
+    /// Like [`Self::spawn`], with a clock the test controls.
+    pub async fn spawn_with_clock(pool: PgPool, clock: commands::SharedClock) -> anyhow::Result<Self> {
         let data_dir = TempDir::new()?;
         let config = api::Config::from_args([
             "--bind-addr",
@@ -37,7 +42,9 @@ impl TestApp {
             "--log-format",
             "pretty",
         ])?;
-        let app = api::Application::build(&config, pool.clone()).await?;
+        let mut settings = config.command_settings().map_err(|e| anyhow::anyhow!(e))?;
+        settings.clock = clock;
+        let app = api::Application::build_with(&config, pool.clone(), settings).await?;
         let address = app.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(app.run(async move {
@@ -120,6 +127,67 @@ impl Client {
         let headers = response.headers().clone();
         let body = response.json().await?;
         Ok(Reply { status, headers, body })
+    }
+
+    /// Signs in as a resident, solving a fresh captcha.
+    pub async fn resident_login(&self, pool: &PgPool, nik: &str, password: &str) -> anyhow::Result<Reply> {
+        let (id, answer) = self.solve_captcha(pool).await?;
+        self.gql(
+            "mutation($n: String!, $p: String!, $c: ID!, $a: String!) { login(nik: $n, password: $p, captchaId: $c, captchaAnswer: $a) { resident { accountId status fullName nikMasked } expiresAt } }",
+            json!({ "n": nik, "p": password, "c": id, "a": answer }),
+        )
+        .await
+    }
+
+    /// Gets a captcha through the API and "reads" it: the test cannot see the picture, so it
+    /// sets the stored answer to one it knows, as a person who read the image would know it.
+    pub async fn solve_captcha(&self, pool: &PgPool) -> anyhow::Result<(String, String)> {
+        let reply = self.gql("mutation { createCaptcha { id image expiresAt } }", json!({})).await?;
+        let data = reply.data()?;
+        let id = data.pointer("/createCaptcha/id").and_then(Value::as_str).context("captcha id")?.to_owned();
+        let image = data.pointer("/createCaptcha/image").and_then(Value::as_str).unwrap_or_default();
+        if !image.starts_with("data:image/png;base64,") {
+            bail!("captcha image is not a PNG data URL");
+        }
+        let answer = "k7m2p";
+        sqlx::query("UPDATE captchas SET answer_hash = $2 WHERE captcha_id = $1::uuid")
+            .bind(&id)
+            .bind(commands::captcha::answer_hash(answer))
+            .execute(pool)
+            .await?;
+        Ok((id, answer.to_owned()))
+    }
+
+    /// An upload token, via a solved captcha.
+    pub async fn upload_token(&self, pool: &PgPool) -> anyhow::Result<String> {
+        let (id, answer) = self.solve_captcha(pool).await?;
+        let reply = self
+            .gql(
+                "mutation($c: ID!, $a: String!) { createUploadToken(captchaId: $c, captchaAnswer: $a) { token } }",
+                json!({ "c": id, "a": answer }),
+            )
+            .await?;
+        Ok(reply.data()?.pointer("/createUploadToken/token").and_then(Value::as_str).context("token")?.to_owned())
+    }
+
+    /// Uploads bytes as `file` with an upload token; returns status and JSON body.
+    pub async fn upload(
+        &self,
+        base: &str,
+        token: Option<&str>,
+        bytes: Vec<u8>,
+        name: &str,
+    ) -> anyhow::Result<(u16, Value)> {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let mut request = self.http.post(format!("{base}/uploads")).multipart(form);
+        request = match token {
+            Some(token) => request.header("x-upload-token", token),
+            None => request.header("x-requested-with", "dukcapil-test"),
+        };
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        Ok((status, response.json().await.unwrap_or(Value::Null)))
     }
 
     /// Signs in as staff; fails unless it worked.

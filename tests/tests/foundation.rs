@@ -306,8 +306,40 @@ async fn staff_administration_and_sessions(pool: PgPool) -> anyhow::Result<()> {
 async fn every_non_public_field_refuses_anonymous_callers(pool: PgPool) -> anyhow::Result<()> {
     let app = TestApp::spawn(pool).await?;
     let anonymous = app.client()?;
-    let public = ["services", "service", "catalogueVersion", "contactInfo", "holidays", "staffLogin", "logout"];
-    let guarded: [(&str, &str); 10] = [
+    let public = [
+        "services",
+        "service",
+        "catalogueVersion",
+        "contactInfo",
+        "holidays",
+        "staffLogin",
+        "logout",
+        "createCaptcha",
+        "createUploadToken",
+        "registerAccount",
+        "login",
+        "requestPasswordReset",
+        "completePasswordReset",
+    ];
+    let zero = "00000000-0000-0000-0000-000000000000";
+    let resident_and_operator_fields = [
+        ("me", "{ me { accountId } }".to_owned()),
+        ("accountVerificationQueue", "{ accountVerificationQueue { totalCount } }".to_owned()),
+        ("passwordResetQueue", "{ passwordResetQueue { totalCount } }".to_owned()),
+        ("legacyAccount", "{ legacyAccount(nik: \"6106011205900001\") { id } }".to_owned()),
+        ("approveAccount", format!("mutation {{ approveAccount(accountId: \"{zero}\") }}")),
+        ("rejectAccount", format!("mutation {{ rejectAccount(accountId: \"{zero}\", reason: \"tidak jelas\") }}")),
+        ("approvePasswordReset", format!("mutation {{ approvePasswordReset(accountId: \"{zero}\") {{ code }} }}")),
+        (
+            "rejectPasswordReset",
+            format!("mutation {{ rejectPasswordReset(accountId: \"{zero}\", reason: \"tidak jelas\") }}"),
+        ),
+        (
+            "grantLegacyAccess",
+            format!("mutation {{ grantLegacyAccess(legacyAccountId: \"{zero}\", accountId: \"{zero}\") }}"),
+        ),
+    ];
+    let guarded: Vec<(&str, &str)> = vec![
         ("currentStaff", "{ currentStaff { id } }"),
         ("staffMembers", "{ staffMembers { totalCount } }"),
         ("staffMember", "{ staffMember(id: \"00000000-0000-0000-0000-000000000000\") { id } }"),
@@ -325,7 +357,8 @@ async fn every_non_public_field_refuses_anonymous_callers(pool: PgPool) -> anyho
         ("removeHoliday", "mutation { removeHoliday(date: \"2099-01-01\") }"),
         ("declareOutage", "mutation { declareOutage(reason: \"x\") { declaredAt } }"),
     ];
-    let guarded_end = [("endOutage", "mutation { endOutage { endedAt } }")];
+    let mut guarded_end: Vec<(&str, &str)> = vec![("endOutage", "mutation { endOutage { endedAt } }")];
+    guarded_end.extend(resident_and_operator_fields.iter().map(|(name, query)| (*name, query.as_str())));
     let introspection = anonymous
         .gql("{ __schema { queryType { fields { name } } mutationType { fields { name } } } }", json!({}))
         .await?;

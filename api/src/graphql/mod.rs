@@ -5,7 +5,9 @@
 mod calendar;
 mod catalogue;
 mod public;
+mod resident;
 mod staff;
+mod verification;
 
 use std::sync::Arc;
 
@@ -27,11 +29,16 @@ pub const MAX_COMPLEXITY: usize = 1_000;
 
 /// All root queries.
 #[derive(MergedObject, Default)]
-pub struct Query(public::PublicQuery, staff::StaffQuery);
+pub struct Query(public::PublicQuery, staff::StaffQuery, resident::ResidentQuery, verification::VerificationQuery);
 
 /// All root mutations.
 #[derive(MergedObject, Default)]
-pub struct Mutation(staff::StaffMutation, calendar::CalendarMutation);
+pub struct Mutation(
+    staff::StaffMutation,
+    calendar::CalendarMutation,
+    resident::ResidentMutation,
+    verification::VerificationMutation,
+);
 
 /// The executable schema.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -40,15 +40,7 @@ impl PublicQuery {
         let calendar = projections::office_calendar::working_calendar(&shared.pool, now, CALENDAR_HORIZON_DAYS).await?;
         let outage = projections::office_calendar::current_outage(&shared.pool).await?;
         Ok(ContactInfo {
-            whatsapp_numbers: shared
-                .contacts
-                .iter()
-                .map(|c| WhatsappContact {
-                    label: c.label.clone(),
-                    number: c.number.as_str().to_owned(),
-                    link: c.number.wa_me_link(),
-                })
-                .collect(),
+            whatsapp_numbers: WhatsappContact::list(&shared.contacts),
             hours: OfficeHours::default(),
             open_now: calendar.is_office_open(now),
             next_opening: calendar.next_opening(now),
@@ -102,6 +94,16 @@ pub struct WhatsappContact {
     number: String,
     /// `https://wa.me/…` link that opens the chat.
     link: String,
+}
+
+impl WhatsappContact {
+    /// The configured contacts.
+    pub fn list(contacts: &[crate::contact::WhatsappContact]) -> Vec<Self> {
+        contacts
+            .iter()
+            .map(|c| Self { label: c.label.clone(), number: c.number.as_str().to_owned(), link: c.number.wa_me_link() })
+            .collect()
+    }
 }
 
 /// Office hours.

@@ -1,6 +1,7 @@
 //! HTTP routes: GraphQL, GraphiQL, health, readiness and metrics.
 
 pub mod cookies;
+mod files;
 mod health;
 mod middleware;
 
@@ -36,11 +37,14 @@ pub struct AppState {
     pub schema: AppSchema,
     pub pool: PgPool,
     pub sessions: SessionStore,
+    pub commands: commands::Commands,
     pub projector: Arc<ProjectorState>,
     /// The projections whose lag `/readyz` and `/metrics` report.
     pub projections: Vec<Arc<dyn projections::Projection>>,
     pub metrics: Arc<Metrics>,
     pub ready_max_lag_seconds: f64,
+    /// Largest request body on `/uploads` (the file limit plus multipart overhead).
+    pub upload_body_limit: usize,
     pub trust_forwarded_for: bool,
 }
 
@@ -50,8 +54,14 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", post(graphql))
         .layer(axum::middleware::from_fn(middleware::require_json))
         .layer(RequestBodyLimitLayer::new(GRAPHQL_BODY_LIMIT));
+    let uploads = Router::new()
+        .route("/uploads", post(files::upload))
+        .layer(axum::extract::DefaultBodyLimit::max(state.upload_body_limit))
+        .layer(RequestBodyLimitLayer::new(state.upload_body_limit));
     Router::new()
         .route("/", get(graphiql))
+        .route("/files/{id}", get(files::download))
+        .merge(uploads)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
@@ -72,18 +82,14 @@ async fn graphql(
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> Response {
-    let session = match cookies::session_token(&headers) {
-        Some(token) => match state.sessions.find(&token).await {
-            Ok(session) => session,
-            Err(error) => {
-                let error = crate::error::ApiError::from(error);
-                return GraphQLResponse::from(async_graphql::Response::from_errors(vec![
-                    async_graphql::Error::from(error).into_server_error(Default::default()),
-                ]))
-                .into_response();
-            }
-        },
-        None => None,
+    let session = match session_of(&state, &headers).await {
+        Ok(session) => session,
+        Err(error) => {
+            return GraphQLResponse::from(async_graphql::Response::from_errors(vec![
+                async_graphql::Error::from(error).into_server_error(Default::default()),
+            ]))
+            .into_response();
+        }
     };
     let context = RequestContext {
         session,
@@ -93,4 +99,15 @@ async fn graphql(
     let mut response = state.schema.execute(request.into_inner().data(context)).await;
     crate::error::ensure_codes(&mut response);
     GraphQLResponse::from(response).into_response()
+}
+
+/// The live session of the request's cookie, if any.
+pub(crate) async fn session_of(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<commands::Session>, crate::error::ApiError> {
+    match cookies::session_token(headers) {
+        Some(token) => Ok(state.sessions.find(&token).await?),
+        None => Ok(None),
+    }
 }

@@ -10,4 +10,4 @@ mod tokens;
 pub use crypto::FileKeys;
 pub use sanitize::{FileKind, UploadError, sanitize};
 pub use store::{DocumentAccess, FileStore, StoredFile, object_store_from_url};
-pub use tokens::UploadTokens;
+pub use tokens::{UPLOADS_PER_TOKEN, UploadTokens};

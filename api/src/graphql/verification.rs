@@ -1,0 +1,322 @@
+//! The operators' side of resident accounts: the verification queue, password resets and
+//! access to the old portal's documents.
+
+use async_graphql::connection::{Connection, Edge, query};
+use async_graphql::{Context, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use domain::nik::Nik;
+use domain::staff::Permission;
+use uuid::Uuid;
+
+use super::resident::IdentityDocumentKind;
+use super::{Require, parse_uuid, shared, staff_metadata};
+use crate::error::ApiError;
+
+const MAX_PAGE: usize = 100;
+const DEFAULT_PAGE: usize = 20;
+
+/// Links to the three identity documents (`GET` them with the staff session; each view is logged).
+#[derive(SimpleObject)]
+pub struct IdentityDocumentLinks {
+    kind: IdentityDocumentKind,
+    identity_url: String,
+    family_card_url: String,
+    selfie_url: String,
+}
+
+impl IdentityDocumentLinks {
+    fn new(kind: &str, identity: Uuid, family_card: Uuid, selfie: Uuid) -> Self {
+        let kind = match kind {
+            "POLICE_LOSS_LETTER" => IdentityDocumentKind::PoliceLossLetter,
+            _ => IdentityDocumentKind::KtpEl,
+        };
+        Self {
+            kind,
+            identity_url: format!("/files/{identity}"),
+            family_card_url: format!("/files/{family_card}"),
+            selfie_url: format!("/files/{selfie}"),
+        }
+    }
+}
+
+/// An account waiting for verification.
+#[derive(SimpleObject)]
+pub struct VerificationItem {
+    account_id: ID,
+    nik_masked: String,
+    full_name: String,
+    phone: String,
+    email: Option<String>,
+    registered_at: DateTime<Utc>,
+    /// Time waited so far, counted in office hours only.
+    waiting_working_hours: f64,
+    documents: IdentityDocumentLinks,
+}
+
+/// A password-reset request waiting for an operator.
+#[derive(SimpleObject)]
+pub struct PasswordResetItem {
+    account_id: ID,
+    nik_masked: String,
+    /// The name on the account.
+    registered_name: String,
+    /// The name given in the request (compare them).
+    given_name: String,
+    phone: String,
+    requested_at: DateTime<Utc>,
+    waiting_working_hours: f64,
+    documents: IdentityDocumentLinks,
+}
+
+/// The one-time code to send to the resident.
+#[derive(SimpleObject)]
+pub struct PasswordResetCode {
+    code: String,
+    expires_at: DateTime<Utc>,
+    /// Opens WhatsApp with the message to the resident's registered number.
+    whatsapp_link: Option<String>,
+}
+
+/// An account of the old portal.
+#[derive(SimpleObject)]
+pub struct LegacyAccountView {
+    id: ID,
+    nik_masked: String,
+    full_name: String,
+    imported_at: DateTime<Utc>,
+    document_titles: Vec<String>,
+}
+
+/// Totals of a queue.
+#[derive(SimpleObject)]
+pub struct QueueTotals {
+    total_count: i64,
+}
+
+type QueueConnection<T> = Connection<String, T, QueueTotals>;
+
+fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
+    format!("{}|{id}", at.to_rfc3339())
+}
+
+fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
+    let invalid = || ApiError::new("INVALID_CURSOR", "Cursor halaman tidak valid.");
+    let (at, id) = cursor.split_once('|').ok_or_else(invalid)?;
+    let at = DateTime::parse_from_rfc3339(at).map_err(|_| invalid())?.with_timezone(&Utc);
+    Ok((at, Uuid::parse_str(id).map_err(|_| invalid())?))
+}
+
+async fn working_hours_since(ctx: &Context<'_>, since: &[DateTime<Utc>]) -> Result<Vec<f64>, ApiError> {
+    let shared = shared(ctx)?;
+    let now = shared.commands.clock.now();
+    let Some(oldest) = since.iter().min().copied() else { return Ok(Vec::new()) };
+    let days = (now - oldest).num_days() + 2;
+    let calendar = projections::office_calendar::working_calendar(&shared.pool, oldest, days).await?;
+    Ok(since.iter().map(|t| calendar.working_time_between(*t, now).num_seconds() as f64 / 3600.0).collect())
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[derive(Default)]
+pub struct VerificationQuery;
+
+#[Object]
+impl VerificationQuery {
+    /// Accounts waiting for verification, oldest first.
+    #[graphql(guard = "Require(Permission::WorkQueue)")]
+    async fn account_verification_queue(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<QueueConnection<VerificationItem>> {
+        let pool = shared(ctx)?.pool.clone();
+        query(after, None, first, None, |after: Option<String>, _: Option<String>, first, _| async move {
+            let limit = first.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE);
+            let cursor = after.as_deref().map(decode_cursor).transpose()?;
+            let mut rows = projections::resident_accounts::verification_queue(&pool, cursor, limit as i64 + 1)
+                .await
+                .map_err(ApiError::from)?;
+            let has_next = rows.len() > limit;
+            rows.truncate(limit);
+            let total_count =
+                projections::resident_accounts::verification_queue_count(&pool).await.map_err(ApiError::from)?;
+            let waited = working_hours_since(ctx, &rows.iter().map(|r| r.registered_at).collect::<Vec<_>>()).await?;
+            let mut connection =
+                Connection::with_additional_fields(after.is_some(), has_next, QueueTotals { total_count });
+            connection.edges.extend(rows.into_iter().zip(waited).map(|(row, hours)| {
+                Edge::new(
+                    encode_cursor(row.registered_at, row.account_id),
+                    VerificationItem {
+                        account_id: ID(row.account_id.to_string()),
+                        nik_masked: row.nik_masked,
+                        full_name: row.full_name,
+                        phone: row.phone,
+                        email: row.email,
+                        registered_at: row.registered_at,
+                        waiting_working_hours: hours,
+                        documents: IdentityDocumentLinks::new(
+                            &row.identity_kind,
+                            row.identity_file,
+                            row.family_card_file,
+                            row.selfie_file,
+                        ),
+                    },
+                )
+            }));
+            Ok::<_, async_graphql::Error>(connection)
+        })
+        .await
+    }
+
+    /// Password-reset requests waiting for an operator, oldest first.
+    #[graphql(guard = "Require(Permission::WorkQueue)")]
+    async fn password_reset_queue(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<QueueConnection<PasswordResetItem>> {
+        let pool = shared(ctx)?.pool.clone();
+        query(after, None, first, None, |after: Option<String>, _: Option<String>, first, _| async move {
+            let limit = first.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE);
+            let cursor = after.as_deref().map(decode_cursor).transpose()?;
+            let mut rows = projections::resident_accounts::reset_queue(&pool, cursor, limit as i64 + 1)
+                .await
+                .map_err(ApiError::from)?;
+            let has_next = rows.len() > limit;
+            rows.truncate(limit);
+            let total_count = projections::resident_accounts::reset_queue_count(&pool).await.map_err(ApiError::from)?;
+            let waited = working_hours_since(ctx, &rows.iter().map(|r| r.requested_at).collect::<Vec<_>>()).await?;
+            let mut connection =
+                Connection::with_additional_fields(after.is_some(), has_next, QueueTotals { total_count });
+            connection.edges.extend(rows.into_iter().zip(waited).map(|(row, hours)| {
+                Edge::new(
+                    encode_cursor(row.requested_at, row.account_id),
+                    PasswordResetItem {
+                        account_id: ID(row.account_id.to_string()),
+                        nik_masked: row.nik_masked,
+                        registered_name: row.registered_name,
+                        given_name: row.given_name,
+                        phone: row.phone,
+                        requested_at: row.requested_at,
+                        waiting_working_hours: hours,
+                        documents: IdentityDocumentLinks::new(
+                            &row.identity_kind,
+                            row.identity_file,
+                            row.family_card_file,
+                            row.selfie_file,
+                        ),
+                    },
+                )
+            }));
+            Ok::<_, async_graphql::Error>(connection)
+        })
+        .await
+    }
+
+    /// The old portal's account of a NIK, if one was imported.
+    #[graphql(guard = "Require(Permission::WorkQueue)")]
+    async fn legacy_account(&self, ctx: &Context<'_>, nik: String) -> Result<Option<LegacyAccountView>, ApiError> {
+        let shared = shared(ctx)?;
+        let nik = Nik::parse(&nik).map_err(|e| ApiError::new(domain::ErrorCode::code(&e), e.to_string()))?;
+        let id = shared.commands.accounts.legacy_account_id_of(&nik).0;
+        let Some(row) = projections::resident_accounts::legacy_account(&shared.pool, id).await? else {
+            return Ok(None);
+        };
+        let documents = projections::resident_accounts::legacy_documents(&shared.pool, &[id]).await?;
+        Ok(Some(LegacyAccountView {
+            id: ID(id.to_string()),
+            nik_masked: row.nik_masked,
+            full_name: row.full_name,
+            imported_at: row.imported_at,
+            document_titles: documents.into_iter().map(|d| d.title).collect(),
+        }))
+    }
+}
+
+#[derive(Default)]
+pub struct VerificationMutation;
+
+#[Object]
+impl VerificationMutation {
+    /// Verifies an account: the resident may log in.
+    #[graphql(guard = "Require(Permission::WorkQueue)")]
+    async fn approve_account(&self, ctx: &Context<'_>, account_id: ID) -> Result<bool, ApiError> {
+        let metadata = staff_metadata(ctx)?;
+        shared(ctx)?.commands.accounts.approve(parse_uuid(&account_id)?, &metadata).await?;
+        Ok(true)
+    }
+
+    /// Refuses an account with a reason; the resident may register again.
+    #[graphql(guard = "Require(Permission::WorkQueue)")]
+    async fn reject_account(&self, ctx: &Context<'_>, account_id: ID, reason: String) -> Result<bool, ApiError> {
+        let metadata = staff_metadata(ctx)?;
+        shared(ctx)?.commands.accounts.reject(parse_uuid(&account_id)?, &reason, &metadata).await?;
+        Ok(true)
+    }
+
+    /// Approves a password reset: returns the one-time code (valid 24 hours) to send on WhatsApp.
+    #[graphql(guard = "Require(Permission::WorkQueue)")]
+    async fn approve_password_reset(&self, ctx: &Context<'_>, account_id: ID) -> Result<PasswordResetCode, ApiError> {
+        let metadata = staff_metadata(ctx)?;
+        let code = shared(ctx)?.commands.accounts.approve_password_reset(parse_uuid(&account_id)?, &metadata).await?;
+        let message = format!(
+            "Kode reset kata sandi Layanan Online Dukcapil Kapuas Hulu Anda: {} (berlaku 24 jam). Jangan berikan kode ini kepada siapa pun.",
+            code.code
+        );
+        Ok(PasswordResetCode {
+            whatsapp_link: code.phone.map(|p| format!("{}?text={}", p.wa_me_link(), url_encode(&message))),
+            code: code.code,
+            expires_at: code.expires_at,
+        })
+    }
+
+    /// Refuses a password reset with a reason.
+    #[graphql(guard = "Require(Permission::WorkQueue)")]
+    async fn reject_password_reset(&self, ctx: &Context<'_>, account_id: ID, reason: String) -> Result<bool, ApiError> {
+        let metadata = staff_metadata(ctx)?;
+        shared(ctx)?.commands.accounts.reject_password_reset(parse_uuid(&account_id)?, &reason, &metadata).await?;
+        Ok(true)
+    }
+
+    /// Lets a verified resident see the old portal's documents of the same NIK for 24 hours.
+    /// Returns when the access ends.
+    #[graphql(guard = "Require(Permission::WorkQueue)")]
+    async fn grant_legacy_access(
+        &self,
+        ctx: &Context<'_>,
+        legacy_account_id: ID,
+        account_id: ID,
+    ) -> Result<DateTime<Utc>, ApiError> {
+        let metadata = staff_metadata(ctx)?;
+        let accounts = &shared(ctx)?.commands.accounts;
+        Ok(accounts.grant_legacy_access(parse_uuid(&legacy_account_id)?, parse_uuid(&account_id)?, &metadata).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let at = Utc::now();
+        let id = Uuid::new_v4();
+        let decoded = decode_cursor(&encode_cursor(at, id)).ok();
+        assert_eq!(decoded.map(|(t, i)| (t.timestamp_micros(), i)), Some((at.timestamp_micros(), id)));
+        assert!(decode_cursor("abc").is_err());
+    }
+
+    #[test]
+    fn whatsapp_text_is_url_encoded() {
+        assert_eq!(url_encode("Kode: AB-12 ok"), "Kode%3A%20AB-12%20ok");
+    }
+}

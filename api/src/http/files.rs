@@ -1,0 +1,194 @@
+//! `POST /uploads` and `GET /files/{id}`: documents in and out, outside GraphQL.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Multipart, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use commands::file_access::{self, Viewer};
+use commands::files::UploadError;
+use commands::{Session, SubjectKind};
+use domain::staff::Role;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{AppState, middleware::client_address};
+use crate::error::ApiError;
+
+/// Uploads one client address may make per hour without an account.
+const ANONYMOUS_UPLOADS_PER_HOUR: i64 = 30;
+
+/// A REST error in the same shape as GraphQL errors.
+pub fn error_response(status: StatusCode, error: ApiError) -> Response {
+    let body = json!({ "errors": [{ "message": error.message, "extensions": { "code": error.code } }] });
+    (status, Json(body)).into_response()
+}
+
+fn status_of(error: &commands::Error) -> StatusCode {
+    match error {
+        commands::Error::Upload(UploadError::TooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
+        commands::Error::Upload(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        commands::Error::UploadTokenInvalid => StatusCode::UNAUTHORIZED,
+        commands::Error::UploadRateLimited => StatusCode::TOO_MANY_REQUESTS,
+        commands::Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+fn command_error(error: commands::Error) -> Response {
+    let status = status_of(&error);
+    error_response(status, ApiError::from(error))
+}
+
+/// Accepts one file (multipart field `file`). Authorised by a resident or staff session (with
+/// an `X-Requested-With` header, so a cross-site form cannot post) or by an upload token in
+/// `X-Upload-Token` (before an account exists).
+pub async fn upload(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> Response {
+    let address = client_address(&headers, peer, state.trust_forwarded_for);
+    let commands = &state.commands;
+    let now = commands.clock.now();
+    let uploader = if let Some(token) = headers.get("x-upload-token").and_then(|v| v.to_str().ok()) {
+        match commands.files.recent_uploads_from(&address, now).await {
+            Ok(n) if n >= ANONYMOUS_UPLOADS_PER_HOUR => return command_error(commands::Error::UploadRateLimited),
+            Ok(_) => {}
+            Err(e) => return command_error(e),
+        }
+        match commands.upload_tokens.spend(token, now).await {
+            Ok(uploader) => uploader,
+            Err(e) => return command_error(e),
+        }
+    } else {
+        match super::session_of(&state, &headers).await {
+            Ok(Some(session)) if headers.contains_key("x-requested-with") => uploader_of(&session),
+            Ok(Some(_)) => {
+                return error_response(
+                    StatusCode::FORBIDDEN,
+                    ApiError::new("CSRF_REJECTED", "Permintaan ditolak: header X-Requested-With wajib ada."),
+                );
+            }
+            Ok(None) => return error_response(StatusCode::UNAUTHORIZED, ApiError::unauthenticated()),
+            Err(e) => return error_response(StatusCode::INTERNAL_SERVER_ERROR, e),
+        }
+    };
+    let bytes = match read_single_file(multipart, commands.files.max_bytes()).await {
+        Ok(bytes) => bytes,
+        Err(e) => return command_error(e.into()),
+    };
+    match commands.files.store_upload(bytes, &uploader, Some(&address), now).await {
+        Ok(file) => (
+            StatusCode::CREATED,
+            Json(json!({
+                "uploadId": file.file_id,
+                "contentType": file.content_type,
+                "byteSize": file.byte_size,
+                "sha256": hex::encode(&file.sha256),
+                "attachBefore": file.attach_before,
+            })),
+        )
+            .into_response(),
+        Err(e) => command_error(e),
+    }
+}
+
+fn uploader_of(session: &Session) -> String {
+    match session.subject_kind {
+        SubjectKind::Resident => format!("resident:{}", session.subject_id),
+        SubjectKind::Staff => format!("staff:{}", session.subject_id),
+    }
+}
+
+/// Reads exactly one `file` field, refusing as soon as it passes `limit` bytes.
+async fn read_single_file(mut multipart: Multipart, limit: u64) -> Result<Vec<u8>, UploadError> {
+    let mut file: Option<Vec<u8>> = None;
+    while let Some(mut field) = multipart.next_field().await.map_err(|_| UploadError::MissingFile)? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        if file.is_some() {
+            return Err(UploadError::MissingFile);
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(|_| UploadError::TooLarge(limit / (1024 * 1024)))? {
+            if (bytes.len() + chunk.len()) as u64 > limit {
+                return Err(UploadError::TooLarge(limit / (1024 * 1024)));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        file = Some(bytes);
+    }
+    file.ok_or(UploadError::MissingFile)
+}
+
+/// Serves a stored document to whoever may see it, after recording the view.
+pub async fn download(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let not_found =
+        || error_response(StatusCode::NOT_FOUND, ApiError::new("FILE_NOT_FOUND", "Berkas tidak ditemukan."));
+    let session = match super::session_of(&state, &headers).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return error_response(StatusCode::UNAUTHORIZED, ApiError::unauthenticated()),
+        Err(e) => return error_response(StatusCode::INTERNAL_SERVER_ERROR, e),
+    };
+    let Ok(file_id) = Uuid::parse_str(&id) else { return not_found() };
+    let commands = &state.commands;
+    let file = match commands.files.find(file_id).await {
+        Ok(Some(file)) => file,
+        Ok(None) => return not_found(),
+        Err(e) => return command_error(e),
+    };
+    let now = commands.clock.now();
+    let purpose = match session.subject_kind {
+        SubjectKind::Resident => match commands.accounts.load(session.subject_id).await {
+            Ok(account) => {
+                file_access::purpose(Viewer::Resident { account_id: session.subject_id, account: &account }, &file, now)
+            }
+            Err(e) => return command_error(e),
+        },
+        SubjectKind::Staff => match session.role.parse::<Role>() {
+            Ok(role) => file_access::purpose(Viewer::Staff { role }, &file, now),
+            Err(()) => None,
+        },
+    };
+    // Files one may not see look exactly like files that do not exist.
+    let Some(purpose) = purpose else { return not_found() };
+    let address = client_address(&headers, peer, state.trust_forwarded_for);
+    let access = commands::files::DocumentAccess {
+        file_id,
+        viewer_kind: match session.subject_kind {
+            SubjectKind::Resident => "RESIDENT",
+            SubjectKind::Staff => "STAFF",
+        },
+        viewer_id: session.subject_id,
+        viewer_role: &session.role,
+        purpose,
+        client_address: Some(&address),
+    };
+    if let Err(e) = commands.files.log_access(&access).await {
+        return command_error(e);
+    }
+    let bytes = match commands.files.read(&file).await {
+        Ok(bytes) => bytes,
+        Err(e) => return command_error(e),
+    };
+    let mut response = Response::new(Body::from(bytes));
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&file.content_type) {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
+    response
+}
