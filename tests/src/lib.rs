@@ -15,6 +15,8 @@ pub const TEST_CONTACTS: &str = "Admin Verifikasi Akun=0812-3456-7890;Layanan Ak
 pub struct TestApp {
     pub address: SocketAddr,
     pub pool: PgPool,
+    /// The command side as the server has it (same keys, files and clock).
+    pub commands: commands::Commands,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _data_dir: TempDir,
@@ -44,13 +46,14 @@ impl TestApp {
         ])?;
         let mut settings = config.command_settings().map_err(|e| anyhow::anyhow!(e))?;
         settings.clock = clock;
+        let commands = commands::Commands::new(pool.clone(), settings.clone());
         let app = api::Application::build_with(&config, pool.clone(), settings).await?;
         let address = app.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(app.run(async move {
             let _ = stopped.await;
         }));
-        Ok(Self { address, pool, stop: Some(stop), task: Some(task), _data_dir: data_dir })
+        Ok(Self { address, pool, commands, stop: Some(stop), task: Some(task), _data_dir: data_dir })
     }
 
     /// Base URL, e.g. `http://127.0.0.1:41234`.
@@ -62,6 +65,16 @@ impl TestApp {
     pub fn client(&self) -> anyhow::Result<Client> {
         let http = reqwest::Client::builder().cookie_store(true).timeout(Duration::from_secs(30)).build()?;
         Ok(Client { http, endpoint: self.url("/graphql") })
+    }
+
+    /// A staff member of `role`, created directly on the command side, signed in.
+    pub async fn staff(&self, username: &str, role: domain::staff::Role) -> anyhow::Result<Client> {
+        let metadata = domain::CommandMetadata::system(uuid::Uuid::new_v4());
+        let password = format!("sandi {username} 2026");
+        self.commands.staff.create(username, username, role, &password, &metadata).await?;
+        let client = self.client()?;
+        client.staff_login(username, &password).await?;
+        Ok(client)
     }
 
     /// Stops gracefully and reports how the server ended.
@@ -241,4 +254,18 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// A small real JPEG photo.
+pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let img =
+        image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x * 3 % 256) as u8, (y * 5 % 256) as u8, 90]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    let _ = image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Jpeg);
+    out.into_inner()
+}
+
+/// A small well-formed PDF.
+pub fn pdf() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec()
 }

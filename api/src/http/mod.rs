@@ -56,8 +56,8 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(GRAPHQL_BODY_LIMIT));
     let uploads = Router::new()
         .route("/uploads", post(files::upload))
-        .layer(axum::extract::DefaultBodyLimit::max(state.upload_body_limit))
-        .layer(RequestBodyLimitLayer::new(state.upload_body_limit));
+        // Enforced while streaming the multipart body, so the answer is our JSON error.
+        .layer(axum::extract::DefaultBodyLimit::max(state.upload_body_limit));
     Router::new()
         .route("/", get(graphiql))
         .route("/files/{id}", get(files::download))

@@ -97,12 +97,27 @@ fn limits() -> Limits {
     limits
 }
 
+/// Whether the image ends as a complete file must: JPEG with its end-of-image marker
+/// (entropy-coded data stuffs every 0xFF, so `FF D9` near the end is the real marker), PNG with
+/// its `IEND` chunk. Decoders are lenient with truncated files and would otherwise store a
+/// half-grey photo.
+fn is_complete(bytes: &[u8], format: ImageFormat) -> bool {
+    let tail = &bytes[bytes.len().saturating_sub(1024)..];
+    match format {
+        ImageFormat::Jpeg => tail.windows(2).any(|w| w == [0xFF, 0xD9]),
+        _ => tail.windows(4).any(|w| w == b"IEND"),
+    }
+}
+
 fn reencode(bytes: &[u8], format: ImageFormat) -> Result<Vec<u8>, UploadError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits());
     let (width, height) = reader.into_dimensions().map_err(|_| UploadError::ImageUnreadable)?;
     if width > MAX_SIDE || height > MAX_SIDE {
         return Err(UploadError::ImageTooLarge);
+    }
+    if !is_complete(bytes, format) {
+        return Err(UploadError::ImageUnreadable);
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits());
