@@ -30,6 +30,7 @@ impl Database {
 
 impl Drop for Database {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(std::env::temp_dir().join(&self.name));
         let admin = self.url.replace(&self.name, "postgres");
         let name = self.name.clone();
         let _ = std::thread::spawn(move || {
@@ -175,6 +176,27 @@ async fn operator_lifecycle_with_the_real_binary() -> anyhow::Result<()> {
     assert!(replay.status.success(), "{}", String::from_utf8_lossy(&replay.stderr));
     let report = String::from_utf8_lossy(&replay.stdout);
     assert!(report.contains("dari 2 event") && report.contains("Selesai: 2 event"), "{report}");
+
+    // The old portal's CSV export: two documents of one account, one account without any.
+    let export = std::env::temp_dir().join(format!("{}-export", db.name));
+    std::fs::create_dir_all(&export)?;
+    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+    std::fs::write(export.join("akta.pdf"), pdf)?;
+    std::fs::write(export.join("kk.pdf"), pdf)?;
+    std::fs::write(
+        export.join("ekspor.csv"),
+        "nik,name,phone,document_title,document_file\n\
+         6106015205900001,Siti Aminah,081234567890,Akta Kelahiran,akta.pdf\n\
+         6106015205900001,Siti Aminah,081234567890,\"Kartu Keluarga, lama\",kk.pdf\n\
+         6106010101900002,Budi Santoso,,,\n",
+    )?;
+    let file = export.join("ekspor.csv");
+    let imported = dukcapil(&db, &["import-legacy", "--file", file.to_str().context("path")?]).output()?;
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    assert!(String::from_utf8_lossy(&imported.stdout).contains("2 akun diimpor (2 dokumen), 0 sudah ada"));
+    let again = dukcapil(&db, &["import-legacy", "--file", file.to_str().context("path")?]).output()?;
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 akun diimpor (0 dokumen), 2 sudah ada"));
+    let _ = std::fs::remove_dir_all(&export);
     Ok(())
 }
 

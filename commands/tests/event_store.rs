@@ -183,3 +183,30 @@ async fn sessions_end_when_idle_or_too_old_and_tokens_are_stored_hashed(pool: Pg
     assert!(short.find(&"f".repeat(64)).await?.is_none());
     Ok(())
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn expired_uploads_are_purged_with_their_bytes_and_attached_files_are_kept(pool: PgPool) -> anyhow::Result<()> {
+    use domain::document::FileId;
+    let commands = commands(&pool);
+    let files = &commands.files;
+    let now = chrono::Utc::now();
+    let photo = {
+        let img = image::RgbImage::from_pixel(16, 16, image::Rgb([10, 20, 30]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Png)?;
+        out.into_inner()
+    };
+    let kept = files.store_upload(photo.clone(), "token:a", None, now).await?;
+    let dropped = files.store_upload(photo, "token:a", None, now).await?;
+    files.attach(&[FileId(kept.file_id)], "token:a", "Account:x", now).await?;
+    assert!(
+        files.attach(&[FileId(dropped.file_id)], "token:b", "Account:y", now).await.is_err(),
+        "someone else's upload"
+    );
+    let later = now + chrono::Duration::hours(25);
+    assert_eq!(files.purge_expired(later).await?, 1);
+    assert!(files.find(dropped.file_id).await?.is_none());
+    let still = files.find(kept.file_id).await?.ok_or_else(|| anyhow::anyhow!("kept"))?;
+    assert_eq!(files.read(&still).await?.len() as i64, still.byte_size);
+    Ok(())
+}

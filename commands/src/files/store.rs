@@ -196,6 +196,32 @@ impl FileStore {
         Ok(())
     }
 
+    /// Deletes uploads never attached before their deadline: the bytes and the record.
+    pub async fn purge_expired(&self, now: DateTime<Utc>) -> Result<u64, Error> {
+        let expired: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT file_id FROM stored_files WHERE attached_to IS NULL AND attach_before < $1 LIMIT 1000",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut purged = 0;
+        for file_id in expired {
+            match self.objects.delete(&ObjectPath::from(storage_key(file_id).as_str())).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(Error::Internal(format!("object store delete: {e}"))),
+            }
+            let done = sqlx::query(
+                "DELETE FROM stored_files WHERE file_id = $1 AND attached_to IS NULL AND attach_before < $2",
+            )
+            .bind(file_id)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+            purged += done.rows_affected();
+        }
+        Ok(purged)
+    }
+
     /// A file's record.
     pub async fn find(&self, file_id: Uuid) -> Result<Option<StoredFile>, Error> {
         Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM stored_files WHERE file_id = $1"))
