@@ -210,3 +210,75 @@ async fn expired_uploads_are_purged_with_their_bytes_and_attached_files_are_kept
     assert_eq!(files.read(&still).await?.len() as i64, still.byte_size);
     Ok(())
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn simultaneous_registrations_of_one_nik_have_exactly_one_winner(pool: PgPool) -> anyhow::Result<()> {
+    use commands::accounts::{DocumentForm, RegistrationForm};
+    use domain::account::AccountError;
+    use domain::document::IdentityDocumentKind;
+    let commands = commands(&pool);
+    let now = chrono::Utc::now();
+    let photo = {
+        let img = image::RgbImage::from_pixel(16, 16, image::Rgb([10, 20, 30]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Png)?;
+        out.into_inner()
+    };
+    let mut forms = Vec::new();
+    for _ in 0..6 {
+        let (token, _) = commands.upload_tokens.issue(now).await?;
+        let uploader = commands::files::UploadTokens::uploader(&token);
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            ids.push(commands.files.store_upload(photo.clone(), &uploader, None, now).await?.file_id.to_string());
+        }
+        let captcha = commands.captchas.create(now).await?;
+        sqlx::query("UPDATE captchas SET answer_hash = $2 WHERE captcha_id = $1")
+            .bind(captcha.id)
+            .bind(commands::captcha::answer_hash("abcde"))
+            .execute(&pool)
+            .await?;
+        forms.push(RegistrationForm {
+            nik: "6106015205900001".into(),
+            full_name: "Siti Aminah".into(),
+            phone: "081234567890".into(),
+            email: None,
+            password: "rumah panjang 2026".into(),
+            documents: DocumentForm {
+                identity_kind: IdentityDocumentKind::KtpEl,
+                identity_upload_id: ids[0].clone(),
+                family_card_upload_id: ids[1].clone(),
+                selfie_upload_id: ids[2].clone(),
+            },
+            upload_token: token,
+            captcha_id: captcha.id.to_string(),
+            captcha_answer: "abcde".into(),
+        });
+    }
+    let metadata = CommandMetadata::system(Uuid::new_v4());
+    let attempts: Vec<_> = forms
+        .into_iter()
+        .map(|form| {
+            let commands = commands.clone();
+            let metadata = metadata.clone();
+            tokio::spawn(async move { commands.accounts.register(form, &metadata).await })
+        })
+        .collect();
+    let (mut won, mut lost) = (0, 0);
+    for attempt in attempts {
+        match attempt.await? {
+            Ok(_) => won += 1,
+            Err(Error::Account(AccountError::AwaitingVerification)) => lost += 1,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((won, lost), (1, 5));
+    let registered: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'AccountRegistered'")
+        .fetch_one(&pool)
+        .await?;
+    assert_eq!(registered, 1);
+    let attached: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM stored_files WHERE attached_to IS NOT NULL").fetch_one(&pool).await?;
+    assert_eq!(attached, 3, "the losers' uploads were released");
+    Ok(())
+}
