@@ -7,6 +7,7 @@
 pub mod account;
 pub mod calendar;
 pub mod catalogue;
+pub mod decide;
 pub mod document;
 pub mod error;
 pub mod legacy;

@@ -111,7 +111,21 @@ impl Account {
         }
     }
 
-    fn decide(&self, command: AccountCommand) -> Result<Vec<AccountEvent>, AccountError> {
+    fn require_awaiting(&self) -> Result<(), AccountError> {
+        match self.status {
+            AccountStatus::AwaitingVerification => Ok(()),
+            AccountStatus::Unregistered => Err(AccountError::NotFound),
+            _ => Err(AccountError::NotAwaitingVerification),
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl crate::decide::Decide for Account {
+    fn decide(&self, command: Self::Command) -> Result<Vec<Self::Event>, Self::Error> {
         use AccountCommand as C;
         use AccountEvent as E;
         match command {
@@ -188,18 +202,6 @@ impl Account {
             }
         }
     }
-
-    fn require_awaiting(&self) -> Result<(), AccountError> {
-        match self.status {
-            AccountStatus::AwaitingVerification => Ok(()),
-            AccountStatus::Unregistered => Err(AccountError::NotFound),
-            _ => Err(AccountError::NotAwaitingVerification),
-        }
-    }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl Aggregate for Account {
@@ -215,10 +217,7 @@ impl Aggregate for Account {
         _services: &Self::Services,
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
-        Ok(())
+        crate::decide::record(self, command, sink).await
     }
 
     fn apply(&mut self, event: Self::Event) {

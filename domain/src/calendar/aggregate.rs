@@ -19,7 +19,18 @@ pub struct OfficeCalendar {
 }
 
 impl OfficeCalendar {
-    fn decide(&self, command: CalendarCommand) -> Result<Vec<CalendarEvent>, CalendarError> {
+    /// Past days are history: SLA due times already computed depend on them.
+    fn check_editable(date: NaiveDate, now: DateTime<Utc>) -> Result<(), CalendarError> {
+        if date < office_date(now) { Err(CalendarError::HolidayInPast(date)) } else { Ok(()) }
+    }
+}
+
+fn format_wib(t: DateTime<Utc>) -> String {
+    t.with_timezone(&crate::working_time::OFFICE_TZ).format("%d-%m-%Y %H.%M WIB").to_string()
+}
+
+impl crate::decide::Decide for OfficeCalendar {
+    fn decide(&self, command: Self::Command) -> Result<Vec<Self::Event>, Self::Error> {
         match command {
             CalendarCommand::AddHoliday { date, name, kind, now } => {
                 Self::check_editable(date, now)?;
@@ -50,15 +61,6 @@ impl OfficeCalendar {
             }
         }
     }
-
-    /// Past days are history: SLA due times already computed depend on them.
-    fn check_editable(date: NaiveDate, now: DateTime<Utc>) -> Result<(), CalendarError> {
-        if date < office_date(now) { Err(CalendarError::HolidayInPast(date)) } else { Ok(()) }
-    }
-}
-
-fn format_wib(t: DateTime<Utc>) -> String {
-    t.with_timezone(&crate::working_time::OFFICE_TZ).format("%d-%m-%Y %H.%M WIB").to_string()
 }
 
 impl Aggregate for OfficeCalendar {
@@ -74,10 +76,7 @@ impl Aggregate for OfficeCalendar {
         _services: &Self::Services,
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
-        Ok(())
+        crate::decide::record(self, command, sink).await
     }
 
     fn apply(&mut self, event: Self::Event) {

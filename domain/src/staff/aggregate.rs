@@ -61,8 +61,10 @@ impl StaffAccount {
         let profile = self.profile.as_ref().ok_or(StaffError::NotFound)?;
         if profile.active { Ok(profile) } else { Err(StaffError::Deactivated) }
     }
+}
 
-    fn decide(&self, command: StaffCommand) -> Result<Vec<StaffEvent>, StaffError> {
+impl crate::decide::Decide for StaffAccount {
+    fn decide(&self, command: Self::Command) -> Result<Vec<Self::Event>, Self::Error> {
         match command {
             StaffCommand::Create { username, display_name, role, password_hash } => {
                 if self.profile.is_some() {
@@ -118,10 +120,7 @@ impl Aggregate for StaffAccount {
         _services: &Self::Services,
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
-        Ok(())
+        crate::decide::record(self, command, sink).await
     }
 
     fn apply(&mut self, event: Self::Event) {
