@@ -68,7 +68,7 @@ impl From<ApiError> for async_graphql::Error {
             .iter()
             .map(|f| {
                 let mut field = async_graphql::indexmap::IndexMap::new();
-                field.insert(async_graphql::Name::new("field"), async_graphql::Value::from(f.field));
+                field.insert(async_graphql::Name::new("field"), async_graphql::Value::from(f.field.clone()));
                 field.insert(async_graphql::Name::new("code"), async_graphql::Value::from(f.code));
                 field.insert(async_graphql::Name::new("message"), async_graphql::Value::from(f.message.clone()));
                 async_graphql::Value::Object(field)

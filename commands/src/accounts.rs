@@ -191,8 +191,8 @@ impl AccountService {
                     {
                         if must_be_photo && !file.kind().is_some_and(|k| k.is_image()) {
                             errors.push(FieldError {
-                                field,
-                                label,
+                                field: field.to_owned(),
+                                label: label.to_owned(),
                                 code: "SELFIE_NOT_A_PHOTO",
                                 message: "Foto selfie harus berupa gambar JPEG atau PNG.".into(),
                             });
@@ -209,8 +209,8 @@ impl AccountService {
                 Some(id) => ids.push(id),
                 None if errors.iter().any(|e| e.field == field) => {}
                 None => errors.push(FieldError {
-                    field,
-                    label,
+                    field: field.to_owned(),
+                    label: label.to_owned(),
                     code: "UPLOAD_NOT_USABLE",
                     message: format!(
                         "{label}: unggahan tidak ditemukan, bukan milik Anda, sudah dipakai, atau kedaluwarsa."

@@ -22,7 +22,7 @@ pub enum Error {
     #[error(transparent)]
     Upload(#[from] crate::files::UploadError),
     /// Several fields of a form are wrong; all are reported at once.
-    #[error("Periksa kembali isian berikut: {}.", .0.iter().map(|f| f.label).collect::<Vec<_>>().join(", "))]
+    #[error("Periksa kembali isian berikut: {}.", .0.iter().map(|f| f.label.as_str()).collect::<Vec<_>>().join(", "))]
     InvalidFields(Vec<FieldError>),
     #[error("Jawaban captcha salah atau sudah kedaluwarsa. Muat captcha baru dan coba lagi.")]
     CaptchaInvalid,
@@ -100,9 +100,9 @@ impl From<tokio::task::JoinError> for Error {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     /// The input field, as the API names it (`nik`, `phone`, …).
-    pub field: &'static str,
+    pub field: String,
     /// Its label for people ("NIK", "Nomor HP/WhatsApp", …).
-    pub label: &'static str,
+    pub label: String,
     pub code: &'static str,
     pub message: String,
 }
@@ -110,6 +110,6 @@ pub struct FieldError {
 impl FieldError {
     /// A field error from a domain error.
     pub fn new<E: ErrorCode + std::fmt::Display>(field: &'static str, label: &'static str, error: &E) -> Self {
-        Self { field, label, code: error.code(), message: error.to_string() }
+        Self { field: field.to_owned(), label: label.to_owned(), code: error.code(), message: error.to_string() }
     }
 }

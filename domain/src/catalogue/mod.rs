@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ErrorCode;
 
+mod validate;
+pub use validate::{SubmissionProblem, SubmittedDocument, validate_submission};
+
 /// A whole catalogue version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -133,7 +136,7 @@ fn all_file_types() -> Vec<FileType> {
 macro_rules! code_type {
     ($(#[$doc:meta])* $name:ident, $error:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
