@@ -167,7 +167,17 @@ impl Config {
             objects,
             max_upload_bytes: self.max_upload_mb.clamp(1, 100) * 1024 * 1024,
             clock: std::sync::Arc::new(commands::SystemClock),
+            catalogue: std::sync::Arc::new(crate::startup::load_catalogue(self).map_err(|e| format!("{e:#}"))?),
         })
+    }
+
+    /// `scheme://host[:port]` of `PUBLIC_URL`: the only origin allowed to open a websocket.
+    pub fn public_origin(&self) -> String {
+        let url = self.public_url.trim_end_matches('/');
+        match url.split_once("://") {
+            Some((scheme, rest)) => format!("{scheme}://{}", rest.split('/').next().unwrap_or_default()),
+            None => url.to_owned(),
+        }
     }
 
     /// Session lifetimes.

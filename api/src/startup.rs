@@ -66,6 +66,8 @@ pub struct Application {
     router: axum::Router,
     projector: Projector,
     commands: Commands,
+    feed: graphql::requests::ChangeFeed,
+    pool: PgPool,
 }
 
 impl Application {
@@ -77,7 +79,7 @@ impl Application {
 
     /// Like [`Self::build`], with the command side's settings given (e.g. a test clock).
     pub async fn build_with(config: &Config, pool: PgPool, settings: commands::Settings) -> anyhow::Result<Self> {
-        let catalogue = Arc::new(load_catalogue(config)?);
+        let catalogue = settings.catalogue.clone();
         let contacts = crate::contact::parse_contacts(&config.whatsapp_numbers).map_err(|e| anyhow::anyhow!(e))?;
         if contacts.is_empty() {
             tracing::warn!("WHATSAPP_NUMBERS is empty: residents are shown no WhatsApp contact");
@@ -86,20 +88,26 @@ impl Application {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
         let commands = Commands::new(pool.clone(), settings);
+        let pool_for_feed = pool.clone();
         let projector = Projector::new(pool.clone(), projections::all(), config.projector());
-        let schema = graphql::schema(Shared {
-            commands: commands.clone(),
-            pool: pool.clone(),
-            catalogue,
-            contacts,
-            cookie_secure: config.cookie_secure(),
-        });
+        let (feed, _) = tokio::sync::broadcast::channel(1024);
+        let schema = graphql::schema(
+            Shared {
+                commands: commands.clone(),
+                pool: pool.clone(),
+                catalogue,
+                contacts,
+                cookie_secure: config.cookie_secure(),
+            },
+            feed.clone(),
+        );
         let state = AppState {
             schema,
             pool,
             sessions: commands.sessions.clone(),
             commands: commands.clone(),
             upload_body_limit: commands.files.max_bytes() as usize + 64 * 1024,
+            allowed_origin: config.public_origin(),
             projector: projector.state(),
             projections: projections::all(),
             metrics: Arc::new(Metrics::default()),
@@ -109,7 +117,7 @@ impl Application {
         let listener = TcpListener::bind(config.bind_addr)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
-        Ok(Self { listener, router: http::router(state), projector, commands })
+        Ok(Self { listener, router: http::router(state), projector, commands, feed, pool: pool_for_feed })
     }
 
     /// The address actually bound (useful with port 0).
@@ -150,6 +158,7 @@ impl Application {
                 }
             }
         });
+        let feed = tokio::spawn(forward_changes(self.pool.clone(), self.feed.clone()));
         let address = self.listener.local_addr()?;
         tracing::info!(%address, "serving");
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
@@ -157,9 +166,36 @@ impl Application {
             .await
             .context("HTTP server failed")?;
         purge.abort();
+        feed.abort();
         projector.await.context("projector task")?;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Relays the projector's `request_changed` notifications to this instance's subscriptions.
+async fn forward_changes(pool: PgPool, feed: graphql::requests::ChangeFeed) {
+    loop {
+        let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::warn!(%error, "change feed cannot connect; retrying");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                continue;
+            }
+        };
+        if let Err(error) = listener.listen(projections::service_requests::CHANNEL).await {
+            tracing::warn!(%error, "change feed cannot listen; retrying");
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            continue;
+        }
+        while let Ok(notification) = listener.recv().await {
+            let payload: serde_json::Value = serde_json::from_str(notification.payload()).unwrap_or_default();
+            let id = |key: &str| payload.get(key).and_then(|v| v.as_str()).and_then(|v| uuid::Uuid::parse_str(v).ok());
+            // No subscriber is not an error.
+            let _ = feed
+                .send(graphql::requests::RequestChanged { request_id: id("request_id"), account_id: id("account_id") });
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use crate::{Error, Executor};
 #[derive(Clone)]
 pub struct CalendarService {
     executor: Arc<Executor<OfficeCalendar>>,
+    clock: crate::SharedClock,
 }
 
 /// A holiday as recorded.
@@ -27,8 +28,8 @@ pub struct RecordedHoliday {
 
 impl CalendarService {
     /// A service over `pool`'s event store.
-    pub fn new(pool: PgPool) -> Self {
-        Self { executor: Arc::new(Executor::new(pool, ())) }
+    pub fn new(pool: PgPool, clock: crate::SharedClock) -> Self {
+        Self { executor: Arc::new(Executor::new(pool, ())), clock }
     }
 
     /// Closes the office on `date` (YYYY-MM-DD).
@@ -42,7 +43,7 @@ impl CalendarService {
         let date = parse_date(date)?;
         let name = HolidayName::parse(name)?;
         let recorded = RecordedHoliday { date, name: name.as_str().to_owned(), kind };
-        let command = CalendarCommand::AddHoliday { date, name, kind, now: Utc::now() };
+        let command = CalendarCommand::AddHoliday { date, name, kind, now: self.clock.now() };
         self.executor.execute(CALENDAR_ID, command, metadata).await?;
         Ok(recorded)
     }
@@ -50,7 +51,9 @@ impl CalendarService {
     /// Reopens the office on `date`.
     pub async fn remove_holiday(&self, date: &str, metadata: &CommandMetadata) -> Result<chrono::NaiveDate, Error> {
         let date = parse_date(date)?;
-        self.executor.execute(CALENDAR_ID, CalendarCommand::RemoveHoliday { date, now: Utc::now() }, metadata).await?;
+        self.executor
+            .execute(CALENDAR_ID, CalendarCommand::RemoveHoliday { date, now: self.clock.now() }, metadata)
+            .await?;
         Ok(date)
     }
 
@@ -61,14 +64,14 @@ impl CalendarService {
         metadata: &CommandMetadata,
     ) -> Result<chrono::DateTime<Utc>, Error> {
         let reason = OutageReason::parse(reason)?;
-        let now = Utc::now();
+        let now = self.clock.now();
         self.executor.execute(CALENDAR_ID, CalendarCommand::DeclareOutage { reason, now }, metadata).await?;
         Ok(now)
     }
 
     /// Ends the outage in progress: the SLA clock runs again.
     pub async fn end_outage(&self, metadata: &CommandMetadata) -> Result<chrono::DateTime<Utc>, Error> {
-        let now = Utc::now();
+        let now = self.clock.now();
         self.executor.execute(CALENDAR_ID, CalendarCommand::EndOutage { now }, metadata).await?;
         Ok(now)
     }

@@ -3,6 +3,7 @@ use domain::account::AccountError;
 use domain::calendar::CalendarError;
 use domain::legacy::LegacyError;
 use domain::password::PasswordError;
+use domain::request::RequestError;
 use domain::staff::StaffError;
 
 /// Every way a command can fail. Domain variants carry the Indonesian message and stable
@@ -19,6 +20,8 @@ pub enum Error {
     Account(#[from] AccountError),
     #[error(transparent)]
     Legacy(#[from] LegacyError),
+    #[error(transparent)]
+    Request(RequestError),
     #[error(transparent)]
     Upload(#[from] crate::files::UploadError),
     /// Several fields of a form are wrong; all are reported at once.
@@ -66,6 +69,7 @@ impl ErrorCode for Error {
             Self::Password(e) => e.code(),
             Self::Account(e) => e.code(),
             Self::Legacy(e) => e.code(),
+            Self::Request(e) => e.code(),
             Self::Upload(e) => e.code(),
             Self::InvalidFields(_) => "INVALID_INPUT",
             Self::CaptchaInvalid => "CAPTCHA_INVALID",
@@ -80,6 +84,21 @@ impl ErrorCode for Error {
             Self::WrongCurrentPassword => "WRONG_CURRENT_PASSWORD",
             Self::Conflict => "CONCURRENT_MODIFICATION",
             Self::Internal(_) => "INTERNAL_ERROR",
+        }
+    }
+}
+
+impl From<RequestError> for Error {
+    fn from(error: RequestError) -> Self {
+        match error {
+            // Submission problems become field errors, reported all at once like any form.
+            RequestError::InvalidSubmission(problems) => Self::InvalidFields(
+                problems
+                    .into_iter()
+                    .map(|p| FieldError { field: p.field, label: p.label, code: p.code, message: p.message })
+                    .collect(),
+            ),
+            other => Self::Request(other),
         }
     }
 }
@@ -111,5 +130,10 @@ impl FieldError {
     /// A field error from a domain error.
     pub fn new<E: ErrorCode + std::fmt::Display>(field: &'static str, label: &'static str, error: &E) -> Self {
         Self { field: field.to_owned(), label: label.to_owned(), code: error.code(), message: error.to_string() }
+    }
+
+    /// A field error for a field named at run time.
+    pub fn new_dynamic<E: ErrorCode + std::fmt::Display>(field: String, label: String, error: &E) -> Self {
+        Self { field, label, code: error.code(), message: error.to_string() }
     }
 }

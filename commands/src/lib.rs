@@ -14,6 +14,7 @@ pub mod file_access;
 pub mod files;
 pub mod legacy;
 pub mod passwords;
+pub mod requests;
 pub mod secrets;
 pub mod sessions;
 mod staff;
@@ -29,6 +30,7 @@ pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use error::{Error, FieldError};
 pub use executor::{Executor, Outcome};
 pub use legacy::LegacyService;
+pub use requests::RequestService;
 pub use secrets::Secrets;
 pub use sessions::{Session, SessionPolicy, SessionStore, SubjectKind};
 pub use staff::{SignedIn, StaffProfile, StaffService};
@@ -40,6 +42,7 @@ pub struct Commands {
     pub calendar: CalendarService,
     pub accounts: AccountService,
     pub legacy: LegacyService,
+    pub requests: RequestService,
     pub sessions: SessionStore,
     pub files: files::FileStore,
     pub upload_tokens: files::UploadTokens,
@@ -56,6 +59,7 @@ pub struct Settings {
     pub objects: Arc<dyn object_store::ObjectStore>,
     pub max_upload_bytes: u64,
     pub clock: SharedClock,
+    pub catalogue: Arc<domain::catalogue::Catalogue>,
 }
 
 impl Settings {
@@ -67,6 +71,10 @@ impl Settings {
             objects: Arc::new(object_store::memory::InMemory::new()),
             max_upload_bytes: 5 * 1024 * 1024,
             clock: Arc::new(SystemClock),
+            catalogue: Arc::new(
+                domain::catalogue::Catalogue::from_toml(include_str!("../../catalogue/services.toml"))
+                    .unwrap_or_else(|e| panic!("the shipped catalogue must parse: {e}")),
+            ),
         }
     }
 }
@@ -74,14 +82,14 @@ impl Settings {
 impl Commands {
     /// Wires every service to one connection pool.
     pub fn new(pool: PgPool, settings: Settings) -> Self {
-        let Settings { session_policy, secrets, objects, max_upload_bytes, clock } = settings;
+        let Settings { session_policy, secrets, objects, max_upload_bytes, clock, catalogue } = settings;
         let sessions = SessionStore::new(pool.clone(), session_policy);
         let files = files::FileStore::new(pool.clone(), objects, secrets.file_keys.clone(), max_upload_bytes);
         let captchas = captcha::Captchas::new(pool.clone());
         let throttle = throttle::Throttle::new(pool.clone());
         Self {
             staff: StaffService::new(pool.clone(), sessions.clone()),
-            calendar: CalendarService::new(pool.clone()),
+            calendar: CalendarService::new(pool.clone(), clock.clone()),
             accounts: AccountService::new(
                 pool.clone(),
                 files.clone(),
@@ -92,6 +100,7 @@ impl Commands {
                 clock.clone(),
             ),
             legacy: LegacyService::new(pool.clone(), files.clone(), secrets, clock.clone()),
+            requests: RequestService::new(pool.clone(), files.clone(), catalogue, clock.clone()),
             upload_tokens: files::UploadTokens::new(pool),
             sessions,
             files,

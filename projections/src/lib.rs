@@ -12,6 +12,7 @@ mod projection;
 mod projector;
 mod replay;
 pub mod resident_accounts;
+pub mod service_requests;
 pub mod staff_directory;
 
 use std::sync::Arc;
@@ -29,5 +30,6 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(staff_directory::StaffDirectory),
         Arc::new(office_calendar::OfficeCalendarView),
         Arc::new(resident_accounts::ResidentAccounts),
+        Arc::new(service_requests::ServiceRequests),
     ]
 }

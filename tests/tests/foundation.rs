@@ -338,6 +338,26 @@ async fn every_non_public_field_refuses_anonymous_callers(pool: PgPool) -> anyho
             "grantLegacyAccess",
             format!("mutation {{ grantLegacyAccess(legacyAccountId: \"{zero}\", accountId: \"{zero}\") }}"),
         ),
+        ("myRequests", "{ myRequests { edges { cursor } } }".to_owned()),
+        ("workQueue", "{ workQueue { counts { count } } }".to_owned()),
+        ("serviceRequest", format!("{{ serviceRequest(requestId: \"{zero}\") {{ number }} }}")),
+        (
+            "submitServiceRequest",
+            "mutation { submitServiceRequest(input: {serviceCode: \"KIA\", fields: [], documents: [], idempotencyKey: \"kunci-12345\"}) { number } }".to_owned(),
+        ),
+        ("reuploadDocuments", format!("mutation {{ reuploadDocuments(requestId: \"{zero}\", documents: []) }}")),
+        ("cancelRequest", format!("mutation {{ cancelRequest(requestId: \"{zero}\") }}")),
+        ("claimRequest", format!("mutation {{ claimRequest(requestId: \"{zero}\") }}")),
+        ("releaseRequest", format!("mutation {{ releaseRequest(requestId: \"{zero}\") }}")),
+        ("reassignRequest", format!("mutation {{ reassignRequest(requestId: \"{zero}\", staffId: \"{zero}\") }}")),
+        ("demandReupload", format!("mutation {{ demandReupload(requestId: \"{zero}\", items: []) }}")),
+        ("completeRequest", format!("mutation {{ completeRequest(requestId: \"{zero}\", uploadIds: []) }}")),
+        (
+            "markReadyForPickup",
+            format!("mutation {{ markReadyForPickup(requestId: \"{zero}\", place: \"Loket\", availableFrom: \"2026-12-01T01:00:00Z\") }}"),
+        ),
+        ("markCollected", format!("mutation {{ markCollected(requestId: \"{zero}\") }}")),
+        ("rejectRequest", format!("mutation {{ rejectRequest(requestId: \"{zero}\", reason: \"tidak lengkap\") }}")),
     ];
     let guarded: Vec<(&str, &str)> = vec![
         ("currentStaff", "{ currentStaff { id } }"),

@@ -5,13 +5,14 @@
 mod calendar;
 mod catalogue;
 mod public;
+pub mod requests;
 mod resident;
 mod staff;
 mod verification;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, Guard, MergedObject, Schema};
+use async_graphql::{Context, Guard, MergedObject, Schema};
 use commands::{Commands, Session, SubjectKind};
 use domain::catalogue::Catalogue;
 use domain::staff::{Permission, Role};
@@ -29,7 +30,13 @@ pub const MAX_COMPLEXITY: usize = 1_000;
 
 /// All root queries.
 #[derive(MergedObject, Default)]
-pub struct Query(public::PublicQuery, staff::StaffQuery, resident::ResidentQuery, verification::VerificationQuery);
+pub struct Query(
+    public::PublicQuery,
+    staff::StaffQuery,
+    resident::ResidentQuery,
+    verification::VerificationQuery,
+    requests::RequestQuery,
+);
 
 /// All root mutations.
 #[derive(MergedObject, Default)]
@@ -38,10 +45,11 @@ pub struct Mutation(
     calendar::CalendarMutation,
     resident::ResidentMutation,
     verification::VerificationMutation,
+    requests::RequestMutation,
 );
 
 /// The executable schema.
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, requests::Subscription>;
 
 /// What resolvers share for the life of the process.
 pub struct Shared {
@@ -61,11 +69,12 @@ pub struct RequestContext {
 }
 
 /// Builds the schema with its limits.
-pub fn schema(shared: Shared) -> AppSchema {
+pub fn schema(shared: Shared, feed: requests::ChangeFeed) -> AppSchema {
     let catalogue = catalogue::CatalogueView::new(&shared.catalogue);
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), requests::Subscription)
         .data(shared)
         .data(catalogue)
+        .data(feed)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()
@@ -73,7 +82,7 @@ pub fn schema(shared: Shared) -> AppSchema {
 
 /// The schema in SDL, as kept in `docs/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish().sdl()
+    Schema::build(Query::default(), Mutation::default(), requests::Subscription).finish().sdl()
 }
 
 fn shared<'a>(ctx: &Context<'a>) -> Result<&'a Shared, ApiError> {

@@ -43,6 +43,8 @@ pub struct AppState {
     pub projections: Vec<Arc<dyn projections::Projection>>,
     pub metrics: Arc<Metrics>,
     pub ready_max_lag_seconds: f64,
+    /// The origin allowed to open the GraphQL websocket (`PUBLIC_URL`'s).
+    pub allowed_origin: String,
     /// Largest request body on `/uploads` (the file limit plus multipart overhead).
     pub upload_body_limit: usize,
     pub trust_forwarded_for: bool,
@@ -61,6 +63,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(graphiql))
         .route("/files/{id}", get(files::download))
+        .route("/graphql/ws", get(graphql_ws))
         .merge(uploads)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -110,4 +113,38 @@ pub(crate) async fn session_of(
         Some(token) => Ok(state.sessions.find(&token).await?),
         None => Ok(None),
     }
+}
+
+/// GraphQL subscriptions (graphql-transport-ws). The session cookie of the upgrade request
+/// authenticates the socket; other origins are refused (no cross-site websocket hijacking).
+async fn graphql_ws(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(request_id): Extension<RequestId>,
+    headers: HeaderMap,
+    protocol: async_graphql_axum::GraphQLProtocol,
+    upgrade: axum::extract::WebSocketUpgrade,
+) -> Response {
+    let origin = headers.get(axum::http::header::ORIGIN).and_then(|v| v.to_str().ok());
+    if origin.is_some_and(|o| o != state.allowed_origin) {
+        return files::error_response(
+            axum::http::StatusCode::FORBIDDEN,
+            crate::error::ApiError::new("ORIGIN_REJECTED", "Koneksi ditolak: asal (origin) tidak diizinkan."),
+        );
+    }
+    let session = match session_of(&state, &headers).await {
+        Ok(session) => session,
+        Err(error) => return files::error_response(axum::http::StatusCode::INTERNAL_SERVER_ERROR, error),
+    };
+    let context = RequestContext {
+        session,
+        correlation_id: request_id.0,
+        client_address: Some(middleware::client_address(&headers, peer, state.trust_forwarded_for)),
+    };
+    let schema = state.schema.clone();
+    upgrade.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| async move {
+        let mut data = async_graphql::Data::default();
+        data.insert(context);
+        async_graphql_axum::GraphQLWebSocket::new(socket, schema, protocol).with_data(data).serve().await;
+    })
 }

@@ -1,0 +1,707 @@
+//! Service requests: the resident's submission and status board, the staff work queue and the
+//! steps of processing.
+
+use std::collections::BTreeMap;
+
+use async_graphql::connection::{Connection, Edge, query};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
+use chrono::{DateTime, Utc};
+use commands::requests::{DocumentUpload, SubmissionForm};
+use domain::staff::{Permission, StaffId};
+use futures::{Stream, StreamExt};
+use projections::service_requests::{BoardRow, QueueFilter, QueueRow};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::resident::RequireResident;
+use super::{Require, parse_uuid, request, shared, staff_metadata, staff_session};
+use crate::error::ApiError;
+
+const MAX_PAGE: usize = 100;
+const DEFAULT_PAGE: usize = 20;
+
+/// Where a request stands.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum RequestStatus {
+    Submitted,
+    InReview,
+    AwaitingReupload,
+    Completed,
+    ReadyForPickup,
+    Collected,
+    Rejected,
+    Cancelled,
+}
+
+impl RequestStatus {
+    fn parse(raw: &str) -> Self {
+        match raw {
+            "IN_REVIEW" => Self::InReview,
+            "AWAITING_REUPLOAD" => Self::AwaitingReupload,
+            "COMPLETED" => Self::Completed,
+            "READY_FOR_PICKUP" => Self::ReadyForPickup,
+            "COLLECTED" => Self::Collected,
+            "REJECTED" => Self::Rejected,
+            "CANCELLED" => Self::Cancelled,
+            _ => Self::Submitted,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Submitted => "SUBMITTED",
+            Self::InReview => "IN_REVIEW",
+            Self::AwaitingReupload => "AWAITING_REUPLOAD",
+            Self::Completed => "COMPLETED",
+            Self::ReadyForPickup => "READY_FOR_PICKUP",
+            Self::Collected => "COLLECTED",
+            Self::Rejected => "REJECTED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+
+    /// What the status board says, in the manual's words.
+    fn label(self) -> &'static str {
+        match self {
+            Self::Submitted => "Menunggu diproses",
+            Self::InReview => "Sedang diproses",
+            Self::AwaitingReupload => "Perlu upload ulang dokumen",
+            Self::Completed => "Selesai – dokumen dapat diunduh",
+            Self::ReadyForPickup => "Siap diambil",
+            Self::Collected => "Sudah diambil",
+            Self::Rejected => "Ditolak",
+            Self::Cancelled => "Dibatalkan",
+        }
+    }
+}
+
+/// A document the resident must upload again.
+#[derive(SimpleObject, Clone)]
+pub struct ReuploadItem {
+    document_code: String,
+    label: String,
+    reason: String,
+    answered: bool,
+}
+
+/// Where and from when a card can be collected.
+#[derive(SimpleObject, Clone)]
+pub struct PickupNotice {
+    place: String,
+    available_from: DateTime<Utc>,
+    message: String,
+}
+
+/// One request on the resident's status board.
+#[derive(SimpleObject, Clone)]
+pub struct StatusBoardEntry {
+    request_id: ID,
+    number: String,
+    service_code: String,
+    service_name: String,
+    status: RequestStatus,
+    status_label: String,
+    submitted_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    /// Pending items while the status is AWAITING_REUPLOAD.
+    reupload_items: Vec<ReuploadItem>,
+    /// `/files/{id}` of the finished documents.
+    download_urls: Vec<String>,
+    pickup: Option<PickupNotice>,
+    /// For downloadable documents: they may also be printed at the kecamatan or the Dinas.
+    print_note: Option<String>,
+    rejection_reason: Option<String>,
+}
+
+const PRINT_NOTE: &str = "Dokumen dapat diunduh pada kolom Download, atau dicetakkan di kantor kecamatan sesuai domisili \
+     maupun langsung di Dinas Dukcapil.";
+
+impl From<BoardRow> for StatusBoardEntry {
+    fn from(row: BoardRow) -> Self {
+        let status = RequestStatus::parse(&row.status);
+        let labels = row.reupload_items.get("labels").cloned().unwrap_or(Value::Null);
+        let reupload_items = row
+            .reupload_items
+            .get("items")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|item| {
+                        let code = item["code"].as_str().unwrap_or_default().to_owned();
+                        ReuploadItem {
+                            label: labels[&code].as_str().unwrap_or(&code).to_owned(),
+                            reason: item["reason"].as_str().unwrap_or_default().to_owned(),
+                            answered: item["answered"].as_bool().unwrap_or(false),
+                            document_code: code,
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let download_urls = row
+            .result_files
+            .as_array()
+            .map(|files| files.iter().filter_map(Value::as_str).map(|f| format!("/files/{f}")).collect())
+            .unwrap_or_default();
+        let pickup = match (row.pickup_place, row.pickup_from) {
+            (Some(place), Some(from)) => Some(PickupNotice {
+                message: format!(
+                    "Dokumen Anda sudah selesai dan dapat diambil di {place} mulai {} pada hari dan jam kerja.",
+                    from.with_timezone(&domain::working_time::OFFICE_TZ).format("%d-%m-%Y %H.%M WIB")
+                ),
+                place,
+                available_from: from,
+            }),
+            _ => None,
+        };
+        Self {
+            request_id: ID(row.request_id.to_string()),
+            number: row.number,
+            service_code: row.service_code,
+            service_name: row.service_name,
+            status,
+            status_label: status.label().to_owned(),
+            submitted_at: row.submitted_at,
+            updated_at: row.updated_at,
+            reupload_items,
+            download_urls,
+            pickup,
+            print_note: (row.outcome == "DOWNLOAD").then(|| PRINT_NOTE.to_owned()),
+            rejection_reason: row.rejection_reason,
+        }
+    }
+}
+
+/// A form field value.
+#[derive(InputObject)]
+pub struct FieldValueInput {
+    name: String,
+    value: String,
+}
+
+/// A document of a form: its catalogue code and the id `POST /uploads` returned.
+#[derive(InputObject)]
+pub struct DocumentUploadInput {
+    code: String,
+    upload_id: ID,
+}
+
+impl From<DocumentUploadInput> for DocumentUpload {
+    fn from(d: DocumentUploadInput) -> Self {
+        Self { code: d.code, upload_id: d.upload_id.0 }
+    }
+}
+
+/// A service request form.
+#[derive(InputObject)]
+pub struct SubmitServiceRequestInput {
+    service_code: String,
+    fields: Vec<FieldValueInput>,
+    documents: Vec<DocumentUploadInput>,
+    /// Chosen by the client (e.g. a UUID); retrying with the same key never submits twice.
+    idempotency_key: String,
+}
+
+/// What "Pengajuan berhasil dikirim" shows.
+#[derive(SimpleObject)]
+pub struct SubmissionReceipt {
+    request_id: ID,
+    number: String,
+    service_name: String,
+    submitted_at: DateTime<Utc>,
+    message: String,
+}
+
+/// A document to upload again and why.
+#[derive(InputObject)]
+pub struct ReuploadItemInput {
+    document_code: String,
+    reason: String,
+}
+
+/// A request in the staff work queue.
+#[derive(SimpleObject)]
+pub struct WorkQueueItem {
+    request_id: ID,
+    number: String,
+    service_code: String,
+    service_name: String,
+    applicant_name: String,
+    status: RequestStatus,
+    claimed_by: Option<ID>,
+    claimed_by_name: Option<String>,
+    submitted_at: DateTime<Utc>,
+    /// Null while the service clock is stopped (re-upload open, or an outage in progress).
+    due_at: Option<DateTime<Utc>>,
+    overdue: bool,
+}
+
+/// Count of open requests in one status.
+#[derive(SimpleObject)]
+pub struct StatusCount {
+    status: RequestStatus,
+    count: i64,
+}
+
+/// Totals of the work queue.
+#[derive(SimpleObject)]
+pub struct QueueSummary {
+    counts: Vec<StatusCount>,
+}
+
+/// Filters of the work queue.
+#[derive(InputObject, Default)]
+pub struct WorkQueueFilter {
+    /// One status (closed ones included); default: every open request.
+    status: Option<RequestStatus>,
+    service_code: Option<String>,
+    assigned_to_me: Option<bool>,
+    overdue: Option<bool>,
+}
+
+/// A submitted form value.
+#[derive(SimpleObject)]
+pub struct FieldValue {
+    name: String,
+    value: String,
+}
+
+/// A submitted document, for the operator.
+#[derive(SimpleObject)]
+pub struct SubmittedDocumentLink {
+    code: String,
+    url: String,
+}
+
+/// The details an operator works from.
+#[derive(SimpleObject)]
+pub struct RequestDetails {
+    request_id: ID,
+    number: String,
+    service_code: String,
+    service_name: String,
+    applicant_name: String,
+    catalogue_version: u32,
+    claimed_by: Option<ID>,
+    fields: Vec<FieldValue>,
+    documents: Vec<SubmittedDocumentLink>,
+}
+
+/// A change to a request (for subscriptions).
+#[derive(SimpleObject, Clone)]
+pub struct WorkQueueChange {
+    /// Null when the calendar moved and due times may have changed everywhere.
+    request_id: Option<ID>,
+}
+
+fn encode_queue_cursor(row: &QueueRow) -> String {
+    format!("{}|{}", row.due_at.map(|d| d.to_rfc3339()).unwrap_or_default(), row.request_id)
+}
+
+fn decode_queue_cursor(cursor: &str) -> Result<(Option<DateTime<Utc>>, Uuid), ApiError> {
+    let invalid = || ApiError::new("INVALID_CURSOR", "Cursor halaman tidak valid.");
+    let (due, id) = cursor.split_once('|').ok_or_else(invalid)?;
+    let due = if due.is_empty() {
+        None
+    } else {
+        Some(DateTime::parse_from_rfc3339(due).map_err(|_| invalid())?.with_timezone(&Utc))
+    };
+    Ok((due, Uuid::parse_str(id).map_err(|_| invalid())?))
+}
+
+fn resident(ctx: &Context<'_>) -> Result<Uuid, ApiError> {
+    let session = request(ctx)?.session.as_ref().ok_or_else(ApiError::unauthenticated)?;
+    if session.subject_kind == commands::SubjectKind::Resident {
+        Ok(session.subject_id)
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+fn resident_metadata(ctx: &Context<'_>) -> Result<domain::CommandMetadata, ApiError> {
+    let request = request(ctx)?;
+    Ok(domain::CommandMetadata {
+        actor_id: resident(ctx)?,
+        actor_role: domain::ActorRole::Resident,
+        correlation_id: request.correlation_id,
+        client_address: request.client_address.clone(),
+    })
+}
+
+fn me_as_staff(ctx: &Context<'_>) -> Result<StaffId, ApiError> {
+    Ok(StaffId(staff_session(ctx)?.0.subject_id))
+}
+
+#[derive(Default)]
+pub struct RequestQuery;
+
+#[Object]
+impl RequestQuery {
+    /// The resident's status board, newest first.
+    #[graphql(guard = "RequireResident")]
+    async fn my_requests(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, StatusBoardEntry>> {
+        let account = resident(ctx)?;
+        let pool = shared(ctx)?.pool.clone();
+        query(after, None, first, None, |after: Option<String>, _: Option<String>, first, _| async move {
+            let limit = first.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE);
+            let cursor = match after.as_deref() {
+                Some(raw) => {
+                    let (at, id) = decode_queue_cursor(raw)?;
+                    Some((at.ok_or_else(|| ApiError::new("INVALID_CURSOR", "Cursor halaman tidak valid."))?, id))
+                }
+                None => None,
+            };
+            let mut rows = projections::service_requests::board_page(&pool, account, cursor, limit as i64 + 1)
+                .await
+                .map_err(ApiError::from)?;
+            let has_next = rows.len() > limit;
+            rows.truncate(limit);
+            let mut connection = Connection::new(after.is_some(), has_next);
+            connection.edges.extend(rows.into_iter().map(|row| {
+                Edge::new(format!("{}|{}", row.submitted_at.to_rfc3339(), row.request_id), StatusBoardEntry::from(row))
+            }));
+            Ok::<_, async_graphql::Error>(connection)
+        })
+        .await
+    }
+
+    /// The staff work queue, by due time (requests whose clock is stopped come last).
+    #[graphql(guard = "Require(Permission::WorkQueue)")]
+    async fn work_queue(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<WorkQueueFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, WorkQueueItem, QueueSummary>> {
+        let shared = shared(ctx)?;
+        let pool = shared.pool.clone();
+        let now = shared.commands.clock.now();
+        let filter = filter.unwrap_or_default();
+        let me = me_as_staff(ctx)?;
+        let filter = QueueFilter {
+            status: filter.status.map(|s| s.as_str().to_owned()),
+            service_code: filter.service_code,
+            claimed_by: filter.assigned_to_me.unwrap_or(false).then_some(me.0),
+            overdue_at: filter.overdue.unwrap_or(false).then_some(now),
+        };
+        query(after, None, first, None, |after: Option<String>, _: Option<String>, first, _| async move {
+            let limit = first.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE);
+            let cursor = after.as_deref().map(decode_queue_cursor).transpose()?;
+            let mut rows = projections::service_requests::queue_page(&pool, &filter, cursor, limit as i64 + 1)
+                .await
+                .map_err(ApiError::from)?;
+            let has_next = rows.len() > limit;
+            rows.truncate(limit);
+            let counts = projections::service_requests::queue_counts(&pool)
+                .await
+                .map_err(ApiError::from)?
+                .into_iter()
+                .map(|(status, count)| StatusCount { status: RequestStatus::parse(&status), count })
+                .collect();
+            let mut connection = Connection::with_additional_fields(after.is_some(), has_next, QueueSummary { counts });
+            connection.edges.extend(rows.into_iter().map(|row| {
+                let cursor = encode_queue_cursor(&row);
+                Edge::new(
+                    cursor,
+                    WorkQueueItem {
+                        request_id: ID(row.request_id.to_string()),
+                        number: row.number,
+                        service_code: row.service_code,
+                        service_name: row.service_name,
+                        applicant_name: row.applicant_name,
+                        status: RequestStatus::parse(&row.status),
+                        claimed_by: row.claimed_by.map(|c| ID(c.to_string())),
+                        claimed_by_name: row.claimed_by_name,
+                        submitted_at: row.submitted_at,
+                        overdue: row.closed_at.is_none() && row.due_at.is_some_and(|d| d < now),
+                        due_at: row.due_at,
+                    },
+                )
+            }));
+            Ok::<_, async_graphql::Error>(connection)
+        })
+        .await
+    }
+
+    /// What a resident submitted, for the operator working on it.
+    #[graphql(guard = "Require(Permission::WorkQueue)")]
+    async fn service_request(&self, ctx: &Context<'_>, request_id: ID) -> Result<Option<RequestDetails>, ApiError> {
+        let request = shared(ctx)?.commands.requests.load(parse_uuid(&request_id)?).await?;
+        Ok(request.submitted().map(|s| RequestDetails {
+            request_id: ID(s.request_id.to_string()),
+            number: s.number.as_str().to_owned(),
+            service_code: s.service_code.as_str().to_owned(),
+            service_name: s.service_name.clone(),
+            applicant_name: s.applicant_name.clone(),
+            catalogue_version: s.catalogue_version,
+            claimed_by: request.claimed_by().map(|c| ID(c.to_string())),
+            fields: s
+                .fields
+                .iter()
+                .map(|(name, value)| FieldValue { name: name.clone(), value: value.clone() })
+                .collect(),
+            documents: s
+                .documents
+                .iter()
+                .map(|d| SubmittedDocumentLink { code: d.code.as_str().to_owned(), url: format!("/files/{}", d.file) })
+                .collect(),
+        }))
+    }
+}
+
+#[derive(Default)]
+pub struct RequestMutation;
+
+#[Object]
+impl RequestMutation {
+    /// Submits a request ("Kirim"). The same idempotency key returns the same request.
+    #[graphql(guard = "RequireResident")]
+    async fn submit_service_request(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitServiceRequestInput,
+    ) -> Result<SubmissionReceipt, ApiError> {
+        let account = resident(ctx)?;
+        let form = SubmissionForm {
+            service_code: input.service_code,
+            fields: input.fields.into_iter().map(|f| (f.name, f.value)).collect::<BTreeMap<_, _>>(),
+            documents: input.documents.into_iter().map(Into::into).collect(),
+            idempotency_key: input.idempotency_key,
+        };
+        let request = shared(ctx)?.commands.requests.submit(account, form, &resident_metadata(ctx)?).await?;
+        let submitted = request.submitted().ok_or_else(|| ApiError::internal("submitted request without data"))?;
+        Ok(SubmissionReceipt {
+            request_id: ID(submitted.request_id.to_string()),
+            number: submitted.number.as_str().to_owned(),
+            service_name: submitted.service_name.clone(),
+            submitted_at: submitted.submitted_at,
+            message: format!(
+                "Pengajuan berhasil dikirim dengan nomor {}. Pengajuan akan diproses paling lambat 1×24 jam pada hari dan jam \
+                 kerja. Pantau statusnya di Beranda Status Pengajuan.",
+                submitted.number.as_str()
+            ),
+        })
+    }
+
+    /// Answers re-upload items with new uploads; when all are answered the request is back in the queue.
+    #[graphql(guard = "RequireResident")]
+    async fn reupload_documents(
+        &self,
+        ctx: &Context<'_>,
+        request_id: ID,
+        documents: Vec<DocumentUploadInput>,
+    ) -> Result<RequestStatus, ApiError> {
+        let account = resident(ctx)?;
+        let documents: Vec<DocumentUpload> = documents.into_iter().map(Into::into).collect();
+        let request = shared(ctx)?
+            .commands
+            .requests
+            .reupload(parse_uuid(&request_id)?, account, &documents, &resident_metadata(ctx)?)
+            .await?;
+        Ok(status_of(&request))
+    }
+
+    /// Withdraws a request that is not finished.
+    #[graphql(guard = "RequireResident")]
+    async fn cancel_request(&self, ctx: &Context<'_>, request_id: ID) -> Result<RequestStatus, ApiError> {
+        let account = resident(ctx)?;
+        let request =
+            shared(ctx)?.commands.requests.cancel(parse_uuid(&request_id)?, account, &resident_metadata(ctx)?).await?;
+        Ok(status_of(&request))
+    }
+
+    /// Takes a request to work on it; only one operator at a time (`REQUEST_ALREADY_CLAIMED`).
+    #[graphql(guard = "Require(Permission::WorkQueue)")]
+    async fn claim_request(&self, ctx: &Context<'_>, request_id: ID) -> Result<RequestStatus, ApiError> {
+        let request = shared(ctx)?
+            .commands
+            .requests
+            .claim(parse_uuid(&request_id)?, me_as_staff(ctx)?, &staff_metadata(ctx)?)
+            .await?;
+        Ok(status_of(&request))
+    }
+
+    /// Puts a claimed request back in the queue.
+    #[graphql(guard = "Require(Permission::WorkQueue)")]
+    async fn release_request(&self, ctx: &Context<'_>, request_id: ID) -> Result<RequestStatus, ApiError> {
+        let request = shared(ctx)?
+            .commands
+            .requests
+            .release(parse_uuid(&request_id)?, me_as_staff(ctx)?, &staff_metadata(ctx)?)
+            .await?;
+        Ok(status_of(&request))
+    }
+
+    /// Gives a request to another operator (supervisors).
+    #[graphql(guard = "Require(Permission::SuperviseQueue)")]
+    async fn reassign_request(
+        &self,
+        ctx: &Context<'_>,
+        request_id: ID,
+        staff_id: ID,
+    ) -> Result<RequestStatus, ApiError> {
+        let to = StaffId(parse_uuid(&staff_id)?);
+        let request =
+            shared(ctx)?.commands.requests.reassign(parse_uuid(&request_id)?, to, &staff_metadata(ctx)?).await?;
+        Ok(status_of(&request))
+    }
+
+    /// Asks the resident to upload documents again, each with a reason; the service clock pauses.
+    #[graphql(guard = "Require(Permission::WorkQueue)")]
+    async fn demand_reupload(
+        &self,
+        ctx: &Context<'_>,
+        request_id: ID,
+        items: Vec<ReuploadItemInput>,
+    ) -> Result<RequestStatus, ApiError> {
+        let items: Vec<(String, String)> = items.into_iter().map(|i| (i.document_code, i.reason)).collect();
+        let request = shared(ctx)?
+            .commands
+            .requests
+            .demand_reupload(parse_uuid(&request_id)?, me_as_staff(ctx)?, &items, &staff_metadata(ctx)?)
+            .await?;
+        Ok(status_of(&request))
+    }
+
+    /// Completes a download service with the signed PDF(s) (uploaded with `POST /uploads`).
+    #[graphql(guard = "Require(Permission::WorkQueue)")]
+    async fn complete_request(
+        &self,
+        ctx: &Context<'_>,
+        request_id: ID,
+        upload_ids: Vec<ID>,
+    ) -> Result<RequestStatus, ApiError> {
+        let ids: Vec<String> = upload_ids.into_iter().map(|i| i.0).collect();
+        let request = shared(ctx)?
+            .commands
+            .requests
+            .complete(parse_uuid(&request_id)?, me_as_staff(ctx)?, &ids, &staff_metadata(ctx)?)
+            .await?;
+        Ok(status_of(&request))
+    }
+
+    /// For KTP-el and KIA: the card can be collected at `place` from `availableFrom`.
+    #[graphql(guard = "Require(Permission::WorkQueue)")]
+    async fn mark_ready_for_pickup(
+        &self,
+        ctx: &Context<'_>,
+        request_id: ID,
+        place: String,
+        available_from: DateTime<Utc>,
+    ) -> Result<RequestStatus, ApiError> {
+        let request = shared(ctx)?
+            .commands
+            .requests
+            .mark_ready_for_pickup(
+                parse_uuid(&request_id)?,
+                me_as_staff(ctx)?,
+                &place,
+                available_from,
+                &staff_metadata(ctx)?,
+            )
+            .await?;
+        Ok(status_of(&request))
+    }
+
+    /// The resident collected the card.
+    #[graphql(guard = "Require(Permission::WorkQueue)")]
+    async fn mark_collected(&self, ctx: &Context<'_>, request_id: ID) -> Result<RequestStatus, ApiError> {
+        let request = shared(ctx)?
+            .commands
+            .requests
+            .mark_collected(parse_uuid(&request_id)?, me_as_staff(ctx)?, &staff_metadata(ctx)?)
+            .await?;
+        Ok(status_of(&request))
+    }
+
+    /// Refuses a claimed request with a reason the resident sees.
+    #[graphql(guard = "Require(Permission::WorkQueue)")]
+    async fn reject_request(
+        &self,
+        ctx: &Context<'_>,
+        request_id: ID,
+        reason: String,
+    ) -> Result<RequestStatus, ApiError> {
+        let request = shared(ctx)?
+            .commands
+            .requests
+            .reject(parse_uuid(&request_id)?, me_as_staff(ctx)?, &reason, &staff_metadata(ctx)?)
+            .await?;
+        Ok(status_of(&request))
+    }
+}
+
+fn status_of(request: &domain::request::ServiceRequest) -> RequestStatus {
+    use domain::request::RequestStatus as S;
+    match request.status() {
+        S::New | S::Submitted => RequestStatus::Submitted,
+        S::InReview => RequestStatus::InReview,
+        S::AwaitingReupload => RequestStatus::AwaitingReupload,
+        S::Completed => RequestStatus::Completed,
+        S::ReadyForPickup => RequestStatus::ReadyForPickup,
+        S::Collected => RequestStatus::Collected,
+        S::Rejected => RequestStatus::Rejected,
+        S::Cancelled => RequestStatus::Cancelled,
+    }
+}
+
+/// Change notifications from the projector (through PostgreSQL NOTIFY, so every API
+/// instance hears them, whichever runs the projector).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestChanged {
+    pub request_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+}
+
+/// The broadcast every subscription listens to.
+pub type ChangeFeed = tokio::sync::broadcast::Sender<RequestChanged>;
+
+#[derive(Default)]
+pub struct Subscription;
+
+#[Subscription]
+impl Subscription {
+    /// The signed-in resident's status board entries, pushed whenever one changes.
+    #[graphql(guard = "RequireResident")]
+    async fn my_request_updates(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = StatusBoardEntry>, ApiError> {
+        let account = resident(ctx)?;
+        let pool = shared(ctx)?.pool.clone();
+        let feed = ctx.data::<ChangeFeed>().map_err(|e| ApiError::internal(e.message))?.subscribe();
+        Ok(tokio_stream_from(feed).filter_map(move |change| {
+            let pool = pool.clone();
+            async move {
+                let id = change.request_id.filter(|_| change.account_id == Some(account))?;
+                projections::service_requests::board_row(&pool, id).await.ok().flatten().map(StatusBoardEntry::from)
+            }
+        }))
+    }
+
+    /// Any change to the work queue (a request, or the calendar that moves due times).
+    #[graphql(guard = "Require(Permission::WorkQueue)")]
+    async fn work_queue_changed(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = WorkQueueChange>, ApiError> {
+        let feed = ctx.data::<ChangeFeed>().map_err(|e| ApiError::internal(e.message))?.subscribe();
+        Ok(tokio_stream_from(feed)
+            .map(|change| WorkQueueChange { request_id: change.request_id.map(|id| ID(id.to_string())) }))
+    }
+}
+
+/// A stream of broadcast messages; a lagging subscriber skips what it missed.
+fn tokio_stream_from(receiver: tokio::sync::broadcast::Receiver<RequestChanged>) -> impl Stream<Item = RequestChanged> {
+    use tokio::sync::broadcast::error::RecvError;
+    futures::stream::unfold(receiver, |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(change) => return Some((change, receiver)),
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    })
+}

@@ -1,0 +1,344 @@
+//! Service requests: submission against the catalogue, the operators' work, completion.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use domain::account::{Account, AccountId, AccountStatus, Reason};
+use domain::catalogue::{Catalogue, DocumentCode, FileType, ServiceCode, SubmittedDocument};
+use domain::document::FileId;
+use domain::request::{
+    IdempotencyKey, PickupPlace, RequestCommand, RequestError, RequestId, RequestNumber, ServiceRequest,
+};
+use domain::staff::StaffId;
+use domain::working_time::office_date;
+use domain::{ActorRole, CommandMetadata};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::accounts::owner_ref;
+use crate::clock::SharedClock;
+use crate::files::{FileKind, FileStore};
+use crate::{Error, Executor};
+
+/// A document of a form: its catalogue code and the upload's id.
+#[derive(Debug, Clone)]
+pub struct DocumentUpload {
+    pub code: String,
+    pub upload_id: String,
+}
+
+/// The submission form.
+#[derive(Debug, Clone)]
+pub struct SubmissionForm {
+    pub service_code: String,
+    pub fields: BTreeMap<String, String>,
+    pub documents: Vec<DocumentUpload>,
+    pub idempotency_key: String,
+}
+
+/// Commands on service requests.
+#[derive(Clone)]
+pub struct RequestService {
+    executor: Arc<Executor<ServiceRequest>>,
+    accounts: Arc<Executor<Account>>,
+    pool: PgPool,
+    files: FileStore,
+    catalogue: Arc<Catalogue>,
+    clock: SharedClock,
+}
+
+/// The uploader identity of a resident's own uploads.
+pub fn resident_uploader(account: Uuid) -> String {
+    format!("resident:{account}")
+}
+
+/// The uploader identity of a staff member's uploads.
+pub fn staff_uploader(staff: Uuid) -> String {
+    format!("staff:{staff}")
+}
+
+fn file_type(kind: FileKind) -> FileType {
+    match kind {
+        FileKind::Jpeg => FileType::Jpeg,
+        FileKind::Png => FileType::Png,
+        FileKind::Pdf => FileType::Pdf,
+    }
+}
+
+impl RequestService {
+    pub fn new(pool: PgPool, files: FileStore, catalogue: Arc<Catalogue>, clock: SharedClock) -> Self {
+        Self {
+            executor: Arc::new(Executor::new(pool.clone(), ())),
+            accounts: Arc::new(Executor::new(pool.clone(), ())),
+            pool,
+            files,
+            catalogue,
+            clock,
+        }
+    }
+
+    /// The catalogue in force.
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    /// Submits a request for the signed-in resident. The same idempotency key returns the same
+    /// request (its id) without a second submission.
+    pub async fn submit(
+        &self,
+        account: Uuid,
+        form: SubmissionForm,
+        metadata: &CommandMetadata,
+    ) -> Result<ServiceRequest, Error> {
+        let now = self.clock.now();
+        let key = IdempotencyKey::parse(&form.idempotency_key)?;
+        let request_id = RequestId::for_submission(AccountId(account), &key);
+        let existing = self.executor.load(&request_id.to_string()).await?;
+        if existing.submitted().is_some() {
+            if existing.submitted().map(|s| s.account_id.0) != Some(account) {
+                return Err(RequestError::NotYours.into());
+            }
+            return Ok(existing);
+        }
+        let resident = self.accounts.load(&account.to_string()).await?;
+        if resident.status() != AccountStatus::Active {
+            return Err(domain::account::AccountError::NotActive.into());
+        }
+        let service = ServiceCode::parse(&form.service_code)
+            .ok()
+            .and_then(|code| self.catalogue.service(&code).cloned())
+            .ok_or(RequestError::UnknownService)?;
+        let documents = self.resolve(&form.documents, &resident_uploader(account)).await?;
+        let sequence: i64 =
+            sqlx::query_scalar("SELECT nextval('service_request_number_seq')").fetch_one(&self.pool).await?;
+        let today = office_date(now);
+        let number = RequestNumber::new(chrono::Datelike::year(&today), sequence);
+        let files: Vec<FileId> = documents.iter().map(|d| d.file).collect();
+        let owner = owner_ref(AccountId(account));
+        self.files.attach(&files, &resident_uploader(account), &owner, now).await?;
+        let command = RequestCommand::Submit {
+            request_id,
+            account_id: AccountId(account),
+            applicant_name: resident.full_name().map(|n| n.as_str().to_owned()).unwrap_or_default(),
+            number,
+            service: Box::new(service),
+            catalogue_version: self.catalogue.version,
+            fields: form.fields,
+            documents,
+            today,
+            at: now,
+        };
+        match self.executor.execute(&request_id.to_string(), command, metadata).await {
+            Ok(outcome) => Ok(outcome.aggregate),
+            Err(error) => {
+                self.files.release(&files, &owner).await?;
+                Err(error)
+            }
+        }
+    }
+
+    /// Looks up uploads of the form: each must exist, be the caller's and unused.
+    async fn resolve(&self, documents: &[DocumentUpload], uploader: &str) -> Result<Vec<SubmittedDocument>, Error> {
+        let mut problems = Vec::new();
+        let mut resolved = Vec::new();
+        for document in documents {
+            let field = format!("documents.{}", document.code);
+            let code = match DocumentCode::parse(&document.code) {
+                Ok(code) => code,
+                Err(e) => {
+                    problems.push(crate::FieldError::new_dynamic(field, document.code.clone(), &e));
+                    continue;
+                }
+            };
+            let file = match Uuid::parse_str(document.upload_id.trim()) {
+                Ok(id) => self.files.find(id).await?,
+                Err(_) => None,
+            };
+            let usable = file.filter(|f| {
+                f.uploaded_by == uploader
+                    && f.attached_to.is_none()
+                    && f.attach_before.is_some_and(|t| t > self.clock.now())
+            });
+            match usable.and_then(|f| f.kind().map(|k| (f.file_id, k))) {
+                Some((id, kind)) => {
+                    resolved.push(SubmittedDocument { code, file: FileId(id), file_type: file_type(kind) })
+                }
+                None => problems.push(crate::FieldError {
+                    field,
+                    label: document.code.clone(),
+                    code: "UPLOAD_NOT_USABLE",
+                    message: format!(
+                        "{}: unggahan tidak ditemukan, bukan milik Anda, sudah dipakai, atau kedaluwarsa.",
+                        document.code
+                    ),
+                }),
+            }
+        }
+        if problems.is_empty() { Ok(resolved) } else { Err(Error::InvalidFields(problems)) }
+    }
+
+    /// Loads a request.
+    pub async fn load(&self, request: Uuid) -> Result<ServiceRequest, Error> {
+        self.executor.load(&request.to_string()).await
+    }
+
+    async fn run(
+        &self,
+        request: Uuid,
+        command: RequestCommand,
+        metadata: &CommandMetadata,
+    ) -> Result<ServiceRequest, Error> {
+        let outcome = self.executor.execute(&request.to_string(), command, metadata).await?;
+        if outcome.aggregate.submitted().is_none() {
+            return Err(RequestError::NotFound.into());
+        }
+        Ok(outcome.aggregate)
+    }
+
+    /// An operator takes the request; the loser of a race gets `REQUEST_ALREADY_CLAIMED`.
+    pub async fn claim(&self, request: Uuid, by: StaffId, metadata: &CommandMetadata) -> Result<ServiceRequest, Error> {
+        self.run(request, RequestCommand::Claim { by, at: self.clock.now() }, metadata).await
+    }
+
+    /// The claiming operator puts the request back in the queue.
+    pub async fn release(
+        &self,
+        request: Uuid,
+        by: StaffId,
+        metadata: &CommandMetadata,
+    ) -> Result<ServiceRequest, Error> {
+        self.run(request, RequestCommand::Release { by, at: self.clock.now() }, metadata).await
+    }
+
+    /// A supervisor gives the request to another operator.
+    pub async fn reassign(
+        &self,
+        request: Uuid,
+        to: StaffId,
+        metadata: &CommandMetadata,
+    ) -> Result<ServiceRequest, Error> {
+        self.run(request, RequestCommand::Reassign { to, at: self.clock.now() }, metadata).await
+    }
+
+    /// The claiming operator asks for documents again, each with a reason.
+    pub async fn demand_reupload(
+        &self,
+        request: Uuid,
+        by: StaffId,
+        items: &[(String, String)],
+        metadata: &CommandMetadata,
+    ) -> Result<ServiceRequest, Error> {
+        let mut parsed = Vec::with_capacity(items.len());
+        for (code, reason) in items {
+            let code = DocumentCode::parse(code).map_err(|_| RequestError::InvalidReuploadItems)?;
+            let reason = Reason::parse(reason).map_err(|_| RequestError::InvalidReason)?;
+            parsed.push((code, reason));
+        }
+        self.run(request, RequestCommand::DemandReupload { by, items: parsed, at: self.clock.now() }, metadata).await
+    }
+
+    /// The resident answers re-upload items with new uploads.
+    pub async fn reupload(
+        &self,
+        request: Uuid,
+        account: Uuid,
+        documents: &[DocumentUpload],
+        metadata: &CommandMetadata,
+    ) -> Result<ServiceRequest, Error> {
+        let now = self.clock.now();
+        let resolved = self.resolve(documents, &resident_uploader(account)).await?;
+        let files: Vec<FileId> = resolved.iter().map(|d| d.file).collect();
+        let owner = owner_ref(AccountId(account));
+        self.files.attach(&files, &resident_uploader(account), &owner, now).await?;
+        let command = RequestCommand::Reupload { account: AccountId(account), documents: resolved, at: now };
+        match self.run(request, command, metadata).await {
+            Ok(request) => Ok(request),
+            Err(error) => {
+                self.files.release(&files, &owner).await?;
+                Err(error)
+            }
+        }
+    }
+
+    /// The claiming operator attaches the signed PDF(s); the resident can download them.
+    pub async fn complete(
+        &self,
+        request: Uuid,
+        by: StaffId,
+        upload_ids: &[String],
+        metadata: &CommandMetadata,
+    ) -> Result<ServiceRequest, Error> {
+        let now = self.clock.now();
+        let current = self.load(request).await?;
+        let owner = current.submitted().map(|s| owner_ref(s.account_id)).ok_or(RequestError::NotFound)?;
+        let mut files = Vec::with_capacity(upload_ids.len());
+        for raw in upload_ids {
+            let id = Uuid::parse_str(raw.trim()).map_err(|_| Error::UploadNotUsable(Uuid::nil()))?;
+            let file = self.files.find(id).await?.ok_or(Error::UploadNotUsable(id))?;
+            if file.kind() != Some(FileKind::Pdf) {
+                return Err(Error::Upload(crate::files::UploadError::TypeNotAllowed));
+            }
+            files.push(FileId(id));
+        }
+        self.files.attach(&files, &staff_uploader(by.0), &owner, now).await?;
+        match self.run(request, RequestCommand::Complete { by, files: files.clone(), at: now }, metadata).await {
+            Ok(request) => Ok(request),
+            Err(error) => {
+                self.files.release(&files, &owner).await?;
+                Err(error)
+            }
+        }
+    }
+
+    /// For KTP-el and KIA: where and from when the card can be collected.
+    pub async fn mark_ready_for_pickup(
+        &self,
+        request: Uuid,
+        by: StaffId,
+        place: &str,
+        available_from: DateTime<Utc>,
+        metadata: &CommandMetadata,
+    ) -> Result<ServiceRequest, Error> {
+        let place = PickupPlace::parse(place)?;
+        self.run(
+            request,
+            RequestCommand::MarkReadyForPickup { by, place, available_from, at: self.clock.now() },
+            metadata,
+        )
+        .await
+    }
+
+    /// The card was handed over.
+    pub async fn mark_collected(
+        &self,
+        request: Uuid,
+        by: StaffId,
+        metadata: &CommandMetadata,
+    ) -> Result<ServiceRequest, Error> {
+        self.run(request, RequestCommand::MarkCollected { by, at: self.clock.now() }, metadata).await
+    }
+
+    /// The claiming operator refuses the request with a reason.
+    pub async fn reject(
+        &self,
+        request: Uuid,
+        by: StaffId,
+        reason: &str,
+        metadata: &CommandMetadata,
+    ) -> Result<ServiceRequest, Error> {
+        let reason = Reason::parse(reason).map_err(|_| RequestError::InvalidReason)?;
+        self.run(request, RequestCommand::Reject { by, reason, at: self.clock.now() }, metadata).await
+    }
+
+    /// The resident withdraws a request that is not finished.
+    pub async fn cancel(
+        &self,
+        request: Uuid,
+        account: Uuid,
+        metadata: &CommandMetadata,
+    ) -> Result<ServiceRequest, Error> {
+        let metadata = CommandMetadata { actor_role: ActorRole::Resident, ..metadata.clone() };
+        self.run(request, RequestCommand::Cancel { account: AccountId(account), at: self.clock.now() }, &metadata).await
+    }
+}
