@@ -37,6 +37,15 @@ impl ManualClock {
     }
 }
 
+impl ManualClock {
+    /// Moves the clock so that `now()` is `instant` (and runs on from there).
+    pub fn set_to(&self, instant: DateTime<Utc>) {
+        if let Ok(mut offset) = self.offset.lock() {
+            *offset = instant - Utc::now();
+        }
+    }
+}
+
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         let offset = self.offset.lock().map(|o| *o).unwrap_or_default();

@@ -269,3 +269,71 @@ pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
 pub fn pdf() -> Vec<u8> {
     b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec()
 }
+
+/// A resident registered through the API, verified by `operator`, and signed in on a new client.
+/// Returns the client and the account id.
+pub async fn active_resident(
+    app: &TestApp,
+    operator: &Client,
+    nik: &str,
+    name: &str,
+) -> anyhow::Result<(Client, String)> {
+    let client = app.client()?;
+    let token = client.upload_token(&app.pool).await?;
+    let mut ids = Vec::new();
+    for name in ["ktp.jpg", "kk.jpg", "selfie.jpg"] {
+        let (status, body) = client.upload(&app.url(""), Some(&token), jpeg(120, 80), name).await?;
+        anyhow::ensure!(status == 201, "upload {name}: {status} {body}");
+        ids.push(body["uploadId"].as_str().context("uploadId")?.to_owned());
+    }
+    let (captcha, answer) = client.solve_captcha(&app.pool).await?;
+    client
+        .gql(
+            "mutation($i: RegisterAccountInput!) { registerAccount(input: $i) { nikMasked } }",
+            json!({ "i": {
+                "nik": nik, "fullName": name, "phone": "081234567890", "password": RESIDENT_PASSWORD,
+                "documents": { "identityDocumentKind": "KTP_EL", "identityUploadId": ids[0], "familyCardUploadId": ids[1], "selfieUploadId": ids[2] },
+                "uploadToken": token, "captchaId": captcha, "captchaAnswer": answer } }),
+        )
+        .await?
+        .data()?;
+    let masked = format!("{}********{}", &nik[..4], &nik[12..]);
+    let account_id = eventually("account queued", || async {
+        let reply = operator
+            .gql("{ accountVerificationQueue(first: 100) { edges { node { accountId nikMasked } } } }", json!({}))
+            .await?;
+        let edges = reply
+            .data()?
+            .pointer("/accountVerificationQueue/edges")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        Ok(edges
+            .iter()
+            .find(|e| e["node"]["nikMasked"] == masked.as_str())
+            .and_then(|e| e["node"]["accountId"].as_str().map(str::to_owned)))
+    })
+    .await?;
+    operator.gql("mutation($a: ID!) { approveAccount(accountId: $a) }", json!({ "a": account_id })).await?.data()?;
+    client.resident_login(&app.pool, nik, RESIDENT_PASSWORD).await?.data()?;
+    Ok((client, account_id))
+}
+
+/// The password `active_resident` registers with.
+pub const RESIDENT_PASSWORD: &str = "rumah panjang 2026";
+
+/// Every read-model table as canonical JSON, independent of row order.
+pub async fn read_models(pool: &PgPool) -> anyhow::Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for projection in projections::all() {
+        for table in projection.tables() {
+            let rows: String = sqlx::query_scalar(&format!(
+                "SELECT coalesce(json_agg(t ORDER BY t::text), '[]')::text FROM {table} t"
+            ))
+            .fetch_one(pool)
+            .await?;
+            out.push((table.to_string(), rows));
+        }
+    }
+    Ok(out)
+}

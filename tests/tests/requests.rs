@@ -1,0 +1,412 @@
+//! Service requests end to end, as the manual describes them: submit, status board, work
+//! queue with SLA due times, re-upload, completion, pick-up; races; bad input; replay.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use commands::ManualClock;
+use domain::staff::Role;
+use domain::working_time::local_instant;
+use e2e::{Client, TestApp, active_resident, eventually, jpeg, pdf};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+const SUBMIT: &str = "mutation($i: SubmitServiceRequestInput!) { submitServiceRequest(input: $i) { requestId number serviceName message } }";
+
+/// Uploads as the signed-in user (session + X-Requested-With).
+async fn upload(app: &TestApp, client: &Client, bytes: Vec<u8>, name: &str) -> anyhow::Result<String> {
+    let (status, body) = client.upload(&app.url(""), None, bytes, name).await?;
+    anyhow::ensure!(status == 201, "upload {name}: {status} {body}");
+    Ok(body["uploadId"].as_str().context("uploadId")?.to_owned())
+}
+
+async fn birth_certificate_input(app: &TestApp, resident: &Client, key: &str) -> anyhow::Result<Value> {
+    let letter = upload(app, resident, pdf(), "surat.pdf").await?;
+    let kk = upload(app, resident, jpeg(100, 70), "kk.jpg").await?;
+    let ktp = upload(app, resident, jpeg(100, 70), "ktp.jpg").await?;
+    Ok(json!({ "i": {
+        "serviceCode": "AKTA_KELAHIRAN",
+        "fields": [
+            { "name": "nama_anak", "value": "Dayang Sumbi" }, { "name": "jenis_kelamin", "value": "Perempuan" },
+            { "name": "tempat_lahir", "value": "Putussibau" }, { "name": "tanggal_lahir", "value": "2026-11-01" },
+            { "name": "anak_ke", "value": "1" }, { "name": "nik_ibu", "value": "6106015205900001" } ],
+        "documents": [ { "code": "SURAT_KETERANGAN_LAHIR", "uploadId": letter }, { "code": "KARTU_KELUARGA", "uploadId": kk },
+                       { "code": "KTP_ORANG_TUA", "uploadId": ktp } ],
+        "idempotencyKey": key } }))
+}
+
+async fn board(resident: &Client) -> anyhow::Result<Vec<Value>> {
+    let reply = resident
+        .gql(
+            "{ myRequests { edges { node { requestId number status statusLabel reuploadItems { documentCode label reason answered } downloadUrls pickup { place message } printNote } } } }",
+            json!({}),
+        )
+        .await?;
+    Ok(reply
+        .data()?
+        .pointer("/myRequests/edges")
+        .and_then(Value::as_array)
+        .map(|e| e.iter().map(|e| e["node"].clone()).collect())
+        .unwrap_or_default())
+}
+
+async fn board_status(resident: &Client, expected: &str) -> anyhow::Result<Value> {
+    eventually(expected, || async {
+        let entries = board(resident).await?;
+        Ok(entries.into_iter().find(|e| e["statusLabel"] == expected))
+    })
+    .await
+}
+
+async fn queue_item(operator: &Client, request_id: &str, filter: Value) -> anyhow::Result<Value> {
+    eventually("request in the work queue", || async {
+        let reply = operator
+            .gql(
+                "query($f: WorkQueueFilter) { workQueue(filter: $f, first: 100) { counts { status count } edges { node { requestId number status claimedBy claimedByName dueAt overdue applicantName } } } }",
+                json!({ "f": filter }),
+            )
+            .await?;
+        let edges = reply.data()?.pointer("/workQueue/edges").and_then(Value::as_array).cloned().unwrap_or_default();
+        Ok(edges.into_iter().map(|e| e["node"].clone()).find(|n| n["requestId"] == request_id))
+    })
+    .await
+}
+
+async fn act(client: &Client, mutation: &str, variables: Value) -> anyhow::Result<Value> {
+    let reply = client.gql(mutation, variables).await?;
+    Ok(reply.data()?.clone())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn akta_kelahiran_walks_the_manual(pool: PgPool) -> anyhow::Result<()> {
+    let app = TestApp::spawn(pool.clone()).await?;
+    let operator = app.staff("budi", Role::Operator).await?;
+    let (resident, _) = active_resident(&app, &operator, "6106015205900001", "Siti Aminah").await?;
+
+    // Submit ("Kirim") and the retried submit: one request.
+    let input = birth_certificate_input(&app, &resident, "kunci-akta-0001").await?;
+    let receipt = act(&resident, SUBMIT, input.clone()).await?["submitServiceRequest"].clone();
+    let number = receipt["number"].as_str().context("number")?.to_owned();
+    assert!(number.starts_with("KH-20") && number.len() == 14, "{number}");
+    assert!(receipt["message"].as_str().unwrap_or_default().contains("Pengajuan berhasil dikirim"));
+    let again = act(&resident, SUBMIT, input).await?["submitServiceRequest"].clone();
+    assert_eq!(again["number"], json!(number), "the same key is the same request");
+    let request_id = receipt["requestId"].as_str().context("id")?.to_owned();
+    let submitted: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'RequestSubmitted'")
+        .fetch_one(&pool)
+        .await?;
+    assert_eq!(submitted, 1);
+    board_status(&resident, "Menunggu diproses").await?;
+
+    // The operator claims it from the queue (due time set), and asks for the KK again.
+    let item = queue_item(&operator, &request_id, Value::Null).await?;
+    assert!(item["dueAt"].is_string() && item["applicantName"] == "Siti Aminah", "{item}");
+    let completed_early = operator
+        .gql(
+            "mutation($r: ID!, $u: [ID!]!) { completeRequest(requestId: $r, uploadIds: $u) }",
+            json!({ "r": request_id, "u": [] }),
+        )
+        .await?;
+    assert_eq!(completed_early.error_code(), Some("REQUEST_NOT_CLAIMED_BY_YOU"));
+    act(&operator, "mutation($r: ID!) { claimRequest(requestId: $r) }", json!({ "r": request_id })).await?;
+    let details = act(&operator, "query($r: ID!) { serviceRequest(requestId: $r) { catalogueVersion fields { name value } documents { code url } } }", json!({ "r": request_id })).await?;
+    assert_eq!(details.pointer("/serviceRequest/catalogueVersion"), Some(&json!(1)));
+    let kk_url = details
+        .pointer("/serviceRequest/documents")
+        .and_then(Value::as_array)
+        .and_then(|d| d.iter().find(|d| d["code"] == "KARTU_KELUARGA"))
+        .and_then(|d| d["url"].as_str())
+        .context("kk")?
+        .to_owned();
+    let response = operator.http.get(app.url(&kk_url)).send().await?;
+    assert_eq!(response.status().as_u16(), 200);
+    act(
+        &operator,
+        "mutation($r: ID!, $i: [ReuploadItemInput!]!) { demandReupload(requestId: $r, items: $i) }",
+        json!({ "r": request_id, "i": [{ "documentCode": "KARTU_KELUARGA", "reason": "Foto KK buram, mohon foto ulang" }] }),
+    )
+    .await?;
+    let waiting = board_status(&resident, "Perlu upload ulang dokumen").await?;
+    assert_eq!(waiting["reuploadItems"][0]["label"], "Kartu Keluarga");
+    assert_eq!(waiting["reuploadItems"][0]["reason"], "Foto KK buram, mohon foto ulang");
+    let paused = queue_item(&operator, &request_id, json!({ "status": "AWAITING_REUPLOAD" })).await?;
+    assert_eq!(paused["dueAt"], Value::Null, "the clock is stopped while the resident re-uploads");
+
+    // The resident answers only what was asked.
+    let ktp_again = upload(&app, &resident, jpeg(90, 60), "ktp2.jpg").await?;
+    let not_asked = resident
+        .gql(
+            "mutation($r: ID!, $d: [DocumentUploadInput!]!) { reuploadDocuments(requestId: $r, documents: $d) }",
+            json!({ "r": request_id, "d": [{ "code": "KTP_ORANG_TUA", "uploadId": ktp_again }] }),
+        )
+        .await?;
+    assert_eq!(not_asked.error_code(), Some("REUPLOAD_NOT_REQUESTED"));
+    let new_kk = upload(&app, &resident, jpeg(100, 70), "kk2.jpg").await?;
+    let answered = act(
+        &resident,
+        "mutation($r: ID!, $d: [DocumentUploadInput!]!) { reuploadDocuments(requestId: $r, documents: $d) }",
+        json!({ "r": request_id, "d": [{ "code": "KARTU_KELUARGA", "uploadId": new_kk }] }),
+    )
+    .await?;
+    assert_eq!(answered["reuploadDocuments"], "SUBMITTED");
+    let back = queue_item(&operator, &request_id, json!({ "status": "SUBMITTED" })).await?;
+    assert!(back["dueAt"].is_string(), "the clock runs again");
+
+    // Claimed again and completed with the signed PDF; the resident downloads it.
+    act(&operator, "mutation($r: ID!) { claimRequest(requestId: $r) }", json!({ "r": request_id })).await?;
+    let photo = upload(&app, &operator, jpeg(50, 50), "bukan-pdf.jpg").await?;
+    let not_pdf = operator
+        .gql(
+            "mutation($r: ID!, $u: [ID!]!) { completeRequest(requestId: $r, uploadIds: $u) }",
+            json!({ "r": request_id, "u": [photo] }),
+        )
+        .await?;
+    assert_eq!(not_pdf.error_code(), Some("UPLOAD_TYPE_NOT_ALLOWED"));
+    let signed = upload(&app, &operator, pdf(), "akta-ttd.pdf").await?;
+    act(
+        &operator,
+        "mutation($r: ID!, $u: [ID!]!) { completeRequest(requestId: $r, uploadIds: $u) }",
+        json!({ "r": request_id, "u": [signed] }),
+    )
+    .await?;
+    let done = board_status(&resident, "Selesai – dokumen dapat diunduh").await?;
+    assert!(done["printNote"].as_str().unwrap_or_default().contains("kecamatan"));
+    let url = done["downloadUrls"][0].as_str().context("download")?.to_owned();
+    let download = resident.http.get(app.url(&url)).send().await?;
+    assert_eq!(download.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/pdf"));
+    assert_eq!(download.bytes().await?.to_vec(), pdf());
+    let owner_views: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM document_access_log WHERE purpose = 'owner' AND file_id = $1::uuid")
+            .bind(url.trim_start_matches("/files/"))
+            .fetch_one(&pool)
+            .await?;
+    assert_eq!(owner_views, 1, "the download is in the access log");
+    let closed = operator.gql("mutation($r: ID!) { claimRequest(requestId: $r) }", json!({ "r": request_id })).await?;
+    assert_eq!(closed.error_code(), Some("REQUEST_CLOSED"));
+
+    // Another resident sees nothing of it and cannot touch it.
+    let (other, _) = active_resident(&app, &operator, "6106010101900002", "Budi Santoso").await?;
+    assert!(board(&other).await?.is_empty());
+    let cancel = other.gql("mutation($r: ID!) { cancelRequest(requestId: $r) }", json!({ "r": request_id })).await?;
+    assert_eq!(cancel.error_code(), Some("REQUEST_NOT_YOURS"));
+    assert_eq!(other.http.get(app.url(&url)).send().await?.status().as_u16(), 404);
+
+    // Replay rebuilds exactly what live projection built.
+    eventually("caught up", || async {
+        Ok((projections::lag(&pool, &projections::all()).await?.pending_events == 0).then_some(()))
+    })
+    .await?;
+    let live = e2e::read_models(&pool).await?;
+    projections::replay(&pool, &projections::all(), 3, |_| {}).await?;
+    assert_eq!(e2e::read_models(&pool).await?, live);
+    app.stop().await
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn ktp_el_is_ready_for_pickup_then_collected(pool: PgPool) -> anyhow::Result<()> {
+    let app = TestApp::spawn(pool.clone()).await?;
+    let operator = app.staff("budi", Role::Operator).await?;
+    let (resident, _) = active_resident(&app, &operator, "6106015205900001", "Siti Aminah").await?;
+    let letter = upload(&app, &resident, pdf(), "polisi.pdf").await?;
+    let kk = upload(&app, &resident, jpeg(80, 60), "kk.jpg").await?;
+    let input = json!({ "i": { "serviceCode": "KTP_EL_HILANG", "fields": [{ "name": "tanggal_kehilangan", "value": "2026-11-20" }],
+        "documents": [{ "code": "SURAT_KEHILANGAN", "uploadId": letter }, { "code": "KARTU_KELUARGA", "uploadId": kk }], "idempotencyKey": "ktp-hilang-001" } });
+    let request_id = act(&resident, SUBMIT, input)
+        .await?
+        .pointer("/submitServiceRequest/requestId")
+        .and_then(Value::as_str)
+        .context("id")?
+        .to_owned();
+    queue_item(&operator, &request_id, Value::Null).await?;
+    act(&operator, "mutation($r: ID!) { claimRequest(requestId: $r) }", json!({ "r": request_id })).await?;
+    let wrong = operator
+        .gql(
+            "mutation($r: ID!, $u: [ID!]!) { completeRequest(requestId: $r, uploadIds: $u) }",
+            json!({ "r": request_id, "u": [] }),
+        )
+        .await?;
+    assert_eq!(wrong.error_code(), Some("NOT_A_DOWNLOAD_SERVICE"));
+    act(
+        &operator,
+        "mutation($r: ID!, $p: String!, $f: DateTime!) { markReadyForPickup(requestId: $r, place: $p, availableFrom: $f) }",
+        json!({ "r": request_id, "p": "Loket 2 Disdukcapil Kapuas Hulu", "f": "2026-12-01T01:00:00Z" }),
+    )
+    .await?;
+    let ready = board_status(&resident, "Siap diambil").await?;
+    assert_eq!(ready["pickup"]["place"], "Loket 2 Disdukcapil Kapuas Hulu");
+    assert!(ready["pickup"]["message"].as_str().unwrap_or_default().contains("01-12-2026 08.00 WIB"));
+    assert_eq!(ready["printNote"], Value::Null);
+    act(&operator, "mutation($r: ID!) { markCollected(requestId: $r) }", json!({ "r": request_id })).await?;
+    board_status(&resident, "Sudah diambil").await?;
+    app.stop().await
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn two_operators_claim_at_once_and_exactly_one_wins(pool: PgPool) -> anyhow::Result<()> {
+    let app = TestApp::spawn(pool.clone()).await?;
+    let budi = app.staff("budi", Role::Operator).await?;
+    let sri = app.staff("sri", Role::Operator).await?;
+    let (resident, _) = active_resident(&app, &budi, "6106015205900001", "Siti Aminah").await?;
+    let mut outcomes = Vec::new();
+    for round in 0..5 {
+        let input = birth_certificate_input(&app, &resident, &format!("kunci-balapan-{round}")).await?;
+        let request_id = act(&resident, SUBMIT, input)
+            .await?
+            .pointer("/submitServiceRequest/requestId")
+            .and_then(Value::as_str)
+            .context("id")?
+            .to_owned();
+        let claim = "mutation($r: ID!) { claimRequest(requestId: $r) }";
+        let vars = json!({ "r": request_id });
+        let (a, b) = tokio::join!(budi.gql(claim, vars.clone()), sri.gql(claim, vars.clone()));
+        let codes = [a?.error_code().map(str::to_owned), b?.error_code().map(str::to_owned)];
+        outcomes.push(codes.clone());
+        let winners = codes.iter().filter(|c| c.is_none()).count();
+        let losers = codes.iter().filter(|c| c.as_deref() == Some("REQUEST_ALREADY_CLAIMED")).count();
+        assert_eq!((winners, losers), (1, 1), "round {round}: {codes:?}");
+    }
+    let claims: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'RequestClaimed'").fetch_one(&pool).await?;
+    assert_eq!(claims, 5, "{outcomes:?}");
+    app.stop().await
+}
+
+fn wib(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    let date = NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+    local_instant(date, NaiveTime::from_hms_opt(h, min, 0).unwrap_or_default()).unwrap_or_default()
+}
+
+fn due_of(item: &Value) -> Option<String> {
+    let due = DateTime::parse_from_rfc3339(item["dueAt"].as_str()?).ok()?;
+    Some(due.with_timezone(&domain::working_time::OFFICE_TZ).format("%a %d-%m %H:%M").to_string())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn sla_due_time_crosses_a_weekend_a_holiday_and_an_outage(pool: PgPool) -> anyhow::Result<()> {
+    let clock = ManualClock::default();
+    let app = TestApp::spawn_with_clock(pool.clone(), Arc::new(clock.clone())).await?;
+    let operator = app.staff("budi", Role::Operator).await?;
+    let supervisor = app.staff("sri", Role::Supervisor).await?;
+    // Friday 4 December 2026, 15:00 WIB.
+    clock.set_to(wib(2026, 12, 4, 15, 0));
+    let (resident, _) = active_resident(&app, &operator, "6106015205900001", "Siti Aminah").await?;
+    let input = birth_certificate_input(&app, &resident, "kunci-sla-0001").await?;
+    let request_id = act(&resident, SUBMIT, input)
+        .await?
+        .pointer("/submitServiceRequest/requestId")
+        .and_then(Value::as_str)
+        .context("id")?
+        .to_owned();
+
+    // One working hour on Friday, the weekend is closed: due Monday 15:00.
+    let item = queue_item(&operator, &request_id, Value::Null).await?;
+    assert_eq!(due_of(&item).as_deref(), Some("Mon 07-12 15:00"));
+
+    // Monday becomes a holiday: due Tuesday 15:00.
+    act(
+        &supervisor,
+        "mutation { addHoliday(date: \"2026-12-07\", name: \"Libur daerah\", kind: OFFICE_CLOSURE) { date } }",
+        json!({}),
+    )
+    .await?;
+    let moved = eventually("due moved by the holiday", || async {
+        let item = queue_item(&operator, &request_id, Value::Null).await?;
+        Ok((due_of(&item).as_deref() == Some("Tue 08-12 15:00")).then_some(item))
+    })
+    .await?;
+    assert_eq!(moved["overdue"], false);
+
+    // Tuesday 09:00–11:00 the link to the data centre is down: two working hours later,
+    // 6 h remain at 11:00 → 16:00 is 5 h, the last hour on Wednesday: due Wednesday 09:00.
+    clock.set_to(wib(2026, 12, 8, 9, 0));
+    act(
+        &supervisor,
+        "mutation { declareOutage(reason: \"Jaringan ke pusat data Dukcapil terputus\") { declaredAt } }",
+        json!({}),
+    )
+    .await?;
+    let stopped = eventually("clock stopped by the outage", || async {
+        let item = queue_item(&operator, &request_id, Value::Null).await?;
+        Ok(item["dueAt"].is_null().then_some(item))
+    })
+    .await?;
+    assert_eq!(stopped["overdue"], false);
+    clock.set_to(wib(2026, 12, 8, 11, 0));
+    act(&supervisor, "mutation { endOutage { endedAt } }", json!({})).await?;
+    eventually("due after the outage", || async {
+        let item = queue_item(&operator, &request_id, Value::Null).await?;
+        Ok((due_of(&item).as_deref() == Some("Wed 09-12 09:00")).then_some(()))
+    })
+    .await?;
+
+    // Wednesday 10:00: overdue, and the overdue filter finds it.
+    clock.set_to(wib(2026, 12, 9, 10, 0));
+    let late = queue_item(&operator, &request_id, json!({ "overdue": true })).await?;
+    assert_eq!(late["overdue"], true);
+    app.stop().await
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn bad_submissions_are_refused_with_codes_and_write_nothing(pool: PgPool) -> anyhow::Result<()> {
+    let app = TestApp::spawn(pool.clone()).await?;
+    let operator = app.staff("budi", Role::Operator).await?;
+    let (resident, _) = active_resident(&app, &operator, "6106015205900001", "Siti Aminah").await?;
+    let (other, _) = active_resident(&app, &operator, "6106010101900002", "Budi Santoso").await?;
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&pool).await?;
+
+    let mut unknown = birth_certificate_input(&app, &resident, "kunci-salah-001").await?;
+    unknown["i"]["serviceCode"] = json!("SURAT_SAKTI");
+    assert_eq!(resident.gql(SUBMIT, unknown).await?.error_code(), Some("UNKNOWN_SERVICE"));
+
+    let mut missing = birth_certificate_input(&app, &resident, "kunci-salah-002").await?;
+    missing["i"]["documents"].as_array_mut().context("docs")?.retain(|d| d["code"] != "KARTU_KELUARGA");
+    missing["i"]["fields"].as_array_mut().context("fields")?.push(json!({ "name": "anak_ke", "value": "nol" }));
+    let reply = resident.gql(SUBMIT, missing).await?;
+    assert_eq!(reply.error_code(), Some("INVALID_INPUT"));
+    let fields: Vec<&str> = reply
+        .body
+        .pointer("/errors/0/extensions/fields")
+        .and_then(Value::as_array)
+        .map(|f| f.iter().filter_map(|e| e["field"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(fields.contains(&"documents.KARTU_KELUARGA") && fields.contains(&"fields.anak_ke"), "{fields:?}");
+
+    let mut theirs = birth_certificate_input(&app, &resident, "kunci-salah-003").await?;
+    let foreign = upload(&app, &other, jpeg(60, 60), "kk.jpg").await?;
+    theirs["i"]["documents"][1]["uploadId"] = json!(foreign);
+    let reply = resident.gql(SUBMIT, theirs).await?;
+    assert_eq!(reply.body.pointer("/errors/0/extensions/fields/0/code"), Some(&json!("UPLOAD_NOT_USABLE")));
+
+    let mut photo_letter = birth_certificate_input(&app, &resident, "kunci-salah-004").await?;
+    let photo = upload(&app, &resident, jpeg(60, 60), "surat.jpg").await?;
+    photo_letter["i"]["serviceCode"] = json!("KIA");
+    photo_letter["i"]["fields"] = json!([{ "name": "nik_anak", "value": "6106015205150001" }, { "name": "nama_anak", "value": "Dayang" }, { "name": "tanggal_lahir_anak", "value": "2015-05-12" }]);
+    photo_letter["i"]["documents"] = json!([{ "code": "AKTA_KELAHIRAN_ANAK", "uploadId": photo }]);
+    let reply = resident.gql(SUBMIT, photo_letter).await?;
+    let codes: Vec<&str> = reply
+        .body
+        .pointer("/errors/0/extensions/fields")
+        .and_then(Value::as_array)
+        .map(|f| f.iter().filter_map(|e| e["code"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(codes.contains(&"DOCUMENT_REQUIRED"), "{codes:?}");
+
+    let mut bad_key = birth_certificate_input(&app, &resident, "x").await?;
+    bad_key["i"]["idempotencyKey"] = json!("x");
+    assert_eq!(resident.gql(SUBMIT, bad_key).await?.error_code(), Some("INVALID_IDEMPOTENCY_KEY"));
+    assert_eq!(
+        operator.gql(SUBMIT, birth_certificate_input(&app, &resident, "kunci-salah-005").await?).await?.error_code(),
+        Some("FORBIDDEN")
+    );
+
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&pool).await?;
+    assert_eq!(after, before, "nothing was written");
+    let attached: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM stored_files WHERE attached_to LIKE 'Account:%' AND uploaded_by LIKE 'resident:%'",
+    )
+    .fetch_one(&pool)
+    .await?;
+    assert_eq!(attached, 0, "refused submissions leave their uploads unattached");
+    app.stop().await
+}
