@@ -42,6 +42,7 @@ pub struct SubmissionForm {
 pub struct RequestService {
     executor: Arc<Executor<ServiceRequest>>,
     accounts: Arc<Executor<Account>>,
+    staff: Arc<Executor<domain::staff::StaffAccount>>,
     pool: PgPool,
     files: FileStore,
     catalogue: Arc<Catalogue>,
@@ -71,6 +72,7 @@ impl RequestService {
         Self {
             executor: Arc::new(Executor::new(pool.clone(), ())),
             accounts: Arc::new(Executor::new(pool.clone(), ())),
+            staff: Arc::new(Executor::new(pool.clone(), ())),
             pool,
             files,
             catalogue,
