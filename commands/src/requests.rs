@@ -213,13 +213,19 @@ impl RequestService {
         self.run(request, RequestCommand::Release { by, at: self.clock.now() }, metadata).await
     }
 
-    /// A supervisor gives the request to another operator.
+    /// A supervisor gives the request to another operator (an active staff member who works
+    /// the queue).
     pub async fn reassign(
         &self,
         request: Uuid,
         to: StaffId,
         metadata: &CommandMetadata,
     ) -> Result<ServiceRequest, Error> {
+        let target = self.staff.load(&to.to_string()).await?;
+        let works_queue = target.role().is_some_and(|r| r.permits(domain::staff::Permission::WorkQueue));
+        if !target.is_active() || !works_queue {
+            return Err(domain::staff::StaffError::NotFound.into());
+        }
         self.run(request, RequestCommand::Reassign { to, at: self.clock.now() }, metadata).await
     }
 

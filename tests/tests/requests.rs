@@ -269,6 +269,28 @@ async fn two_operators_claim_at_once_and_exactly_one_wins(pool: PgPool) -> anyho
     let claims: i64 =
         sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'RequestClaimed'").fetch_one(&pool).await?;
     assert_eq!(claims, 5, "{outcomes:?}");
+
+    // A supervisor reassigns the last one to Sri; an operator may not, and a non-operator is no target.
+    let supervisor = app.staff("kepala", Role::Supervisor).await?;
+    let system = domain::CommandMetadata::system(uuid::Uuid::new_v4());
+    let auditor = app.commands.staff.create("audit", "Audit", Role::Auditor, "sandi audit 2026", &system).await?;
+    let last: String = sqlx::query_scalar(
+        "SELECT aggregate_id FROM events WHERE event_type = 'RequestSubmitted' ORDER BY global_position DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await?;
+    let me = sri.gql("{ currentStaff { id } }", json!({})).await?;
+    let sri_id = me.data()?.pointer("/currentStaff/id").cloned().context("id")?;
+    let reassign = "mutation($r: ID!, $s: ID!) { reassignRequest(requestId: $r, staffId: $s) }";
+    assert_eq!(budi.gql(reassign, json!({ "r": last, "s": sri_id })).await?.error_code(), Some("FORBIDDEN"));
+    let to_auditor = supervisor.gql(reassign, json!({ "r": last, "s": auditor.id.to_string() })).await?;
+    assert_eq!(to_auditor.error_code(), Some("STAFF_NOT_FOUND"));
+    assert_eq!(act(&supervisor, reassign, json!({ "r": last, "s": sri_id })).await?["reassignRequest"], "IN_REVIEW");
+    eventually("reassignment projected", || async {
+        let item = queue_item(&supervisor, &last, json!({ "status": "IN_REVIEW" })).await?;
+        Ok((item["claimedBy"] == sri_id && item["claimedByName"] == "sri").then_some(()))
+    })
+    .await?;
     app.stop().await
 }
 
