@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::persist::{EventUpcaster, PersistedEventStore, SerializedEvent};
 use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventEnvelope, EventStore};
 use domain::CommandMetadata;
 use postgres_es::PostgresEventRepository;
@@ -42,7 +42,8 @@ where
 {
     /// An executor over the `events` table of `pool`.
     pub fn new(pool: PgPool, services: A::Services) -> Self {
-        let store = PersistedEventStore::new_event_store(PostgresEventRepository::new(pool));
+        let store = PersistedEventStore::new_event_store(PostgresEventRepository::new(pool))
+            .with_upcasters(vec![Box::new(DomainUpcasters)]);
         Self { store, services, _aggregate: PhantomData }
     }
 
@@ -88,6 +89,22 @@ where
         // The context's aggregate is only used for snapshots, which this store does not take.
         let events = self.store.commit(decided, context, metadata.to_map()).await?;
         Ok(Outcome { events, aggregate })
+    }
+}
+
+/// The domain's upcasters (`domain::upcast`) as cqrs-es applies them when loading aggregates.
+struct DomainUpcasters;
+
+impl EventUpcaster for DomainUpcasters {
+    fn can_upcast(&self, event_type: &str, event_version: &str) -> bool {
+        domain::upcast::needs_upcast(event_type, event_version)
+    }
+
+    fn upcast(&self, mut event: SerializedEvent) -> SerializedEvent {
+        let (version, payload) = domain::upcast::upcast(&event.event_type, &event.event_version, event.payload);
+        event.event_version = version;
+        event.payload = payload;
+        event
     }
 }
 

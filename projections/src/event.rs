@@ -52,7 +52,8 @@ impl StoredEvent {
     /// The payload as the domain's event type. This is the one place events are decoded on
     /// the read side, so it is where upcasting of old versions belongs.
     pub fn decode<E: DeserializeOwned>(&self) -> Result<E, Error> {
-        serde_json::from_value(self.payload.clone()).map_err(|e| Error::Decode {
+        let (_, payload) = domain::upcast::upcast(&self.event_type, &self.event_version, self.payload.clone());
+        serde_json::from_value(payload).map_err(|e| Error::Decode {
             position: self.global_position,
             event_type: self.event_type.clone(),
             reason: e.to_string(),

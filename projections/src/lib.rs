@@ -4,6 +4,7 @@
 //! dropped and rebuilt from position 0 (`replay`). Each read model's module holds both its
 //! projection (writes) and its queries (reads), so the SQL of a table lives in one place.
 
+pub mod chain;
 mod checkpoint;
 mod error;
 mod event;
@@ -22,7 +23,7 @@ pub use error::Error;
 pub use event::StoredEvent;
 pub use projection::Projection;
 pub use projector::{ActiveProjector, Lag, Projector, ProjectorConfig, ProjectorState, lag};
-pub use replay::{ReplayProgress, replay};
+pub use replay::{ReplayProgress, TableDifference, replay, verify};
 
 /// Every projection of the service, in the order they are applied.
 pub fn all() -> Vec<Arc<dyn Projection>> {
@@ -31,5 +32,6 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(office_calendar::OfficeCalendarView),
         Arc::new(resident_accounts::ResidentAccounts),
         Arc::new(service_requests::ServiceRequests),
+        Arc::new(chain::EventChain),
     ]
 }

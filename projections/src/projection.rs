@@ -15,6 +15,12 @@ pub trait Projection: Send + Sync {
     /// The tables this projection owns (emptied before a replay).
     fn tables(&self) -> &'static [&'static str];
 
+    /// Whether `replay` may drop and rebuild it. Evidence (the hash chain) is not rebuilt:
+    /// rebuilding it from altered events would bless the alteration.
+    fn rebuildable(&self) -> bool {
+        true
+    }
+
     /// Applies one event; events of no interest are ignored.
     fn apply<'a>(&'a self, conn: &'a mut PgConnection, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), Error>>;
 }
