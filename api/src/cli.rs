@@ -35,6 +35,30 @@ pub enum Command {
         /// Events per batch.
         #[arg(long, default_value_t = 5000)]
         batch_size: i64,
+        /// Rebuild into shadow tables and compare with the live ones row by row instead of
+        /// swapping; exits non-zero on any difference.
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Recompute the hash chain over the history and compare it with the recorded hashes;
+    /// exits non-zero if any event was altered, removed or inserted.
+    VerifyChain,
+    /// Write the history (or part of it) as JSON Lines, with a SHA-256 manifest beside it
+    /// (`<out>.manifest.json`).
+    ExportHistory {
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[arg(long)]
+        from_position: Option<i64>,
+        #[arg(long)]
+        to_position: Option<i64>,
+        #[arg(long)]
+        aggregate_type: Option<String>,
+    },
+    /// Check an export against its manifest and the store; exits non-zero on any difference.
+    VerifyHistory {
+        #[arg(long)]
+        file: std::path::PathBuf,
     },
     /// Create an ADMIN staff account. The password is read from the terminal (asked twice)
     /// or, when stdin is not a terminal, from its first line. Never pass it as an argument.
@@ -77,10 +101,66 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = Application::build(&config, pool).await?;
             app.run(startup::shutdown_signal()).await
         }
-        Command::Replay { batch_size } => {
+        Command::Replay { batch_size, verify } => {
             let pool = startup::connect(&config).await?;
             startup::migrate(&pool).await?;
-            replay(&pool, batch_size).await
+            if verify { verify_replay(&pool, batch_size).await } else { replay(&pool, batch_size).await }
+        }
+        Command::VerifyChain => {
+            let pool = startup::connect(&config).await?;
+            startup::migrate(&pool).await?;
+            let report = projections::chain::verify_chain(&pool).await?;
+            for problem in &report.problems {
+                println!("MASALAH: {problem}");
+            }
+            if !report.problems.is_empty() {
+                bail!("rantai hash tidak utuh: {} masalah pada {} event", report.problems.len(), report.checked);
+            }
+            println!("Rantai hash utuh: {} event diperiksa. Kepala rantai: {}", report.checked, report.head);
+            Ok(())
+        }
+        Command::ExportHistory { out, from_position, to_position, aggregate_type } => {
+            let pool = startup::connect(&config).await?;
+            startup::migrate(&pool).await?;
+            let filter = projections::history::HistoryFilter {
+                from_position,
+                to_position,
+                aggregate_type,
+                ..Default::default()
+            };
+            let mut file = std::io::BufWriter::new(
+                std::fs::File::create(&out).with_context(|| format!("cannot create {}", out.display()))?,
+            );
+            let manifest = projections::history::export(&pool, &filter, &mut file).await?;
+            std::io::Write::flush(&mut file)?;
+            let manifest_path = manifest_path(&out);
+            std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest)?)?;
+            println!(
+                "{} event diekspor ke {} (SHA-256 {}), manifest {}",
+                manifest.lines,
+                out.display(),
+                manifest.sha256,
+                manifest_path.display()
+            );
+            Ok(())
+        }
+        Command::VerifyHistory { file } => {
+            let pool = startup::connect(&config).await?;
+            startup::migrate(&pool).await?;
+            let manifest: projections::history::ExportManifest = serde_json::from_slice(
+                &std::fs::read(manifest_path(&file))
+                    .with_context(|| format!("no manifest beside {}", file.display()))?,
+            )?;
+            let reader = std::io::BufReader::new(std::fs::File::open(&file)?);
+            let problems = projections::history::verify_export(&pool, &manifest, reader).await?;
+            for problem in &problems {
+                println!("MASALAH: {problem}");
+            }
+            if !problems.is_empty() {
+                bail!("ekspor tidak sesuai dengan penyimpanan: {} masalah", problems.len());
+            }
+            println!("Ekspor sesuai: {} event cocok dengan manifest dan penyimpanan.", manifest.lines);
+            Ok(())
         }
         Command::ImportLegacy { file } => {
             let pool = startup::connect(&config).await?;
@@ -135,6 +215,36 @@ pub fn read_password(mut input: impl BufRead, interactive: bool) -> anyhow::Resu
         bail!("Kata sandi kosong: kirim kata sandi pada baris pertama stdin.");
     }
     Ok(password)
+}
+
+fn manifest_path(export: &std::path::Path) -> std::path::PathBuf {
+    let mut name = export.as_os_str().to_owned();
+    name.push(".manifest.json");
+    std::path::PathBuf::from(name)
+}
+
+async fn verify_replay(pool: &PgPool, batch_size: i64) -> anyhow::Result<()> {
+    println!("Membangun ulang read model di tabel bayangan dan membandingkan…");
+    let differences =
+        projections::verify(pool, &projections::all(), batch_size.clamp(1, 100_000), Duration::from_secs(30), |_| {})
+            .await?;
+    for diff in &differences {
+        println!(
+            "BERBEDA {}: {} baris hanya di tabel aktif, {} baris hanya di hasil bangun ulang",
+            diff.table, diff.only_live_count, diff.only_rebuilt_count
+        );
+        for row in &diff.only_live {
+            println!("  aktif:       {row}");
+        }
+        for row in &diff.only_rebuilt {
+            println!("  bangun ulang: {row}");
+        }
+    }
+    if !differences.is_empty() {
+        bail!("{} tabel read model tidak sesuai dengan riwayat event", differences.len());
+    }
+    println!("Semua read model sesuai dengan riwayat event.");
+    Ok(())
 }
 
 async fn replay(pool: &PgPool, batch_size: i64) -> anyhow::Result<()> {

@@ -246,3 +246,63 @@ async fn second_serve_stays_passive_and_takes_over_when_the_first_dies() -> anyh
     drop(first);
     Ok(())
 }
+
+#[tokio::test]
+async fn auditors_tools_catch_altered_read_models_events_and_exports() -> anyhow::Result<()> {
+    let db = Database::new();
+    let created = run_with_stdin(dukcapil(&db, &["create-admin", "--username", "admin"]), "sandi admin kuat\n")?;
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let again = run_with_stdin(dukcapil(&db, &["create-admin", "--username", "admin2"]), "sandi admin kedua\n")?;
+    assert!(again.status.success());
+
+    // Let a real serve project everything (the hash chain is written only by the live projector).
+    let server = Server::start(&db)?;
+    let client = reqwest::Client::new();
+    let pool = sqlx::PgPool::connect(&db.url).await?;
+    wait_until("chain written", Duration::from_secs(30), async || {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM event_chain").fetch_one(&pool).await.unwrap_or(0) == 2
+            && readyz(&client, &server).await.is_some_and(|r| r["projector"]["pendingEvents"] == 0)
+    })
+    .await?;
+    drop(server);
+
+    let out = |args: &[&str]| -> anyhow::Result<(bool, String)> {
+        let output = dukcapil(&db, args).output()?;
+        Ok((
+            output.status.success(),
+            format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
+        ))
+    };
+
+    let (ok, text) = out(&["replay", "--verify"])?;
+    assert!(ok && text.contains("Semua read model sesuai"), "{text}");
+    sqlx::query("UPDATE staff_directory SET display_name = 'Disunting' WHERE username = 'admin2'")
+        .execute(&pool)
+        .await?;
+    let (ok, text) = out(&["replay", "--verify"])?;
+    assert!(!ok && text.contains("BERBEDA staff_directory") && text.contains("Disunting"), "{text}");
+
+    let export = std::env::temp_dir().join(format!("{}-history.jsonl", db.name));
+    let path = export.to_str().context("path")?;
+    let (ok, text) = out(&["export-history", "--out", path])?;
+    assert!(ok && text.contains("2 event diekspor"), "{text}");
+    let (ok, text) = out(&["verify-history", "--file", path])?;
+    assert!(ok && text.contains("Ekspor sesuai"), "{text}");
+    let tampered = std::fs::read_to_string(&export)?.replace("admin2", "mallory");
+    std::fs::write(&export, tampered)?;
+    let (ok, text) = out(&["verify-history", "--file", path])?;
+    assert!(!ok && text.contains("SHA-256"), "{text}");
+
+    let (ok, text) = out(&["verify-chain"])?;
+    assert!(ok && text.contains("Rantai hash utuh: 2 event"), "{text}");
+    sqlx::query("ALTER TABLE events DISABLE TRIGGER events_no_update_or_delete").execute(&pool).await?;
+    sqlx::query("UPDATE events SET payload = jsonb_set(payload, '{StaffAccountCreated,role}', '\"OPERATOR\"') WHERE aggregate_id = (SELECT aggregate_id FROM events ORDER BY global_position DESC LIMIT 1)")
+        .execute(&pool)
+        .await?;
+    let (ok, text) = out(&["verify-chain"])?;
+    assert!(!ok && text.contains("StaffAccountCreated"), "{text}");
+    pool.close().await;
+    let _ = std::fs::remove_file(&export);
+    let _ = std::fs::remove_file(format!("{path}.manifest.json"));
+    Ok(())
+}

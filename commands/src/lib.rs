@@ -5,6 +5,7 @@
 //! (off the async threads) and server-side sessions.
 
 pub mod accounts;
+pub mod audit;
 mod calendar;
 pub mod captcha;
 pub mod clock;
@@ -43,6 +44,7 @@ pub struct Commands {
     pub accounts: AccountService,
     pub legacy: LegacyService,
     pub requests: RequestService,
+    pub audit: audit::AuditLog,
     pub sessions: SessionStore,
     pub files: files::FileStore,
     pub upload_tokens: files::UploadTokens,
@@ -101,6 +103,7 @@ impl Commands {
             ),
             legacy: LegacyService::new(pool.clone(), files.clone(), secrets, clock.clone()),
             requests: RequestService::new(pool.clone(), files.clone(), catalogue, clock.clone()),
+            audit: audit::AuditLog::new(pool.clone()),
             upload_tokens: files::UploadTokens::new(pool),
             sessions,
             files,

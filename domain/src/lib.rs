@@ -16,6 +16,7 @@ pub mod nik;
 pub mod password;
 pub mod person;
 pub mod phone;
+pub mod privacy;
 pub mod request;
 pub mod staff;
 pub mod text;

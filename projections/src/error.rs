@@ -7,6 +7,8 @@ pub enum Error {
     Decode { position: i64, event_type: String, reason: String },
     #[error("checkpoint of projection {0} was moved by another writer; is a second projector running?")]
     CheckpointMoved(String),
+    #[error("export: {0}")]
+    Export(String),
     #[error("the live read models are behind the event store; let the projector (serve) catch up and verify again")]
     LiveBehind,
 }

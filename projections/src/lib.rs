@@ -8,6 +8,7 @@ pub mod chain;
 mod checkpoint;
 mod error;
 mod event;
+pub mod history;
 pub mod office_calendar;
 mod projection;
 mod projector;

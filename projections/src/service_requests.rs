@@ -412,6 +412,14 @@ pub async fn queue_page(
     .await?)
 }
 
+/// The request id of a receipt number.
+pub async fn request_id_by_number(pool: &PgPool, number: &str) -> Result<Option<Uuid>, Error> {
+    Ok(sqlx::query_scalar("SELECT request_id FROM status_board WHERE number = $1")
+        .bind(number)
+        .fetch_optional(pool)
+        .await?)
+}
+
 /// Open requests per status.
 pub async fn queue_counts(pool: &PgPool) -> Result<Vec<(String, i64)>, Error> {
     Ok(sqlx::query_as(

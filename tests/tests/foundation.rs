@@ -357,6 +357,9 @@ async fn every_non_public_field_refuses_anonymous_callers(pool: PgPool) -> anyho
             format!("mutation {{ markReadyForPickup(requestId: \"{zero}\", place: \"Loket\", availableFrom: \"2026-12-01T01:00:00Z\") }}"),
         ),
         ("markCollected", format!("mutation {{ markCollected(requestId: \"{zero}\") }}")),
+        ("eventHistory", "{ eventHistory { edges { cursor } } }".to_owned()),
+        ("recordHistory", format!("{{ recordHistory(accountId: \"{zero}\") {{ position }} }}")),
+        ("documentAccessLog", "{ documentAccessLog { edges { cursor } } }".to_owned()),
         ("rejectRequest", format!("mutation {{ rejectRequest(requestId: \"{zero}\", reason: \"tidak lengkap\") }}")),
     ];
     let guarded: Vec<(&str, &str)> = vec![

@@ -2,6 +2,7 @@
 //! Resolvers translate arguments, check roles with [`Require`], delegate to `commands` or to
 //! a read model, and translate errors; they decide nothing themselves.
 
+mod audit;
 mod calendar;
 mod catalogue;
 mod public;
@@ -36,6 +37,7 @@ pub struct Query(
     resident::ResidentQuery,
     verification::VerificationQuery,
     requests::RequestQuery,
+    audit::AuditQuery,
 );
 
 /// All root mutations.

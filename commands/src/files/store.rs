@@ -263,6 +263,60 @@ impl FileStore {
     }
 }
 
+/// One row of the document access log.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AccessRecord {
+    pub access_id: i64,
+    pub file_id: Uuid,
+    pub viewer_kind: String,
+    pub viewer_id: Uuid,
+    pub viewer_role: String,
+    pub purpose: String,
+    pub client_address: Option<String>,
+    pub viewed_at: DateTime<Utc>,
+}
+
+/// Which access-log rows to read.
+#[derive(Debug, Clone, Default)]
+pub struct AccessFilter {
+    pub file_id: Option<Uuid>,
+    pub viewer_id: Option<Uuid>,
+    pub purpose: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl FileStore {
+    /// A page of the document access log, oldest first, after `after` (an access id).
+    pub async fn access_log(
+        &self,
+        filter: &AccessFilter,
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AccessRecord>, Error> {
+        Ok(sqlx::query_as(
+            "SELECT access_id, file_id, viewer_kind, viewer_id, viewer_role, purpose, client_address, viewed_at
+               FROM document_access_log
+              WHERE access_id > $1
+                AND ($2::uuid IS NULL OR file_id = $2)
+                AND ($3::uuid IS NULL OR viewer_id = $3)
+                AND ($4::text IS NULL OR purpose = $4)
+                AND ($5::timestamptz IS NULL OR viewed_at >= $5)
+                AND ($6::timestamptz IS NULL OR viewed_at <= $6)
+              ORDER BY access_id LIMIT $7",
+        )
+        .bind(after.unwrap_or(0))
+        .bind(filter.file_id)
+        .bind(filter.viewer_id)
+        .bind(&filter.purpose)
+        .bind(filter.from)
+        .bind(filter.to)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
 /// One view of a document, for the access log.
 #[derive(Debug, Clone)]
 pub struct DocumentAccess<'a> {

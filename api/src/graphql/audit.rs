@@ -1,0 +1,272 @@
+//! Auditors (and admins): the event history, one record's timeline, the document access log.
+
+use async_graphql::connection::{Connection, Edge, query};
+use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use domain::nik::Nik;
+use domain::privacy::{EVENT_TYPES, redact};
+use domain::staff::Permission;
+use projections::history::HistoryFilter;
+use projections::{Checkpoint, StoredEvent};
+
+use super::{Require, parse_uuid, shared, staff_session};
+use crate::error::ApiError;
+
+const MAX_PAGE: usize = 200;
+const DEFAULT_PAGE: usize = 50;
+
+/// One event as auditors read it.
+#[derive(SimpleObject)]
+pub struct HistoryEvent {
+    /// Global position (append order).
+    position: i64,
+    aggregate_type: String,
+    aggregate_id: String,
+    sequence: i64,
+    event_type: String,
+    event_version: String,
+    /// Personal fields masked unless a single record was asked for; secrets never shown.
+    payload: Json<serde_json::Value>,
+    actor_id: Option<String>,
+    actor_role: Option<String>,
+    correlation_id: Option<String>,
+    client_address: Option<String>,
+    recorded_at: DateTime<Utc>,
+}
+
+impl HistoryEvent {
+    fn new(event: StoredEvent, mask: bool) -> Self {
+        let meta = |key: &str| event.metadata.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        Self {
+            actor_id: meta("actor_id"),
+            actor_role: meta("actor_role"),
+            correlation_id: meta("correlation_id"),
+            client_address: meta("client_address"),
+            position: event.global_position,
+            payload: Json(redact(&event.payload, mask)),
+            aggregate_type: event.aggregate_type,
+            aggregate_id: event.aggregate_id,
+            sequence: event.sequence,
+            event_type: event.event_type,
+            event_version: event.event_version,
+            recorded_at: event.recorded_at,
+        }
+    }
+}
+
+/// Which events to list. `aggregateId`, `requestNumber` or `nik` select a single record, whose
+/// personal data is then shown unmasked (and that view is written to the audit log).
+#[derive(InputObject, Default)]
+pub struct EventHistoryFilter {
+    aggregate_type: Option<String>,
+    aggregate_id: Option<String>,
+    request_number: Option<String>,
+    nik: Option<String>,
+    actor_id: Option<ID>,
+    event_type: Option<String>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+}
+
+/// Which access-log rows to list.
+#[derive(InputObject, Default)]
+pub struct AccessLogFilter {
+    file_id: Option<ID>,
+    viewer_id: Option<ID>,
+    purpose: Option<String>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+}
+
+/// One view or download of a personal document.
+#[derive(SimpleObject)]
+pub struct DocumentAccess {
+    access_id: i64,
+    file_id: ID,
+    viewer_kind: String,
+    viewer_id: ID,
+    viewer_role: String,
+    purpose: String,
+    client_address: Option<String>,
+    viewed_at: DateTime<Utc>,
+}
+
+fn invalid_cursor() -> ApiError {
+    ApiError::new("INVALID_CURSOR", "Cursor halaman tidak valid.")
+}
+
+fn encode(checkpoint: Checkpoint) -> String {
+    format!("h{}.{}", checkpoint.transaction_id, checkpoint.position)
+}
+
+fn decode(cursor: &str) -> Result<Checkpoint, ApiError> {
+    let (xid, position) = cursor.strip_prefix('h').and_then(|c| c.split_once('.')).ok_or_else(invalid_cursor)?;
+    Ok(Checkpoint {
+        transaction_id: xid.parse().map_err(|_| invalid_cursor())?,
+        position: position.parse().map_err(|_| invalid_cursor())?,
+    })
+}
+
+fn check_range(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Result<(), ApiError> {
+    match (from, to) {
+        (Some(from), Some(to)) if from > to => {
+            Err(ApiError::new("INVALID_RANGE", "Rentang waktu tidak valid: 'from' harus sebelum 'to'."))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Turns the filter into a store filter; returns it and the single record it names, if any.
+async fn resolve(ctx: &Context<'_>, filter: EventHistoryFilter) -> Result<(HistoryFilter, Option<String>), ApiError> {
+    check_range(filter.from, filter.to)?;
+    if let Some(event_type) = &filter.event_type
+        && !EVENT_TYPES.contains(&event_type.as_str())
+    {
+        return Err(ApiError::new("UNKNOWN_EVENT_TYPE", format!("Jenis event '{event_type}' tidak dikenal.")));
+    }
+    let shared = shared(ctx)?;
+    let mut aggregate_id = filter.aggregate_id.clone();
+    if let Some(number) = &filter.request_number {
+        let id = projections::service_requests::request_id_by_number(&shared.pool, number.trim())
+            .await?
+            .ok_or_else(|| ApiError::new("REQUEST_NOT_FOUND", "Nomor pengajuan tidak ditemukan."))?;
+        aggregate_id = Some(id.to_string());
+    }
+    if let Some(nik) = &filter.nik {
+        let nik = Nik::parse(nik).map_err(|e| ApiError::new(domain::ErrorCode::code(&e), e.to_string()))?;
+        aggregate_id = Some(shared.commands.accounts.account_id_of(&nik).to_string());
+    }
+    let actor_id = filter.actor_id.map(|a| parse_uuid(&a).map(|u| u.to_string())).transpose()?;
+    let store_filter = HistoryFilter {
+        aggregate_type: filter.aggregate_type,
+        aggregate_id: aggregate_id.clone(),
+        actor_id,
+        event_type: filter.event_type,
+        from: filter.from,
+        to: filter.to,
+        ..Default::default()
+    };
+    Ok((store_filter, aggregate_id))
+}
+
+async fn log_unmasked(ctx: &Context<'_>, action: &str, subject: &str) -> Result<(), ApiError> {
+    let (session, role) = staff_session(ctx)?;
+    shared(ctx)?.commands.audit.record(session.subject_id, role.as_str(), action, subject).await?;
+    Ok(())
+}
+
+#[derive(Default)]
+pub struct AuditQuery;
+
+#[Object]
+impl AuditQuery {
+    /// The event history in global order (commit-safe: a cursor never sees an event appear
+    /// behind it later).
+    #[graphql(guard = "Require(Permission::Audit)")]
+    async fn event_history(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<EventHistoryFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, HistoryEvent>> {
+        let (filter, single) = resolve(ctx, filter.unwrap_or_default()).await?;
+        if let Some(record) = &single {
+            log_unmasked(ctx, "eventHistory", record).await?;
+        }
+        let pool = shared(ctx)?.pool.clone();
+        query(after, None, first, None, |after: Option<String>, _: Option<String>, first, _| async move {
+            let limit = first.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE);
+            let cursor = after.as_deref().map(decode).transpose()?;
+            let mut events =
+                projections::history::page(&pool, &filter, cursor, limit as i64 + 1).await.map_err(ApiError::from)?;
+            let has_next = events.len() > limit;
+            events.truncate(limit);
+            let mut connection = Connection::new(after.is_some(), has_next);
+            connection.edges.extend(
+                events.into_iter().map(|e| Edge::new(encode(e.checkpoint()), HistoryEvent::new(e, single.is_none()))),
+            );
+            Ok::<_, async_graphql::Error>(connection)
+        })
+        .await
+    }
+
+    /// One record's whole life (a request by number, or an account), unmasked; the view is
+    /// written to the audit log.
+    #[graphql(guard = "Require(Permission::Audit)")]
+    async fn record_history(
+        &self,
+        ctx: &Context<'_>,
+        request_number: Option<String>,
+        account_id: Option<ID>,
+    ) -> Result<Vec<HistoryEvent>, ApiError> {
+        let filter = match (request_number, account_id) {
+            (Some(number), None) => EventHistoryFilter { request_number: Some(number), ..Default::default() },
+            (None, Some(id)) => {
+                EventHistoryFilter { aggregate_id: Some(parse_uuid(&id)?.to_string()), ..Default::default() }
+            }
+            _ => return Err(ApiError::new("INVALID_FILTER", "Isi tepat satu: requestNumber atau accountId.")),
+        };
+        let (filter, single) = resolve(ctx, filter).await?;
+        log_unmasked(ctx, "recordHistory", single.as_deref().unwrap_or_default()).await?;
+        let pool = &shared(ctx)?.pool;
+        let mut timeline = Vec::new();
+        let mut after = None;
+        loop {
+            let events = projections::history::page(pool, &filter, after, 1000).await?;
+            let Some(next) = events.last().map(StoredEvent::checkpoint) else { break };
+            timeline.extend(events.into_iter().map(|e| HistoryEvent::new(e, false)));
+            after = Some(next);
+        }
+        Ok(timeline)
+    }
+
+    /// Every view and download of a personal document, oldest first.
+    #[graphql(guard = "Require(Permission::Audit)")]
+    async fn document_access_log(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AccessLogFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, DocumentAccess>> {
+        let filter = filter.unwrap_or_default();
+        check_range(filter.from, filter.to)?;
+        let filter = commands::files::AccessFilter {
+            file_id: filter.file_id.map(|f| parse_uuid(&f)).transpose()?,
+            viewer_id: filter.viewer_id.map(|v| parse_uuid(&v)).transpose()?,
+            purpose: filter.purpose,
+            from: filter.from,
+            to: filter.to,
+        };
+        let files = shared(ctx)?.commands.files.clone();
+        query(after, None, first, None, |after: Option<String>, _: Option<String>, first, _| async move {
+            let limit = first.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE);
+            let after = after
+                .as_deref()
+                .map(|c| c.strip_prefix('a').and_then(|n| n.parse::<i64>().ok()).ok_or_else(invalid_cursor))
+                .transpose()?;
+            let mut rows = files.access_log(&filter, after, limit as i64 + 1).await.map_err(ApiError::from)?;
+            let has_next = rows.len() > limit;
+            rows.truncate(limit);
+            let mut connection = Connection::new(after.is_some(), has_next);
+            connection.edges.extend(rows.into_iter().map(|r| {
+                Edge::new(
+                    format!("a{}", r.access_id),
+                    DocumentAccess {
+                        access_id: r.access_id,
+                        file_id: ID(r.file_id.to_string()),
+                        viewer_kind: r.viewer_kind,
+                        viewer_id: ID(r.viewer_id.to_string()),
+                        viewer_role: r.viewer_role,
+                        purpose: r.purpose,
+                        client_address: r.client_address,
+                        viewed_at: r.viewed_at,
+                    },
+                )
+            }));
+            Ok::<_, async_graphql::Error>(connection)
+        })
+        .await
+    }
+}
