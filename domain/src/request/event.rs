@@ -89,8 +89,9 @@ pub enum RequestEvent {
     },
 }
 
-impl DomainEvent for RequestEvent {
-    fn event_type(&self) -> String {
+impl RequestEvent {
+    /// The stored event type name.
+    pub fn event_type_of(&self) -> &'static str {
         match self {
             Self::RequestSubmitted(_) => "RequestSubmitted",
             Self::RequestClaimed { .. } => "RequestClaimed",
@@ -104,7 +105,12 @@ impl DomainEvent for RequestEvent {
             Self::RequestRejected { .. } => "RequestRejected",
             Self::RequestCancelled { .. } => "RequestCancelled",
         }
-        .to_owned()
+    }
+}
+
+impl DomainEvent for RequestEvent {
+    fn event_type(&self) -> String {
+        self.event_type_of().to_owned()
     }
 
     fn event_version(&self) -> String {

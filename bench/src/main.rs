@@ -1,0 +1,630 @@
+//! `bench`: measures the service next to what PostgreSQL itself does, in one run on one
+//! machine, and prints one table. See docs/PERFORMANCE.md.
+//!
+//! It creates (and drops) its own database. The server under test is this same binary
+//! re-executed as a child (`--child-serve`), so its peak memory can be read from /proc.
+
+use std::collections::BTreeMap;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+use clap::Parser;
+use commands::Executor;
+use domain::CommandMetadata;
+use domain::account::{Account, AccountCommand, AccountEvent, AccountId};
+use domain::catalogue::{Catalogue, DocumentCode, FileType, ServiceCode, SubmittedDocument};
+use domain::document::{FileId, IdentityDocumentKind, IdentityDocuments};
+use domain::nik::Nik;
+use domain::person::FullName;
+use domain::phone::PhoneNumber;
+use domain::request::{RequestEvent, RequestId, RequestNumber, ReuploadItem, SubmittedRequest};
+use domain::staff::StaffId;
+use serde_json::{Value, json};
+use sqlx::{Connection, PgConnection, PgPool};
+use uuid::Uuid;
+
+#[derive(Parser, Debug)]
+#[command(name = "bench", about = "Benchmarks the Dukcapil back end against PostgreSQL on this machine")]
+struct Args {
+    /// Tiny sizes, for CI: proves the harness runs, measures nothing meaningful.
+    #[arg(long)]
+    quick: bool,
+    /// Events to seed for the scale measurements (default 1 000 000).
+    #[arg(long)]
+    events: Option<u64>,
+    /// Concurrent clients (default 1,8,32).
+    #[arg(long, value_delimiter = ',')]
+    clients: Option<Vec<usize>>,
+    /// Seconds per baseline measurement (default 5).
+    #[arg(long)]
+    seconds: Option<u64>,
+    /// Submissions each client makes (default 60).
+    #[arg(long)]
+    requests_per_client: Option<usize>,
+    /// PostgreSQL server (the bench creates its own database on it).
+    #[arg(long, env = "DATABASE_URL", default_value = "postgres://postgres@localhost:5432/postgres")]
+    database_url: String,
+    #[arg(long, hide = true)]
+    child_serve: Option<String>,
+    #[arg(long, hide = true)]
+    child_replay: Option<String>,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn sorted(mut values: Vec<f64>) -> Vec<f64> {
+    values.sort_by(|a, b| a.total_cmp(b));
+    values
+}
+
+/// Peak resident memory of a process, in MiB.
+fn peak_rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if let Some(spec) = &args.child_serve {
+        return child_serve(spec).await;
+    }
+    if let Some(url) = &args.child_replay {
+        return child_replay(url).await;
+    }
+    run(args).await
+}
+
+async fn child_serve(spec: &str) -> anyhow::Result<()> {
+    let parts: Vec<&str> = spec.split('|').collect();
+    let [url, bind, data] = parts.as_slice() else { bail!("bad child spec") };
+    let config = api::Config::from_args([
+        "--database-url",
+        url,
+        "--bind-addr",
+        bind,
+        "--data-dir",
+        data,
+        "--log-format",
+        "json",
+        "--projector-poll-ms",
+        "200",
+    ])?;
+    api::telemetry::init(config.log_format);
+    let pool = api::startup::connect(&config).await?;
+    let app = api::Application::build(&config, pool).await?;
+    app.run(api::startup::shutdown_signal()).await
+}
+
+async fn child_replay(url: &str) -> anyhow::Result<()> {
+    let pool = PgPool::connect(url).await?;
+    let report = projections::replay(&pool, &projections::all(), 5000, |_| {}).await?;
+    println!("{}", json!({ "events": report.events, "seconds": report.elapsed.as_secs_f64() }));
+    Ok(())
+}
+
+struct Database {
+    url: String,
+    name: String,
+    admin_url: String,
+}
+
+impl Database {
+    async fn create(server_url: &str) -> anyhow::Result<Self> {
+        let name = format!("dukcapil_bench_{}", std::process::id());
+        let base = server_url.rsplit_once('/').map_or(server_url, |(b, _)| b).to_owned();
+        let admin_url = format!("{base}/postgres");
+        let mut conn = PgConnection::connect(&admin_url).await?;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await?;
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await?;
+        Ok(Self { url: format!("{base}/{name}"), name, admin_url })
+    }
+
+    async fn drop_it(&self) -> anyhow::Result<()> {
+        let mut conn = PgConnection::connect(&self.admin_url).await?;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut conn).await?;
+        Ok(())
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let quick = args.quick;
+    let clients = args.clients.clone().unwrap_or(if quick { vec![1, 4] } else { vec![1, 8, 32] });
+    let seconds = args.seconds.unwrap_or(if quick { 1 } else { 5 });
+    let per_client = args.requests_per_client.unwrap_or(if quick { 3 } else { 60 });
+    let events = args.events.unwrap_or(if quick { 3_000 } else { 1_000_000 });
+    let db = Database::create(&args.database_url).await?;
+    let result = measure(&db, &clients, seconds, per_client, events).await;
+    db.drop_it().await?;
+    let rows = result?;
+    println!();
+    println!("| measurement | figure |");
+    println!("| --- | --- |");
+    for (name, value) in rows {
+        println!("| {name} | {value} |");
+    }
+    Ok(())
+}
+
+async fn measure(
+    db: &Database,
+    clients: &[usize],
+    seconds: u64,
+    per_client: usize,
+    events: u64,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let pool = PgPool::connect(&db.url).await?;
+    api::MIGRATOR.run(&pool).await?;
+    let mut rows = Vec::new();
+    let payload = sample_payload()?;
+
+    eprintln!("baseline: raw single-row INSERTs into an identical events table…");
+    let mut baseline = BTreeMap::new();
+    for &n in clients {
+        let rate = baseline_rate(&db.url, n, seconds, &payload).await?;
+        baseline.insert(n, rate);
+        rows.push((format!("baseline INSERT, {n} connections"), format!("{rate:.0} rows/s")));
+    }
+
+    eprintln!("commands over HTTP…");
+    let data_dir = std::env::temp_dir().join(&db.name);
+    std::fs::create_dir_all(&data_dir)?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let spec = format!("{}|127.0.0.1:{port}|{}", db.url, data_dir.display());
+    let mut server = spawn_child(&["--child-serve", &spec])?;
+    let outcome = command_throughput(&pool, port, &data_dir, clients, per_client, &baseline, &mut rows).await;
+    let server_rss = peak_rss_mib(server.id());
+    stop(&mut server);
+    outcome?;
+    rows.push(("server peak RSS during the command load".into(), format!("{:.1} MiB", server_rss.unwrap_or(0.0))));
+
+    eprintln!("seeding {events} events with COPY…");
+    let started = Instant::now();
+    let resident = seed(&pool, events).await?;
+    let seeded = started.elapsed().as_secs_f64();
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&pool).await?;
+    rows.push((
+        "history seeded (COPY)".into(),
+        format!("{total} events in {seeded:.1} s ({:.0} events/s)", total as f64 / seeded),
+    ));
+
+    eprintln!("replaying {total} events…");
+    let mut replay = spawn_child_piped(&["--child-replay", &db.url])?;
+    let pid = replay.id();
+    let mut replay_rss = 0.0f64;
+    while replay.try_wait()?.is_none() {
+        replay_rss = replay_rss.max(peak_rss_mib(pid).unwrap_or(0.0));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let output = replay.wait_with_output()?;
+    let report: Value = serde_json::from_slice(&output.stdout).context("replay report")?;
+    let replayed = report["events"].as_f64().unwrap_or(0.0);
+    let secs = report["seconds"].as_f64().unwrap_or(1.0);
+    rows.push(("full replay".into(), format!("{replayed:.0} events in {secs:.1} s = {:.0} events/s", replayed / secs)));
+    rows.push(("replay peak RSS".into(), format!("{replay_rss:.1} MiB")));
+
+    eprintln!("first-page queries at this size…");
+    let filter = projections::service_requests::QueueFilter::default();
+    let mut queue = Vec::new();
+    let mut board = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        projections::service_requests::queue_page(&pool, &filter, None, 20).await?;
+        queue.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        projections::service_requests::board_page(&pool, resident, None, 20).await?;
+        board.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (queue, board) = (sorted(queue), sorted(board));
+    let open: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM work_queue WHERE closed_at IS NULL").fetch_one(&pool).await?;
+    rows.push((
+        format!("workQueue first page ({open} open requests)"),
+        format!("p50 {:.2} ms, p99 {:.2} ms", percentile(&queue, 0.5), percentile(&queue, 0.99)),
+    ));
+    rows.push((
+        "myRequests first page".into(),
+        format!("p50 {:.2} ms, p99 {:.2} ms", percentile(&board, 0.5), percentile(&board, 0.99)),
+    ));
+    pool.close().await;
+    let _ = std::fs::remove_dir_all(&data_dir);
+    Ok(rows)
+}
+
+fn spawn_child(args: &[&str]) -> anyhow::Result<Child> {
+    Ok(Command::new(std::env::current_exe()?)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()?)
+}
+
+fn spawn_child_piped(args: &[&str]) -> anyhow::Result<Child> {
+    Ok(Command::new(std::env::current_exe()?).args(args).env("RUST_LOG", "warn").stdout(Stdio::piped()).spawn()?)
+}
+
+fn stop(child: &mut Child) {
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let _ = child.wait();
+}
+
+fn catalogue() -> anyhow::Result<Catalogue> {
+    Catalogue::from_toml(api::startup::BUILT_IN_CATALOGUE).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// A RequestSubmitted payload as the service writes it: the size the baseline inserts.
+fn sample_payload() -> anyhow::Result<Value> {
+    let event = RequestEvent::RequestSubmitted(Box::new(submitted(
+        &catalogue()?,
+        AccountId(Uuid::new_v4()),
+        Uuid::new_v4(),
+        1,
+    )?));
+    Ok(serde_json::to_value(event)?)
+}
+
+fn submitted(
+    catalogue: &Catalogue,
+    account: AccountId,
+    request: Uuid,
+    number: i64,
+) -> anyhow::Result<SubmittedRequest> {
+    let service = catalogue.service(&ServiceCode::parse("AKTA_KELAHIRAN")?).cloned().context("service")?;
+    let fields = [
+        ("nama_anak", "Dayang Sumbi"),
+        ("jenis_kelamin", "Perempuan"),
+        ("tempat_lahir", "Putussibau"),
+        ("tanggal_lahir", "2026-11-01"),
+        ("anak_ke", "1"),
+        ("nik_ibu", "6106015205900001"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let documents = ["SURAT_KETERANGAN_LAHIR", "KARTU_KELUARGA", "KTP_ORANG_TUA"]
+        .iter()
+        .map(|code| {
+            Ok(SubmittedDocument {
+                code: DocumentCode::parse(code)?,
+                file: FileId(Uuid::new_v4()),
+                file_type: FileType::Pdf,
+            })
+        })
+        .collect::<Result<Vec<_>, domain::catalogue::CatalogueError>>()?;
+    Ok(SubmittedRequest {
+        request_id: RequestId(request),
+        account_id: account,
+        applicant_name: "Siti Aminah".into(),
+        number: RequestNumber::new(2026, number),
+        service_code: service.code.clone(),
+        service_name: service.name.clone(),
+        outcome: service.outcome,
+        catalogue_version: catalogue.version,
+        fields,
+        documents,
+        requirements: service.documents.clone(),
+        submitted_at: Utc::now(),
+    })
+}
+
+async fn baseline_rate(url: &str, connections: usize, seconds: u64, payload: &Value) -> anyhow::Result<f64> {
+    let mut setup = PgConnection::connect(url).await?;
+    sqlx::query("DROP TABLE IF EXISTS bench_baseline").execute(&mut setup).await?;
+    sqlx::query("CREATE TABLE bench_baseline (LIKE events INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES)")
+        .execute(&mut setup)
+        .await?;
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| {
+            let url = url.to_owned();
+            let payload = payload.clone();
+            tokio::spawn(async move {
+                let mut conn = PgConnection::connect(&url).await?;
+                let mut done = 0u64;
+                while Instant::now() < deadline {
+                    sqlx::query(
+                        "INSERT INTO bench_baseline (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+                         VALUES ('ServiceRequest', $1, 1, 'RequestSubmitted', '1.0', $2, $3)",
+                    )
+                    .bind(Uuid::new_v4().to_string())
+                    .bind(&payload)
+                    .bind(json!({ "actor_id": Uuid::new_v4(), "actor_role": "RESIDENT", "correlation_id": Uuid::new_v4() }))
+                    .execute(&mut conn)
+                    .await?;
+                    done += 1;
+                }
+                Ok::<u64, anyhow::Error>(done)
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    let mut total = 0;
+    for task in tasks {
+        total += task.await??;
+    }
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}
+
+struct Resident {
+    cookie: String,
+    uploads: Vec<[String; 3]>,
+}
+
+/// Active residents with sessions and pre-made uploads, created on the command side.
+async fn residents(
+    pool: &PgPool,
+    data_dir: &std::path::Path,
+    count: usize,
+    per_client: usize,
+) -> anyhow::Result<Vec<Resident>> {
+    let config = api::Config::from_args(["--data-dir", data_dir.to_str().context("path")?])?;
+    let settings = config.command_settings().map_err(|e| anyhow::anyhow!(e))?;
+    let commands = commands::Commands::new(pool.clone(), settings);
+    let accounts = Executor::<Account>::new(pool.clone(), ());
+    let hash = commands::passwords::hash(domain::password::Password::parse("rumah panjang 2026")?).await?;
+    let system = CommandMetadata::system(Uuid::new_v4());
+    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec();
+    let mut out = Vec::with_capacity(count);
+    for i in 0..count {
+        let nik = Nik::parse(&format!("610601010190{:04}", i + 1))?;
+        let account_id = commands.accounts.account_id_of(&nik);
+        let documents = IdentityDocuments {
+            identity_kind: IdentityDocumentKind::KtpEl,
+            identity: FileId(Uuid::new_v4()),
+            family_card: FileId(Uuid::new_v4()),
+            selfie: FileId(Uuid::new_v4()),
+        };
+        let register = AccountCommand::Register {
+            account_id,
+            nik,
+            full_name: FullName::parse("Siti Aminah")?,
+            phone: PhoneNumber::parse("081234567890")?,
+            email: None,
+            password_hash: hash.clone(),
+            documents,
+            at: Utc::now(),
+        };
+        accounts.execute(&account_id.to_string(), register, &system).await?;
+        accounts.execute(&account_id.to_string(), AccountCommand::Approve { at: Utc::now() }, &system).await?;
+        let (token, _) = commands.sessions.create(commands::SubjectKind::Resident, account_id.0, "RESIDENT").await?;
+        let uploader = commands::requests::resident_uploader(account_id.0);
+        let mut uploads = Vec::with_capacity(per_client);
+        for _ in 0..per_client {
+            let mut ids = Vec::with_capacity(3);
+            for _ in 0..3 {
+                ids.push(
+                    commands.files.store_upload(pdf.clone(), &uploader, None, Utc::now()).await?.file_id.to_string(),
+                );
+            }
+            uploads.push([ids[0].clone(), ids[1].clone(), ids[2].clone()]);
+        }
+        out.push(Resident { cookie: format!("dukcapil_session={token}"), uploads });
+    }
+    Ok(out)
+}
+
+async fn command_throughput(
+    pool: &PgPool,
+    port: u16,
+    data_dir: &std::path::Path,
+    clients: &[usize],
+    per_client: usize,
+    baseline: &BTreeMap<usize, f64>,
+    rows: &mut Vec<(String, String)>,
+) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..300 {
+        if http.get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let max_clients = clients.iter().copied().max().unwrap_or(1);
+    let total_uploads = clients.iter().sum::<usize>() * per_client;
+    eprintln!("  preparing {max_clients} residents and {} uploads…", total_uploads * 3);
+    let mut prepared = residents(pool, data_dir, clients.iter().sum(), per_client).await?;
+    for (round, &n) in clients.iter().enumerate() {
+        let batch: Vec<Resident> = prepared.drain(..n).collect();
+        let lags = Arc::new(tokio::sync::Mutex::new(Vec::new()));
+        let started = Instant::now();
+        let tasks: Vec<_> = batch
+            .into_iter()
+            .enumerate()
+            .map(|(c, resident)| {
+                let http = http.clone();
+                let base = base.clone();
+                let pool = pool.clone();
+                let lags = lags.clone();
+                tokio::spawn(async move {
+                    let mut latencies = Vec::new();
+                    for (k, ids) in resident.uploads.iter().enumerate() {
+                        let body = json!({ "query": "mutation($i: SubmitServiceRequestInput!) { submitServiceRequest(input: $i) { requestId } }",
+                            "variables": { "i": { "serviceCode": "AKTA_KELAHIRAN", "idempotencyKey": format!("bench-{round}-{c}-{k}"),
+                                "fields": [ { "name": "nama_anak", "value": "Dayang" }, { "name": "jenis_kelamin", "value": "Perempuan" },
+                                            { "name": "tempat_lahir", "value": "Putussibau" }, { "name": "tanggal_lahir", "value": "2026-11-01" },
+                                            { "name": "anak_ke", "value": "1" }, { "name": "nik_ibu", "value": "6106015205900001" } ],
+                                "documents": [ { "code": "SURAT_KETERANGAN_LAHIR", "uploadId": ids[0] }, { "code": "KARTU_KELUARGA", "uploadId": ids[1] },
+                                               { "code": "KTP_ORANG_TUA", "uploadId": ids[2] } ] } } });
+                        let t = Instant::now();
+                        let reply: Value = http.post(format!("{base}/graphql")).header("cookie", &resident.cookie).json(&body).send().await?.json().await?;
+                        let acked = Instant::now();
+                        latencies.push((acked - t).as_secs_f64() * 1000.0);
+                        let id = reply.pointer("/data/submitServiceRequest/requestId").and_then(Value::as_str).context(format!("submit failed: {reply}"))?;
+                        let id = Uuid::parse_str(id)?;
+                        // Projection lag: poll the read model until the request shows.
+                        if k % 2 == 0 {
+                            loop {
+                                let seen: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM work_queue WHERE request_id = $1)").bind(id).fetch_one(&pool).await?;
+                                if seen || acked.elapsed() > Duration::from_secs(10) {
+                                    break;
+                                }
+                                tokio::time::sleep(Duration::from_millis(1)).await;
+                            }
+                            lags.lock().await.push(acked.elapsed().as_secs_f64() * 1000.0);
+                        }
+                    }
+                    Ok::<Vec<f64>, anyhow::Error>(latencies)
+                })
+            })
+            .collect();
+        let mut latencies = Vec::new();
+        for task in tasks {
+            latencies.extend(task.await??);
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        let rate = latencies.len() as f64 / elapsed;
+        let latencies = sorted(latencies);
+        let lags = sorted(lags.lock().await.clone());
+        let ratio = baseline.get(&n).map(|b| rate / b).unwrap_or(0.0);
+        rows.push((
+            format!("submitServiceRequest over HTTP, {n} clients"),
+            format!(
+                "{rate:.0} req/s = {ratio:.3} × baseline; latency p50 {:.1} ms, p99 {:.1} ms",
+                percentile(&latencies, 0.5),
+                percentile(&latencies, 0.99)
+            ),
+        ));
+        rows.push((
+            format!("projection lag (ack → work queue), {n} clients"),
+            format!(
+                "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                percentile(&lags, 0.5),
+                percentile(&lags, 0.99),
+                lags.last().copied().unwrap_or(0.0)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Seeds a regency-like history with COPY: accounts (registered, approved, signed in) each with
+/// requests (submitted, claimed, sometimes a re-upload round, completed, the last ones open).
+/// Returns one resident's account id (with ten requests) for the myRequests query.
+async fn seed(pool: &PgPool, target: u64) -> anyhow::Result<Uuid> {
+    let catalogue = catalogue()?;
+    let operator = StaffId(Uuid::new_v4());
+    let mut conn = pool.acquire().await?;
+    let mut written = 0u64;
+    let mut account_no = 0u64;
+    let mut number = 1_000_000i64;
+    let mut first_account = None;
+    let mut buffer = String::new();
+    let mut rows_in_buffer = 0;
+    let meta =
+        json!({ "actor_id": Uuid::new_v4(), "actor_role": "SYSTEM", "correlation_id": Uuid::new_v4() }).to_string();
+    let push = |buffer: &mut String, kind: &str, id: &str, seq: usize, event_type: &str, payload: &Value| {
+        let payload = payload.to_string().replace('\\', "\\\\");
+        buffer
+            .push_str(&format!("{kind}\t{id}\t{seq}\t{event_type}\t1.0\t{payload}\t{}\n", meta.replace('\\', "\\\\")));
+    };
+    while written < target {
+        account_no += 1;
+        let account = AccountId(Uuid::new_v4());
+        first_account.get_or_insert(account.0);
+        let nik = Nik::parse(&format!(
+            "6106{:02}0101{:02}{:04}",
+            account_no % 23 + 1,
+            account_no % 90 + 10,
+            account_no % 9999 + 1
+        ))?;
+        let registered = AccountEvent::AccountRegistered {
+            account_id: account,
+            nik,
+            full_name: FullName::parse("Siti Aminah")?,
+            phone: PhoneNumber::parse("081234567890")?,
+            email: None,
+            password_hash: domain::password::PasswordHash::from_phc("$argon2id$seed".into()),
+            documents: IdentityDocuments {
+                identity_kind: IdentityDocumentKind::KtpEl,
+                identity: FileId(Uuid::new_v4()),
+                family_card: FileId(Uuid::new_v4()),
+                selfie: FileId(Uuid::new_v4()),
+            },
+            registered_at: Utc::now(),
+        };
+        let id = account.to_string();
+        push(&mut buffer, "Account", &id, 1, "AccountRegistered", &serde_json::to_value(&registered)?);
+        push(
+            &mut buffer,
+            "Account",
+            &id,
+            2,
+            "AccountApproved",
+            &serde_json::to_value(AccountEvent::AccountApproved { approved_at: Utc::now() })?,
+        );
+        push(
+            &mut buffer,
+            "Account",
+            &id,
+            3,
+            "ResidentSignedIn",
+            &serde_json::to_value(AccountEvent::ResidentSignedIn { at: Utc::now() })?,
+        );
+        written += 3;
+        rows_in_buffer += 3;
+        for r in 0..10 {
+            number += 1;
+            let request = Uuid::new_v4();
+            let rid = request.to_string();
+            let mut events: Vec<RequestEvent> = vec![
+                RequestEvent::RequestSubmitted(Box::new(submitted(&catalogue, account, request, number)?)),
+                RequestEvent::RequestClaimed { by: operator, at: Utc::now() },
+            ];
+            if r % 3 == 0 {
+                let code = DocumentCode::parse("KARTU_KELUARGA")?;
+                events.push(RequestEvent::ReuploadDemanded {
+                    by: operator,
+                    items: vec![ReuploadItem {
+                        code: code.clone(),
+                        reason: domain::account::Reason::parse("Foto buram")?,
+                    }],
+                    at: Utc::now(),
+                });
+                events.push(RequestEvent::DocumentsReuploaded {
+                    documents: vec![SubmittedDocument { code, file: FileId(Uuid::new_v4()), file_type: FileType::Pdf }],
+                    all_answered: true,
+                    at: Utc::now(),
+                });
+                events.push(RequestEvent::RequestClaimed { by: operator, at: Utc::now() });
+            }
+            // Most requests are finished; the last of each resident stays in the queue.
+            if r < 9 {
+                events.push(RequestEvent::RequestCompleted {
+                    by: operator,
+                    files: vec![FileId(Uuid::new_v4())],
+                    at: Utc::now(),
+                });
+            }
+            for (seq, event) in events.iter().enumerate() {
+                let event_type = domain::request::RequestEvent::event_type_of(event);
+                push(&mut buffer, "ServiceRequest", &rid, seq + 1, event_type, &serde_json::to_value(event)?);
+            }
+            written += events.len() as u64;
+            rows_in_buffer += events.len();
+        }
+        if rows_in_buffer >= 20_000 || written >= target {
+            let mut copy = conn
+                .copy_in_raw("COPY events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) FROM STDIN")
+                .await?;
+            copy.send(buffer.as_bytes()).await?;
+            copy.finish().await?;
+            buffer.clear();
+            rows_in_buffer = 0;
+        }
+    }
+    first_account.context("no account seeded")
+}
