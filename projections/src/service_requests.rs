@@ -280,19 +280,20 @@ async fn recompute_due(conn: &mut PgConnection, only: Option<Uuid>) -> Result<()
         sqlx::query_as("SELECT declared_at, ended_at FROM sla_outages").fetch_all(&mut *conn).await?;
     // Two statements, not one with `$1 IS NULL OR …`: a generic plan for that form cannot use
     // the primary key and scanned the whole queue for every submission (found by `bench`).
-    let rows: Vec<(Uuid, DateTime<Utc>, Value)> = match only {
-        Some(id) => {
-            sqlx::query_as("SELECT request_id, submitted_at, pauses FROM work_queue WHERE request_id = $1 AND closed_at IS NULL")
-                .bind(id)
-                .fetch_all(&mut *conn)
-                .await?
-        }
-        None => {
-            sqlx::query_as("SELECT request_id, submitted_at, pauses FROM work_queue WHERE closed_at IS NULL")
-                .fetch_all(&mut *conn)
-                .await?
-        }
-    };
+    let rows: Vec<(Uuid, DateTime<Utc>, Value)> =
+        match only {
+            Some(id) => sqlx::query_as(
+                "SELECT request_id, submitted_at, pauses FROM work_queue WHERE request_id = $1 AND closed_at IS NULL",
+            )
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?,
+            None => {
+                sqlx::query_as("SELECT request_id, submitted_at, pauses FROM work_queue WHERE closed_at IS NULL")
+                    .fetch_all(&mut *conn)
+                    .await?
+            }
+        };
     for (id, submitted_at, pauses) in rows {
         let pauses: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> = serde_json::from_value(pauses).map_err(|e| {
             Error::Decode { position: 0, event_type: "work_queue.pauses".into(), reason: e.to_string() }
