@@ -10,6 +10,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::sessions::{Session, SessionStore, SubjectKind};
+use crate::throttle::Throttle;
 use crate::{Error, Executor, passwords};
 
 /// What the rest of the system needs to know about a staff member.
@@ -35,12 +36,13 @@ pub struct SignedIn {
 pub struct StaffService {
     executor: Arc<Executor<StaffAccount>>,
     sessions: SessionStore,
+    throttle: Throttle,
 }
 
 impl StaffService {
     /// A service over `pool`'s event store, revoking sessions through `sessions`.
     pub fn new(pool: PgPool, sessions: SessionStore) -> Self {
-        Self { executor: Arc::new(Executor::new(pool, ())), sessions }
+        Self { executor: Arc::new(Executor::new(pool.clone(), ())), sessions, throttle: Throttle::new(pool) }
     }
 
     /// Creates a staff account (an admin's action, or the CLI's for the first admin).
@@ -110,7 +112,14 @@ impl StaffService {
 
     /// Checks the credentials, opens a session and records the sign-in. Unknown user, wrong
     /// password and deactivated account give the same answer after the same work.
+    /// Repeated failures are throttled per username and per client address, like residents'.
     pub async fn sign_in(&self, username: &str, password: &str, metadata: CommandMetadata) -> Result<SignedIn, Error> {
+        let now = Utc::now();
+        let mut keys = vec![format!("staff:{}", username.trim().to_lowercase())];
+        if let Some(address) = &metadata.client_address {
+            keys.push(format!("ip:{address}"));
+        }
+        self.throttle.check(&keys, now).await?;
         let account = match Username::parse(username) {
             Ok(username) => self.executor.load(&username.staff_id().to_string()).await?,
             Err(_) => StaffAccount::default(),
@@ -118,8 +127,14 @@ impl StaffService {
         let verified = passwords::verify(password.to_owned(), account.password_hash().cloned()).await?;
         let profile = match profile_of(&account) {
             Some(profile) if verified && profile.active => profile,
-            _ => return Err(Error::InvalidCredentials),
+            _ => {
+                self.throttle.record_failure(&keys, now).await?;
+                return Err(Error::InvalidCredentials);
+            }
         };
+        if let Some(key) = keys.first() {
+            self.throttle.clear(key).await?;
+        }
         let (token, session) = self.sessions.create(SubjectKind::Staff, profile.id.0, profile.role.as_str()).await?;
         let metadata = CommandMetadata { actor_id: profile.id.0, actor_role: profile.role.actor_role(), ..metadata };
         self.executor

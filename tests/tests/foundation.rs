@@ -451,3 +451,21 @@ async fn catalogue_health_readiness_and_metrics(pool: PgPool) -> anyhow::Result<
     assert!(graphiql.contains("graphiql"));
     app.stop().await
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn repeated_wrong_staff_passwords_are_throttled(pool: PgPool) -> anyhow::Result<()> {
+    let app = TestApp::spawn(pool.clone()).await?;
+    api::cli::create_admin(&app.pool, "admin", "Admin Dinas", ADMIN_PASSWORD).await?;
+    let attacker = app.client()?;
+    let login = "mutation($p: String!) { staffLogin(username: \"admin\", password: $p) { expiresAt } }";
+    let mut codes = Vec::new();
+    for _ in 0..8 {
+        codes.push(attacker.gql(login, json!({ "p": "tebakan salah" })).await?.error_code().map(str::to_owned));
+    }
+    assert!(codes[..5].iter().all(|c| c.as_deref() == Some("INVALID_CREDENTIALS")), "{codes:?}");
+    assert!(codes[5..].iter().any(|c| c.as_deref() == Some("TOO_MANY_ATTEMPTS")), "{codes:?}");
+    // Even the right password waits while throttled.
+    let right = attacker.gql(login, json!({ "p": ADMIN_PASSWORD })).await?;
+    assert_eq!(right.error_code(), Some("TOO_MANY_ATTEMPTS"));
+    app.stop().await
+}
