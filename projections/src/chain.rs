@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 
 use crate::projector::fetch_safe;
-use crate::{Checkpoint, Error, Projection, StoredEvent};
+use crate::{Checkpoint, Error, Mode, Projection, StoredEvent};
 
 /// Hash of "nothing before": the chain's first `previous_hash`.
 pub const GENESIS: [u8; 32] = [0; 32];
@@ -52,20 +52,47 @@ impl Projection for EventChain {
     }
 
     fn apply<'a>(&'a self, conn: &'a mut PgConnection, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), Error>> {
+        self.apply_batch(conn, std::slice::from_ref(event), Mode::Live)
+    }
+
+    /// One read of the chain's head and one insert per batch.
+    fn apply_batch<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        events: &'a [StoredEvent],
+        _mode: Mode,
+    ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
+            if events.is_empty() {
+                return Ok(());
+            }
             let last: Option<(i64, Vec<u8>)> =
                 sqlx::query_as("SELECT chain_index, event_hash FROM event_chain ORDER BY chain_index DESC LIMIT 1")
                     .fetch_optional(&mut *conn)
                     .await?;
-            let (index, previous) = last.map_or((0, GENESIS.to_vec()), |(i, h)| (i + 1, h));
-            let hash = event_hash(&previous, event);
-            sqlx::query("INSERT INTO event_chain (chain_index, global_position, event_hash, previous_hash) VALUES ($1, $2, $3, $4)")
-                .bind(index)
-                .bind(event.global_position)
-                .bind(hash)
-                .bind(previous)
-                .execute(&mut *conn)
-                .await?;
+            let (mut index, mut previous) = last.map_or((0, GENESIS.to_vec()), |(i, h)| (i + 1, h));
+            let mut indexes = Vec::with_capacity(events.len());
+            let mut positions = Vec::with_capacity(events.len());
+            let mut hashes = Vec::with_capacity(events.len());
+            let mut previouses = Vec::with_capacity(events.len());
+            for event in events {
+                let hash = event_hash(&previous, event);
+                indexes.push(index);
+                positions.push(event.global_position);
+                previouses.push(std::mem::replace(&mut previous, hash.clone()));
+                hashes.push(hash);
+                index += 1;
+            }
+            sqlx::query(
+                "INSERT INTO event_chain (chain_index, global_position, event_hash, previous_hash)
+                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[])",
+            )
+            .bind(indexes)
+            .bind(positions)
+            .bind(hashes)
+            .bind(previouses)
+            .execute(&mut *conn)
+            .await?;
             Ok(())
         }
         .boxed()

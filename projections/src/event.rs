@@ -49,6 +49,15 @@ impl StoredEvent {
         Checkpoint { transaction_id: self.transaction_id, position: self.global_position }
     }
 
+    /// The stream id, for aggregates whose ids are UUIDs.
+    pub fn aggregate_uuid(&self) -> Result<uuid::Uuid, Error> {
+        uuid::Uuid::parse_str(&self.aggregate_id).map_err(|e| Error::Decode {
+            position: self.global_position,
+            event_type: self.event_type.clone(),
+            reason: format!("aggregate id: {e}"),
+        })
+    }
+
     /// The payload as the domain's event type. This is the one place events are decoded on
     /// the read side, so it is where upcasting of old versions belongs.
     pub fn decode<E: DeserializeOwned>(&self) -> Result<E, Error> {

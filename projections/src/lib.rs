@@ -22,7 +22,7 @@ use std::sync::Arc;
 pub use checkpoint::Checkpoint;
 pub use error::Error;
 pub use event::StoredEvent;
-pub use projection::Projection;
+pub use projection::{Mode, Projection};
 pub use projector::{ActiveProjector, Lag, Projector, ProjectorConfig, ProjectorState, lag};
 pub use replay::{ReplayProgress, TableDifference, replay, verify};
 

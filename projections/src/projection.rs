@@ -3,11 +3,19 @@ use sqlx::PgConnection;
 
 use crate::{Error, StoredEvent};
 
+/// Why events are being applied: live projection tells listeners about changed rows, a
+/// rebuild (in a shadow schema nobody listens to) does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Live,
+    Rebuild,
+}
+
 /// A read model fed by the projector.
 ///
-/// `apply` runs inside the projector's transaction, which also moves the projection's
+/// `apply_batch` runs inside the projector's transaction, which also moves the projection's
 /// checkpoint: the rows and the checkpoint commit together or not at all. It must derive
-/// everything from the event (never `now()`), so a replay rebuilds exactly the same rows.
+/// everything from the events (never `now()`), so a replay rebuilds exactly the same rows.
 pub trait Projection: Send + Sync {
     /// Stable name, the key of its checkpoint.
     fn name(&self) -> &'static str;
@@ -23,4 +31,20 @@ pub trait Projection: Send + Sync {
 
     /// Applies one event; events of no interest are ignored.
     fn apply<'a>(&'a self, conn: &'a mut PgConnection, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Applies `events`, in order. Busy projections override this to fold the batch in memory
+    /// and write each table once (a statement per event made the projector the bottleneck).
+    fn apply_batch<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        events: &'a [StoredEvent],
+        _mode: Mode,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            for event in events {
+                self.apply(conn, event).await?;
+            }
+            Ok(())
+        })
+    }
 }

@@ -10,7 +10,7 @@ use sqlx::postgres::PgListener;
 use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::event::COLUMNS;
-use crate::{Checkpoint, Error, Projection, StoredEvent, checkpoint};
+use crate::{Checkpoint, Error, Mode, Projection, StoredEvent, checkpoint};
 
 /// Key of the advisory lock that makes one projector active per database.
 const LOCK_KEY: i64 = 0x6475_6b63_6170_696c; // "dukcapil"
@@ -195,7 +195,7 @@ impl ActiveProjector<'_> {
                 continue;
             }
             let mut tx = self.conn.begin().await?;
-            apply_batch(&mut tx, projection.as_ref(), &events, from).await?;
+            apply_batch(&mut tx, projection.as_ref(), &events, from, Mode::Live).await?;
             checkpoint::advance(&mut tx, projection.name(), from, last).await?;
             tx.commit().await?;
             self.checkpoints.insert(projection.name(), last);
@@ -265,11 +265,10 @@ pub(crate) async fn apply_batch(
     projection: &dyn Projection,
     events: &[StoredEvent],
     from: Checkpoint,
+    mode: Mode,
 ) -> Result<(), Error> {
-    for event in events.iter().filter(|e| e.checkpoint() > from) {
-        projection.apply(conn, event).await?;
-    }
-    Ok(())
+    let unseen = events.partition_point(|e| e.checkpoint() <= from);
+    projection.apply_batch(conn, &events[unseen..], mode).await
 }
 
 /// How far the read models trail the event store.

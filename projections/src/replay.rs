@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 
 use crate::projector::{apply_batch, fetch_safe};
-use crate::{Checkpoint, Error, Projection, checkpoint};
+use crate::{Checkpoint, Error, Mode, Projection, checkpoint};
 
 const SHADOW: &str = "replay_shadow";
 
@@ -165,7 +165,7 @@ async fn rebuild_in_shadow(
         let events = fetch_safe(tx, position, batch_size).await?;
         let Some(last) = events.last().map(|e| e.checkpoint()) else { break };
         for projection in projections {
-            apply_batch(tx, projection.as_ref(), &events, position).await?;
+            apply_batch(tx, projection.as_ref(), &events, position, Mode::Rebuild).await?;
             checkpoint::advance(tx, projection.name(), position, last).await?;
         }
         position = last;
@@ -187,7 +187,7 @@ async fn continue_in_shadow(
         let events = fetch_safe(tx, position, batch_size).await?;
         let Some(last) = events.last().map(|e| e.checkpoint()) else { return Ok(()) };
         for projection in projections {
-            apply_batch(tx, projection.as_ref(), &events, position).await?;
+            apply_batch(tx, projection.as_ref(), &events, position, Mode::Rebuild).await?;
             checkpoint::advance(tx, projection.name(), position, last).await?;
         }
         position = last;

@@ -1,0 +1,229 @@
+//! The projection's logic without I/O: request events applied to in-memory rows. A batch of
+//! events costs one read and one write per table, however many events it holds.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::request::{RequestEvent, RequestStatus};
+use domain::working_time::{Outage, WorkingCalendar};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::{BoardRow, SLA};
+
+/// A re-upload pause of the SLA clock: start, and end once every item was answered.
+pub(super) type Pause = (DateTime<Utc>, Option<DateTime<Utc>>);
+
+/// A work-queue row as stored (the page adds the claimant's name).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct QueueState {
+    pub request_id: Uuid,
+    pub number: String,
+    pub service_code: String,
+    pub service_name: String,
+    pub account_id: Uuid,
+    pub applicant_name: String,
+    pub status: String,
+    pub claimed_by: Option<Uuid>,
+    pub submitted_at: DateTime<Utc>,
+    pub pauses: Vec<Pause>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The office calendar as the SLA clock of this projection knows it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct SlaCalendar {
+    pub closed_days: Vec<NaiveDate>,
+    pub outages: Vec<Pause>,
+}
+
+impl SlaCalendar {
+    /// When a request submitted at `submitted_at` and paused during `pauses` is due: one
+    /// working day of office time; `None` while an open pause or outage stops the clock.
+    pub fn due(&self, submitted_at: DateTime<Utc>, pauses: &[Pause]) -> Option<DateTime<Utc>> {
+        let calendar = WorkingCalendar::new(
+            self.closed_days.iter().copied(),
+            self.outages.iter().chain(pauses).map(|&(start, end)| Outage { start, end }),
+        );
+        calendar.add_working_time(submitted_at, SLA)
+    }
+}
+
+/// The rows a batch touches, loaded once, changed in memory, written back once.
+#[derive(Debug, Default)]
+pub(super) struct Rows {
+    pub board: HashMap<Uuid, BoardRow>,
+    pub queue: HashMap<Uuid, QueueState>,
+}
+
+pub(super) fn status_str(status: RequestStatus) -> &'static str {
+    match status {
+        RequestStatus::New => "NEW",
+        RequestStatus::Submitted => "SUBMITTED",
+        RequestStatus::InReview => "IN_REVIEW",
+        RequestStatus::AwaitingReupload => "AWAITING_REUPLOAD",
+        RequestStatus::Completed => "COMPLETED",
+        RequestStatus::ReadyForPickup => "READY_FOR_PICKUP",
+        RequestStatus::Collected => "COLLECTED",
+        RequestStatus::Rejected => "REJECTED",
+        RequestStatus::Cancelled => "CANCELLED",
+    }
+}
+
+impl QueueState {
+    fn recompute_due(&mut self, calendar: &SlaCalendar) {
+        if self.closed_at.is_none() {
+            self.due_at = calendar.due(self.submitted_at, &self.pauses);
+        }
+    }
+}
+
+impl Rows {
+    /// Applies one event of request `id`. Events for rows that do not exist change nothing.
+    pub fn apply(&mut self, id: Uuid, event: RequestEvent, calendar: &SlaCalendar) {
+        use RequestEvent as E;
+        if let E::RequestSubmitted(s) = event {
+            let outcome = serde_json::to_value(s.outcome)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_uppercase))
+                .unwrap_or_default();
+            // Labels of documents, for naming re-upload items later.
+            let labels: Map<String, Value> =
+                s.requirements.iter().map(|r| (r.code.to_string(), Value::from(r.label.clone()))).collect();
+            let status = status_str(RequestStatus::Submitted).to_owned();
+            self.board.insert(
+                id,
+                BoardRow {
+                    request_id: id,
+                    account_id: s.account_id.0,
+                    number: s.number.as_str().to_owned(),
+                    service_code: s.service_code.as_str().to_owned(),
+                    service_name: s.service_name.clone(),
+                    outcome,
+                    status: status.clone(),
+                    submitted_at: s.submitted_at,
+                    updated_at: s.submitted_at,
+                    reupload_items: json!({ "labels": labels, "items": [] }),
+                    result_files: json!([]),
+                    pickup_place: None,
+                    pickup_from: None,
+                    collected_at: None,
+                    rejection_reason: None,
+                },
+            );
+            let mut queue = QueueState {
+                request_id: id,
+                number: s.number.as_str().to_owned(),
+                service_code: s.service_code.as_str().to_owned(),
+                service_name: s.service_name,
+                account_id: s.account_id.0,
+                applicant_name: s.applicant_name,
+                status,
+                claimed_by: None,
+                submitted_at: s.submitted_at,
+                pauses: Vec::new(),
+                due_at: None,
+                closed_at: None,
+                updated_at: s.submitted_at,
+            };
+            queue.recompute_due(calendar);
+            self.queue.insert(id, queue);
+            return;
+        }
+        let (Some(board), Some(queue)) = (self.board.get_mut(&id), self.queue.get_mut(&id)) else {
+            return;
+        };
+        match event {
+            E::RequestSubmitted(_) => {}
+            E::RequestClaimed { by, at } | E::RequestReassigned { to: by, at, .. } => {
+                set_status(board, queue, RequestStatus::InReview, at);
+                queue.claimed_by = Some(by.0);
+            }
+            E::RequestReleased { at, .. } => set_status(board, queue, RequestStatus::Submitted, at),
+            E::ReuploadDemanded { items, at, .. } => {
+                set_status(board, queue, RequestStatus::AwaitingReupload, at);
+                let items: Vec<Value> = items
+                    .iter()
+                    .map(|i| json!({ "code": i.code.as_str(), "reason": i.reason.as_str(), "answered": false }))
+                    .collect();
+                set_items(&mut board.reupload_items, items);
+                queue.pauses.push((at, None));
+                queue.recompute_due(calendar);
+            }
+            E::DocumentsReuploaded { documents, all_answered, at } => {
+                for document in &documents {
+                    let items = board.reupload_items.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+                    let items = items
+                        .into_iter()
+                        .map(|mut item| {
+                            if item.get("code").and_then(Value::as_str) == Some(document.code.as_str()) {
+                                item["answered"] = Value::Bool(true);
+                            }
+                            item
+                        })
+                        .collect();
+                    set_items(&mut board.reupload_items, items);
+                    board.updated_at = at;
+                }
+                if all_answered {
+                    set_status(board, queue, RequestStatus::Submitted, at);
+                    set_items(&mut board.reupload_items, Vec::new());
+                    // Close the open pause: the clock runs again from here, keeping the time used.
+                    for pause in &mut queue.pauses {
+                        if pause.1.is_none() {
+                            pause.1 = Some(at);
+                        }
+                    }
+                    queue.recompute_due(calendar);
+                }
+            }
+            E::RequestCompleted { files, at, .. } => {
+                set_status(board, queue, RequestStatus::Completed, at);
+                board.result_files = files.iter().map(|f| Value::from(f.0.to_string())).collect();
+            }
+            E::ReadyForPickup { place, available_from, at, .. } => {
+                set_status(board, queue, RequestStatus::ReadyForPickup, at);
+                board.pickup_place = Some(place.as_str().to_owned());
+                board.pickup_from = Some(available_from);
+            }
+            E::DocumentCollected { at, .. } => {
+                set_status(board, queue, RequestStatus::Collected, at);
+                board.collected_at = Some(at);
+            }
+            E::RequestRejected { reason, at, .. } => {
+                set_status(board, queue, RequestStatus::Rejected, at);
+                board.rejection_reason = Some(reason.as_str().to_owned());
+            }
+            E::RequestCancelled { at } => set_status(board, queue, RequestStatus::Cancelled, at),
+        }
+    }
+
+    /// Recomputes every open request's due time (the calendar changed).
+    pub fn recompute_all(&mut self, calendar: &SlaCalendar) {
+        for queue in self.queue.values_mut() {
+            queue.recompute_due(calendar);
+        }
+    }
+}
+
+fn set_status(board: &mut BoardRow, queue: &mut QueueState, status: RequestStatus, at: DateTime<Utc>) {
+    let name = status_str(status);
+    board.status = name.to_owned();
+    board.updated_at = at;
+    let closed = status.is_closed();
+    queue.status = name.to_owned();
+    queue.updated_at = at;
+    queue.closed_at = closed.then_some(at);
+    if closed || matches!(status, RequestStatus::Submitted | RequestStatus::AwaitingReupload) {
+        queue.claimed_by = None;
+    }
+}
+
+fn set_items(reupload_items: &mut Value, items: Vec<Value>) {
+    if !reupload_items.is_object() {
+        *reupload_items = json!({ "labels": {}, "items": [] });
+    }
+    reupload_items["items"] = Value::Array(items);
+}

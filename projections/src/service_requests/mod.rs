@@ -1,0 +1,465 @@
+//! Read models `status_board` (the resident's view) and `work_queue` (the staff queue with SLA
+//! due times), and the SLA clock's own copy of the office calendar.
+
+mod fold;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use cqrs_es::Aggregate;
+use domain::calendar::{CalendarEvent, OfficeCalendar};
+use domain::request::{RequestEvent, ServiceRequest};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use self::fold::{Pause, QueueState, Rows, SlaCalendar};
+use crate::{Error, Mode, Projection, StoredEvent};
+
+/// "Paling lambat 1×24 jam di hari dan jam kerja": one working day.
+pub const SLA: Duration = Duration::hours(8);
+
+/// Channel notified (on commit) whenever a request's rows change: `{"request_id", "account_id"}`.
+pub const CHANNEL: &str = "request_changed";
+
+/// Projects request and calendar events.
+pub struct ServiceRequests;
+
+impl Projection for ServiceRequests {
+    fn name(&self) -> &'static str {
+        "service_requests"
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["status_board", "work_queue", "sla_closed_days", "sla_outages"]
+    }
+
+    fn apply<'a>(&'a self, conn: &'a mut PgConnection, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), Error>> {
+        self.apply_batch(conn, std::slice::from_ref(event), Mode::Live)
+    }
+
+    /// Runs of request events are folded in memory ([`fold`]) and written once; a calendar
+    /// event ends a run, since it moves the due time of every open request.
+    fn apply_batch<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        events: &'a [StoredEvent],
+        mode: Mode,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        async move {
+            let mut run: Vec<(Uuid, RequestEvent)> = Vec::new();
+            for event in events {
+                if event.aggregate_type == ServiceRequest::TYPE {
+                    run.push((event.aggregate_uuid()?, event.decode()?));
+                } else if event.aggregate_type == OfficeCalendar::TYPE {
+                    apply_requests(conn, std::mem::take(&mut run), mode).await?;
+                    apply_calendar(conn, event.decode()?, mode).await?;
+                }
+            }
+            apply_requests(conn, run, mode).await
+        }
+        .boxed()
+    }
+}
+
+async fn apply_requests(conn: &mut PgConnection, run: Vec<(Uuid, RequestEvent)>, mode: Mode) -> Result<(), Error> {
+    if run.is_empty() {
+        return Ok(());
+    }
+    let mut ids: Vec<Uuid> = run.iter().map(|(id, _)| *id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut rows = load_rows(conn, &ids).await?;
+    let calendar = load_calendar(conn).await?;
+    for (id, event) in run {
+        rows.apply(id, event, &calendar);
+    }
+    write_board(conn, rows.board.values()).await?;
+    write_queue(conn, rows.queue.values()).await?;
+    if mode == Mode::Live {
+        let (requests, accounts): (Vec<Uuid>, Vec<Uuid>) =
+            rows.board.values().map(|b| (b.request_id, b.account_id)).unzip();
+        sqlx::query(
+            "SELECT pg_notify($1, json_build_object('request_id', r, 'account_id', a)::text)
+               FROM unnest($2::uuid[], $3::uuid[]) AS t(r, a)",
+        )
+        .bind(CHANNEL)
+        .bind(requests)
+        .bind(accounts)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn apply_calendar(conn: &mut PgConnection, event: CalendarEvent, mode: Mode) -> Result<(), Error> {
+    match event {
+        CalendarEvent::HolidayAdded { date, .. } => {
+            sqlx::query("INSERT INTO sla_closed_days (closed_day) VALUES ($1)").bind(date).execute(&mut *conn).await?;
+        }
+        CalendarEvent::HolidayRemoved { date } => {
+            sqlx::query("DELETE FROM sla_closed_days WHERE closed_day = $1").bind(date).execute(&mut *conn).await?;
+        }
+        CalendarEvent::OutageDeclared { declared_at, .. } => {
+            sqlx::query("INSERT INTO sla_outages (declared_at) VALUES ($1)")
+                .bind(declared_at)
+                .execute(&mut *conn)
+                .await?;
+        }
+        CalendarEvent::OutageEnded { declared_at, ended_at } => {
+            sqlx::query("UPDATE sla_outages SET ended_at = $2 WHERE declared_at = $1")
+                .bind(declared_at)
+                .bind(ended_at)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    // The calendar moved: every open request's due time may have moved with it.
+    let calendar = load_calendar(conn).await?;
+    let open: Vec<QueueRecord> = sqlx::query_as(&format!("SELECT {QUEUE_STATE_COLUMNS} FROM work_queue WHERE closed_at IS NULL"))
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut rows = Rows::default();
+    for record in open {
+        let state = record.into_state()?;
+        rows.queue.insert(state.request_id, state);
+    }
+    rows.recompute_all(&calendar);
+    write_queue(conn, rows.queue.values()).await?;
+    if mode == Mode::Live {
+        sqlx::query("SELECT pg_notify($1, '{}')").bind(CHANNEL).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn load_calendar(conn: &mut PgConnection) -> Result<SlaCalendar, Error> {
+    let closed_days: Vec<NaiveDate> =
+        sqlx::query_scalar("SELECT closed_day FROM sla_closed_days").fetch_all(&mut *conn).await?;
+    let outages: Vec<Pause> =
+        sqlx::query_as("SELECT declared_at, ended_at FROM sla_outages").fetch_all(&mut *conn).await?;
+    Ok(SlaCalendar { closed_days, outages })
+}
+
+const QUEUE_STATE_COLUMNS: &str = "request_id, number, service_code, service_name, account_id, applicant_name, status, \
+     claimed_by, submitted_at, pauses, due_at, closed_at, updated_at";
+
+/// A work-queue row as read, before its pauses are decoded.
+#[derive(sqlx::FromRow)]
+struct QueueRecord {
+    request_id: Uuid,
+    number: String,
+    service_code: String,
+    service_name: String,
+    account_id: Uuid,
+    applicant_name: String,
+    status: String,
+    claimed_by: Option<Uuid>,
+    submitted_at: DateTime<Utc>,
+    pauses: Value,
+    due_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+}
+
+impl QueueRecord {
+    fn into_state(self) -> Result<QueueState, Error> {
+        let pauses = serde_json::from_value(self.pauses).map_err(|e| Error::Decode {
+            position: 0,
+            event_type: "work_queue.pauses".into(),
+            reason: e.to_string(),
+        })?;
+        Ok(QueueState {
+            request_id: self.request_id,
+            number: self.number,
+            service_code: self.service_code,
+            service_name: self.service_name,
+            account_id: self.account_id,
+            applicant_name: self.applicant_name,
+            status: self.status,
+            claimed_by: self.claimed_by,
+            submitted_at: self.submitted_at,
+            pauses,
+            due_at: self.due_at,
+            closed_at: self.closed_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// The board and queue rows of `ids` that exist.
+async fn load_rows(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Rows, Error> {
+    let board: Vec<BoardRow> =
+        sqlx::query_as(&format!("SELECT {BOARD_COLUMNS} FROM status_board WHERE request_id = ANY($1)"))
+            .bind(ids)
+            .fetch_all(&mut *conn)
+            .await?;
+    let queue: Vec<QueueRecord> =
+        sqlx::query_as(&format!("SELECT {QUEUE_STATE_COLUMNS} FROM work_queue WHERE request_id = ANY($1)"))
+            .bind(ids)
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut rows = Rows::default();
+    rows.board = board.into_iter().map(|b| (b.request_id, b)).collect();
+    for record in queue {
+        let state = record.into_state()?;
+        rows.queue.insert(state.request_id, state);
+    }
+    Ok(rows)
+}
+
+/// Inserts or overwrites board rows, all in one statement.
+async fn write_board<'r>(conn: &mut PgConnection, rows: impl ExactSizeIterator<Item = &'r BoardRow>) -> Result<(), Error> {
+    let n = rows.len();
+    if n == 0 {
+        return Ok(());
+    }
+    let mut request_id = Vec::with_capacity(n);
+    let mut account_id = Vec::with_capacity(n);
+    let mut number = Vec::with_capacity(n);
+    let mut service_code = Vec::with_capacity(n);
+    let mut service_name = Vec::with_capacity(n);
+    let mut outcome = Vec::with_capacity(n);
+    let mut status = Vec::with_capacity(n);
+    let mut submitted_at = Vec::with_capacity(n);
+    let mut updated_at = Vec::with_capacity(n);
+    let mut reupload_items = Vec::with_capacity(n);
+    let mut result_files = Vec::with_capacity(n);
+    let mut pickup_place = Vec::with_capacity(n);
+    let mut pickup_from = Vec::with_capacity(n);
+    let mut collected_at = Vec::with_capacity(n);
+    let mut rejection_reason = Vec::with_capacity(n);
+    for r in rows {
+        request_id.push(r.request_id);
+        account_id.push(r.account_id);
+        number.push(r.number.as_str());
+        service_code.push(r.service_code.as_str());
+        service_name.push(r.service_name.as_str());
+        outcome.push(r.outcome.as_str());
+        status.push(r.status.as_str());
+        submitted_at.push(r.submitted_at);
+        updated_at.push(r.updated_at);
+        reupload_items.push(&r.reupload_items);
+        result_files.push(&r.result_files);
+        pickup_place.push(r.pickup_place.as_deref());
+        pickup_from.push(r.pickup_from);
+        collected_at.push(r.collected_at);
+        rejection_reason.push(r.rejection_reason.as_deref());
+    }
+    sqlx::query(&format!(
+        "INSERT INTO status_board ({BOARD_COLUMNS})
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                              $8::timestamptz[], $9::timestamptz[], $10::jsonb[], $11::jsonb[], $12::text[],
+                              $13::timestamptz[], $14::timestamptz[], $15::text[])
+         ON CONFLICT (request_id) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at,
+             reupload_items = EXCLUDED.reupload_items, result_files = EXCLUDED.result_files,
+             pickup_place = EXCLUDED.pickup_place, pickup_from = EXCLUDED.pickup_from,
+             collected_at = EXCLUDED.collected_at, rejection_reason = EXCLUDED.rejection_reason"
+    ))
+    .bind(request_id)
+    .bind(account_id)
+    .bind(number)
+    .bind(service_code)
+    .bind(service_name)
+    .bind(outcome)
+    .bind(status)
+    .bind(submitted_at)
+    .bind(updated_at)
+    .bind(reupload_items)
+    .bind(result_files)
+    .bind(pickup_place)
+    .bind(pickup_from)
+    .bind(collected_at)
+    .bind(rejection_reason)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Inserts or overwrites queue rows, all in one statement.
+async fn write_queue<'r>(
+    conn: &mut PgConnection,
+    rows: impl ExactSizeIterator<Item = &'r QueueState>,
+) -> Result<(), Error> {
+    if rows.len() == 0 {
+        return Ok(());
+    }
+    let mut request_id = Vec::new();
+    let mut number = Vec::new();
+    let mut service_code = Vec::new();
+    let mut service_name = Vec::new();
+    let mut account_id = Vec::new();
+    let mut applicant_name = Vec::new();
+    let mut status = Vec::new();
+    let mut claimed_by = Vec::new();
+    let mut submitted_at = Vec::new();
+    let mut pauses = Vec::new();
+    let mut due_at = Vec::new();
+    let mut closed_at = Vec::new();
+    let mut updated_at = Vec::new();
+    for r in rows {
+        request_id.push(r.request_id);
+        number.push(r.number.clone());
+        service_code.push(r.service_code.clone());
+        service_name.push(r.service_name.clone());
+        account_id.push(r.account_id);
+        applicant_name.push(r.applicant_name.clone());
+        status.push(r.status.clone());
+        claimed_by.push(r.claimed_by);
+        submitted_at.push(r.submitted_at);
+        pauses.push(serde_json::to_value(&r.pauses).unwrap_or_else(|_| Value::Array(Vec::new())));
+        due_at.push(r.due_at);
+        closed_at.push(r.closed_at);
+        updated_at.push(r.updated_at);
+    }
+    sqlx::query(&format!(
+        "INSERT INTO work_queue ({QUEUE_STATE_COLUMNS})
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[],
+                              $8::uuid[], $9::timestamptz[], $10::jsonb[], $11::timestamptz[], $12::timestamptz[],
+                              $13::timestamptz[])
+         ON CONFLICT (request_id) DO UPDATE SET status = EXCLUDED.status, claimed_by = EXCLUDED.claimed_by,
+             pauses = EXCLUDED.pauses, due_at = EXCLUDED.due_at, closed_at = EXCLUDED.closed_at,
+             updated_at = EXCLUDED.updated_at"
+    ))
+    .bind(request_id)
+    .bind(number)
+    .bind(service_code)
+    .bind(service_name)
+    .bind(account_id)
+    .bind(applicant_name)
+    .bind(status)
+    .bind(claimed_by)
+    .bind(submitted_at)
+    .bind(pauses)
+    .bind(due_at)
+    .bind(closed_at)
+    .bind(updated_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A row of the status board.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct BoardRow {
+    pub request_id: Uuid,
+    pub account_id: Uuid,
+    pub number: String,
+    pub service_code: String,
+    pub service_name: String,
+    pub outcome: String,
+    pub status: String,
+    pub submitted_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub reupload_items: Value,
+    pub result_files: Value,
+    pub pickup_place: Option<String>,
+    pub pickup_from: Option<DateTime<Utc>>,
+    pub collected_at: Option<DateTime<Utc>>,
+    pub rejection_reason: Option<String>,
+}
+
+const BOARD_COLUMNS: &str = "request_id, account_id, number, service_code, service_name, outcome, status, submitted_at, \
+     updated_at, reupload_items, result_files, pickup_place, pickup_from, collected_at, rejection_reason";
+
+/// A resident's requests, newest first, after the keyset cursor.
+pub async fn board_page(
+    pool: &PgPool,
+    account_id: Uuid,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<BoardRow>, Error> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {BOARD_COLUMNS} FROM status_board
+          WHERE account_id = $1 AND ($2::timestamptz IS NULL OR (submitted_at, request_id) < ($2, $3))
+          ORDER BY submitted_at DESC, request_id DESC LIMIT $4"
+    ))
+    .bind(account_id)
+    .bind(after.map(|a| a.0))
+    .bind(after.map(|a| a.1))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// One request of the board.
+pub async fn board_row(pool: &PgPool, request_id: Uuid) -> Result<Option<BoardRow>, Error> {
+    Ok(sqlx::query_as(&format!("SELECT {BOARD_COLUMNS} FROM status_board WHERE request_id = $1"))
+        .bind(request_id)
+        .fetch_optional(pool)
+        .await?)
+}
+
+/// A row of the work queue.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct QueueRow {
+    pub request_id: Uuid,
+    pub number: String,
+    pub service_code: String,
+    pub service_name: String,
+    pub account_id: Uuid,
+    pub applicant_name: String,
+    pub status: String,
+    pub claimed_by: Option<Uuid>,
+    pub claimed_by_name: Option<String>,
+    pub submitted_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// What to show of the queue.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    pub status: Option<String>,
+    pub service_code: Option<String>,
+    pub claimed_by: Option<Uuid>,
+    /// Only requests past their due time at `now`.
+    pub overdue_at: Option<DateTime<Utc>>,
+}
+
+/// Open requests (or those of one status) by due time; paused ones last.
+pub async fn queue_page(
+    pool: &PgPool,
+    filter: &QueueFilter,
+    after: Option<(Option<DateTime<Utc>>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<QueueRow>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT q.request_id, q.number, q.service_code, q.service_name, q.account_id, q.applicant_name, q.status,
+                q.claimed_by, s.display_name AS claimed_by_name, q.submitted_at, q.due_at, q.closed_at
+           FROM work_queue q LEFT JOIN staff_directory s ON s.staff_id = q.claimed_by
+          WHERE ($1::text IS NULL AND q.closed_at IS NULL OR q.status = $1)
+            AND ($2::text IS NULL OR q.service_code = $2)
+            AND ($3::uuid IS NULL OR q.claimed_by = $3)
+            AND ($4::timestamptz IS NULL OR q.due_at < $4)
+            AND ($6::uuid IS NULL
+                 OR (coalesce(q.due_at, 'infinity'), q.request_id) > (coalesce($5::timestamptz, 'infinity'), $6))
+          ORDER BY coalesce(q.due_at, 'infinity'), q.request_id
+          LIMIT $7",
+    )
+    .bind(&filter.status)
+    .bind(&filter.service_code)
+    .bind(filter.claimed_by)
+    .bind(filter.overdue_at)
+    .bind(after.and_then(|a| a.0))
+    .bind(after.map(|a| a.1))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The request id of a receipt number.
+pub async fn request_id_by_number(pool: &PgPool, number: &str) -> Result<Option<Uuid>, Error> {
+    Ok(sqlx::query_scalar("SELECT request_id FROM status_board WHERE number = $1")
+        .bind(number)
+        .fetch_optional(pool)
+        .await?)
+}
+
+/// Open requests per status.
+pub async fn queue_counts(pool: &PgPool) -> Result<Vec<(String, i64)>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT status, count(*) FROM work_queue WHERE closed_at IS NULL GROUP BY status ORDER BY status",
+    )
+    .fetch_all(pool)
+    .await?)
+}
