@@ -227,3 +227,121 @@ fn set_items(reupload_items: &mut Value, items: Vec<Value>) {
     }
     reupload_items["items"] = Value::Array(items);
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+    use domain::account::{AccountId, Reason};
+    use domain::catalogue::{DocumentCode, DocumentRequirement, FileType, Outcome, ServiceCode, SubmittedDocument};
+    use domain::document::FileId;
+    use domain::request::{RequestId, RequestNumber, ReuploadItem, SubmittedRequest};
+    use domain::staff::StaffId;
+
+    use super::*;
+
+    /// Monday 23 November 2026, `hour`:00 in Putussibau (UTC+7).
+    fn monday(hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, hour - 7, 0, 0).single().unwrap_or_default()
+    }
+
+    fn code() -> DocumentCode {
+        DocumentCode::parse("KARTU_KELUARGA").expect("code")
+    }
+
+    fn submitted(id: Uuid, at: DateTime<Utc>) -> RequestEvent {
+        RequestEvent::RequestSubmitted(Box::new(SubmittedRequest {
+            request_id: RequestId(id),
+            account_id: AccountId(Uuid::from_u128(7)),
+            applicant_name: "Siti Aminah".into(),
+            number: RequestNumber::new(2026, 1),
+            service_code: ServiceCode::parse("AKTA_KELAHIRAN").expect("service"),
+            service_name: "Akta Kelahiran".into(),
+            outcome: Outcome::Download,
+            catalogue_version: 1,
+            fields: Default::default(),
+            documents: Vec::new(),
+            requirements: vec![DocumentRequirement {
+                code: code(),
+                label: "Kartu Keluarga".into(),
+                required: true,
+                required_for_age: None,
+                accepted: vec![FileType::Pdf],
+            }],
+            submitted_at: at,
+        }))
+    }
+
+    fn staff() -> StaffId {
+        StaffId(Uuid::from_u128(9))
+    }
+
+    #[test]
+    fn a_reupload_round_stops_the_clock_and_moves_the_due_time_by_the_pause() {
+        let id = Uuid::from_u128(1);
+        let calendar = SlaCalendar::default();
+        let mut rows = Rows::default();
+        rows.apply(id, submitted(id, monday(9)), &calendar);
+        let first_due = rows.queue[&id].due_at.expect("due while the clock runs");
+        assert!(first_due > monday(9));
+        assert_eq!(rows.board[&id].status, "SUBMITTED");
+
+        rows.apply(id, RequestEvent::RequestClaimed { by: staff(), at: monday(10) }, &calendar);
+        assert_eq!(rows.queue[&id].claimed_by, Some(staff().0));
+        assert_eq!(rows.queue[&id].status, "IN_REVIEW");
+
+        let items = vec![ReuploadItem { code: code(), reason: Reason::parse("Foto buram").expect("reason") }];
+        rows.apply(id, RequestEvent::ReuploadDemanded { by: staff(), items, at: monday(10) }, &calendar);
+        assert_eq!(rows.board[&id].status, "AWAITING_REUPLOAD");
+        assert_eq!(rows.board[&id].reupload_items["items"][0]["answered"], Value::Bool(false));
+        assert_eq!(rows.board[&id].reupload_items["labels"]["KARTU_KELUARGA"], "Kartu Keluarga");
+        assert_eq!(rows.queue[&id].claimed_by, None, "a demand hands the request back");
+        assert_eq!(rows.queue[&id].due_at, None, "the clock stands still while the resident re-uploads");
+
+        let document = SubmittedDocument { code: code(), file: FileId(Uuid::from_u128(3)), file_type: FileType::Pdf };
+        rows.apply(
+            id,
+            RequestEvent::DocumentsReuploaded { documents: vec![document], all_answered: true, at: monday(12) },
+            &calendar,
+        );
+        let queue = &rows.queue[&id];
+        assert_eq!(queue.status, "SUBMITTED");
+        assert_eq!(queue.pauses, vec![(monday(10), Some(monday(12)))]);
+        assert_eq!(queue.due_at, Some(first_due + Duration::hours(2)), "two paused office hours are given back");
+        assert_eq!(rows.board[&id].reupload_items["items"], json!([]));
+    }
+
+    #[test]
+    fn closing_clears_the_claim_and_keeps_the_last_due_time() {
+        let id = Uuid::from_u128(1);
+        let calendar = SlaCalendar::default();
+        let mut rows = Rows::default();
+        rows.apply(id, submitted(id, monday(9)), &calendar);
+        let due = rows.queue[&id].due_at;
+        rows.apply(id, RequestEvent::RequestClaimed { by: staff(), at: monday(10) }, &calendar);
+        let files = vec![FileId(Uuid::from_u128(5))];
+        rows.apply(id, RequestEvent::RequestCompleted { by: staff(), files, at: monday(11) }, &calendar);
+        let queue = &rows.queue[&id];
+        assert_eq!((queue.closed_at, queue.claimed_by, queue.due_at), (Some(monday(11)), None, due));
+        assert_eq!(rows.board[&id].result_files, json!([Uuid::from_u128(5).to_string()]));
+        // A calendar change later does not touch a closed request.
+        let holiday = SlaCalendar { closed_days: vec![monday(9).date_naive()], outages: Vec::new() };
+        rows.recompute_all(&holiday);
+        assert_eq!(rows.queue[&id].due_at, due);
+    }
+
+    #[test]
+    fn a_holiday_moves_an_open_request_and_events_of_unknown_requests_change_nothing() {
+        let id = Uuid::from_u128(1);
+        let mut rows = Rows::default();
+        rows.apply(id, submitted(id, monday(9)), &SlaCalendar::default());
+        let before = rows.queue[&id].due_at.expect("due");
+        let tuesday = before.date_naive();
+        let holiday = SlaCalendar { closed_days: vec![tuesday], outages: Vec::new() };
+        rows.recompute_all(&holiday);
+        assert_eq!(rows.queue[&id].due_at, Some(before + Duration::days(1)), "Tuesday closed: due on Wednesday");
+
+        let stranger = Uuid::from_u128(2);
+        rows.apply(stranger, RequestEvent::RequestCancelled { at: monday(10) }, &holiday);
+        assert_eq!((rows.board.len(), rows.queue.len()), (1, 1));
+    }
+}
