@@ -27,11 +27,7 @@ impl Projection for StaffDirectory {
             if event.aggregate_type != StaffAccount::TYPE {
                 return Ok(());
             }
-            let id = Uuid::parse_str(&event.aggregate_id).map_err(|e| Error::Decode {
-                position: event.global_position,
-                event_type: event.event_type.clone(),
-                reason: format!("aggregate id: {e}"),
-            })?;
+            let id = event.aggregate_uuid()?;
             match event.decode::<StaffEvent>()? {
                 StaffEvent::StaffAccountCreated { username, display_name, role, .. } => {
                     sqlx::query(

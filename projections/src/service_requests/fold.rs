@@ -154,7 +154,8 @@ impl Rows {
             }
             E::DocumentsReuploaded { documents, all_answered, at } => {
                 for document in &documents {
-                    let items = board.reupload_items.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+                    let items =
+                        board.reupload_items.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
                     let items = items
                         .into_iter()
                         .map(|mut item| {

@@ -116,9 +116,10 @@ async fn apply_calendar(conn: &mut PgConnection, event: CalendarEvent, mode: Mod
     }
     // The calendar moved: every open request's due time may have moved with it.
     let calendar = load_calendar(conn).await?;
-    let open: Vec<QueueRecord> = sqlx::query_as(&format!("SELECT {QUEUE_STATE_COLUMNS} FROM work_queue WHERE closed_at IS NULL"))
-        .fetch_all(&mut *conn)
-        .await?;
+    let open: Vec<QueueRecord> =
+        sqlx::query_as(&format!("SELECT {QUEUE_STATE_COLUMNS} FROM work_queue WHERE closed_at IS NULL"))
+            .fetch_all(&mut *conn)
+            .await?;
     let mut rows = Rows::default();
     for record in open {
         let state = record.into_state()?;
@@ -208,7 +209,10 @@ async fn load_rows(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Rows, Error>
 }
 
 /// Inserts or overwrites board rows, all in one statement.
-async fn write_board<'r>(conn: &mut PgConnection, rows: impl ExactSizeIterator<Item = &'r BoardRow>) -> Result<(), Error> {
+async fn write_board<'r>(
+    conn: &mut PgConnection,
+    rows: impl ExactSizeIterator<Item = &'r BoardRow>,
+) -> Result<(), Error> {
     let n = rows.len();
     if n == 0 {
         return Ok(());

@@ -1,0 +1,400 @@
+//! Read models of resident accounts: profiles (`resident_accounts`), the operators'
+//! verification and password-reset queues, and the old portal's accounts, documents and
+//! access grants.
+
+mod fold;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use cqrs_es::Aggregate;
+use domain::account::{Account, AccountEvent};
+use domain::legacy::{LegacyAccount, LegacyEvent};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use self::fold::{AccountRows, Grant, Profile, ResetChange, ResetEntry};
+use crate::{Error, Mode, Projection, StoredEvent};
+
+/// Projects account and legacy-account events.
+pub struct ResidentAccounts;
+
+impl Projection for ResidentAccounts {
+    fn name(&self) -> &'static str {
+        "resident_accounts"
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &[
+            "resident_accounts",
+            "account_verification_queue",
+            "password_reset_queue",
+            "legacy_accounts",
+            "legacy_documents",
+            "legacy_access_grants",
+        ]
+    }
+
+    fn apply<'a>(&'a self, conn: &'a mut PgConnection, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), Error>> {
+        self.apply_batch(conn, std::slice::from_ref(event), Mode::Live)
+    }
+
+    /// Runs of account events are folded in memory ([`fold`]) and written once per table;
+    /// legacy imports (rare, and read by grants) end a run.
+    fn apply_batch<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        events: &'a [StoredEvent],
+        _mode: Mode,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        async move {
+            let mut run: Vec<(Uuid, AccountEvent)> = Vec::new();
+            for event in events {
+                if event.aggregate_type == Account::TYPE {
+                    run.push((event.aggregate_uuid()?, event.decode()?));
+                } else if event.aggregate_type == LegacyAccount::TYPE {
+                    apply_accounts(conn, std::mem::take(&mut run)).await?;
+                    apply_legacy(conn, event.aggregate_uuid()?, event).await?;
+                }
+            }
+            apply_accounts(conn, run).await
+        }
+        .boxed()
+    }
+}
+
+async fn apply_accounts(conn: &mut PgConnection, run: Vec<(Uuid, AccountEvent)>) -> Result<(), Error> {
+    if run.is_empty() {
+        return Ok(());
+    }
+    let mut ids: Vec<Uuid> = run.iter().map(|(id, _)| *id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let profiles: Vec<Profile> = sqlx::query_as(
+        "SELECT account_id, nik_masked, full_name, phone, email, status, registered_at, decided_at, rejection_reason,
+                last_signed_in
+           FROM resident_accounts WHERE account_id = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut rows =
+        AccountRows { profiles: profiles.into_iter().map(|p| (p.account_id, p)).collect(), ..Default::default() };
+    for (id, event) in run {
+        rows.apply(id, event);
+    }
+    write_profiles(conn, rows.profiles.values()).await?;
+    write_verification(conn, &rows.verification).await?;
+    write_resets(conn, &rows.resets).await?;
+    write_grants(conn, &rows.grants).await
+}
+
+async fn write_profiles<'r>(conn: &mut PgConnection, rows: impl Iterator<Item = &'r Profile>) -> Result<(), Error> {
+    let mut account_id = Vec::new();
+    let mut nik_masked = Vec::new();
+    let mut full_name = Vec::new();
+    let mut phone = Vec::new();
+    let mut email = Vec::new();
+    let mut status = Vec::new();
+    let mut registered_at = Vec::new();
+    let mut decided_at = Vec::new();
+    let mut rejection_reason = Vec::new();
+    let mut last_signed_in = Vec::new();
+    for p in rows {
+        account_id.push(p.account_id);
+        nik_masked.push(p.nik_masked.as_str());
+        full_name.push(p.full_name.as_str());
+        phone.push(p.phone.as_str());
+        email.push(p.email.as_deref());
+        status.push(p.status.as_str());
+        registered_at.push(p.registered_at);
+        decided_at.push(p.decided_at);
+        rejection_reason.push(p.rejection_reason.as_deref());
+        last_signed_in.push(p.last_signed_in);
+    }
+    if account_id.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO resident_accounts (account_id, nik_masked, full_name, phone, email, status, registered_at,
+             decided_at, rejection_reason, last_signed_in)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                              $7::timestamptz[], $8::timestamptz[], $9::text[], $10::timestamptz[])
+         ON CONFLICT (account_id) DO UPDATE SET nik_masked = EXCLUDED.nik_masked, full_name = EXCLUDED.full_name,
+             phone = EXCLUDED.phone, email = EXCLUDED.email, status = EXCLUDED.status,
+             registered_at = EXCLUDED.registered_at, decided_at = EXCLUDED.decided_at,
+             rejection_reason = EXCLUDED.rejection_reason, last_signed_in = EXCLUDED.last_signed_in",
+    )
+    .bind(account_id)
+    .bind(nik_masked)
+    .bind(full_name)
+    .bind(phone)
+    .bind(email)
+    .bind(status)
+    .bind(registered_at)
+    .bind(decided_at)
+    .bind(rejection_reason)
+    .bind(last_signed_in)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn write_verification(
+    conn: &mut PgConnection,
+    entries: &HashMap<Uuid, Option<VerificationRow>>,
+) -> Result<(), Error> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = entries.keys().copied().collect();
+    sqlx::query("DELETE FROM account_verification_queue WHERE account_id = ANY($1)")
+        .bind(&ids)
+        .execute(&mut *conn)
+        .await?;
+    let rows: Vec<&VerificationRow> = entries.values().flatten().collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO account_verification_queue (account_id, nik_masked, full_name, phone, email, identity_kind,
+             identity_file, family_card_file, selfie_file, registered_at)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::uuid[],
+                              $8::uuid[], $9::uuid[], $10::timestamptz[])",
+    )
+    .bind(rows.iter().map(|r| r.account_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.nik_masked.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.full_name.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.phone.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.email.as_deref()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.identity_kind.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.identity_file).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.family_card_file).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.selfie_file).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.registered_at).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn write_resets(conn: &mut PgConnection, changes: &HashMap<Uuid, ResetChange>) -> Result<(), Error> {
+    let deleted: Vec<Uuid> = changes.iter().filter(|(_, c)| c.delete_stored).map(|(id, _)| *id).collect();
+    if !deleted.is_empty() {
+        sqlx::query("DELETE FROM password_reset_queue WHERE account_id = ANY($1)")
+            .bind(&deleted)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let rows: Vec<&ResetEntry> = changes.values().filter_map(|c| c.upsert.as_ref()).collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO password_reset_queue (account_id, nik_masked, registered_name, given_name, phone, identity_kind,
+             identity_file, family_card_file, selfie_file, requested_at)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::uuid[],
+                              $8::uuid[], $9::uuid[], $10::timestamptz[])
+         ON CONFLICT (account_id) DO UPDATE SET given_name = EXCLUDED.given_name,
+             identity_kind = EXCLUDED.identity_kind, identity_file = EXCLUDED.identity_file,
+             family_card_file = EXCLUDED.family_card_file, selfie_file = EXCLUDED.selfie_file,
+             requested_at = EXCLUDED.requested_at",
+    )
+    .bind(rows.iter().map(|r| r.account_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.nik_masked.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.registered_name.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.given_name.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.phone.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.identity_kind).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.identity_file).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.family_card_file).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.selfie_file).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.requested_at).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn write_grants(conn: &mut PgConnection, grants: &[Grant]) -> Result<(), Error> {
+    if grants.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO legacy_access_grants (account_id, legacy_account_id, granted_at, until)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[])",
+    )
+    .bind(grants.iter().map(|g| g.account_id).collect::<Vec<_>>())
+    .bind(grants.iter().map(|g| g.legacy_account_id).collect::<Vec<_>>())
+    .bind(grants.iter().map(|g| g.granted_at).collect::<Vec<_>>())
+    .bind(grants.iter().map(|g| g.until).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn apply_legacy(conn: &mut PgConnection, id: Uuid, event: &StoredEvent) -> Result<(), Error> {
+    let LegacyEvent::LegacyAccountImported { nik, full_name, documents, imported_at, .. } =
+        event.decode::<LegacyEvent>()?;
+    sqlx::query(
+        "INSERT INTO legacy_accounts (legacy_account_id, nik_masked, full_name, imported_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(nik.masked())
+    .bind(&full_name)
+    .bind(imported_at)
+    .execute(&mut *conn)
+    .await?;
+    for document in documents {
+        sqlx::query("INSERT INTO legacy_documents (legacy_account_id, file_id, title) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(document.file.0)
+            .bind(&document.title)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A resident as the profile shows them.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ResidentRow {
+    pub account_id: Uuid,
+    pub nik_masked: String,
+    pub full_name: String,
+    pub phone: String,
+    pub email: Option<String>,
+    pub status: String,
+    pub registered_at: DateTime<Utc>,
+    pub rejection_reason: Option<String>,
+}
+
+/// One resident's profile.
+pub async fn resident(pool: &PgPool, account_id: Uuid) -> Result<Option<ResidentRow>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT account_id, nik_masked, full_name, phone, email, status, registered_at, rejection_reason
+           FROM resident_accounts WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// An account waiting for verification.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct VerificationRow {
+    pub account_id: Uuid,
+    pub nik_masked: String,
+    pub full_name: String,
+    pub phone: String,
+    pub email: Option<String>,
+    pub identity_kind: String,
+    pub identity_file: Uuid,
+    pub family_card_file: Uuid,
+    pub selfie_file: Uuid,
+    pub registered_at: DateTime<Utc>,
+}
+
+/// Keyset cursor of the queues: arrival time, then id.
+pub type QueueCursor = (DateTime<Utc>, Uuid);
+
+/// A page of the verification queue, oldest first.
+pub async fn verification_queue(
+    pool: &PgPool,
+    after: Option<QueueCursor>,
+    limit: i64,
+) -> Result<Vec<VerificationRow>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT account_id, nik_masked, full_name, phone, email, identity_kind, identity_file, family_card_file,
+                selfie_file, registered_at
+           FROM account_verification_queue
+          WHERE $1::timestamptz IS NULL OR (registered_at, account_id) > ($1, $2)
+          ORDER BY registered_at, account_id
+          LIMIT $3",
+    )
+    .bind(after.map(|a| a.0))
+    .bind(after.map(|a| a.1))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Accounts waiting for verification.
+pub async fn verification_queue_count(pool: &PgPool) -> Result<i64, Error> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM account_verification_queue").fetch_one(pool).await?)
+}
+
+/// A password-reset request waiting for an operator.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ResetRow {
+    pub account_id: Uuid,
+    pub nik_masked: String,
+    pub registered_name: String,
+    pub given_name: String,
+    pub phone: String,
+    pub identity_kind: String,
+    pub identity_file: Uuid,
+    pub family_card_file: Uuid,
+    pub selfie_file: Uuid,
+    pub requested_at: DateTime<Utc>,
+}
+
+/// A page of the password-reset queue, oldest first.
+pub async fn reset_queue(pool: &PgPool, after: Option<QueueCursor>, limit: i64) -> Result<Vec<ResetRow>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT account_id, nik_masked, registered_name, given_name, phone, identity_kind, identity_file,
+                family_card_file, selfie_file, requested_at
+           FROM password_reset_queue
+          WHERE $1::timestamptz IS NULL OR (requested_at, account_id) > ($1, $2)
+          ORDER BY requested_at, account_id
+          LIMIT $3",
+    )
+    .bind(after.map(|a| a.0))
+    .bind(after.map(|a| a.1))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Requests waiting in the password-reset queue.
+pub async fn reset_queue_count(pool: &PgPool) -> Result<i64, Error> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM password_reset_queue").fetch_one(pool).await?)
+}
+
+/// A legacy account as operators look it up.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LegacyRow {
+    pub legacy_account_id: Uuid,
+    pub nik_masked: String,
+    pub full_name: String,
+    pub imported_at: DateTime<Utc>,
+}
+
+/// One legacy account.
+pub async fn legacy_account(pool: &PgPool, id: Uuid) -> Result<Option<LegacyRow>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT legacy_account_id, nik_masked, full_name, imported_at FROM legacy_accounts WHERE legacy_account_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// A document of the old portal.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LegacyDocumentRow {
+    pub legacy_account_id: Uuid,
+    pub file_id: Uuid,
+    pub title: String,
+}
+
+/// The documents of some legacy accounts.
+pub async fn legacy_documents(pool: &PgPool, legacy_accounts: &[Uuid]) -> Result<Vec<LegacyDocumentRow>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT legacy_account_id, file_id, title FROM legacy_documents
+          WHERE legacy_account_id = ANY($1) ORDER BY legacy_account_id, title, file_id",
+    )
+    .bind(legacy_accounts)
+    .fetch_all(pool)
+    .await?)
+}
