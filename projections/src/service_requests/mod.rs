@@ -199,8 +199,7 @@ async fn load_rows(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Rows, Error>
             .bind(ids)
             .fetch_all(&mut *conn)
             .await?;
-    let mut rows = Rows::default();
-    rows.board = board.into_iter().map(|b| (b.request_id, b)).collect();
+    let mut rows = Rows { board: board.into_iter().map(|b| (b.request_id, b)).collect(), ..Rows::default() };
     for record in queue {
         let state = record.into_state()?;
         rows.queue.insert(state.request_id, state);
