@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::{EventUpcaster, PersistedEventStore, SerializedEvent};
+use cqrs_es::persist::{EventStoreAggregateContext, EventUpcaster, PersistedEventStore, SerializedEvent};
 use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventEnvelope, EventStore};
 use domain::CommandMetadata;
 use postgres_es::PostgresEventRepository;
@@ -54,10 +54,28 @@ where
         command: A::Command,
         metadata: &CommandMetadata,
     ) -> Result<Outcome<A>, Error> {
+        let loaded = self.load_for_command(id).await?;
+        self.execute_loaded(loaded, command, metadata).await
+    }
+
+    /// Like [`Executor::execute`], deciding first on a state the caller already loaded (saves
+    /// reading the stream twice); a stale state loses the optimistic lock and is reloaded.
+    pub async fn execute_loaded(
+        &self,
+        loaded: Loaded<A>,
+        command: A::Command,
+        metadata: &CommandMetadata,
+    ) -> Result<Outcome<A>, Error> {
+        let id = loaded.0.aggregate_id.clone();
+        let mut context = Some(loaded.0);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.try_execute(id, command.clone(), metadata).await {
+            let current = match context.take() {
+                Some(context) => context,
+                None => self.store.load_aggregate(&id).await.map_err(map_error)?,
+            };
+            match self.try_execute(current, command.clone(), metadata).await {
                 Err(AggregateError::AggregateConflict) if attempt <= CONFLICT_RETRIES => {
                     tracing::debug!(aggregate = A::TYPE, attempt, "optimistic lock lost, deciding again");
                 }
@@ -72,13 +90,17 @@ where
         Ok(std::mem::take(context.aggregate()))
     }
 
+    /// Stream `id` as loaded, to inspect and then decide on with [`Executor::execute_loaded`].
+    pub async fn load_for_command(&self, id: &str) -> Result<Loaded<A>, Error> {
+        Ok(Loaded(self.store.load_aggregate(id).await.map_err(map_error)?))
+    }
+
     async fn try_execute(
         &self,
-        id: &str,
+        mut context: EventStoreAggregateContext<A>,
         command: A::Command,
         metadata: &CommandMetadata,
     ) -> Result<Outcome<A>, AggregateError<A::Error>> {
-        let mut context = self.store.load_aggregate(id).await?;
         let sink = EventSink::<A>::default();
         context.aggregate().handle(command, &self.services, &sink).await.map_err(AggregateError::UserError)?;
         let decided = sink.collect().await;
@@ -89,6 +111,21 @@ where
         // The context's aggregate is only used for snapshots, which this store does not take.
         let events = self.store.commit(decided, context, metadata.to_map()).await?;
         Ok(Outcome { events, aggregate })
+    }
+}
+
+/// A stream's state as loaded, with the sequence an append must follow.
+pub struct Loaded<A: Aggregate>(EventStoreAggregateContext<A>);
+
+impl<A: Aggregate> Loaded<A> {
+    /// The state to inspect before deciding.
+    pub fn state(&self) -> &A {
+        &self.0.aggregate
+    }
+
+    /// The state, giving up the right to append.
+    pub fn into_state(self) -> A {
+        self.0.aggregate
     }
 }
 

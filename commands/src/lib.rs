@@ -29,7 +29,7 @@ pub use accounts::AccountService;
 pub use calendar::{CalendarService, RecordedHoliday};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use error::{Error, FieldError};
-pub use executor::{Executor, Outcome};
+pub use executor::{Executor, Loaded, Outcome};
 pub use legacy::LegacyService;
 pub use requests::RequestService;
 pub use secrets::Secrets;

@@ -96,12 +96,12 @@ impl RequestService {
         let now = self.clock.now();
         let key = IdempotencyKey::parse(&form.idempotency_key)?;
         let request_id = RequestId::for_submission(AccountId(account), &key);
-        let existing = self.executor.load(&request_id.to_string()).await?;
-        if existing.submitted().is_some() {
-            if existing.submitted().map(|s| s.account_id.0) != Some(account) {
+        let loaded = self.executor.load_for_command(&request_id.to_string()).await?;
+        if let Some(submitted) = loaded.state().submitted() {
+            if submitted.account_id.0 != account {
                 return Err(RequestError::NotYours.into());
             }
-            return Ok(existing);
+            return Ok(loaded.into_state());
         }
         let resident = self.accounts.load(&account.to_string()).await?;
         if resident.status() != AccountStatus::Active {
@@ -131,7 +131,7 @@ impl RequestService {
             today,
             at: now,
         };
-        match self.executor.execute(&request_id.to_string(), command, metadata).await {
+        match self.executor.execute_loaded(loaded, command, metadata).await {
             Ok(outcome) => Ok(outcome.aggregate),
             Err(error) => {
                 self.files.release(&files, &owner).await?;
@@ -144,6 +144,8 @@ impl RequestService {
     async fn resolve(&self, documents: &[DocumentUpload], uploader: &str) -> Result<Vec<SubmittedDocument>, Error> {
         let mut problems = Vec::new();
         let mut resolved = Vec::new();
+        let ids: Vec<Uuid> = documents.iter().filter_map(|d| Uuid::parse_str(d.upload_id.trim()).ok()).collect();
+        let found = self.files.find_many(&ids).await?;
         for document in documents {
             let field = format!("documents.{}", document.code);
             let code = match DocumentCode::parse(&document.code) {
@@ -153,10 +155,9 @@ impl RequestService {
                     continue;
                 }
             };
-            let file = match Uuid::parse_str(document.upload_id.trim()) {
-                Ok(id) => self.files.find(id).await?,
-                Err(_) => None,
-            };
+            let file = Uuid::parse_str(document.upload_id.trim())
+                .ok()
+                .and_then(|id| found.iter().find(|f| f.file_id == id).cloned());
             let usable = file.filter(|f| {
                 f.uploaded_by == uploader
                     && f.attached_to.is_none()

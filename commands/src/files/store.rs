@@ -230,6 +230,14 @@ impl FileStore {
             .await?)
     }
 
+    /// Several files by id, in one query (those that exist).
+    pub async fn find_many(&self, file_ids: &[Uuid]) -> Result<Vec<StoredFile>, Error> {
+        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM stored_files WHERE file_id = ANY($1)"))
+            .bind(file_ids)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     /// Reads and decrypts a file's bytes.
     pub async fn read(&self, file: &StoredFile) -> Result<Vec<u8>, Error> {
         let blob = self
