@@ -61,8 +61,14 @@ impl StoredEvent {
     /// The payload as the domain's event type. This is the one place events are decoded on
     /// the read side, so it is where upcasting of old versions belongs.
     pub fn decode<E: DeserializeOwned>(&self) -> Result<E, Error> {
-        let (_, payload) = domain::upcast::upcast(&self.event_type, &self.event_version, self.payload.clone());
-        serde_json::from_value(payload).map_err(|e| Error::Decode {
+        let decoded = if domain::upcast::needs_upcast(&self.event_type, &self.event_version) {
+            let (_, payload) = domain::upcast::upcast(&self.event_type, &self.event_version, self.payload.clone());
+            E::deserialize(payload)
+        } else {
+            // The common case borrows the payload instead of copying it.
+            E::deserialize(&self.payload)
+        };
+        decoded.map_err(|e| Error::Decode {
             position: self.global_position,
             event_type: self.event_type.clone(),
             reason: e.to_string(),
