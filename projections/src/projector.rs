@@ -20,7 +20,7 @@ pub(crate) const CHANNEL: &str = "events_appended";
 
 /// How long to wait before looking again when events exist that are not yet safe to read
 /// (an older transaction is still running).
-const UNSAFE_RETRY: Duration = Duration::from_millis(20);
+const UNSAFE_RETRY: Duration = Duration::from_millis(5);
 
 /// Tuning of the projector.
 #[derive(Debug, Clone, Copy)]
