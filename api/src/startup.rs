@@ -147,6 +147,7 @@ impl Application {
                     ("sessions", commands.sessions.purge_ended().await),
                     ("captchas", commands.captchas.purge(now).await),
                     ("sign-in failures", commands.throttle.purge(now).await),
+                    ("unrecorded attachments", commands.files.settle_attachments(now).await),
                     ("expired uploads", commands.files.purge_expired(now).await),
                 ];
                 for (what, result) in purged {

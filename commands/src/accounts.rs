@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::captcha::Captchas;
 use crate::clock::SharedClock;
 use crate::error::FieldError;
-use crate::files::{FileStore, UploadTokens};
+use crate::files::{FileStore, UploadTokens, stream_ref};
 use crate::secrets::Secrets;
 use crate::sessions::{Session, SessionStore, SubjectKind};
 use crate::throttle::Throttle;
@@ -146,7 +146,8 @@ impl AccountService {
         };
         let password = collect(&mut errors, "password", "Kata sandi", Password::parse(&form.password));
         let uploader = UploadTokens::uploader(&form.upload_token);
-        let documents = self.check_documents(&form.documents, &uploader, &mut errors).await?;
+        let account = nik.as_ref().map(|nik| self.secrets.account_id(nik));
+        let documents = self.check_documents(&form.documents, &uploader, account, &mut errors).await?;
         let (Some(nik), Some(full_name), Some(phone), Some(email), Some(password), Some(documents)) =
             (nik, full_name, phone, email, password, documents)
         else {
@@ -155,26 +156,30 @@ impl AccountService {
         let account_id = self.secrets.account_id(&nik);
         let nik_masked = nik.masked();
         let password_hash = passwords::hash(password).await?;
-        let owner = owner_ref(account_id);
-        self.files.attach(&documents.files(), &uploader, &owner, now).await?;
+        let (owner, stream) = (owner_ref(account_id), stream_ref::<Account>(account_id));
+        let attached = self.files.attach(&documents.files(), &uploader, &owner, &stream, now).await?;
         let command =
             AccountCommand::Register { account_id, nik, full_name, phone, email, password_hash, documents, at: now };
         let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata.clone() };
         if let Err(error) = self.executor.execute(&account_id.to_string(), command, &metadata).await {
-            self.files.release(&documents.files(), &owner).await?;
+            self.files.release(&attached, &owner, &stream).await?;
             return Err(error);
         }
         Ok(RegistrationReceipt { account_id, nik_masked })
     }
 
-    /// Checks the three uploads exist, belong to `uploader`, are unused, and are of the right
-    /// kind (the selfie must be a photo).
+    /// Checks the three uploads exist, belong to `uploader`, are unused (or attached to
+    /// `account` for its stream by an earlier sending of the same command), and are of the
+    /// right kind (the selfie must be a photo).
     async fn check_documents(
         &self,
         form: &DocumentForm,
         uploader: &str,
+        account: Option<AccountId>,
         errors: &mut Vec<FieldError>,
     ) -> Result<Option<IdentityDocuments>, Error> {
+        let now = self.clock.now();
+        let target = account.map(|id| (owner_ref(id), stream_ref::<Account>(id)));
         let fields = [
             ("identityUploadId", "Foto KTP-el / surat kehilangan", form.identity_upload_id.as_str(), false),
             ("familyCardUploadId", "Foto Kartu Keluarga", form.family_card_upload_id.as_str(), false),
@@ -185,9 +190,14 @@ impl AccountService {
             let usable = match Uuid::parse_str(raw.trim()) {
                 Ok(id) => match self.files.find(id).await? {
                     Some(file)
-                        if file.uploaded_by == uploader
-                            && file.attached_to.is_none()
-                            && file.attach_before.is_some_and(|t| t > self.clock.now()) =>
+                        if match &target {
+                            Some((owner, stream)) => file.attachable(uploader, owner, stream, now),
+                            None => {
+                                file.uploaded_by == uploader
+                                    && file.attached_to.is_none()
+                                    && file.attach_before.is_some_and(|t| t > now)
+                            }
+                        } =>
                     {
                         if must_be_photo && !file.kind().is_some_and(|k| k.is_image()) {
                             errors.push(FieldError {
@@ -304,7 +314,8 @@ impl AccountService {
         let nik = collect(&mut errors, "nik", "NIK", Nik::parse(&form.nik));
         let full_name = collect(&mut errors, "fullName", "Nama lengkap", FullName::parse(&form.full_name));
         let uploader = UploadTokens::uploader(&form.upload_token);
-        let documents = self.check_documents(&form.documents, &uploader, &mut errors).await?;
+        let account = nik.as_ref().map(|nik| self.secrets.account_id(nik));
+        let documents = self.check_documents(&form.documents, &uploader, account, &mut errors).await?;
         let (Some(nik), Some(full_name), Some(documents)) = (nik, full_name, documents) else {
             return Err(Error::InvalidFields(errors));
         };
@@ -314,12 +325,12 @@ impl AccountService {
             tracing::info!(nik = %nik, "password reset requested for a NIK without an active account");
             return Ok(());
         }
-        let owner = owner_ref(account_id);
-        self.files.attach(&documents.files(), &uploader, &owner, now).await?;
+        let (owner, stream) = (owner_ref(account_id), stream_ref::<Account>(account_id));
+        let attached = self.files.attach(&documents.files(), &uploader, &owner, &stream, now).await?;
         let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata.clone() };
         let command = AccountCommand::RequestPasswordReset { full_name, documents, at: now };
         if let Err(error) = self.executor.execute(&account_id.to_string(), command, &metadata).await {
-            self.files.release(&documents.files(), &owner).await?;
+            self.files.release(&attached, &owner, &stream).await?;
             return Err(error);
         }
         Ok(())

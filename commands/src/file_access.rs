@@ -46,6 +46,7 @@ mod tests {
             created_at: Utc::now(),
             attach_before: None,
             attached_to,
+            attached_for: None,
         }
     }
 

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::accounts::owner_ref;
 use crate::clock::SharedClock;
-use crate::files::{FileKind, FileStore};
+use crate::files::{FileKind, FileStore, stream_ref};
 use crate::{Error, Executor};
 
 /// A document of a form: its catalogue code and the upload's id.
@@ -111,14 +111,15 @@ impl RequestService {
             .ok()
             .and_then(|code| self.catalogue.service(&code).cloned())
             .ok_or(RequestError::UnknownService)?;
-        let documents = self.resolve(&form.documents, &resident_uploader(account)).await?;
+        let owner = owner_ref(AccountId(account));
+        let stream = stream_ref::<ServiceRequest>(request_id);
+        let documents = self.resolve(&form.documents, &resident_uploader(account), &owner, &stream).await?;
         let sequence: i64 =
             sqlx::query_scalar("SELECT nextval('service_request_number_seq')").fetch_one(&self.pool).await?;
         let today = office_date(now);
         let number = RequestNumber::new(chrono::Datelike::year(&today), sequence);
         let files: Vec<FileId> = documents.iter().map(|d| d.file).collect();
-        let owner = owner_ref(AccountId(account));
-        self.files.attach(&files, &resident_uploader(account), &owner, now).await?;
+        let attached = self.files.attach(&files, &resident_uploader(account), &owner, &stream, now).await?;
         let command = RequestCommand::Submit {
             request_id,
             account_id: AccountId(account),
@@ -134,14 +135,21 @@ impl RequestService {
         match self.executor.execute_loaded(loaded, command, metadata).await {
             Ok(outcome) => Ok(outcome.aggregate),
             Err(error) => {
-                self.files.release(&files, &owner).await?;
+                self.files.release(&attached, &owner, &stream).await?;
                 Err(error)
             }
         }
     }
 
-    /// Looks up uploads of the form: each must exist, be the caller's and unused.
-    async fn resolve(&self, documents: &[DocumentUpload], uploader: &str) -> Result<Vec<SubmittedDocument>, Error> {
+    /// Looks up uploads of the form: each must exist, be the caller's and unused (or attached to
+    /// `owner` for this command's `stream` by an earlier sending of it).
+    async fn resolve(
+        &self,
+        documents: &[DocumentUpload],
+        uploader: &str,
+        owner: &str,
+        stream: &str,
+    ) -> Result<Vec<SubmittedDocument>, Error> {
         let mut problems = Vec::new();
         let mut resolved = Vec::new();
         let ids: Vec<Uuid> = documents.iter().filter_map(|d| Uuid::parse_str(d.upload_id.trim()).ok()).collect();
@@ -158,11 +166,7 @@ impl RequestService {
             let file = Uuid::parse_str(document.upload_id.trim())
                 .ok()
                 .and_then(|id| found.iter().find(|f| f.file_id == id).cloned());
-            let usable = file.filter(|f| {
-                f.uploaded_by == uploader
-                    && f.attached_to.is_none()
-                    && f.attach_before.is_some_and(|t| t > self.clock.now())
-            });
+            let usable = file.filter(|f| f.attachable(uploader, owner, stream, self.clock.now()));
             match usable.and_then(|f| f.kind().map(|k| (f.file_id, k))) {
                 Some((id, kind)) => {
                     resolved.push(SubmittedDocument { code, file: FileId(id), file_type: file_type(kind) })
@@ -256,15 +260,16 @@ impl RequestService {
         metadata: &CommandMetadata,
     ) -> Result<ServiceRequest, Error> {
         let now = self.clock.now();
-        let resolved = self.resolve(documents, &resident_uploader(account)).await?;
-        let files: Vec<FileId> = resolved.iter().map(|d| d.file).collect();
         let owner = owner_ref(AccountId(account));
-        self.files.attach(&files, &resident_uploader(account), &owner, now).await?;
+        let stream = stream_ref::<ServiceRequest>(request);
+        let resolved = self.resolve(documents, &resident_uploader(account), &owner, &stream).await?;
+        let files: Vec<FileId> = resolved.iter().map(|d| d.file).collect();
+        let attached = self.files.attach(&files, &resident_uploader(account), &owner, &stream, now).await?;
         let command = RequestCommand::Reupload { account: AccountId(account), documents: resolved, at: now };
         match self.run(request, command, metadata).await {
             Ok(request) => Ok(request),
             Err(error) => {
-                self.files.release(&files, &owner).await?;
+                self.files.release(&attached, &owner, &stream).await?;
                 Err(error)
             }
         }
@@ -290,11 +295,12 @@ impl RequestService {
             }
             files.push(FileId(id));
         }
-        self.files.attach(&files, &staff_uploader(by.0), &owner, now).await?;
-        match self.run(request, RequestCommand::Complete { by, files: files.clone(), at: now }, metadata).await {
+        let stream = stream_ref::<ServiceRequest>(request);
+        let attached = self.files.attach(&files, &staff_uploader(by.0), &owner, &stream, now).await?;
+        match self.run(request, RequestCommand::Complete { by, files, at: now }, metadata).await {
             Ok(request) => Ok(request),
             Err(error) => {
-                self.files.release(&files, &owner).await?;
+                self.files.release(&attached, &owner, &stream).await?;
                 Err(error)
             }
         }

@@ -198,9 +198,9 @@ async fn expired_uploads_are_purged_with_their_bytes_and_attached_files_are_kept
     };
     let kept = files.store_upload(photo.clone(), "token:a", None, now).await?;
     let dropped = files.store_upload(photo, "token:a", None, now).await?;
-    files.attach(&[FileId(kept.file_id)], "token:a", "Account:x", now).await?;
+    files.attach(&[FileId(kept.file_id)], "token:a", "Account:x", "Account:x", now).await?;
     assert!(
-        files.attach(&[FileId(dropped.file_id)], "token:b", "Account:y", now).await.is_err(),
+        files.attach(&[FileId(dropped.file_id)], "token:b", "Account:y", "Account:y", now).await.is_err(),
         "someone else's upload"
     );
     let later = now + chrono::Duration::hours(25);
@@ -280,5 +280,81 @@ async fn simultaneous_registrations_of_one_nik_have_exactly_one_winner(pool: PgP
     let attached: i64 =
         sqlx::query_scalar("SELECT count(*) FROM stored_files WHERE attached_to IS NOT NULL").fetch_one(&pool).await?;
     assert_eq!(attached, 3, "the losers' uploads were released");
+    Ok(())
+}
+
+/// A registration that died between attaching its uploads and recording its event (a crash
+/// of the process) can be sent again with the same uploads; uploads such a command left
+/// behind and nobody sent again are undone by housekeeping and then expire.
+#[sqlx::test(migrations = "../migrations")]
+async fn uploads_of_a_command_that_died_before_recording_are_reusable_then_settled(pool: PgPool) -> anyhow::Result<()> {
+    use commands::accounts::{DocumentForm, RegistrationForm};
+    use commands::files::{UploadTokens, stream_ref};
+    use domain::account::Account;
+    use domain::document::{FileId, IdentityDocumentKind};
+    use domain::nik::Nik;
+    let settings = Settings::for_tests();
+    let commands = Commands::new(pool.clone(), settings.clone());
+    let now = chrono::Utc::now();
+    let photo = {
+        let img = image::RgbImage::from_pixel(16, 16, image::Rgb([10, 20, 30]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Png)?;
+        out.into_inner()
+    };
+    let (token, _) = commands.upload_tokens.issue(now).await?;
+    let uploader = UploadTokens::uploader(&token);
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        ids.push(commands.files.store_upload(photo.clone(), &uploader, None, now).await?.file_id);
+    }
+    let nik = "6106015205900001";
+    let account = settings.secrets.account_id(&Nik::parse(nik)?);
+    let (owner, stream) = (format!("Account:{account}"), stream_ref::<Account>(account));
+    // The first sending attached the three documents, and a fourth upload, then died.
+    let files: Vec<FileId> = ids.iter().copied().map(FileId).collect();
+    assert_eq!(commands.files.attach(&files, &uploader, &owner, &stream, now).await?.len(), 4);
+    // Another command may not take them; the same one, sent again, may.
+    let elsewhere = commands.files.attach(&files[..1], &uploader, &owner, "Account:lain", now).await;
+    assert!(matches!(elsewhere, Err(Error::UploadNotUsable(_))), "{elsewhere:?}");
+    let captcha = commands.captchas.create(now).await?;
+    sqlx::query("UPDATE captchas SET answer_hash = $2 WHERE captcha_id = $1")
+        .bind(captcha.id)
+        .bind(commands::captcha::answer_hash("abcde"))
+        .execute(&pool)
+        .await?;
+    let form = RegistrationForm {
+        nik: nik.into(),
+        full_name: "Siti Aminah".into(),
+        phone: "081234567890".into(),
+        email: None,
+        password: "rumah panjang 2026".into(),
+        documents: DocumentForm {
+            identity_kind: IdentityDocumentKind::KtpEl,
+            identity_upload_id: ids[0].to_string(),
+            family_card_upload_id: ids[1].to_string(),
+            selfie_upload_id: ids[2].to_string(),
+        },
+        upload_token: token,
+        captcha_id: captcha.id.to_string(),
+        captcha_answer: "abcde".into(),
+    };
+    commands.accounts.register(form, &CommandMetadata::system(Uuid::new_v4())).await?;
+
+    // An hour later housekeeping undoes the fourth upload's attachment (no event names it) and
+    // settles the three recorded ones; a day later the fourth has expired and is gone.
+    assert_eq!(commands.files.settle_attachments(now + chrono::Duration::minutes(30)).await?, 0);
+    assert_eq!(commands.files.settle_attachments(now + chrono::Duration::hours(2)).await?, 1);
+    let rows: Vec<(Uuid, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT file_id, attached_to, attached_for FROM stored_files ORDER BY file_id")
+            .fetch_all(&pool)
+            .await?;
+    for (id, attached_to, attached_for) in &rows {
+        let recorded = ids[..3].contains(id);
+        assert_eq!(attached_to.is_some(), recorded, "{id}");
+        assert_eq!(*attached_for, None, "{id}");
+    }
+    assert_eq!(commands.files.purge_expired(now + chrono::Duration::hours(25)).await?, 1);
+    assert!(commands.files.find(ids[3]).await?.is_none());
     Ok(())
 }

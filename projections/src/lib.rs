@@ -23,7 +23,9 @@ pub use checkpoint::Checkpoint;
 pub use error::Error;
 pub use event::StoredEvent;
 pub use projection::{Mode, Projection};
-pub use projector::{ActiveProjector, Lag, Projector, ProjectorConfig, ProjectorState, lag};
+pub use projector::{
+    ActiveProjector, LOCK_KEY as PROJECTOR_LOCK_KEY, Lag, Projector, ProjectorConfig, ProjectorState, lag,
+};
 pub use replay::{ReplayProgress, TableDifference, replay, verify};
 
 /// Every projection of the service, in the order they are applied.

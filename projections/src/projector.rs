@@ -12,8 +12,9 @@ use sqlx::{Connection, PgConnection, PgPool};
 use crate::event::COLUMNS;
 use crate::{Checkpoint, Error, Mode, Projection, StoredEvent, checkpoint};
 
-/// Key of the advisory lock that makes one projector active per database.
-const LOCK_KEY: i64 = 0x6475_6b63_6170_696c; // "dukcapil"
+/// Key of the advisory lock that makes one projector active per database (`pg_locks` shows
+/// it as `classid` = high 32 bits, `objid` = low 32 bits).
+pub const LOCK_KEY: i64 = 0x6475_6b63_6170_696c; // "dukcapil"
 
 /// The channel the events table's trigger notifies on commit.
 pub(crate) const CHANNEL: &str = "events_appended";

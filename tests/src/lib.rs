@@ -1,7 +1,10 @@
 //! Support for end-to-end tests: the real application on a real port, over a fresh
 //! PostgreSQL database per test, driven through real HTTP.
 
+pub mod process;
+
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -31,8 +34,18 @@ impl TestApp {
 
     /// Like [`Self::spawn`], with a clock the test controls.
     pub async fn spawn_with_clock(pool: PgPool, clock: commands::SharedClock) -> anyhow::Result<Self> {
+        Self::spawn_with_options(pool, clock, &[]).await
+    }
+
+    /// Like [`Self::spawn_with_clock`], with more command-line options (e.g.
+    /// `--trust-forwarded-for`, so that each [`Client`] counts as its own client address).
+    pub async fn spawn_with_options(
+        pool: PgPool,
+        clock: commands::SharedClock,
+        options: &[&str],
+    ) -> anyhow::Result<Self> {
         let data_dir = TempDir::new()?;
-        let config = api::Config::from_args([
+        let mut args = vec![
             "--bind-addr",
             "127.0.0.1:0",
             "--data-dir",
@@ -43,7 +56,9 @@ impl TestApp {
             "100",
             "--log-format",
             "pretty",
-        ])?;
+        ];
+        args.extend_from_slice(options);
+        let config = api::Config::from_args(args)?;
         let mut settings = config.command_settings().map_err(|e| anyhow::anyhow!(e))?;
         settings.clock = clock;
         let commands = commands::Commands::new(pool.clone(), settings.clone());
@@ -61,10 +76,10 @@ impl TestApp {
         format!("http://{}{path}", self.address)
     }
 
-    /// A new browser-like client with its own cookie jar.
+    /// A new browser-like client with its own cookie jar (and its own client address, when
+    /// the server trusts `X-Forwarded-For`).
     pub fn client(&self) -> anyhow::Result<Client> {
-        let http = reqwest::Client::builder().cookie_store(true).timeout(Duration::from_secs(30)).build()?;
-        Ok(Client { http, endpoint: self.url("/graphql") })
+        Client::new(&self.url(""), Some(&next_client_address()))
     }
 
     /// A staff member of `role`, created directly on the command side, signed in.
@@ -97,7 +112,41 @@ impl Drop for TestApp {
     }
 }
 
+/// Where tests find a running application: its URLs, its database, new clients.
+/// [`TestApp`] is one; so is a real `serve` process.
+pub trait Site {
+    /// `base + path`, e.g. `http://127.0.0.1:41234/uploads`.
+    fn url(&self, path: &str) -> String;
+    /// The application's database.
+    fn pool(&self) -> &PgPool;
+    /// A new client with its own cookie jar.
+    fn client(&self) -> anyhow::Result<Client>;
+}
+
+impl Site for TestApp {
+    fn url(&self, path: &str) -> String {
+        TestApp::url(self, path)
+    }
+
+    fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn client(&self) -> anyhow::Result<Client> {
+        TestApp::client(self)
+    }
+}
+
+/// A distinct private address per call (`10.x.y.z`), sent as `X-Forwarded-For`, so that
+/// per-address limits (anonymous uploads, sign-in throttling) see many clients.
+pub fn next_client_address() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("10.{}.{}.{}", (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff)
+}
+
 /// A GraphQL client with a cookie jar.
+#[derive(Clone)]
 pub struct Client {
     pub http: reqwest::Client,
     endpoint: String,
@@ -132,6 +181,26 @@ impl Reply {
 }
 
 impl Client {
+    /// A client of the application at `base` (e.g. `http://127.0.0.1:41234`), sending
+    /// `X-Forwarded-For: forwarded_for` if given.
+    pub fn new(base: &str, forwarded_for: Option<&str>) -> anyhow::Result<Self> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(address) = forwarded_for {
+            headers.insert("x-forwarded-for", address.parse()?);
+        }
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .default_headers(headers)
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(Client { http, endpoint: format!("{base}/graphql") })
+    }
+
+    /// The same client (same cookie jar and address) talking to the application at `base`.
+    pub fn at(&self, base: &str) -> Client {
+        Client { http: self.http.clone(), endpoint: format!("{base}/graphql") }
+    }
+
     /// Sends a GraphQL operation.
     pub async fn gql(&self, query: &str, variables: Value) -> anyhow::Result<Reply> {
         let response =
@@ -272,21 +341,21 @@ pub fn pdf() -> Vec<u8> {
 
 /// A resident registered through the API, verified by `operator`, and signed in on a new client.
 /// Returns the client and the account id.
-pub async fn active_resident(
-    app: &TestApp,
+pub async fn active_resident<S: Site + ?Sized>(
+    app: &S,
     operator: &Client,
     nik: &str,
     name: &str,
 ) -> anyhow::Result<(Client, String)> {
     let client = app.client()?;
-    let token = client.upload_token(&app.pool).await?;
+    let token = client.upload_token(app.pool()).await?;
     let mut ids = Vec::new();
     for name in ["ktp.jpg", "kk.jpg", "selfie.jpg"] {
         let (status, body) = client.upload(&app.url(""), Some(&token), jpeg(120, 80), name).await?;
         anyhow::ensure!(status == 201, "upload {name}: {status} {body}");
         ids.push(body["uploadId"].as_str().context("uploadId")?.to_owned());
     }
-    let (captcha, answer) = client.solve_captcha(&app.pool).await?;
+    let (captcha, answer) = client.solve_captcha(app.pool()).await?;
     client
         .gql(
             "mutation($i: RegisterAccountInput!) { registerAccount(input: $i) { nikMasked } }",
@@ -315,7 +384,7 @@ pub async fn active_resident(
     })
     .await?;
     operator.gql("mutation($a: ID!) { approveAccount(accountId: $a) }", json!({ "a": account_id })).await?.data()?;
-    client.resident_login(&app.pool, nik, RESIDENT_PASSWORD).await?.data()?;
+    client.resident_login(app.pool(), nik, RESIDENT_PASSWORD).await?.data()?;
     Ok((client, account_id))
 }
 

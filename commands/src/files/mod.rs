@@ -9,5 +9,5 @@ mod tokens;
 
 pub use crypto::FileKeys;
 pub use sanitize::{FileKind, UploadError, sanitize};
-pub use store::{AccessFilter, AccessRecord, DocumentAccess, FileStore, StoredFile, object_store_from_url};
+pub use store::{AccessFilter, AccessRecord, DocumentAccess, FileStore, StoredFile, object_store_from_url, stream_ref};
 pub use tokens::{UPLOADS_PER_TOKEN, UploadTokens};

@@ -28,6 +28,8 @@ pub struct StoredFile {
     pub created_at: DateTime<Utc>,
     pub attach_before: Option<DateTime<Utc>>,
     pub attached_to: Option<String>,
+    /// The stream the attachment was made for, until housekeeping has seen it recorded.
+    pub attached_for: Option<String>,
 }
 
 impl StoredFile {
@@ -35,7 +37,33 @@ impl StoredFile {
     pub fn kind(&self) -> Option<FileKind> {
         FileKind::from_content_type(&self.content_type)
     }
+
+    /// Whether `uploaded_by` may attach it at `now` for a command on `stream` (see
+    /// [`stream_ref`]) that gives it to `owner`: unexpired, and unattached or already attached
+    /// to `owner` for that very stream (the same command sent again). [`FileStore::attach`]
+    /// applies the same rule atomically.
+    pub fn attachable(&self, uploaded_by: &str, owner: &str, stream: &str, now: DateTime<Utc>) -> bool {
+        self.uploaded_by == uploaded_by
+            && self.attach_before.is_some_and(|t| t > now)
+            && match &self.attached_to {
+                None => true,
+                Some(to) => to == owner && self.attached_for.as_deref() == Some(stream),
+            }
+    }
 }
+
+/// How files name the stream a command is recorded on: `<aggregate type>:<id>`.
+pub fn stream_ref<A: cqrs_es::Aggregate>(id: impl std::fmt::Display) -> String {
+    format!("{}:{id}", A::TYPE)
+}
+
+/// Whether an event of stream `$n` (a [`stream_ref`]) mentions the file of row `f`.
+const RECORDED: &str = "EXISTS (SELECT 1 FROM events e
+     WHERE e.aggregate_type = split_part($n, ':', 1) AND e.aggregate_id = substr($n, strpos($n, ':') + 1)
+       AND strpos(e.payload::text, f.file_id::text) > 0)";
+
+/// After this long an attachment whose command was never recorded is undone.
+const SETTLE_AFTER: Duration = Duration::hours(1);
 
 /// Opens the object store named by a URL: `file:///var/lib/dukcapil/files` (default under
 /// `DATA_DIR`) or `s3://bucket/prefix` (credentials and endpoint from the usual `AWS_*`
@@ -62,7 +90,8 @@ pub struct FileStore {
     max_bytes: u64,
 }
 
-const COLUMNS: &str = "file_id, content_type, byte_size, sha256, uploaded_by, created_at, attach_before, attached_to";
+const COLUMNS: &str =
+    "file_id, content_type, byte_size, sha256, uploaded_by, created_at, attach_before, attached_to, attached_for";
 
 impl FileStore {
     pub fn new(pool: PgPool, objects: Arc<dyn ObjectStore>, keys: FileKeys, max_bytes: u64) -> Self {
@@ -152,48 +181,92 @@ impl FileStore {
         .await?)
     }
 
-    /// Attaches uploads to `attach_to`, all or none: each must exist, come from `uploaded_by`,
-    /// be unexpired and never attached before. Returns the records in the order asked.
+    /// Attaches uploads to `attach_to` (whose they are, e.g. `Account:<id>`) for the command
+    /// about to be recorded on `stream` ([`stream_ref`]), all or none: each must exist, come
+    /// from `uploaded_by`, be unexpired, and be unattached — or already attached to the same
+    /// owner for the same stream: the same command sent again, after a crash between attaching
+    /// and recording, or twice at once. Returns the files this call attached, which
+    /// [`Self::release`] undoes if the command is refused.
     pub async fn attach(
         &self,
         files: &[FileId],
         uploaded_by: &str,
         attach_to: &str,
+        stream: &str,
         now: DateTime<Utc>,
-    ) -> Result<Vec<StoredFile>, Error> {
+    ) -> Result<Vec<FileId>, Error> {
         let ids: Vec<Uuid> = files.iter().map(|f| f.0).collect();
         let mut tx = self.pool.begin().await?;
-        let attached: Vec<StoredFile> = sqlx::query_as(&format!(
-            "UPDATE stored_files SET attached_to = $3, attached_at = $4
-              WHERE file_id = ANY($1) AND uploaded_by = $2 AND attached_to IS NULL AND attach_before > $4
-          RETURNING {COLUMNS}"
-        ))
+        // Locks the rows: a concurrent attach of the same files waits, then sees them attached.
+        let usable: Vec<(Uuid, bool)> = sqlx::query_as(
+            "SELECT file_id, attached_to IS NULL FROM stored_files
+              WHERE file_id = ANY($1) AND uploaded_by = $2 AND attach_before > $5
+                AND (attached_to IS NULL OR (attached_to = $3 AND attached_for = $4))
+                FOR UPDATE",
+        )
         .bind(&ids)
         .bind(uploaded_by)
         .bind(attach_to)
+        .bind(stream)
         .bind(now)
         .fetch_all(&mut *tx)
         .await?;
-        let mut ordered = Vec::with_capacity(ids.len());
-        for id in &ids {
-            match attached.iter().find(|f| f.file_id == *id) {
-                Some(file) => ordered.push(file.clone()),
-                None => return Err(Error::UploadNotUsable(*id)),
-            }
+        if let Some(missing) = ids.iter().find(|id| !usable.iter().any(|(f, _)| f == *id)) {
+            return Err(Error::UploadNotUsable(*missing));
         }
+        let fresh: Vec<Uuid> = usable.into_iter().filter_map(|(id, fresh)| fresh.then_some(id)).collect();
+        sqlx::query(
+            "UPDATE stored_files SET attached_to = $2, attached_for = $3, attached_at = $4 WHERE file_id = ANY($1)",
+        )
+        .bind(&fresh)
+        .bind(attach_to)
+        .bind(stream)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
-        Ok(ordered)
+        Ok(fresh.into_iter().map(FileId).collect())
     }
 
-    /// Undoes [`Self::attach`] when the command it was for was refused.
-    pub async fn release(&self, files: &[FileId], attach_to: &str) -> Result<(), Error> {
+    /// Undoes [`Self::attach`] for the files it attached when the command was refused — but
+    /// never for a file an event of `stream` references (the same command, sent at the same
+    /// time, was recorded with it).
+    pub async fn release(&self, files: &[FileId], attach_to: &str, stream: &str) -> Result<(), Error> {
         let ids: Vec<Uuid> = files.iter().map(|f| f.0).collect();
-        sqlx::query("UPDATE stored_files SET attached_to = NULL, attached_at = NULL WHERE file_id = ANY($1) AND attached_to = $2")
-            .bind(&ids)
-            .bind(attach_to)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(&format!(
+            "UPDATE stored_files f SET attached_to = NULL, attached_for = NULL, attached_at = NULL
+              WHERE file_id = ANY($1) AND attached_to = $2 AND attached_for = $3 AND NOT {}",
+            RECORDED.replace("$n", "$3")
+        ))
+        .bind(&ids)
+        .bind(attach_to)
+        .bind(stream)
+        .execute(&self.pool)
+        .await?;
         Ok(())
+    }
+
+    /// Housekeeping for attachments older than an hour whose stream is still named: those an
+    /// event of the stream references are settled (the name is dropped; the attachment is
+    /// final), the others — their command died between attaching and recording and was never
+    /// sent again — are undone, so the uploads expire like unused ones. Returns how many were
+    /// undone.
+    pub async fn settle_attachments(&self, now: DateTime<Utc>) -> Result<u64, Error> {
+        let mut tx = self.pool.begin().await?;
+        let undone = sqlx::query(&format!(
+            "UPDATE stored_files f SET attached_to = NULL, attached_for = NULL, attached_at = NULL
+              WHERE attached_for IS NOT NULL AND attached_at < $1 AND NOT {}",
+            RECORDED.replace("$n", "f.attached_for")
+        ))
+        .bind(now - SETTLE_AFTER)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE stored_files SET attached_for = NULL WHERE attached_for IS NOT NULL AND attached_at < $1")
+            .bind(now - SETTLE_AFTER)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(undone.rows_affected())
     }
 
     /// Deletes uploads never attached before their deadline: the bytes and the record.
