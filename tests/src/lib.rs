@@ -31,8 +31,18 @@ impl TestApp {
 
     /// Like [`Self::spawn`], with a clock the test controls.
     pub async fn spawn_with_clock(pool: PgPool, clock: commands::SharedClock) -> anyhow::Result<Self> {
+        Self::spawn_configured(pool, clock, &[]).await
+    }
+
+    /// Like [`Self::spawn`], with more command-line settings (e.g. `--public-url`).
+    pub async fn spawn_with_args(pool: PgPool, args: &[&str]) -> anyhow::Result<Self> {
+        Self::spawn_configured(pool, std::sync::Arc::new(commands::SystemClock), args).await
+    }
+
+    /// Like [`Self::spawn`], with a clock the test controls and more command-line settings.
+    pub async fn spawn_configured(pool: PgPool, clock: commands::SharedClock, args: &[&str]) -> anyhow::Result<Self> {
         let data_dir = TempDir::new()?;
-        let config = api::Config::from_args([
+        let mut argv = vec![
             "--bind-addr",
             "127.0.0.1:0",
             "--data-dir",
@@ -43,7 +53,9 @@ impl TestApp {
             "100",
             "--log-format",
             "pretty",
-        ])?;
+        ];
+        argv.extend_from_slice(args);
+        let config = api::Config::from_args(argv)?;
         let mut settings = config.command_settings().map_err(|e| anyhow::anyhow!(e))?;
         settings.clock = clock;
         let commands = commands::Commands::new(pool.clone(), settings.clone());
@@ -63,8 +75,9 @@ impl TestApp {
 
     /// A new browser-like client with its own cookie jar.
     pub fn client(&self) -> anyhow::Result<Client> {
-        let http = reqwest::Client::builder().cookie_store(true).timeout(Duration::from_secs(30)).build()?;
-        Ok(Client { http, endpoint: self.url("/graphql") })
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let http = reqwest::Client::builder().cookie_provider(jar.clone()).timeout(Duration::from_secs(30)).build()?;
+        Ok(Client { http, endpoint: self.url("/graphql"), jar })
     }
 
     /// A staff member of `role`, created directly on the command side, signed in.
@@ -101,6 +114,7 @@ impl Drop for TestApp {
 pub struct Client {
     pub http: reqwest::Client,
     endpoint: String,
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
 }
 
 /// A GraphQL response split into data and errors.
@@ -132,6 +146,14 @@ impl Reply {
 }
 
 impl Client {
+    /// The `Cookie` header this client sends to the application (e.g. to open a websocket or
+    /// to replay a session cookie after logout), if it holds any cookie.
+    pub fn cookie_header(&self) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url = reqwest::Url::parse(&self.endpoint).ok()?;
+        self.jar.cookies(&url).and_then(|value| value.to_str().ok().map(str::to_owned))
+    }
+
     /// Sends a GraphQL operation.
     pub async fn gql(&self, query: &str, variables: Value) -> anyhow::Result<Reply> {
         let response =
@@ -278,25 +300,7 @@ pub async fn active_resident(
     nik: &str,
     name: &str,
 ) -> anyhow::Result<(Client, String)> {
-    let client = app.client()?;
-    let token = client.upload_token(&app.pool).await?;
-    let mut ids = Vec::new();
-    for name in ["ktp.jpg", "kk.jpg", "selfie.jpg"] {
-        let (status, body) = client.upload(&app.url(""), Some(&token), jpeg(120, 80), name).await?;
-        anyhow::ensure!(status == 201, "upload {name}: {status} {body}");
-        ids.push(body["uploadId"].as_str().context("uploadId")?.to_owned());
-    }
-    let (captcha, answer) = client.solve_captcha(&app.pool).await?;
-    client
-        .gql(
-            "mutation($i: RegisterAccountInput!) { registerAccount(input: $i) { nikMasked } }",
-            json!({ "i": {
-                "nik": nik, "fullName": name, "phone": "081234567890", "password": RESIDENT_PASSWORD,
-                "documents": { "identityDocumentKind": "KTP_EL", "identityUploadId": ids[0], "familyCardUploadId": ids[1], "selfieUploadId": ids[2] },
-                "uploadToken": token, "captchaId": captcha, "captchaAnswer": answer } }),
-        )
-        .await?
-        .data()?;
+    let client = registered_resident(app, nik, name).await?;
     let masked = format!("{}********{}", &nik[..4], &nik[12..]);
     let account_id = eventually("account queued", || async {
         let reply = operator
@@ -317,6 +321,31 @@ pub async fn active_resident(
     operator.gql("mutation($a: ID!) { approveAccount(accountId: $a) }", json!({ "a": account_id })).await?.data()?;
     client.resident_login(&app.pool, nik, RESIDENT_PASSWORD).await?.data()?;
     Ok((client, account_id))
+}
+
+/// A resident registered through the API (three documents, captcha, [`RESIDENT_PASSWORD`]) and
+/// waiting for verification. Returns the client that registered.
+pub async fn registered_resident(app: &TestApp, nik: &str, name: &str) -> anyhow::Result<Client> {
+    let client = app.client()?;
+    let token = client.upload_token(&app.pool).await?;
+    let mut ids = Vec::new();
+    for name in ["ktp.jpg", "kk.jpg", "selfie.jpg"] {
+        let (status, body) = client.upload(&app.url(""), Some(&token), jpeg(120, 80), name).await?;
+        anyhow::ensure!(status == 201, "upload {name}: {status} {body}");
+        ids.push(body["uploadId"].as_str().context("uploadId")?.to_owned());
+    }
+    let (captcha, answer) = client.solve_captcha(&app.pool).await?;
+    client
+        .gql(
+            "mutation($i: RegisterAccountInput!) { registerAccount(input: $i) { nikMasked } }",
+            json!({ "i": {
+                "nik": nik, "fullName": name, "phone": "081234567890", "password": RESIDENT_PASSWORD,
+                "documents": { "identityDocumentKind": "KTP_EL", "identityUploadId": ids[0], "familyCardUploadId": ids[1], "selfieUploadId": ids[2] },
+                "uploadToken": token, "captchaId": captcha, "captchaAnswer": answer } }),
+        )
+        .await?
+        .data()?;
+    Ok(client)
 }
 
 /// The password `active_resident` registers with.

@@ -43,7 +43,8 @@ pub struct AppState {
     pub projections: Vec<Arc<dyn projections::Projection>>,
     pub metrics: Arc<Metrics>,
     pub ready_max_lag_seconds: f64,
-    /// The origin allowed to open the GraphQL websocket (`PUBLIC_URL`'s).
+    /// `PUBLIC_URL`'s origin: pages of other origins may not post to `/graphql` or `/uploads`
+    /// nor open the GraphQL websocket (see [`middleware::same_origin`]).
     pub allowed_origin: String,
     /// Largest request body on `/uploads` (the file limit plus multipart overhead).
     pub upload_body_limit: usize,
@@ -54,10 +55,11 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let graphql = Router::new()
         .route("/graphql", post(graphql))
-        .layer(axum::middleware::from_fn(middleware::require_json))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::refuse_cross_site_graphql))
         .layer(RequestBodyLimitLayer::new(GRAPHQL_BODY_LIMIT));
     let uploads = Router::new()
         .route("/uploads", post(files::upload))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::refuse_foreign_origin))
         // Enforced while streaming the multipart body, so the answer is our JSON error.
         .layer(axum::extract::DefaultBodyLimit::max(state.upload_body_limit));
     Router::new()
@@ -116,7 +118,8 @@ pub(crate) async fn session_of(
 }
 
 /// GraphQL subscriptions (graphql-transport-ws). The session cookie of the upgrade request
-/// authenticates the socket; other origins are refused (no cross-site websocket hijacking).
+/// authenticates the socket; pages of other origins are refused (no cross-site websocket
+/// hijacking).
 async fn graphql_ws(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -125,8 +128,7 @@ async fn graphql_ws(
     protocol: async_graphql_axum::GraphQLProtocol,
     upgrade: axum::extract::WebSocketUpgrade,
 ) -> Response {
-    let origin = headers.get(axum::http::header::ORIGIN).and_then(|v| v.to_str().ok());
-    if origin.is_some_and(|o| o != state.allowed_origin) {
+    if !middleware::same_origin(&headers, &state.allowed_origin) {
         return files::error_response(
             axum::http::StatusCode::FORBIDDEN,
             crate::error::ApiError::new("ORIGIN_REJECTED", "Koneksi ditolak: asal (origin) tidak diizinkan."),
