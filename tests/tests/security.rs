@@ -590,12 +590,14 @@ async fn access_matrix_every_root_field_and_route_for_every_caller(pool: PgPool)
                 };
                 if let (Observed::Allow(None), Some(m)) = (&observed, message) {
                     let about = m.pointer("/payload/data/myRequestUpdates/requestId").and_then(Value::as_str);
-                    let own = match principal {
-                        Principal::OwningResident => Some(request.as_str()),
-                        Principal::OtherResident => Some(others_request.as_str()),
-                        _ => None,
+                    // The owner may also hear of their other requests (a cancellation still
+                    // being projected); never of the other resident's, nor the other of theirs.
+                    let own: &[&str] = match principal {
+                        Principal::OwningResident => &[&request, &cancellable, &finished],
+                        Principal::OtherResident => &[&others_request],
+                        _ => &[],
                     };
-                    if about.is_some() && about != own {
+                    if about.is_some_and(|id| !own.contains(&id)) {
                         leaks.push(format!("{} as {} heard of {about:?}", row.name, principal.label()));
                     }
                 }
@@ -1019,11 +1021,14 @@ async fn session_cookies_on_localhost_are_httponly_lax_and_not_secure(pool: PgPo
     let cleared = set_cookie(&out.headers)?;
     assert_session_cookie(&cleared, false);
     assert!(cleared.starts_with("dukcapil_session=;") && cleared.contains("Max-Age=0"), "{cleared}");
+    // An unknown path is simply not found (no CSRF layer answers for it).
+    assert_eq!(reqwest::get(app.url("/tidak-ada")).await?.status().as_u16(), 404);
     app.stop().await
 }
 
-/// With an https `PUBLIC_URL` every session cookie is also `Secure`, and the CSRF origin rule
-/// accepts pages of that https origin only — not a plain-http page of the same host.
+/// With an https `PUBLIC_URL` every session cookie is also `Secure`, the CSRF origin rule
+/// accepts pages of that https origin only — not a plain-http page of the same host — and `/`
+/// serves no GraphiQL.
 #[sqlx::test(migrations = "../migrations")]
 async fn session_cookies_behind_an_https_public_url_are_secure(pool: PgPool) -> anyhow::Result<()> {
     let public = "https://layanan.dukcapil.kapuashulukab.go.id";
@@ -1054,6 +1059,8 @@ async fn session_cookies_behind_an_https_public_url_are_secure(pool: PgPool) -> 
         (403, Some("CSRF_REJECTED")),
         "an http page is foreign to an https service"
     );
+    // No GraphiQL (a page of CDN scripts) on the production origin.
+    assert_eq!(reqwest::get(app.url("/")).await?.status().as_u16(), 404);
     app.stop().await
 }
 
@@ -1333,4 +1340,116 @@ async fn secrets_never_reach_responses_events_or_logs(pool: PgPool) -> anyhow::R
         text.matches(masked).count()
     );
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documents at rest, anonymous uploads
+// ---------------------------------------------------------------------------------------------
+
+/// Every stored blob under `dir`, with its path.
+fn blobs(dir: &std::path::Path) -> anyhow::Result<Vec<(std::path::PathBuf, Vec<u8>)>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            found.extend(blobs(&path)?);
+        } else {
+            found.push((path.clone(), std::fs::read(&path)?));
+        }
+    }
+    Ok(found)
+}
+
+/// The key id a blob names (`DKF1 | length | id | …`).
+fn key_id(blob: &[u8]) -> Option<String> {
+    let rest = blob.strip_prefix(b"DKF1")?;
+    let (&length, rest) = rest.split_first()?;
+    String::from_utf8(rest.get(..usize::from(length))?.to_vec()).ok()
+}
+
+/// A resident's documents are encrypted on disk under a named key; after a key rotation (a new
+/// key first, the old one after it) another instance still serves the old files, and new files
+/// are sealed with the new key.
+#[sqlx::test(migrations = "../migrations")]
+async fn documents_are_encrypted_at_rest_and_readable_after_a_key_rotation(pool: PgPool) -> anyhow::Result<()> {
+    let store = e2e::TempDir::new()?;
+    let url = format!("file://{}", store.path().display());
+    let old_key = format!("k2025:{}", "a1".repeat(32));
+    let app =
+        TestApp::spawn_with_args(pool.clone(), &["--file-store-url", &url, "--file-encryption-keys", &old_key]).await?;
+    let operator = app.staff("budi", Role::Operator).await?;
+    registered_resident(&app, OWNER_NIK, "Siti Aminah").await?;
+    let queue = "{ accountVerificationQueue { edges { node { documents { selfieUrl } } } } }";
+    let selfie = eventually("account queued", || async {
+        let reply = operator.gql(queue, json!({})).await?;
+        let url = reply.data()?.pointer("/accountVerificationQueue/edges/0/node/documents/selfieUrl");
+        Ok(url.and_then(Value::as_str).map(str::to_owned))
+    })
+    .await?;
+    let photo = operator.http.get(app.url(&selfie)).send().await?.bytes().await?.to_vec();
+    assert!(image::load_from_memory(&photo).is_ok(), "the operator sees the photo");
+    let stored = blobs(store.path())?;
+    assert_eq!(stored.len(), 3, "three documents, three blobs");
+    for (path, blob) in &stored {
+        assert_eq!(key_id(blob).as_deref(), Some("k2025"), "{}", path.display());
+        assert!(!blob.windows(32).any(|w| w == &photo[..32]), "plaintext on disk: {}", path.display());
+        assert!(!blob.windows(4).any(|w| w == b"JFIF" || w == b"Exif"), "a JPEG on disk: {}", path.display());
+    }
+    app.stop().await?;
+
+    let rotated = format!("k2026:{}", "b2".repeat(32));
+    let keys = format!("{rotated},{old_key}");
+    let app =
+        TestApp::spawn_with_args(pool.clone(), &["--file-store-url", &url, "--file-encryption-keys", &keys]).await?;
+    let operator = app.client()?;
+    operator.staff_login("budi", "sandi budi 2026").await?;
+    let again = operator.http.get(app.url(&selfie)).send().await?;
+    assert_eq!(again.status().as_u16(), 200);
+    assert_eq!(again.bytes().await?.to_vec(), photo, "old files stay readable with the old key listed");
+    let (status, body) = operator.upload(&app.url(""), None, pdf(), "akta.pdf").await?;
+    assert_eq!(status, 201, "{body}");
+    let mut ids: Vec<String> = blobs(store.path())?.iter().filter_map(|(_, blob)| key_id(blob)).collect();
+    ids.sort();
+    assert_eq!(ids, ["k2025", "k2025", "k2025", "k2026"]);
+    app.stop().await
+}
+
+/// Without an account, one client address may upload 30 files an hour, whatever the number of
+/// upload tokens it collects; another address is not held back, and the refusal stores nothing.
+#[sqlx::test(migrations = "../migrations")]
+async fn anonymous_uploads_are_limited_per_client_address(pool: PgPool) -> anyhow::Result<()> {
+    let app = TestApp::spawn_with_args(pool.clone(), &["--trust-forwarded-for"]).await?;
+    let client = app.client()?;
+    let upload = |token: String, address: &'static str| {
+        let (client, url) = (&client, app.url("/uploads"));
+        async move {
+            let form = reqwest::multipart::Form::new()
+                .part("file", reqwest::multipart::Part::bytes(jpeg(16, 16)).file_name("x.jpg"));
+            let response = client
+                .http
+                .post(url)
+                .header("x-upload-token", token)
+                .header("x-forwarded-for", address)
+                .multipart(form)
+                .send()
+                .await?;
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or_default();
+            Ok::<_, anyhow::Error>((status, body.pointer("/errors/0/extensions/code").cloned()))
+        }
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let token = client.upload_token(&pool).await?;
+        for _ in 0..8 {
+            statuses.push(upload(token.clone(), "10.9.9.9").await?);
+        }
+    }
+    assert!(statuses[..30].iter().all(|(s, _)| *s == 201), "{statuses:?}");
+    assert!(statuses[30..].iter().all(|s| *s == (429, Some(json!("UPLOAD_RATE_LIMITED")))), "{statuses:?}");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM stored_files").fetch_one(&pool).await?;
+    assert_eq!(stored, 30);
+    let token = client.upload_token(&pool).await?;
+    assert_eq!(upload(token, "10.9.9.10").await?.0, 201, "another address is not held back");
+    app.stop().await
 }

@@ -49,22 +49,26 @@ pub struct AppState {
     /// Largest request body on `/uploads` (the file limit plus multipart overhead).
     pub upload_body_limit: usize,
     pub trust_forwarded_for: bool,
+    /// Whether `/` serves GraphiQL (development only, by default).
+    pub graphiql: bool,
 }
 
 /// The router of the whole service.
 pub fn router(state: AppState) -> Router {
     let graphql = Router::new()
         .route("/graphql", post(graphql))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::refuse_cross_site_graphql))
+        // `route_layer`: only the route, not the fallback (an unknown path is a 404, not a 415).
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), middleware::refuse_cross_site_graphql))
         .layer(RequestBodyLimitLayer::new(GRAPHQL_BODY_LIMIT));
     let uploads = Router::new()
         .route("/uploads", post(files::upload))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::refuse_foreign_origin))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), middleware::refuse_foreign_origin))
         // Enforced while streaming the multipart body, so the answer is our JSON error.
         .layer(axum::extract::DefaultBodyLimit::max(state.upload_body_limit));
-    Router::new()
-        .route("/", get(graphiql))
-        .route("/files/{id}", get(files::download))
+    // GraphiQL's page loads its scripts from a CDN: on the production origin such a script could
+    // act with the session of any staff member who opened it, past every CSRF defence.
+    let root = if state.graphiql { Router::new().route("/", get(graphiql)) } else { Router::new() };
+    root.route("/files/{id}", get(files::download))
         .route("/graphql/ws", get(graphql_ws))
         .merge(uploads)
         .route("/healthz", get(health::healthz))
