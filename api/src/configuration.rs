@@ -95,6 +95,11 @@ pub struct Config {
     /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, global = true)]
     pub trust_forwarded_for: bool,
+
+    /// Serve GraphiQL at `/`. Default: only when `PUBLIC_URL` is localhost — its page loads
+    /// scripts from a CDN, which must not run on the production origin beside staff sessions.
+    #[arg(long, env = "GRAPHIQL", global = true)]
+    pub graphiql: Option<bool>,
 }
 
 /// Parses a configuration from flags alone (environment variables still fill the rest).
@@ -126,6 +131,11 @@ impl Config {
             .next()
             .unwrap_or_default();
         !matches!(host, "localhost" | "127.0.0.1" | "[")
+    }
+
+    /// Whether `/` serves GraphiQL.
+    pub fn graphiql(&self) -> bool {
+        self.graphiql.unwrap_or(!self.cookie_secure())
     }
 
     /// The command side's settings: keys, file storage, limits. Outside localhost, missing keys
@@ -242,5 +252,15 @@ mod tests {
         assert!(!parse(&["--public-url", "http://127.0.0.1:9000/x"]).cookie_secure());
         assert!(parse(&["--public-url", "https://layanan.dukcapil.kapuashulukab.go.id"]).cookie_secure());
         assert!(parse(&["--public-url", "http://10.1.1.1:8080"]).cookie_secure());
+    }
+
+    #[test]
+    fn graphiql_only_in_development_unless_asked() {
+        assert!(parse(&["--public-url", "http://localhost:8080"]).graphiql());
+        assert!(!parse(&["--public-url", "https://layanan.dukcapil.kapuashulukab.go.id"]).graphiql());
+        assert!(
+            parse(&["--public-url", "https://layanan.dukcapil.kapuashulukab.go.id", "--graphiql", "true"]).graphiql()
+        );
+        assert!(!parse(&["--public-url", "http://localhost:8080", "--graphiql", "false"]).graphiql());
     }
 }

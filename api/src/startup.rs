@@ -113,6 +113,7 @@ impl Application {
             metrics: Arc::new(Metrics::default()),
             ready_max_lag_seconds: config.ready_max_lag_seconds,
             trust_forwarded_for: config.trust_forwarded_for,
+            graphiql: config.graphiql(),
         };
         let listener = TcpListener::bind(config.bind_addr)
             .await

@@ -37,6 +37,11 @@ impl TestApp {
         Self::spawn_with_options(pool, clock, &[]).await
     }
 
+    /// Like [`Self::spawn`], with more command-line settings (e.g. `--public-url`).
+    pub async fn spawn_with_args(pool: PgPool, args: &[&str]) -> anyhow::Result<Self> {
+        Self::spawn_with_options(pool, std::sync::Arc::new(commands::SystemClock), args).await
+    }
+
     /// Like [`Self::spawn_with_clock`], with more command-line options (e.g.
     /// `--trust-forwarded-for`, so that each [`Client`] counts as its own client address).
     pub async fn spawn_with_options(
@@ -150,6 +155,7 @@ pub fn next_client_address() -> String {
 pub struct Client {
     pub http: reqwest::Client,
     endpoint: String,
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
 }
 
 /// A GraphQL response split into data and errors.
@@ -188,17 +194,26 @@ impl Client {
         if let Some(address) = forwarded_for {
             headers.insert("x-forwarded-for", address.parse()?);
         }
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         let http = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .default_headers(headers)
             .timeout(Duration::from_secs(30))
             .build()?;
-        Ok(Client { http, endpoint: format!("{base}/graphql") })
+        Ok(Client { http, endpoint: format!("{base}/graphql"), jar })
     }
 
     /// The same client (same cookie jar and address) talking to the application at `base`.
     pub fn at(&self, base: &str) -> Client {
-        Client { http: self.http.clone(), endpoint: format!("{base}/graphql") }
+        Client { http: self.http.clone(), endpoint: format!("{base}/graphql"), jar: self.jar.clone() }
+    }
+
+    /// The `Cookie` header this client sends to the application (e.g. to open a websocket or
+    /// to replay a session cookie after logout), if it holds any cookie.
+    pub fn cookie_header(&self) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url = reqwest::Url::parse(&self.endpoint).ok()?;
+        self.jar.cookies(&url).and_then(|value| value.to_str().ok().map(str::to_owned))
     }
 
     /// Sends a GraphQL operation.
@@ -347,25 +362,7 @@ pub async fn active_resident<S: Site + ?Sized>(
     nik: &str,
     name: &str,
 ) -> anyhow::Result<(Client, String)> {
-    let client = app.client()?;
-    let token = client.upload_token(app.pool()).await?;
-    let mut ids = Vec::new();
-    for name in ["ktp.jpg", "kk.jpg", "selfie.jpg"] {
-        let (status, body) = client.upload(&app.url(""), Some(&token), jpeg(120, 80), name).await?;
-        anyhow::ensure!(status == 201, "upload {name}: {status} {body}");
-        ids.push(body["uploadId"].as_str().context("uploadId")?.to_owned());
-    }
-    let (captcha, answer) = client.solve_captcha(app.pool()).await?;
-    client
-        .gql(
-            "mutation($i: RegisterAccountInput!) { registerAccount(input: $i) { nikMasked } }",
-            json!({ "i": {
-                "nik": nik, "fullName": name, "phone": "081234567890", "password": RESIDENT_PASSWORD,
-                "documents": { "identityDocumentKind": "KTP_EL", "identityUploadId": ids[0], "familyCardUploadId": ids[1], "selfieUploadId": ids[2] },
-                "uploadToken": token, "captchaId": captcha, "captchaAnswer": answer } }),
-        )
-        .await?
-        .data()?;
+    let client = registered_resident(app, nik, name).await?;
     let masked = format!("{}********{}", &nik[..4], &nik[12..]);
     let account_id = eventually("account queued", || async {
         let reply = operator
@@ -386,6 +383,31 @@ pub async fn active_resident<S: Site + ?Sized>(
     operator.gql("mutation($a: ID!) { approveAccount(accountId: $a) }", json!({ "a": account_id })).await?.data()?;
     client.resident_login(app.pool(), nik, RESIDENT_PASSWORD).await?.data()?;
     Ok((client, account_id))
+}
+
+/// A resident registered through the API (three documents, captcha, [`RESIDENT_PASSWORD`]) and
+/// waiting for verification. Returns the client that registered.
+pub async fn registered_resident<S: Site + ?Sized>(app: &S, nik: &str, name: &str) -> anyhow::Result<Client> {
+    let client = app.client()?;
+    let token = client.upload_token(app.pool()).await?;
+    let mut ids = Vec::new();
+    for name in ["ktp.jpg", "kk.jpg", "selfie.jpg"] {
+        let (status, body) = client.upload(&app.url(""), Some(&token), jpeg(120, 80), name).await?;
+        anyhow::ensure!(status == 201, "upload {name}: {status} {body}");
+        ids.push(body["uploadId"].as_str().context("uploadId")?.to_owned());
+    }
+    let (captcha, answer) = client.solve_captcha(app.pool()).await?;
+    client
+        .gql(
+            "mutation($i: RegisterAccountInput!) { registerAccount(input: $i) { nikMasked } }",
+            json!({ "i": {
+                "nik": nik, "fullName": name, "phone": "081234567890", "password": RESIDENT_PASSWORD,
+                "documents": { "identityDocumentKind": "KTP_EL", "identityUploadId": ids[0], "familyCardUploadId": ids[1], "selfieUploadId": ids[2] },
+                "uploadToken": token, "captchaId": captcha, "captchaAnswer": answer } }),
+        )
+        .await?
+        .data()?;
+    Ok(client)
 }
 
 /// The password `active_resident` registers with.

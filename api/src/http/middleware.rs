@@ -44,10 +44,43 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     response
 }
 
-/// CSRF defence for the cookie-authenticated GraphQL endpoint: only `application/json`
-/// bodies are accepted. A cross-site form cannot send that content type without a CORS
-/// preflight, which this service never grants.
-pub async fn require_json(request: Request, next: Next) -> Response {
+/// Whether a request comes from a page of this service, judged as browsers allow: its `Origin`
+/// must be `PUBLIC_URL`'s origin, or `PUBLIC_URL`'s scheme with the host the request was
+/// addressed to (its `Host`: GraphiQL opened at `http://127.0.0.1:8080` while `PUBLIC_URL` says
+/// `localhost`; never a plain-http page when `PUBLIC_URL` is https). `Origin: null` (sandboxed
+/// frames, privacy redirects) is foreign. Without `Origin` — which browsers send
+/// on every cross-origin POST and websocket upgrade — only a `Sec-Fetch-Site: cross-site` marks a
+/// request as foreign; other clients (scripts, the tests, `curl`) are no CSRF vector.
+pub fn same_origin(headers: &HeaderMap, allowed_origin: &str) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()).is_none_or(|site| site != "cross-site");
+    };
+    let Ok(origin) = origin.to_str() else { return false };
+    if origin.eq_ignore_ascii_case(allowed_origin) {
+        return true;
+    }
+    let scheme = allowed_origin.split_once("://").map_or("https", |(scheme, _)| scheme);
+    let authority = origin.split_once("://").filter(|(s, _)| s.eq_ignore_ascii_case(scheme)).map(|(_, rest)| rest);
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    matches!((authority, host), (Some(authority), Some(host)) if authority.eq_ignore_ascii_case(host))
+}
+
+fn csrf_rejected(status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": "CSRF_REJECTED" } }] });
+    (status, [(header::CONTENT_TYPE, "application/json")], Body::from(body.to_string())).into_response()
+}
+
+const FOREIGN_ORIGIN: &str = "Permintaan ditolak: asal (origin) permintaan tidak diizinkan.";
+
+/// CSRF defence for the cookie-authenticated GraphQL endpoint, two locks deep: a page of
+/// another site is refused by its origin (403), and only `application/json` bodies are accepted
+/// (415) — a cross-site form or `text/plain` "simple request" cannot carry that content type
+/// without a CORS preflight, which this service never grants. The session cookie is also
+/// `SameSite=Lax`, so a cross-site POST does not carry it in the first place.
+pub async fn refuse_cross_site_graphql(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if !same_origin(request.headers(), &state.allowed_origin) {
+        return csrf_rejected(StatusCode::FORBIDDEN, FOREIGN_ORIGIN);
+    }
     let is_json = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -57,14 +90,17 @@ pub async fn require_json(request: Request, next: Next) -> Response {
     if is_json {
         return next.run(request).await;
     }
-    let body = serde_json::json!({
-        "errors": [{
-            "message": "Permintaan ditolak: gunakan Content-Type application/json.",
-            "extensions": { "code": "CSRF_REJECTED" }
-        }]
-    });
-    (StatusCode::UNSUPPORTED_MEDIA_TYPE, [(header::CONTENT_TYPE, "application/json")], Body::from(body.to_string()))
-        .into_response()
+    csrf_rejected(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Permintaan ditolak: gunakan Content-Type application/json.")
+}
+
+/// CSRF defence for `POST /uploads` (multipart by nature): a page of another site is refused by
+/// its origin; a session upload must also carry `X-Requested-With` (checked by the handler).
+pub async fn refuse_foreign_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if same_origin(request.headers(), &state.allowed_origin) {
+        next.run(request).await
+    } else {
+        csrf_rejected(StatusCode::FORBIDDEN, FOREIGN_ORIGIN)
+    }
 }
 
 /// The client's address: the socket peer, or the first `X-Forwarded-For` entry when the
@@ -81,4 +117,50 @@ pub fn client_address(headers: &HeaderMap, peer: SocketAddr, trust_forwarded_for
         return forwarded.to_owned();
     }
     peer.ip().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.insert(*name, HeaderValue::from_static(value));
+        }
+        headers
+    }
+
+    const PUBLIC: &str = "https://layanan.dukcapil.kapuashulukab.go.id";
+
+    #[test]
+    fn pages_of_this_service_are_same_origin() {
+        assert!(same_origin(&headers(&[("origin", PUBLIC)]), PUBLIC));
+        let local = "http://localhost:8080";
+        assert!(same_origin(&headers(&[("origin", "http://127.0.0.1:8080"), ("host", "127.0.0.1:8080")]), local));
+        let proxied = headers(&[("origin", PUBLIC), ("host", "10.0.0.5:8080")]);
+        assert!(same_origin(&proxied, PUBLIC), "a proxy may rewrite Host; PUBLIC_URL still counts");
+        assert!(same_origin(&headers(&[]), PUBLIC), "no browser page: not a CSRF vector");
+        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")]), PUBLIC));
+    }
+
+    #[test]
+    fn other_sites_null_and_lookalikes_are_foreign() {
+        for origin in [
+            "https://situs-jahat.example",
+            "null",
+            "https://layanan.dukcapil.kapuashulukab.go.id.situs-jahat.example",
+            "http://layanan.dukcapil.kapuashulukab.go.id",
+            "https://layanan.dukcapil.kapuashulukab.go.id:8443",
+        ] {
+            let mut h = headers(&[("host", "layanan.dukcapil.kapuashulukab.go.id")]);
+            h.insert(header::ORIGIN, HeaderValue::from_static(origin));
+            assert!(!same_origin(&h, PUBLIC), "{origin}");
+        }
+        assert!(!same_origin(
+            &headers(&[("origin", "https://situs-jahat.example"), ("host", "127.0.0.1:8080")]),
+            PUBLIC
+        ));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")]), PUBLIC));
+    }
 }

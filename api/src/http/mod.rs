@@ -43,26 +43,32 @@ pub struct AppState {
     pub projections: Vec<Arc<dyn projections::Projection>>,
     pub metrics: Arc<Metrics>,
     pub ready_max_lag_seconds: f64,
-    /// The origin allowed to open the GraphQL websocket (`PUBLIC_URL`'s).
+    /// `PUBLIC_URL`'s origin: pages of other origins may not post to `/graphql` or `/uploads`
+    /// nor open the GraphQL websocket (see [`middleware::same_origin`]).
     pub allowed_origin: String,
     /// Largest request body on `/uploads` (the file limit plus multipart overhead).
     pub upload_body_limit: usize,
     pub trust_forwarded_for: bool,
+    /// Whether `/` serves GraphiQL (development only, by default).
+    pub graphiql: bool,
 }
 
 /// The router of the whole service.
 pub fn router(state: AppState) -> Router {
     let graphql = Router::new()
         .route("/graphql", post(graphql))
-        .layer(axum::middleware::from_fn(middleware::require_json))
+        // `route_layer`: only the route, not the fallback (an unknown path is a 404, not a 415).
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), middleware::refuse_cross_site_graphql))
         .layer(RequestBodyLimitLayer::new(GRAPHQL_BODY_LIMIT));
     let uploads = Router::new()
         .route("/uploads", post(files::upload))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), middleware::refuse_foreign_origin))
         // Enforced while streaming the multipart body, so the answer is our JSON error.
         .layer(axum::extract::DefaultBodyLimit::max(state.upload_body_limit));
-    Router::new()
-        .route("/", get(graphiql))
-        .route("/files/{id}", get(files::download))
+    // GraphiQL's page loads its scripts from a CDN: on the production origin such a script could
+    // act with the session of any staff member who opened it, past every CSRF defence.
+    let root = if state.graphiql { Router::new().route("/", get(graphiql)) } else { Router::new() };
+    root.route("/files/{id}", get(files::download))
         .route("/graphql/ws", get(graphql_ws))
         .merge(uploads)
         .route("/healthz", get(health::healthz))
@@ -116,7 +122,8 @@ pub(crate) async fn session_of(
 }
 
 /// GraphQL subscriptions (graphql-transport-ws). The session cookie of the upgrade request
-/// authenticates the socket; other origins are refused (no cross-site websocket hijacking).
+/// authenticates the socket; pages of other origins are refused (no cross-site websocket
+/// hijacking).
 async fn graphql_ws(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -125,8 +132,7 @@ async fn graphql_ws(
     protocol: async_graphql_axum::GraphQLProtocol,
     upgrade: axum::extract::WebSocketUpgrade,
 ) -> Response {
-    let origin = headers.get(axum::http::header::ORIGIN).and_then(|v| v.to_str().ok());
-    if origin.is_some_and(|o| o != state.allowed_origin) {
+    if !middleware::same_origin(&headers, &state.allowed_origin) {
         return files::error_response(
             axum::http::StatusCode::FORBIDDEN,
             crate::error::ApiError::new("ORIGIN_REJECTED", "Koneksi ditolak: asal (origin) tidak diizinkan."),
