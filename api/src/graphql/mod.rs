@@ -5,6 +5,7 @@
 mod audit;
 mod calendar;
 mod catalogue;
+pub mod limits;
 mod public;
 pub mod requests;
 mod resident;
@@ -28,6 +29,8 @@ use crate::error::ApiError;
 pub const MAX_DEPTH: usize = 12;
 /// Highest query complexity accepted (fields, with list multipliers).
 pub const MAX_COMPLEXITY: usize = 1_000;
+/// Most directives on one field or fragment (`@skip`, `@include`).
+pub const MAX_DIRECTIVES: usize = 8;
 
 /// All root queries.
 #[derive(MergedObject, Default)]
@@ -79,6 +82,8 @@ pub fn schema(shared: Shared, feed: requests::ChangeFeed) -> AppSchema {
         .data(feed)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
+        .limit_directives(MAX_DIRECTIVES)
+        .extension(limits::QuerySizeLimit)
         .finish()
 }
 

@@ -10,16 +10,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::{ConnectInfo, State};
-use axum::http::HeaderMap;
+use async_graphql_axum::GraphQLResponse;
+use axum::Json;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
+use bytes::Bytes;
 use commands::SessionStore;
 use projections::ProjectorState;
 use sqlx::PgPool;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::graphql::{AppSchema, RequestContext};
@@ -55,7 +57,8 @@ pub fn router(state: AppState) -> Router {
     let graphql = Router::new()
         .route("/graphql", post(graphql))
         .layer(axum::middleware::from_fn(middleware::require_json))
-        .layer(RequestBodyLimitLayer::new(GRAPHQL_BODY_LIMIT));
+        // Enforced while the body is read, so the answer is our JSON error.
+        .layer(DefaultBodyLimit::max(GRAPHQL_BODY_LIMIT));
     let uploads = Router::new()
         .route("/uploads", post(files::upload))
         // Enforced while streaming the multipart body, so the answer is our JSON error.
@@ -83,8 +86,12 @@ async fn graphql(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Extension(request_id): Extension<RequestId>,
     headers: HeaderMap,
-    request: GraphQLRequest,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let request = match graphql_request(body) {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
     let session = match session_of(&state, &headers).await {
         Ok(session) => session,
         Err(error) => {
@@ -99,9 +106,42 @@ async fn graphql(
         correlation_id: request_id.0,
         client_address: Some(middleware::client_address(&headers, peer, state.trust_forwarded_for)),
     };
-    let mut response = state.schema.execute(request.into_inner().data(context)).await;
+    let mut response = state.schema.execute(request.data(context)).await;
     crate::error::ensure_codes(&mut response);
     GraphQLResponse::from(response).into_response()
+}
+
+/// One GraphQL operation from a JSON body of at most [`GRAPHQL_BODY_LIMIT`] bytes, or the
+/// error response (with a code and an Indonesian message) that refuses the body.
+fn graphql_request(body: Result<Bytes, BytesRejection>) -> Result<async_graphql::Request, Response> {
+    let refuse = |status: StatusCode, code: &str, message: String, detail: Option<String>| {
+        let mut extensions = serde_json::json!({ "code": code });
+        if let Some(detail) = detail {
+            extensions["detail"] = serde_json::Value::String(detail);
+        }
+        (status, Json(serde_json::json!({ "errors": [{ "message": message, "extensions": extensions }] })))
+            .into_response()
+    };
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            let message = format!("Permintaan terlalu besar (maksimal {} KB).", GRAPHQL_BODY_LIMIT / 1024);
+            refuse(StatusCode::PAYLOAD_TOO_LARGE, "REQUEST_TOO_LARGE", message, None)
+        } else {
+            let message = "Isi permintaan tidak dapat dibaca.".to_owned();
+            refuse(StatusCode::BAD_REQUEST, "GRAPHQL_BAD_REQUEST", message, Some(rejection.body_text()))
+        }
+    })?;
+    let batch: async_graphql::BatchRequest = serde_json::from_slice(&bytes).map_err(|e| {
+        let message = "Permintaan GraphQL tidak dapat dibaca: kirim objek JSON berisi 'query' (teks) dan 'variables' \
+                       (objek)."
+            .to_owned();
+        refuse(StatusCode::BAD_REQUEST, "GRAPHQL_BAD_REQUEST", message, Some(e.to_string()))
+    })?;
+    batch.into_single().map_err(|_| {
+        let message =
+            "Kirim satu operasi GraphQL per permintaan; permintaan berkelompok (batch) tidak didukung.".to_owned();
+        refuse(StatusCode::BAD_REQUEST, "GRAPHQL_BATCH_UNSUPPORTED", message, None)
+    })
 }
 
 /// The live session of the request's cookie, if any.
