@@ -9,13 +9,16 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql::{Name, Request, ServerError, ServerResult};
 
 /// Most selections (fields, `__typename`, fragment spreads, inline fragments) a query may have
 /// once its fragments are expanded. Twice the complexity limit: every real field costs at least
 /// one unit of complexity, and a client may add `__typename` to each selection set.
 pub const MAX_SELECTIONS: usize = 2 * super::MAX_COMPLEXITY;
+/// Most root fields a mutation may have. Aliases would otherwise let one request run the same
+/// mutation hundreds of times (`a1: createCaptcha { id } a2: createCaptcha { id } …`).
+pub const MAX_ROOT_MUTATIONS: usize = 5;
 /// Deepest chain of nested selection sets and fragment spreads the check follows.
 const MAX_NESTING: usize = 64;
 
@@ -51,6 +54,7 @@ pub enum Refusal {
     TooManySelections,
     TooDeep,
     FragmentCycle,
+    TooManyMutations,
 }
 
 impl Refusal {
@@ -62,6 +66,9 @@ impl Refusal {
             }
             Self::TooDeep => format!("Kueri GraphQL terlalu dalam: lebih dari {MAX_NESTING} tingkat bersarang."),
             Self::FragmentCycle => "Kueri GraphQL tidak valid: fragmen saling merujuk (siklus).".to_owned(),
+            Self::TooManyMutations => {
+                format!("Terlalu banyak mutasi dalam satu permintaan (maksimal {MAX_ROOT_MUTATIONS}).")
+            }
         }
     }
 
@@ -78,9 +85,14 @@ pub fn check(document: &ExecutableDocument) -> Result<usize, Refusal> {
     let mut walk = Walk { document, sizes: HashMap::new(), expanding: HashSet::new() };
     let mut total = 0usize;
     for (_, operation) in document.operations.iter() {
-        total = total.saturating_add(walk.selection_set(&operation.node.selection_set.node, 0)?);
+        let root = &operation.node.selection_set.node;
+        total = total.saturating_add(walk.selection_set(root, 0)?);
         if total > MAX_SELECTIONS {
             return Err(Refusal::TooManySelections);
+        }
+        // Bounded: the walk above has measured every fragment and found no cycle.
+        if operation.node.ty == OperationType::Mutation && walk.root_fields(root) > MAX_ROOT_MUTATIONS {
+            return Err(Refusal::TooManyMutations);
         }
     }
     Ok(total)
@@ -112,6 +124,22 @@ impl<'a> Walk<'a> {
             }
         }
         Ok(total)
+    }
+
+    /// Fields an operation runs at its root, through fragments.
+    fn root_fields(&self, set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|selection| match &selection.node {
+                Selection::Field(_) => 1,
+                Selection::InlineFragment(inline) => self.root_fields(&inline.node.selection_set.node),
+                Selection::FragmentSpread(spread) => self
+                    .document
+                    .fragments
+                    .get(&spread.node.fragment_name.node)
+                    .map_or(0, |fragment| self.root_fields(&fragment.node.selection_set.node)),
+            })
+            .sum()
     }
 
     fn fragment(&mut self, name: &'a Name, depth: usize) -> Result<usize, Refusal> {
@@ -168,6 +196,21 @@ mod tests {
     fn alias_fan_out_of_free_fields_is_refused() {
         let aliases: String = (0..MAX_SELECTIONS + 1).map(|i| format!("a{i}: __typename ")).collect();
         assert_eq!(checked(&format!("{{ {aliases} }}")), Err(Refusal::TooManySelections));
+    }
+
+    #[test]
+    fn a_mutation_runs_a_handful_of_root_fields_at_most() {
+        let aliases = |n: usize| (0..n).map(|i| format!("a{i}: createCaptcha {{ id }} ")).collect::<String>();
+        assert!(checked(&format!("mutation {{ {} }}", aliases(MAX_ROOT_MUTATIONS))).is_ok());
+        let many = format!("mutation {{ {} }}", aliases(MAX_ROOT_MUTATIONS + 1));
+        assert_eq!(checked(&many), Err(Refusal::TooManyMutations));
+        let hidden = format!(
+            "fragment M on Mutation {{ {} }} mutation {{ ...M ... on Mutation {{ x: createCaptcha {{ id }} }} }}",
+            aliases(MAX_ROOT_MUTATIONS)
+        );
+        assert_eq!(checked(&hidden), Err(Refusal::TooManyMutations));
+        // Queries may read many things at once.
+        assert!(checked(&format!("{{ {} }}", "a: catalogueVersion ".repeat(50))).is_ok());
     }
 
     #[test]

@@ -25,8 +25,9 @@ use uuid::Uuid;
 use crate::contact::WhatsappContact;
 use crate::error::ApiError;
 
-/// Deepest query nesting accepted.
-pub const MAX_DEPTH: usize = 12;
+/// Deepest query nesting accepted: enough for GraphiQL's introspection query (15 levels with
+/// graphql-js's default type depth of 9), which must keep working.
+pub const MAX_DEPTH: usize = 15;
 /// Highest query complexity accepted (fields, with list multipliers).
 pub const MAX_COMPLEXITY: usize = 1_000;
 /// Most directives on one field or fragment (`@skip`, `@include`).

@@ -55,6 +55,12 @@ pub async fn upload(
     let address = client_address(&headers, peer, state.trust_forwarded_for);
     let commands = &state.commands;
     let now = commands.clock.now();
+    // A body declared too large is refused before anything is read (or a token use is spent);
+    // one that only turns out too large is cut off while it streams in.
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > state.upload_body_limit as u64) {
+        return command_error(UploadError::TooLarge(commands.files.max_bytes() / (1024 * 1024)).into());
+    }
     let uploader = if let Some(token) = headers.get("x-upload-token").and_then(|v| v.to_str().ok()) {
         match commands.files.recent_uploads_from(&address, now).await {
             Ok(n) if n >= ANONYMOUS_UPLOADS_PER_HOUR => return command_error(commands::Error::UploadRateLimited),

@@ -90,7 +90,7 @@ async fn graphql(
 ) -> Response {
     let request = match graphql_request(body) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let session = match session_of(&state, &headers).await {
         Ok(session) => session,
@@ -111,36 +111,55 @@ async fn graphql(
     GraphQLResponse::from(response).into_response()
 }
 
-/// One GraphQL operation from a JSON body of at most [`GRAPHQL_BODY_LIMIT`] bytes, or the
-/// error response (with a code and an Indonesian message) that refuses the body.
-fn graphql_request(body: Result<Bytes, BytesRejection>) -> Result<async_graphql::Request, Response> {
-    let refuse = |status: StatusCode, code: &str, message: String, detail: Option<String>| {
-        let mut extensions = serde_json::json!({ "code": code });
-        if let Some(detail) = detail {
+/// Why a GraphQL request body was refused before GraphQL saw it.
+struct BodyRefusal {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    /// What the parser said, for developers.
+    detail: Option<String>,
+}
+
+impl IntoResponse for BodyRefusal {
+    fn into_response(self) -> Response {
+        let mut extensions = serde_json::json!({ "code": self.code });
+        if let Some(detail) = self.detail {
             extensions["detail"] = serde_json::Value::String(detail);
         }
-        (status, Json(serde_json::json!({ "errors": [{ "message": message, "extensions": extensions }] })))
-            .into_response()
+        let body = serde_json::json!({ "errors": [{ "message": self.message, "extensions": extensions }] });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// One GraphQL operation from a JSON body of at most [`GRAPHQL_BODY_LIMIT`] bytes, or why the
+/// body is refused (with a code and an Indonesian message).
+fn graphql_request(body: Result<Bytes, BytesRejection>) -> Result<async_graphql::Request, BodyRefusal> {
+    let unreadable = |detail: String| BodyRefusal {
+        status: StatusCode::BAD_REQUEST,
+        code: "GRAPHQL_BAD_REQUEST",
+        message: "Permintaan GraphQL tidak dapat dibaca: kirim objek JSON berisi 'query' (teks) dan 'variables' \
+                  (objek)."
+            .to_owned(),
+        detail: Some(detail),
     };
     let bytes = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            let message = format!("Permintaan terlalu besar (maksimal {} KB).", GRAPHQL_BODY_LIMIT / 1024);
-            refuse(StatusCode::PAYLOAD_TOO_LARGE, "REQUEST_TOO_LARGE", message, None)
+            BodyRefusal {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                code: "REQUEST_TOO_LARGE",
+                message: format!("Permintaan terlalu besar (maksimal {} KB).", GRAPHQL_BODY_LIMIT / 1024),
+                detail: None,
+            }
         } else {
-            let message = "Isi permintaan tidak dapat dibaca.".to_owned();
-            refuse(StatusCode::BAD_REQUEST, "GRAPHQL_BAD_REQUEST", message, Some(rejection.body_text()))
+            unreadable(rejection.body_text())
         }
     })?;
-    let batch: async_graphql::BatchRequest = serde_json::from_slice(&bytes).map_err(|e| {
-        let message = "Permintaan GraphQL tidak dapat dibaca: kirim objek JSON berisi 'query' (teks) dan 'variables' \
-                       (objek)."
-            .to_owned();
-        refuse(StatusCode::BAD_REQUEST, "GRAPHQL_BAD_REQUEST", message, Some(e.to_string()))
-    })?;
-    batch.into_single().map_err(|_| {
-        let message =
-            "Kirim satu operasi GraphQL per permintaan; permintaan berkelompok (batch) tidak didukung.".to_owned();
-        refuse(StatusCode::BAD_REQUEST, "GRAPHQL_BATCH_UNSUPPORTED", message, None)
+    let batch: async_graphql::BatchRequest = serde_json::from_slice(&bytes).map_err(|e| unreadable(e.to_string()))?;
+    batch.into_single().map_err(|_| BodyRefusal {
+        status: StatusCode::BAD_REQUEST,
+        code: "GRAPHQL_BATCH_UNSUPPORTED",
+        message: "Kirim satu operasi GraphQL per permintaan; permintaan berkelompok (batch) tidak didukung.".to_owned(),
+        detail: None,
     })
 }
 

@@ -112,7 +112,7 @@ fn is_complete(bytes: &[u8], format: ImageFormat) -> bool {
 fn reencode(bytes: &[u8], format: ImageFormat) -> Result<Vec<u8>, UploadError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits());
-    let (width, height) = reader.into_dimensions().map_err(|_| UploadError::ImageUnreadable)?;
+    let (width, height) = reader.into_dimensions().map_err(decode_error)?;
     if width > MAX_SIDE || height > MAX_SIDE {
         return Err(UploadError::ImageTooLarge);
     }
@@ -121,17 +121,14 @@ fn reencode(bytes: &[u8], format: ImageFormat) -> Result<Vec<u8>, UploadError> {
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits());
-    let mut decoder = reader.into_decoder().map_err(|_| UploadError::ImageUnreadable)?;
+    let mut decoder = reader.into_decoder().map_err(decode_error)?;
     // `into_decoder` checks the sides but not the memory bound (only `ImageReader::decode`
     // does): a PNG within 8000 × 8000 at 16 bits per channel would need 512 MiB.
     if decoder.total_bytes() > MAX_DECODE_BYTES {
         return Err(UploadError::ImageTooLarge);
     }
     let orientation = decoder.orientation().map_err(|_| UploadError::ImageUnreadable)?;
-    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| match e {
-        image::ImageError::Limits(_) => UploadError::ImageTooLarge,
-        _ => UploadError::ImageUnreadable,
-    })?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     image.apply_orientation(orientation);
     let mut out = Cursor::new(Vec::new());
     match format {
@@ -147,6 +144,14 @@ fn reencode(bytes: &[u8], format: ImageFormat) -> Result<Vec<u8>, UploadError> {
 /// PDF names that introduce active content (scripts, launched programs, embedded files, Flash,
 /// XML forms); a name starting with one of them is refused.
 const ACTIVE_PDF_NAMES: [&[u8]; 6] = [b"JavaScript", b"JS", b"Launch", b"EmbeddedFile", b"RichMedia", b"XFA"];
+
+/// A decoder's refusal: over a limit (too large), or anything else (unreadable).
+fn decode_error(error: image::ImageError) -> UploadError {
+    match error {
+        image::ImageError::Limits(_) => UploadError::ImageTooLarge,
+        _ => UploadError::ImageUnreadable,
+    }
+}
 
 fn check_pdf(bytes: &[u8]) -> Result<(), UploadError> {
     let tail = &bytes[bytes.len().saturating_sub(2048)..];
