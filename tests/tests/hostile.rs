@@ -1211,12 +1211,18 @@ fn fuzz_seeds_hold_the_hostile_corpus() -> anyhow::Result<()> {
     let seeds = |file: &str| -> anyhow::Result<Vec<Vec<u8>>> {
         Ok(corpus(file)?.into_iter().map(|c| c.input.into_bytes()).filter(|s| s.len() <= 4096).collect())
     };
+    // Whole forms too (values in field order, split at 0xFF), so that acceptance is reached.
+    let mut forms = seeds("catalogue_fields.txt")?;
+    forms.push(
+        b"Dayang Sumbi\xffPerempuan\xffPutussibau\xff2020-01-31\xff1\xff6106015205900001\xff6106015205900001".to_vec(),
+    );
+    forms.push(b"abc\xff2020-01-31\xff6106015205900001\xff6106010101010001\xff-5\xff0\xffB b\xff081234567890".to_vec());
     let mut missing = Vec::new();
     for (target, inputs) in [
         ("nik", seeds("nik.txt")?),
         ("phone", seeds("phone.txt")?),
-        ("full_name", seeds("names.txt")?),
-        ("catalogue_fields", seeds("catalogue_fields.txt")?),
+        ("text", seeds("names.txt")?),
+        ("catalogue_fields", forms),
     ] {
         let dir = fuzz.join(target);
         for input in inputs {
