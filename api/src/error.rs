@@ -83,15 +83,38 @@ impl From<ApiError> for async_graphql::Error {
     }
 }
 
+/// The code of errors async-graphql raises itself (parse, validation and limit errors).
+pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+
 /// Gives every error of a GraphQL response a code: ours already have one; parse, validation
-/// and limit errors raised by async-graphql itself get `GRAPHQL_VALIDATION_FAILED`.
+/// and limit errors raised by async-graphql itself get `GRAPHQL_VALIDATION_FAILED`, an
+/// Indonesian message, and their original English text in `extensions.detail` for developers.
 pub fn ensure_codes(response: &mut async_graphql::Response) {
     for error in &mut response.errors {
         let has_code = error.extensions.as_ref().is_some_and(|ext| ext.get("code").is_some());
         if !has_code {
+            let message = graphql_message(&error.message);
+            let detail = std::mem::replace(&mut error.message, message);
             let mut ext = error.extensions.take().unwrap_or_default();
-            ext.set("code", "GRAPHQL_VALIDATION_FAILED");
+            ext.set("code", GRAPHQL_VALIDATION_FAILED);
+            ext.set("detail", detail);
             error.extensions = Some(ext);
         }
+    }
+}
+
+/// An Indonesian message for an error async-graphql raised.
+fn graphql_message(original: &str) -> String {
+    use crate::graphql::{MAX_COMPLEXITY, MAX_DEPTH, MAX_DIRECTIVES};
+    if original.starts_with("Query is too complex") {
+        format!("Kueri GraphQL terlalu rumit (batas kompleksitas {MAX_COMPLEXITY}).")
+    } else if original.starts_with("Query is nested too deep") {
+        format!("Kueri GraphQL terlalu dalam (maksimal {MAX_DEPTH} tingkat).")
+    } else if original.starts_with("The recursion depth") || original.starts_with("recursion limit exceeded") {
+        "Kueri GraphQL terlalu dalam: terlalu banyak tingkat bersarang atau fragmen.".to_owned()
+    } else if original.starts_with("The number of directives") {
+        format!("Terlalu banyak direktif pada satu isian (maksimal {MAX_DIRECTIVES}).")
+    } else {
+        "Permintaan GraphQL tidak valid. Periksa kueri dan variabelnya.".to_owned()
     }
 }

@@ -76,6 +76,11 @@ impl TestApp {
         Ok(Self { address, pool, commands, stop: Some(stop), task: Some(task), _data_dir: data_dir })
     }
 
+    /// The server's data directory (stored files live under `files/`).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
+    }
+
     /// Base URL, e.g. `http://127.0.0.1:41234`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)

@@ -212,8 +212,10 @@ async fn bad_input_gets_a_code_and_an_indonesian_message_and_writes_nothing(pool
     // Malformed GraphQL and over-deep queries get a code too.
     let garbage = stranger.gql("{ services { ", json!({})).await?;
     assert_eq!(garbage.error_code(), Some("GRAPHQL_VALIDATION_FAILED"));
-    let deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }";
-    assert_eq!(stranger.gql(deep, json!({})).await?.error_code(), Some("GRAPHQL_VALIDATION_FAILED"));
+    let deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } } } } }";
+    let too_deep = stranger.gql(deep, json!({})).await?;
+    assert_eq!(too_deep.error_code(), Some("GRAPHQL_VALIDATION_FAILED"));
+    assert!(too_deep.error_message().unwrap_or_default().contains("terlalu dalam"), "{:?}", too_deep.body);
 
     // Cross-site form posts are refused before GraphQL runs.
     let form = stranger

@@ -383,7 +383,11 @@ async fn bad_submissions_are_refused_with_codes_and_write_nothing(pool: PgPool) 
 
     let mut missing = birth_certificate_input(&app, &resident, "kunci-salah-002").await?;
     missing["i"]["documents"].as_array_mut().context("docs")?.retain(|d| d["code"] != "KARTU_KELUARGA");
-    missing["i"]["fields"].as_array_mut().context("fields")?.push(json!({ "name": "anak_ke", "value": "nol" }));
+    for field in missing["i"]["fields"].as_array_mut().context("fields")? {
+        if field["name"] == "anak_ke" {
+            field["value"] = json!("nol");
+        }
+    }
     let reply = resident.gql(SUBMIT, missing).await?;
     assert_eq!(reply.error_code(), Some("INVALID_INPUT"));
     let fields: Vec<&str> = reply

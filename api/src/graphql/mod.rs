@@ -5,6 +5,7 @@
 mod audit;
 mod calendar;
 mod catalogue;
+pub mod limits;
 mod public;
 pub mod requests;
 mod resident;
@@ -24,10 +25,13 @@ use uuid::Uuid;
 use crate::contact::WhatsappContact;
 use crate::error::ApiError;
 
-/// Deepest query nesting accepted.
-pub const MAX_DEPTH: usize = 12;
+/// Deepest query nesting accepted: enough for GraphiQL's introspection query (15 levels with
+/// graphql-js's default type depth of 9), which must keep working.
+pub const MAX_DEPTH: usize = 15;
 /// Highest query complexity accepted (fields, with list multipliers).
 pub const MAX_COMPLEXITY: usize = 1_000;
+/// Most directives on one field or fragment (`@skip`, `@include`).
+pub const MAX_DIRECTIVES: usize = 8;
 
 /// All root queries.
 #[derive(MergedObject, Default)]
@@ -79,6 +83,8 @@ pub fn schema(shared: Shared, feed: requests::ChangeFeed) -> AppSchema {
         .data(feed)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
+        .limit_directives(MAX_DIRECTIVES)
+        .extension(limits::QuerySizeLimit)
         .finish()
 }
 

@@ -310,6 +310,28 @@ fn decode_queue_cursor(cursor: &str) -> Result<(Option<DateTime<Utc>>, Uuid), Ap
     Ok((due, Uuid::parse_str(id).map_err(|_| invalid())?))
 }
 
+/// The form's values by field name. A name sent twice is refused rather than letting one value
+/// silently win.
+fn field_map(fields: Vec<FieldValueInput>) -> Result<BTreeMap<String, String>, ApiError> {
+    let mut values = BTreeMap::new();
+    let mut repeated: Vec<commands::FieldError> = Vec::new();
+    for FieldValueInput { name, value } in fields {
+        if values.contains_key(&name) {
+            if !repeated.iter().any(|e| e.label == name) {
+                repeated.push(commands::FieldError {
+                    field: format!("fields.{name}"),
+                    message: format!("Isian '{name}' dikirim lebih dari sekali."),
+                    label: name,
+                    code: "DUPLICATE_FIELD",
+                });
+            }
+            continue;
+        }
+        values.insert(name, value);
+    }
+    if repeated.is_empty() { Ok(values) } else { Err(commands::Error::InvalidFields(repeated).into()) }
+}
+
 fn resident(ctx: &Context<'_>) -> Result<Uuid, ApiError> {
     let session = request(ctx)?.session.as_ref().ok_or_else(ApiError::unauthenticated)?;
     if session.subject_kind == commands::SubjectKind::Resident {
@@ -471,7 +493,7 @@ impl RequestMutation {
         let account = resident(ctx)?;
         let form = SubmissionForm {
             service_code: input.service_code,
-            fields: input.fields.into_iter().map(|f| (f.name, f.value)).collect::<BTreeMap<_, _>>(),
+            fields: field_map(input.fields)?,
             documents: input.documents.into_iter().map(Into::into).collect(),
             idempotency_key: input.idempotency_key,
         };

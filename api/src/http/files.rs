@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::body::Body;
+use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::{ConnectInfo, Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -49,11 +50,17 @@ pub async fn upload(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let address = client_address(&headers, peer, state.trust_forwarded_for);
     let commands = &state.commands;
     let now = commands.clock.now();
+    // A body declared too large is refused before anything is read (or a token use is spent);
+    // one that only turns out too large is cut off while it streams in.
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > state.upload_body_limit as u64) {
+        return command_error(UploadError::TooLarge(commands.files.max_bytes() / (1024 * 1024)).into());
+    }
     let uploader = if let Some(token) = headers.get("x-upload-token").and_then(|v| v.to_str().ok()) {
         match commands.files.recent_uploads_from(&address, now).await {
             Ok(n) if n >= ANONYMOUS_UPLOADS_PER_HOUR => return command_error(commands::Error::UploadRateLimited),
@@ -77,6 +84,8 @@ pub async fn upload(
             Err(e) => return error_response(StatusCode::INTERNAL_SERVER_ERROR, e),
         }
     };
+    // Not multipart/form-data (or no boundary): answered like a form without its file.
+    let Ok(multipart) = multipart else { return command_error(UploadError::MissingFile.into()) };
     let bytes = match read_single_file(multipart, commands.files.max_bytes()).await {
         Ok(bytes) => bytes,
         Err(e) => return command_error(e.into()),
@@ -104,10 +113,17 @@ fn uploader_of(session: &Session) -> String {
     }
 }
 
-/// Reads exactly one `file` field, refusing as soon as it passes `limit` bytes.
+/// Reads exactly one `file` field, refusing as soon as it (or the whole body) passes `limit`
+/// bytes: nothing beyond the limit is read or kept.
 async fn read_single_file(mut multipart: Multipart, limit: u64) -> Result<Vec<u8>, UploadError> {
+    let too_large = UploadError::TooLarge(limit / (1024 * 1024));
+    // The body limit surfaces as an error of whichever field is being read; anything else is a
+    // malformed form.
+    let refusal = |e: MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { too_large.clone() } else { UploadError::MissingFile }
+    };
     let mut file: Option<Vec<u8>> = None;
-    while let Some(mut field) = multipart.next_field().await.map_err(|_| UploadError::MissingFile)? {
+    while let Some(mut field) = multipart.next_field().await.map_err(refusal)? {
         if field.name() != Some("file") {
             continue;
         }
@@ -115,9 +131,9 @@ async fn read_single_file(mut multipart: Multipart, limit: u64) -> Result<Vec<u8
             return Err(UploadError::MissingFile);
         }
         let mut bytes = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(|_| UploadError::TooLarge(limit / (1024 * 1024)))? {
+        while let Some(chunk) = field.chunk().await.map_err(refusal)? {
             if (bytes.len() + chunk.len()) as u64 > limit {
-                return Err(UploadError::TooLarge(limit / (1024 * 1024)));
+                return Err(too_large);
             }
             bytes.extend_from_slice(&chunk);
         }

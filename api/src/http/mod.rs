@@ -10,16 +10,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::{ConnectInfo, State};
-use axum::http::HeaderMap;
+use async_graphql_axum::GraphQLResponse;
+use axum::Json;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
+use bytes::Bytes;
 use commands::SessionStore;
 use projections::ProjectorState;
 use sqlx::PgPool;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::graphql::{AppSchema, RequestContext};
@@ -59,7 +61,8 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", post(graphql))
         // `route_layer`: only the route, not the fallback (an unknown path is a 404, not a 415).
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), middleware::refuse_cross_site_graphql))
-        .layer(RequestBodyLimitLayer::new(GRAPHQL_BODY_LIMIT));
+        // Enforced while the body is read, so the answer is our JSON error.
+        .layer(DefaultBodyLimit::max(GRAPHQL_BODY_LIMIT));
     let uploads = Router::new()
         .route("/uploads", post(files::upload))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), middleware::refuse_foreign_origin))
@@ -89,8 +92,12 @@ async fn graphql(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Extension(request_id): Extension<RequestId>,
     headers: HeaderMap,
-    request: GraphQLRequest,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let request = match graphql_request(body) {
+        Ok(request) => request,
+        Err(refusal) => return refusal.into_response(),
+    };
     let session = match session_of(&state, &headers).await {
         Ok(session) => session,
         Err(error) => {
@@ -105,9 +112,61 @@ async fn graphql(
         correlation_id: request_id.0,
         client_address: Some(middleware::client_address(&headers, peer, state.trust_forwarded_for)),
     };
-    let mut response = state.schema.execute(request.into_inner().data(context)).await;
+    let mut response = state.schema.execute(request.data(context)).await;
     crate::error::ensure_codes(&mut response);
     GraphQLResponse::from(response).into_response()
+}
+
+/// Why a GraphQL request body was refused before GraphQL saw it.
+struct BodyRefusal {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    /// What the parser said, for developers.
+    detail: Option<String>,
+}
+
+impl IntoResponse for BodyRefusal {
+    fn into_response(self) -> Response {
+        let mut extensions = serde_json::json!({ "code": self.code });
+        if let Some(detail) = self.detail {
+            extensions["detail"] = serde_json::Value::String(detail);
+        }
+        let body = serde_json::json!({ "errors": [{ "message": self.message, "extensions": extensions }] });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// One GraphQL operation from a JSON body of at most [`GRAPHQL_BODY_LIMIT`] bytes, or why the
+/// body is refused (with a code and an Indonesian message).
+fn graphql_request(body: Result<Bytes, BytesRejection>) -> Result<async_graphql::Request, BodyRefusal> {
+    let unreadable = |detail: String| BodyRefusal {
+        status: StatusCode::BAD_REQUEST,
+        code: "GRAPHQL_BAD_REQUEST",
+        message: "Permintaan GraphQL tidak dapat dibaca: kirim objek JSON berisi 'query' (teks) dan 'variables' \
+                  (objek)."
+            .to_owned(),
+        detail: Some(detail),
+    };
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            BodyRefusal {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                code: "REQUEST_TOO_LARGE",
+                message: format!("Permintaan terlalu besar (maksimal {} KB).", GRAPHQL_BODY_LIMIT / 1024),
+                detail: None,
+            }
+        } else {
+            unreadable(rejection.body_text())
+        }
+    })?;
+    let batch: async_graphql::BatchRequest = serde_json::from_slice(&bytes).map_err(|e| unreadable(e.to_string()))?;
+    batch.into_single().map_err(|_| BodyRefusal {
+        status: StatusCode::BAD_REQUEST,
+        code: "GRAPHQL_BATCH_UNSUPPORTED",
+        message: "Kirim satu operasi GraphQL per permintaan; permintaan berkelompok (batch) tidak didukung.".to_owned(),
+        detail: None,
+    })
 }
 
 /// The live session of the request's cookie, if any.

@@ -112,7 +112,7 @@ fn is_complete(bytes: &[u8], format: ImageFormat) -> bool {
 fn reencode(bytes: &[u8], format: ImageFormat) -> Result<Vec<u8>, UploadError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits());
-    let (width, height) = reader.into_dimensions().map_err(|_| UploadError::ImageUnreadable)?;
+    let (width, height) = reader.into_dimensions().map_err(decode_error)?;
     if width > MAX_SIDE || height > MAX_SIDE {
         return Err(UploadError::ImageTooLarge);
     }
@@ -121,12 +121,14 @@ fn reencode(bytes: &[u8], format: ImageFormat) -> Result<Vec<u8>, UploadError> {
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits());
-    let mut decoder = reader.into_decoder().map_err(|_| UploadError::ImageUnreadable)?;
+    let mut decoder = reader.into_decoder().map_err(decode_error)?;
+    // `into_decoder` checks the sides but not the memory bound (only `ImageReader::decode`
+    // does): a PNG within 8000 × 8000 at 16 bits per channel would need 512 MiB.
+    if decoder.total_bytes() > MAX_DECODE_BYTES {
+        return Err(UploadError::ImageTooLarge);
+    }
     let orientation = decoder.orientation().map_err(|_| UploadError::ImageUnreadable)?;
-    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| match e {
-        image::ImageError::Limits(_) => UploadError::ImageTooLarge,
-        _ => UploadError::ImageUnreadable,
-    })?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     image.apply_orientation(orientation);
     let mut out = Cursor::new(Vec::new());
     match format {
@@ -139,13 +141,58 @@ fn reencode(bytes: &[u8], format: ImageFormat) -> Result<Vec<u8>, UploadError> {
     Ok(out.into_inner())
 }
 
+/// PDF names that introduce active content (scripts, launched programs, embedded files, Flash,
+/// XML forms); a name starting with one of them is refused.
+const ACTIVE_PDF_NAMES: [&[u8]; 6] = [b"JavaScript", b"JS", b"Launch", b"EmbeddedFile", b"RichMedia", b"XFA"];
+
+/// A decoder's refusal: over a limit (too large), or anything else (unreadable).
+fn decode_error(error: image::ImageError) -> UploadError {
+    match error {
+        image::ImageError::Limits(_) => UploadError::ImageTooLarge,
+        _ => UploadError::ImageUnreadable,
+    }
+}
+
 fn check_pdf(bytes: &[u8]) -> Result<(), UploadError> {
     let tail = &bytes[bytes.len().saturating_sub(2048)..];
     let complete = bytes.starts_with(b"%PDF-") && tail.windows(5).any(|w| w == b"%%EOF");
-    let active = [b"/JavaScript".as_slice(), b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia", b"/XFA"]
-        .iter()
-        .any(|needle| bytes.windows(needle.len()).any(|w| w == *needle));
-    if complete && !active { Ok(()) } else { Err(UploadError::PdfNotAllowed) }
+    if complete && !has_active_name(bytes) { Ok(()) } else { Err(UploadError::PdfNotAllowed) }
+}
+
+/// Whether a PDF name (`/Name`) starts with an active-content name once its `#xx` escapes are
+/// decoded, as readers decode them: `/J#61vaScript` is `/JavaScript`. (Names inside compressed
+/// streams are not seen; see docs/HOSTILE_INPUT.md.)
+fn has_active_name(bytes: &[u8]) -> bool {
+    const LONGEST: usize = 12;
+    let is_delimiter = |b: u8| b"\0\t\n\x0c\r ()<>[]{}/%".contains(&b);
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'/' {
+            i += 1;
+            continue;
+        }
+        i += 1;
+        let mut name = Vec::with_capacity(LONGEST);
+        while i < bytes.len() && !is_delimiter(bytes[i]) && name.len() < LONGEST {
+            let escaped =
+                (bytes[i] == b'#').then(|| Some(hex(*bytes.get(i + 1)?)? * 16 + hex(*bytes.get(i + 2)?)?)).flatten();
+            match escaped {
+                Some(byte) => {
+                    name.push(byte as u8);
+                    i += 3;
+                }
+                None => {
+                    name.push(bytes[i]);
+                    i += 1;
+                }
+            }
+        }
+        if ACTIVE_PDF_NAMES.iter().any(|active| name.starts_with(active)) {
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -214,6 +261,38 @@ mod tests {
         assert_eq!(sanitize(b"\x7fELF\x02\x01\x01\x00").map(|r| r.0), Err(UploadError::TypeNotAllowed));
         assert_eq!(sanitize(b"<html>hello</html>").map(|r| r.0), Err(UploadError::TypeNotAllowed));
         assert_eq!(sanitize(b"").map(|r| r.0), Err(UploadError::Empty));
+    }
+
+    #[test]
+    fn pdf_names_are_decoded_before_they_are_checked() {
+        let pdf = |body: &str| format!("%PDF-1.4\n1 0 obj << {body} >> endobj\n%%EOF\n").into_bytes();
+        for hidden in ["/J#61vaScript", "/#4A#53", "/Launc#68", "/#45mbeddedFiles", "/XF#41"] {
+            let bytes = pdf(&format!("/OpenAction << /S {hidden} (app.alert(1)) >>"));
+            assert_eq!(sanitize(&bytes).map(|r| r.0), Err(UploadError::PdfNotAllowed), "{hidden}");
+        }
+        for harmless in ["/Type /Catalog", "/Title (JavaScript tutorial)", "/J#5", "/Jump", "/F#"] {
+            assert_eq!(sanitize(&pdf(harmless)).map(|r| r.0), Ok(FileKind::Pdf), "{harmless}");
+        }
+    }
+
+    #[test]
+    fn png_needing_more_memory_than_the_bound_is_refused_before_decoding() {
+        // 8000 × 8000 (within the side limit) RGBA at 16 bits: 512 MiB decoded.
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        for (kind, data) in [
+            (
+                b"IHDR",
+                [8000u32.to_be_bytes(), 8000u32.to_be_bytes()].concat().into_iter().chain([16, 6, 0, 0, 0]).collect(),
+            ),
+            (b"IDAT", vec![0x78, 0x01, 0x01, 0x00, 0x00, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x01]),
+            (b"IEND", Vec::new()),
+        ] {
+            let chunk: Vec<u8> = kind.iter().copied().chain(data.iter().copied()).collect::<Vec<u8>>();
+            png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            png.extend_from_slice(&chunk);
+            png.extend_from_slice(&crc32(&chunk).to_be_bytes());
+        }
+        assert_eq!(sanitize(&png).map(|r| r.0), Err(UploadError::ImageTooLarge));
     }
 
     #[test]

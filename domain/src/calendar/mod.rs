@@ -17,7 +17,10 @@ pub const CALENDAR_ID: &str = "office-calendar";
 /// Parses an office-local calendar date written `YYYY-MM-DD`.
 pub fn parse_date(raw: &str) -> Result<chrono::NaiveDate, CalendarError> {
     let raw = raw.trim();
-    if raw.len() != 10 {
+    // Exactly `DDDD-DD-DD`: chrono's `%Y` would also take a sign, and "-020-02-29" (the year
+    // -20) would be stored as "-0020-02-29", which no longer reads as a date.
+    let shape = raw.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    if raw.len() != 10 || !shape {
         return Err(CalendarError::InvalidDate);
     }
     chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| CalendarError::InvalidDate)
@@ -54,5 +57,23 @@ impl OutageReason {
     /// The reason.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_date;
+
+    #[test]
+    fn dates_are_exactly_four_two_two_digits() {
+        assert_eq!(parse_date(" 2026-11-25 ").map(|d| d.to_string()).as_deref(), Ok("2026-11-25"));
+        assert_eq!(parse_date("0999-01-31").map(|d| d.to_string()).as_deref(), Ok("0999-01-31"));
+        // Found by the catalogue_fields fuzz target: a signed year was accepted and stored in a
+        // form that no longer parses.
+        for bad in
+            ["-020-02-29", "+020-02-29", "-001-01-01", "2026-1-125", "2026/11/25", "2026-11-2\u{0}", "２026-11-25"]
+        {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
     }
 }
