@@ -311,7 +311,9 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<Option<T>>>,
 {
-    for _ in 0..200 {
+    // Generous: on a loaded machine (two cores shared by parallel tests) projection can lag.
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(20) {
         if let Some(value) = check().await? {
             return Ok(value);
         }

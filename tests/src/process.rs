@@ -14,9 +14,11 @@ use serde_json::Value;
 
 /// The `dukcapil` executable, built once per test process.
 ///
-/// `DUKCAPIL_BIN` names a prebuilt one. Otherwise `cargo build -p api --bin dukcapil` runs
-/// (a no-op when it is fresh): a test crate cannot depend on another package's binary, and a
-/// binary left over from an earlier build could be stale.
+/// `DUKCAPIL_BIN` names a prebuilt one. Otherwise `cargo test --workspace --no-run` runs: the
+/// very build `cargo test` / `cargo nextest run --workspace` (`scripts/test`) has just done, so
+/// there it finds everything fresh and builds nothing, and the binary has the same features as
+/// there. (A test crate cannot depend on another package's binary, and a binary left over from
+/// an earlier build could be stale.)
 pub fn binary() -> anyhow::Result<PathBuf> {
     static BINARY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     BINARY.get_or_init(|| build_binary().map_err(|e| format!("{e:#}"))).clone().map_err(anyhow::Error::msg)
@@ -27,20 +29,39 @@ fn build_binary() -> anyhow::Result<PathBuf> {
         return Ok(path.into());
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .args(["build", "-p", "api", "--bin", "dukcapil", "--message-format=json-render-diagnostics"])
+    let mut command = Command::new(cargo);
+    // What cargo sets for the running test (CARGO_PKG_NAME=e2e, …) must not reach the build:
+    // some build scripts (ring's) rerun when those change, and everything above them would be
+    // rebuilt, here and again by the next `cargo test`.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        let set_for_the_test = ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CRATE_", "CARGO_BIN_", "CARGO_CFG_"]
+            .iter()
+            .any(|prefix| key.starts_with(prefix))
+            || ["CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "CARGO_RUSTC_CURRENT_DIR", "OUT_DIR"]
+                .contains(&key.as_ref());
+        if set_for_the_test {
+            command.env_remove(key.as_ref());
+        }
+    }
+    let output = command
+        .args(["test", "--workspace", "--no-run", "--message-format=json-render-diagnostics"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
-        .context("running cargo build for the dukcapil binary")?;
+        .context("running cargo to build the dukcapil binary")?;
     if !output.status.success() {
-        bail!("cargo build -p api --bin dukcapil failed");
+        bail!("cargo test --workspace --no-run failed");
     }
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|message| message["reason"] == "compiler-artifact" && message["target"]["name"] == "dukcapil")
+        .filter(|message| {
+            message["reason"] == "compiler-artifact"
+                && message["target"]["name"] == "dukcapil"
+                && message["profile"]["test"] == false
+        })
         .find_map(|message| message["executable"].as_str().map(PathBuf::from))
         .context("cargo did not report the dukcapil executable")
 }
