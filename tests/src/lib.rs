@@ -435,3 +435,40 @@ pub async fn read_models(pool: &PgPool) -> anyhow::Result<Vec<(String, String)>>
     }
     Ok(out)
 }
+
+/// Uploads `bytes` with the client's session (as a signed-in resident or staff member);
+/// returns the upload id.
+pub async fn upload_as<S: Site + ?Sized>(
+    app: &S,
+    client: &Client,
+    bytes: Vec<u8>,
+    name: &str,
+) -> anyhow::Result<String> {
+    let (status, body) = client.upload(&app.url(""), None, bytes, name).await?;
+    anyhow::ensure!(status == 201, "upload {name}: {status} {body}");
+    Ok(body["uploadId"].as_str().context("uploadId")?.to_owned())
+}
+
+/// The variables of `submitServiceRequest` for an Akta Kelahiran with these three uploads
+/// (birth letter, family card, parent's KTP).
+pub fn birth_certificate_form(documents: &[String; 3], key: &str) -> Value {
+    json!({ "i": {
+        "serviceCode": "AKTA_KELAHIRAN",
+        "fields": [
+            { "name": "nama_anak", "value": "Dayang Sumbi" }, { "name": "jenis_kelamin", "value": "Perempuan" },
+            { "name": "tempat_lahir", "value": "Putussibau" }, { "name": "tanggal_lahir", "value": "2026-11-01" },
+            { "name": "anak_ke", "value": "1" }, { "name": "nik_ibu", "value": "6106015205900001" } ],
+        "documents": [ { "code": "SURAT_KETERANGAN_LAHIR", "uploadId": documents[0] },
+                       { "code": "KARTU_KELUARGA", "uploadId": documents[1] },
+                       { "code": "KTP_ORANG_TUA", "uploadId": documents[2] } ],
+        "idempotencyKey": key } })
+}
+
+/// Uploads the three documents of an Akta Kelahiran as `resident` and returns the
+/// `submitServiceRequest` variables.
+pub async fn birth_certificate_input<S: Site + ?Sized>(app: &S, resident: &Client, key: &str) -> anyhow::Result<Value> {
+    let letter = upload_as(app, resident, pdf(), "surat.pdf").await?;
+    let kk = upload_as(app, resident, jpeg(60, 40), "kk.jpg").await?;
+    let ktp = upload_as(app, resident, jpeg(60, 40), "ktp.jpg").await?;
+    Ok(birth_certificate_form(&[letter, kk, ktp], key))
+}

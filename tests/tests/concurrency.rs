@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use domain::staff::Role;
-use e2e::{Client, Reply, TestApp, active_resident, eventually, jpeg, pdf};
+use e2e::{Client, Reply, TestApp, active_resident, birth_certificate_input, eventually, jpeg, pdf, upload_as};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
@@ -106,27 +106,6 @@ async fn staff_id(client: &Client) -> anyhow::Result<String> {
     Ok(me.data()?.pointer("/currentStaff/id").and_then(Value::as_str).context("id")?.to_owned())
 }
 
-async fn upload(app: &TestApp, client: &Client, bytes: Vec<u8>, name: &str) -> anyhow::Result<String> {
-    let (status, body) = client.upload(&app.url(""), None, bytes, name).await?;
-    anyhow::ensure!(status == 201, "upload {name}: {status} {body}");
-    Ok(body["uploadId"].as_str().context("uploadId")?.to_owned())
-}
-
-async fn birth_certificate(app: &TestApp, resident: &Client, key: &str) -> anyhow::Result<Value> {
-    let letter = upload(app, resident, pdf(), "surat.pdf").await?;
-    let kk = upload(app, resident, jpeg(60, 40), "kk.jpg").await?;
-    let ktp = upload(app, resident, jpeg(60, 40), "ktp.jpg").await?;
-    Ok(json!({ "i": {
-        "serviceCode": "AKTA_KELAHIRAN",
-        "fields": [
-            { "name": "nama_anak", "value": "Dayang Sumbi" }, { "name": "jenis_kelamin", "value": "Perempuan" },
-            { "name": "tempat_lahir", "value": "Putussibau" }, { "name": "tanggal_lahir", "value": "2026-11-01" },
-            { "name": "anak_ke", "value": "1" }, { "name": "nik_ibu", "value": "6106015205900001" } ],
-        "documents": [ { "code": "SURAT_KETERANGAN_LAHIR", "uploadId": letter }, { "code": "KARTU_KELUARGA", "uploadId": kk },
-                       { "code": "KTP_ORANG_TUA", "uploadId": ktp } ],
-        "idempotencyKey": key } }))
-}
-
 async fn count_events(pool: &PgPool, aggregate: &str, event_types: &[&str]) -> anyhow::Result<i64> {
     Ok(sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = $1 AND event_type = ANY($2)")
         .bind(aggregate)
@@ -151,7 +130,7 @@ async fn operators_race_for_the_same_requests(pool: PgPool) -> anyhow::Result<()
     let mut requests = Vec::new();
     for n in 0..REQUESTS {
         let resident = &residents[n % residents.len()];
-        let input = birth_certificate(&app, resident, &format!("balapan-{n:04}")).await?;
+        let input = birth_certificate_input(&app, resident, &format!("balapan-{n:04}")).await?;
         let receipt = resident.gql(SUBMIT, input).await?;
         let id = receipt.data()?.pointer("/submitServiceRequest/requestId").and_then(Value::as_str);
         requests.push((id.context("requestId")?.to_owned(), n % residents.len()));
@@ -192,7 +171,7 @@ async fn operators_race_for_the_same_requests(pool: PgPool) -> anyhow::Result<()
         for (client, _) in &operators {
             for query in pair {
                 let variables = if query == COMPLETE {
-                    json!({ "r": request, "u": [upload(&app, client, pdf(), "akta-ttd.pdf").await?] })
+                    json!({ "r": request, "u": [upload_as(&app, client, pdf(), "akta-ttd.pdf").await?] })
                 } else {
                     demand(request)
                 };
@@ -226,7 +205,7 @@ async fn operators_race_for_the_same_requests(pool: PgPool) -> anyhow::Result<()
 
     // The residents answer; the requests are back in the queue and all 8 claim them again.
     for (request, resident) in &sent_back {
-        let kk = upload(&app, &residents[*resident], jpeg(60, 40), "kk-baru.jpg").await?;
+        let kk = upload_as(&app, &residents[*resident], jpeg(60, 40), "kk-baru.jpg").await?;
         let answered = residents[*resident]
             .gql(REUPLOAD, json!({ "r": request, "d": [{ "code": "KARTU_KELUARGA", "uploadId": kk }] }))
             .await?;
@@ -368,7 +347,7 @@ async fn one_submission_sent_many_times_at_once_is_one_request(pool: PgPool) -> 
     let mut numbers = BTreeSet::new();
     let mut answers = 0;
     for round in 0..3 {
-        let input = birth_certificate(&app, &resident, &format!("kirim-ganda-{round}")).await?;
+        let input = birth_certificate_input(&app, &resident, &format!("kirim-ganda-{round}")).await?;
         let calls =
             (0..8).map(|_| Call { client: resident.clone(), query: SUBMIT, variables: input.clone() }).collect();
         let replies = race(calls).await?;

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use e2e::process::{Database, Server, projector_lock_holders, wait_until};
-use e2e::{Client, Reply, Site, active_resident, jpeg, next_client_address, pdf, read_models};
+use e2e::{Client, Reply, Site, active_resident, birth_certificate_form, jpeg, next_client_address, pdf, read_models};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
@@ -245,7 +245,7 @@ impl Load {
             let key = format!("crash-{worker}-{n:05}");
             let documents = self.birth_documents(&client).await?;
             loop {
-                match self.command(&client, SUBMIT, birth_certificate(&documents, &key)).await {
+                match self.command(&client, SUBMIT, birth_certificate_form(&documents, &key)).await {
                     Outcome::Acked(reply) => {
                         let data = reply.data()?;
                         let request = data.pointer("/submitServiceRequest/requestId").and_then(Value::as_str);
@@ -417,19 +417,6 @@ impl Load {
         }
         edges[rng.range(0, edges.len())]["node"]["accountId"].as_str().map(str::to_owned)
     }
-}
-
-fn birth_certificate(documents: &[String; 3], key: &str) -> Value {
-    json!({ "i": {
-        "serviceCode": "AKTA_KELAHIRAN",
-        "fields": [
-            { "name": "nama_anak", "value": "Dayang Sumbi" }, { "name": "jenis_kelamin", "value": "Perempuan" },
-            { "name": "tempat_lahir", "value": "Putussibau" }, { "name": "tanggal_lahir", "value": "2026-11-01" },
-            { "name": "anak_ke", "value": "1" }, { "name": "nik_ibu", "value": "6106015205900001" } ],
-        "documents": [ { "code": "SURAT_KETERANGAN_LAHIR", "uploadId": documents[0] },
-                       { "code": "KARTU_KELUARGA", "uploadId": documents[1] },
-                       { "code": "KTP_ORANG_TUA", "uploadId": documents[2] } ],
-        "idempotencyKey": key } })
 }
 
 /// A running deployment as [`Site`]: the first route and the database.

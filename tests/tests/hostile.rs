@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, bail, ensure};
 use domain::nik::Nik;
 use domain::staff::Role;
-use e2e::{Client, RESIDENT_PASSWORD, TestApp, active_resident, jpeg};
+use e2e::{Client, RESIDENT_PASSWORD, TestApp, active_resident, jpeg, upload_as};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -450,13 +450,6 @@ async fn sign_in_answers_hostile_niks_and_passwords_one_way(pool: PgPool) -> any
 // ---------------------------------------------------------------------------------------------
 // Service requests: catalogue form values and malformed JSON
 
-/// Uploads as the signed-in user; returns the upload id.
-async fn upload(app: &TestApp, client: &Client, bytes: Vec<u8>, name: &str) -> anyhow::Result<String> {
-    let (status, body) = client.upload(&app.url(""), None, bytes, name).await?;
-    ensure!(status == 201, "upload {name}: {status} {body}");
-    Ok(body["uploadId"].as_str().context("uploadId")?.to_owned())
-}
-
 /// A PDF that is also an HTML page: acceptable as a PDF (no active content), harmless as HTML
 /// because files are served with their sniffed type, `nosniff` and a sandboxing CSP.
 fn pdf_html_polyglot() -> Vec<u8> {
@@ -495,9 +488,9 @@ async fn service_requests_refuse_hostile_form_values(pool: PgPool) -> anyhow::Re
 
     // Markup and SQL in free text are data: accepted, stored and shown verbatim. The document
     // is a PDF that is also an HTML page; it is served so that no browser runs it.
-    let letter = upload(&app, &resident, pdf_html_polyglot(), "surat.pdf.html").await?;
-    let kk = upload(&app, &resident, jpeg(100, 70), "kk.jpg").await?;
-    let ktp = upload(&app, &resident, jpeg(100, 70), "ktp.jpg").await?;
+    let letter = upload_as(&app, &resident, pdf_html_polyglot(), "surat.pdf.html").await?;
+    let kk = upload_as(&app, &resident, jpeg(100, 70), "kk.jpg").await?;
+    let ktp = upload_as(&app, &resident, jpeg(100, 70), "ktp.jpg").await?;
     let script = "<script>alert(document.cookie)</script>";
     let sql = "Robert'); DROP TABLE events;--";
     let reply = resident

@@ -8,33 +8,11 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use commands::ManualClock;
 use domain::staff::Role;
 use domain::working_time::local_instant;
-use e2e::{Client, TestApp, active_resident, eventually, jpeg, pdf};
+use e2e::{Client, TestApp, active_resident, birth_certificate_input, eventually, jpeg, pdf, upload_as};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
 const SUBMIT: &str = "mutation($i: SubmitServiceRequestInput!) { submitServiceRequest(input: $i) { requestId number serviceName message } }";
-
-/// Uploads as the signed-in user (session + X-Requested-With).
-async fn upload(app: &TestApp, client: &Client, bytes: Vec<u8>, name: &str) -> anyhow::Result<String> {
-    let (status, body) = client.upload(&app.url(""), None, bytes, name).await?;
-    anyhow::ensure!(status == 201, "upload {name}: {status} {body}");
-    Ok(body["uploadId"].as_str().context("uploadId")?.to_owned())
-}
-
-async fn birth_certificate_input(app: &TestApp, resident: &Client, key: &str) -> anyhow::Result<Value> {
-    let letter = upload(app, resident, pdf(), "surat.pdf").await?;
-    let kk = upload(app, resident, jpeg(100, 70), "kk.jpg").await?;
-    let ktp = upload(app, resident, jpeg(100, 70), "ktp.jpg").await?;
-    Ok(json!({ "i": {
-        "serviceCode": "AKTA_KELAHIRAN",
-        "fields": [
-            { "name": "nama_anak", "value": "Dayang Sumbi" }, { "name": "jenis_kelamin", "value": "Perempuan" },
-            { "name": "tempat_lahir", "value": "Putussibau" }, { "name": "tanggal_lahir", "value": "2026-11-01" },
-            { "name": "anak_ke", "value": "1" }, { "name": "nik_ibu", "value": "6106015205900001" } ],
-        "documents": [ { "code": "SURAT_KETERANGAN_LAHIR", "uploadId": letter }, { "code": "KARTU_KELUARGA", "uploadId": kk },
-                       { "code": "KTP_ORANG_TUA", "uploadId": ktp } ],
-        "idempotencyKey": key } }))
-}
 
 async fn board(resident: &Client) -> anyhow::Result<Vec<Value>> {
     let reply = resident
@@ -134,7 +112,7 @@ async fn akta_kelahiran_walks_the_manual(pool: PgPool) -> anyhow::Result<()> {
     assert_eq!(paused["dueAt"], Value::Null, "the clock is stopped while the resident re-uploads");
 
     // The resident answers only what was asked.
-    let ktp_again = upload(&app, &resident, jpeg(90, 60), "ktp2.jpg").await?;
+    let ktp_again = upload_as(&app, &resident, jpeg(90, 60), "ktp2.jpg").await?;
     let not_asked = resident
         .gql(
             "mutation($r: ID!, $d: [DocumentUploadInput!]!) { reuploadDocuments(requestId: $r, documents: $d) }",
@@ -142,7 +120,7 @@ async fn akta_kelahiran_walks_the_manual(pool: PgPool) -> anyhow::Result<()> {
         )
         .await?;
     assert_eq!(not_asked.error_code(), Some("REUPLOAD_NOT_REQUESTED"));
-    let new_kk = upload(&app, &resident, jpeg(100, 70), "kk2.jpg").await?;
+    let new_kk = upload_as(&app, &resident, jpeg(100, 70), "kk2.jpg").await?;
     let answered = act(
         &resident,
         "mutation($r: ID!, $d: [DocumentUploadInput!]!) { reuploadDocuments(requestId: $r, documents: $d) }",
@@ -155,7 +133,7 @@ async fn akta_kelahiran_walks_the_manual(pool: PgPool) -> anyhow::Result<()> {
 
     // Claimed again and completed with the signed PDF; the resident downloads it.
     act(&operator, "mutation($r: ID!) { claimRequest(requestId: $r) }", json!({ "r": request_id })).await?;
-    let photo = upload(&app, &operator, jpeg(50, 50), "bukan-pdf.jpg").await?;
+    let photo = upload_as(&app, &operator, jpeg(50, 50), "bukan-pdf.jpg").await?;
     let not_pdf = operator
         .gql(
             "mutation($r: ID!, $u: [ID!]!) { completeRequest(requestId: $r, uploadIds: $u) }",
@@ -163,7 +141,7 @@ async fn akta_kelahiran_walks_the_manual(pool: PgPool) -> anyhow::Result<()> {
         )
         .await?;
     assert_eq!(not_pdf.error_code(), Some("UPLOAD_TYPE_NOT_ALLOWED"));
-    let signed = upload(&app, &operator, pdf(), "akta-ttd.pdf").await?;
+    let signed = upload_as(&app, &operator, pdf(), "akta-ttd.pdf").await?;
     act(
         &operator,
         "mutation($r: ID!, $u: [ID!]!) { completeRequest(requestId: $r, uploadIds: $u) }",
@@ -208,8 +186,8 @@ async fn ktp_el_is_ready_for_pickup_then_collected(pool: PgPool) -> anyhow::Resu
     let app = TestApp::spawn(pool.clone()).await?;
     let operator = app.staff("budi", Role::Operator).await?;
     let (resident, _) = active_resident(&app, &operator, "6106015205900001", "Siti Aminah").await?;
-    let letter = upload(&app, &resident, pdf(), "polisi.pdf").await?;
-    let kk = upload(&app, &resident, jpeg(80, 60), "kk.jpg").await?;
+    let letter = upload_as(&app, &resident, pdf(), "polisi.pdf").await?;
+    let kk = upload_as(&app, &resident, jpeg(80, 60), "kk.jpg").await?;
     let input = json!({ "i": { "serviceCode": "KTP_EL_HILANG", "fields": [{ "name": "tanggal_kehilangan", "value": "2026-11-20" }],
         "documents": [{ "code": "SURAT_KEHILANGAN", "uploadId": letter }, { "code": "KARTU_KELUARGA", "uploadId": kk }], "idempotencyKey": "ktp-hilang-001" } });
     let request_id = act(&resident, SUBMIT, input)
@@ -399,13 +377,13 @@ async fn bad_submissions_are_refused_with_codes_and_write_nothing(pool: PgPool) 
     assert!(fields.contains(&"documents.KARTU_KELUARGA") && fields.contains(&"fields.anak_ke"), "{fields:?}");
 
     let mut theirs = birth_certificate_input(&app, &resident, "kunci-salah-003").await?;
-    let foreign = upload(&app, &other, jpeg(60, 60), "kk.jpg").await?;
+    let foreign = upload_as(&app, &other, jpeg(60, 60), "kk.jpg").await?;
     theirs["i"]["documents"][1]["uploadId"] = json!(foreign);
     let reply = resident.gql(SUBMIT, theirs).await?;
     assert_eq!(reply.body.pointer("/errors/0/extensions/fields/0/code"), Some(&json!("UPLOAD_NOT_USABLE")));
 
     let mut photo_letter = birth_certificate_input(&app, &resident, "kunci-salah-004").await?;
-    let photo = upload(&app, &resident, jpeg(60, 60), "surat.jpg").await?;
+    let photo = upload_as(&app, &resident, jpeg(60, 60), "surat.jpg").await?;
     photo_letter["i"]["serviceCode"] = json!("KIA");
     photo_letter["i"]["fields"] = json!([{ "name": "nik_anak", "value": "6106015205150001" }, { "name": "nama_anak", "value": "Dayang" }, { "name": "tanggal_lahir_anak", "value": "2015-05-12" }]);
     photo_letter["i"]["documents"] = json!([{ "code": "AKTA_KELAHIRAN_ANAK", "uploadId": photo }]);

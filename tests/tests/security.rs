@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use domain::staff::Role;
-use e2e::{Client, RESIDENT_PASSWORD, TestApp, active_resident, eventually, jpeg, pdf, registered_resident};
+use e2e::{Client, RESIDENT_PASSWORD, TestApp, active_resident, eventually, jpeg, pdf, registered_resident, upload_as};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -325,13 +325,6 @@ const ZERO: &str = "00000000-0000-0000-0000-000000000000";
 /// `PUBLIC_URL`'s origin in tests (the default).
 const PUBLIC_ORIGIN: &str = "http://localhost:8080";
 const SUBMIT: &str = "mutation($i: SubmitServiceRequestInput!) { submitServiceRequest(input: $i) { requestId } }";
-
-/// Uploads with the client's session; returns the upload (file) id.
-async fn upload_as(app: &TestApp, client: &Client, bytes: Vec<u8>, name: &str) -> anyhow::Result<String> {
-    let (status, body) = client.upload(&app.url(""), None, bytes, name).await?;
-    anyhow::ensure!(status == 201, "upload {name}: {status} {body}");
-    Ok(body["uploadId"].as_str().context("uploadId")?.to_owned())
-}
 
 /// Submits an Akta Kelahiran (a download service) or a lost KTP-el (pick-up) with real uploads;
 /// returns the request id and the id of its first document.
