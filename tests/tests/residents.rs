@@ -460,3 +460,40 @@ async fn repeated_failed_logins_are_throttled(pool: PgPool) -> anyhow::Result<()
     assert!(throttled >= 2, "{codes:?}");
     app.stop().await
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_verification_queue_pages_oldest_first_without_gaps_or_repeats(pool: PgPool) -> anyhow::Result<()> {
+    let app = TestApp::spawn(pool.clone()).await?;
+    let operator = app.staff("petugas", Role::Operator).await?;
+    let niks = ["6106015205900011", "6106015205900012", "6106015205900013"];
+    for (i, nik) in niks.iter().enumerate() {
+        register(&app, nik, &format!("Penduduk {}", ["Satu", "Dua", "Tiga"][i])).await?;
+    }
+    eventually("three accounts queued", || async {
+        let reply = operator.gql("{ accountVerificationQueue(first: 1) { totalCount } }", json!({})).await?;
+        Ok((reply.data()?.pointer("/accountVerificationQueue/totalCount") == Some(&json!(3))).then_some(()))
+    })
+    .await?;
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let reply = operator
+            .gql(
+                "query($after: String) { accountVerificationQueue(first: 1, after: $after) {
+                    edges { node { fullName } } pageInfo { hasNextPage endCursor } } }",
+                json!({ "after": after }),
+            )
+            .await?;
+        let page = reply.data()?.pointer("/accountVerificationQueue").cloned().context("page")?;
+        for edge in page["edges"].as_array().context("edges")? {
+            seen.push(edge["node"]["fullName"].as_str().context("name")?.to_owned());
+        }
+        anyhow::ensure!(seen.len() <= 3, "the pages repeat: {seen:?}");
+        if page["pageInfo"]["hasNextPage"] != json!(true) {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen, ["Penduduk Satu", "Penduduk Dua", "Penduduk Tiga"], "oldest first, each once");
+    Ok(())
+}

@@ -12,7 +12,7 @@ use domain::account::{Account, AccountEvent};
 use domain::legacy::{LegacyAccount, LegacyEvent};
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use self::fold::{AccountRows, Grant, Profile, ResetChange, ResetEntry};
@@ -304,19 +304,36 @@ pub async fn verification_queue(
     after: Option<QueueCursor>,
     limit: i64,
 ) -> Result<Vec<VerificationRow>, Error> {
-    Ok(sqlx::query_as(
+    oldest_first(
+        pool,
         "SELECT account_id, nik_masked, full_name, phone, email, identity_kind, identity_file, family_card_file,
-                selfie_file, registered_at
-           FROM account_verification_queue
-          WHERE $1::timestamptz IS NULL OR (registered_at, account_id) > ($1, $2)
-          ORDER BY registered_at, account_id
-          LIMIT $3",
+                selfie_file, registered_at FROM account_verification_queue",
+        "registered_at",
+        after,
+        limit,
     )
-    .bind(after.map(|a| a.0))
-    .bind(after.map(|a| a.1))
-    .bind(limit)
-    .fetch_all(pool)
-    .await?)
+    .await
+}
+
+/// A page of one of the operators' queues, oldest first by `arrival` then account id. The
+/// keyset condition is added only with a cursor, so the first page reads the `(arrival,
+/// account_id)` index in order (`$1 IS NULL OR …` defeats it).
+async fn oldest_first<R>(
+    pool: &PgPool,
+    select: &str,
+    arrival: &str,
+    after: Option<QueueCursor>,
+    limit: i64,
+) -> Result<Vec<R>, Error>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let mut sql = QueryBuilder::<Postgres>::new(select);
+    if let Some((at, id)) = after {
+        sql.push(format_args!(" WHERE ({arrival}, account_id) > (")).push_bind(at).push(", ").push_bind(id).push(")");
+    }
+    sql.push(format_args!(" ORDER BY {arrival}, account_id LIMIT ")).push_bind(limit);
+    Ok(sql.build_query_as().fetch_all(pool).await?)
 }
 
 /// Accounts waiting for verification.
@@ -341,19 +358,15 @@ pub struct ResetRow {
 
 /// A page of the password-reset queue, oldest first.
 pub async fn reset_queue(pool: &PgPool, after: Option<QueueCursor>, limit: i64) -> Result<Vec<ResetRow>, Error> {
-    Ok(sqlx::query_as(
+    oldest_first(
+        pool,
         "SELECT account_id, nik_masked, registered_name, given_name, phone, identity_kind, identity_file,
-                family_card_file, selfie_file, requested_at
-           FROM password_reset_queue
-          WHERE $1::timestamptz IS NULL OR (requested_at, account_id) > ($1, $2)
-          ORDER BY requested_at, account_id
-          LIMIT $3",
+                family_card_file, selfie_file, requested_at FROM password_reset_queue",
+        "requested_at",
+        after,
+        limit,
     )
-    .bind(after.map(|a| a.0))
-    .bind(after.map(|a| a.1))
-    .bind(limit)
-    .fetch_all(pool)
-    .await?)
+    .await
 }
 
 /// Requests waiting in the password-reset queue.
