@@ -15,7 +15,7 @@ use super::{BoardRow, SLA};
 pub(super) type Pause = (DateTime<Utc>, Option<DateTime<Utc>>);
 
 /// A work-queue row as stored (the page adds the claimant's name).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub(super) struct QueueState {
     pub request_id: Uuid,
     pub number: String,
@@ -26,6 +26,7 @@ pub(super) struct QueueState {
     pub status: String,
     pub claimed_by: Option<Uuid>,
     pub submitted_at: DateTime<Utc>,
+    #[sqlx(json)]
     pub pauses: Vec<Pause>,
     pub due_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,

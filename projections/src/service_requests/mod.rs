@@ -116,15 +116,11 @@ async fn apply_calendar(conn: &mut PgConnection, event: CalendarEvent, mode: Mod
     }
     // The calendar moved: every open request's due time may have moved with it.
     let calendar = load_calendar(conn).await?;
-    let open: Vec<QueueRecord> =
+    let open: Vec<QueueState> =
         sqlx::query_as(&format!("SELECT {QUEUE_STATE_COLUMNS} FROM work_queue WHERE closed_at IS NULL"))
             .fetch_all(&mut *conn)
             .await?;
-    let mut rows = Rows::default();
-    for record in open {
-        let state = record.into_state()?;
-        rows.queue.insert(state.request_id, state);
-    }
+    let mut rows = Rows { queue: open.into_iter().map(|q| (q.request_id, q)).collect(), ..Rows::default() };
     rows.recompute_all(&calendar);
     write_queue(conn, rows.queue.values()).await?;
     if mode == Mode::Live {
@@ -144,49 +140,6 @@ async fn load_calendar(conn: &mut PgConnection) -> Result<SlaCalendar, Error> {
 const QUEUE_STATE_COLUMNS: &str = "request_id, number, service_code, service_name, account_id, applicant_name, status, \
      claimed_by, submitted_at, pauses, due_at, closed_at, updated_at";
 
-/// A work-queue row as read, before its pauses are decoded.
-#[derive(sqlx::FromRow)]
-struct QueueRecord {
-    request_id: Uuid,
-    number: String,
-    service_code: String,
-    service_name: String,
-    account_id: Uuid,
-    applicant_name: String,
-    status: String,
-    claimed_by: Option<Uuid>,
-    submitted_at: DateTime<Utc>,
-    pauses: Value,
-    due_at: Option<DateTime<Utc>>,
-    closed_at: Option<DateTime<Utc>>,
-    updated_at: DateTime<Utc>,
-}
-
-impl QueueRecord {
-    fn into_state(self) -> Result<QueueState, Error> {
-        let pauses = serde_json::from_value(self.pauses).map_err(|e| Error::Decode {
-            position: 0,
-            event_type: "work_queue.pauses".into(),
-            reason: e.to_string(),
-        })?;
-        Ok(QueueState {
-            request_id: self.request_id,
-            number: self.number,
-            service_code: self.service_code,
-            service_name: self.service_name,
-            account_id: self.account_id,
-            applicant_name: self.applicant_name,
-            status: self.status,
-            claimed_by: self.claimed_by,
-            submitted_at: self.submitted_at,
-            pauses,
-            due_at: self.due_at,
-            closed_at: self.closed_at,
-            updated_at: self.updated_at,
-        })
-    }
-}
-
 /// The board and queue rows of `ids` that exist.
 async fn load_rows(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Rows, Error> {
     let board: Vec<BoardRow> =
@@ -194,17 +147,15 @@ async fn load_rows(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Rows, Error>
             .bind(ids)
             .fetch_all(&mut *conn)
             .await?;
-    let queue: Vec<QueueRecord> =
+    let queue: Vec<QueueState> =
         sqlx::query_as(&format!("SELECT {QUEUE_STATE_COLUMNS} FROM work_queue WHERE request_id = ANY($1)"))
             .bind(ids)
             .fetch_all(&mut *conn)
             .await?;
-    let mut rows = Rows { board: board.into_iter().map(|b| (b.request_id, b)).collect(), ..Rows::default() };
-    for record in queue {
-        let state = record.into_state()?;
-        rows.queue.insert(state.request_id, state);
-    }
-    Ok(rows)
+    Ok(Rows {
+        board: board.into_iter().map(|b| (b.request_id, b)).collect(),
+        queue: queue.into_iter().map(|q| (q.request_id, q)).collect(),
+    })
 }
 
 /// Inserts or overwrites board rows, all in one statement.
