@@ -190,14 +190,11 @@ impl AccountService {
             let usable = match Uuid::parse_str(raw.trim()) {
                 Ok(id) => match self.files.find(id).await? {
                     Some(file)
-                        if match &target {
-                            Some((owner, stream)) => file.attachable(uploader, owner, stream, now),
-                            None => {
-                                file.uploaded_by == uploader
-                                    && file.attached_to.is_none()
-                                    && file.attach_before.is_some_and(|t| t > now)
-                            }
-                        } =>
+                        if file.attachable(
+                            uploader,
+                            target.as_ref().map(|(owner, stream)| (owner.as_str(), stream.as_str())),
+                            now,
+                        ) =>
                     {
                         if must_be_photo && !file.kind().is_some_and(|k| k.is_image()) {
                             errors.push(FieldError {

@@ -166,7 +166,7 @@ impl RequestService {
             let file = Uuid::parse_str(document.upload_id.trim())
                 .ok()
                 .and_then(|id| found.iter().find(|f| f.file_id == id).cloned());
-            let usable = file.filter(|f| f.attachable(uploader, owner, stream, self.clock.now()));
+            let usable = file.filter(|f| f.attachable(uploader, Some((owner, stream)), self.clock.now()));
             match usable.and_then(|f| f.kind().map(|k| (f.file_id, k))) {
                 Some((id, kind)) => {
                     resolved.push(SubmittedDocument { code, file: FileId(id), file_type: file_type(kind) })

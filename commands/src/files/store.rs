@@ -40,14 +40,16 @@ impl StoredFile {
 
     /// Whether `uploaded_by` may attach it at `now` for a command on `stream` (see
     /// [`stream_ref`]) that gives it to `owner`: unexpired, and unattached or already attached
-    /// to `owner` for that very stream (the same command sent again). [`FileStore::attach`]
+    /// to `owner` for that very stream (the same command sent again). Without a target (the
+    /// stream is not known yet) only an unattached upload will do. [`FileStore::attach`]
     /// applies the same rule atomically.
-    pub fn attachable(&self, uploaded_by: &str, owner: &str, stream: &str, now: DateTime<Utc>) -> bool {
+    pub fn attachable(&self, uploaded_by: &str, target: Option<(&str, &str)>, now: DateTime<Utc>) -> bool {
         self.uploaded_by == uploaded_by
             && self.attach_before.is_some_and(|t| t > now)
-            && match &self.attached_to {
-                None => true,
-                Some(to) => to == owner && self.attached_for.as_deref() == Some(stream),
+            && match (&self.attached_to, target) {
+                (None, _) => true,
+                (Some(to), Some((owner, stream))) => to == owner && self.attached_for.as_deref() == Some(stream),
+                (Some(_), None) => false,
             }
     }
 }
