@@ -21,11 +21,15 @@ use crate::error::FieldError;
 use crate::files::{FileStore, UploadTokens, stream_ref};
 use crate::secrets::Secrets;
 use crate::sessions::{Session, SessionStore, SubjectKind};
-use crate::throttle::Throttle;
+use crate::throttle::{Throttle, ThrottlePolicy};
 use crate::{Error, Executor, passwords};
 
 /// How long a one-time reset code is valid.
 pub const RESET_CODE_VALIDITY: Duration = Duration::hours(24);
+/// The least time a registration or a reset request takes to answer, whatever the NIK: the
+/// work differs between a NIK with an account and one without (13 ms against 6 ms, fully
+/// separable before), and the answer must not tell them apart.
+pub const ANSWER_FLOOR: std::time::Duration = std::time::Duration::from_millis(250);
 /// Alphabet of reset codes: no 0/O, 1/I/L.
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
@@ -129,7 +133,20 @@ impl AccountService {
 
     /// Registers an account awaiting verification. Every wrong field is reported at once;
     /// nothing is stored unless everything is right.
+    ///
+    /// A NIK whose account is active or awaiting verification gets the very answer a new one
+    /// gets, after as long ([`ANSWER_FLOOR`]), and its uploads are used up (deleted) the same
+    /// way: the form cannot tell anyone whether a NIK has an account. The owner learns it by
+    /// signing in; someone else using their NIK is never verified (the documents must match).
     pub async fn register(
+        &self,
+        form: RegistrationForm,
+        metadata: &CommandMetadata,
+    ) -> Result<RegistrationReceipt, Error> {
+        at_least(ANSWER_FLOOR, self.register_now(form, metadata)).await
+    }
+
+    async fn register_now(
         &self,
         form: RegistrationForm,
         metadata: &CommandMetadata,
@@ -161,9 +178,17 @@ impl AccountService {
         let command =
             AccountCommand::Register { account_id, nik, full_name, phone, email, password_hash, documents, at: now };
         let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata.clone() };
-        if let Err(error) = self.executor.execute(&account_id.to_string(), command, &metadata).await {
-            self.files.release(&attached, &owner, &stream).await?;
-            return Err(error);
+        match self.executor.execute(&account_id.to_string(), command, &metadata).await {
+            Ok(_) => {}
+            Err(Error::Account(AccountError::AlreadyRegistered | AccountError::AwaitingVerification)) => {
+                self.files.release(&attached, &owner, &stream).await?;
+                self.files.discard(&documents.files(), &uploader).await?;
+                tracing::info!(nik = %nik_masked, "registration for a NIK that has an account: answered as usual");
+            }
+            Err(error) => {
+                self.files.release(&attached, &owner, &stream).await?;
+                return Err(error);
+            }
         }
         Ok(RegistrationReceipt { account_id, nik_masked })
     }
@@ -250,7 +275,9 @@ impl AccountService {
     }
 
     /// Signs a resident in. Unknown NIK and wrong password: same answer, same work. Only with
-    /// the right password does the resident learn the account awaits verification.
+    /// the right password does the resident learn the account awaits verification. The
+    /// attempt is reserved against the NIK and the address before anything is checked, so
+    /// parallel guesses cannot race past the throttle.
     pub async fn sign_in(
         &self,
         nik: &str,
@@ -261,17 +288,25 @@ impl AccountService {
     ) -> Result<ResidentSignedIn, Error> {
         let now = self.clock.now();
         let keys = self.throttle_keys(nik, metadata.client_address.as_deref());
-        self.throttle.check(&keys, now).await?;
-        self.captchas.verify(captcha_id, captcha_answer, now).await?;
-        let account = match Nik::parse(nik) {
-            Ok(nik) => self.executor.load(&self.secrets.account_id(&nik).to_string()).await?,
-            Err(_) => Account::default(),
+        let attempt = self.throttle.reserve(&keys, ThrottlePolicy::RESIDENT, now).await?;
+        if let Err(error) = self.captchas.verify(captcha_id, captcha_answer, now).await {
+            self.throttle.release(attempt).await?;
+            return Err(error);
+        }
+        let (account, generation) = match Nik::parse(nik) {
+            Ok(nik) => {
+                let id = self.secrets.account_id(&nik);
+                // Read before the account: see `SessionStore::generation`.
+                let generation = self.sessions.generation(SubjectKind::Resident, id.0).await?;
+                (self.executor.load(&id.to_string()).await?, Some(generation))
+            }
+            Err(_) => (Account::default(), None),
         };
         let verified = passwords::verify(password.to_owned(), account.password_hash().cloned()).await?;
-        let Some(account_id) = account.id().filter(|_| verified) else {
-            self.throttle.record_failure(&keys, now).await?;
+        let (Some(account_id), Some(generation)) = (account.id().filter(|_| verified), generation) else {
             return Err(Error::InvalidResidentCredentials);
         };
+        self.throttle.succeeded(attempt, keys.first().map(String::as_str)).await?;
         match account.status() {
             AccountStatus::Active => {}
             AccountStatus::AwaitingVerification => return Err(Error::AwaitingVerification),
@@ -280,10 +315,8 @@ impl AccountService {
             }
             AccountStatus::Unregistered => return Err(Error::InvalidResidentCredentials),
         }
-        if let Some(key) = keys.first() {
-            self.throttle.clear(key).await?;
-        }
-        let (token, session) = self.sessions.create(SubjectKind::Resident, account_id.0, "RESIDENT").await?;
+        let (token, session) =
+            self.sessions.create(SubjectKind::Resident, account_id.0, "RESIDENT", generation).await?;
         let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata };
         self.executor.execute(&account_id.to_string(), AccountCommand::RecordSignIn { at: now }, &metadata).await?;
         Ok(ResidentSignedIn { token, session, account_id })
@@ -298,9 +331,19 @@ impl AccountService {
         keys
     }
 
-    /// Files a forgotten-password request. The answer is the same whether or not the NIK has
-    /// an active account, so the form cannot be used to find out who is registered.
+    /// Files a forgotten-password request. The answer is the same — after as long
+    /// ([`ANSWER_FLOOR`]), with the uploads used up the same way — whether or not the NIK has
+    /// an active account, and whether or not a request is already waiting (which a stranger's
+    /// request never replaces): the form cannot be used to find out who is registered.
     pub async fn request_password_reset(
+        &self,
+        form: PasswordResetForm,
+        metadata: &CommandMetadata,
+    ) -> Result<(), Error> {
+        at_least(ANSWER_FLOOR, self.request_password_reset_now(form, metadata)).await
+    }
+
+    async fn request_password_reset_now(
         &self,
         form: PasswordResetForm,
         metadata: &CommandMetadata,
@@ -317,20 +360,23 @@ impl AccountService {
             return Err(Error::InvalidFields(errors));
         };
         let account_id = self.secrets.account_id(&nik);
-        let account = self.executor.load(&account_id.to_string()).await?;
-        if account.status() != AccountStatus::Active {
-            tracing::info!(nik = %nik, "password reset requested for a NIK without an active account");
-            return Ok(());
-        }
         let (owner, stream) = (owner_ref(account_id), stream_ref::<Account>(account_id));
         let attached = self.files.attach(&documents.files(), &uploader, &owner, &stream, now).await?;
         let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata.clone() };
-        let command = AccountCommand::RequestPasswordReset { full_name, documents, at: now };
-        if let Err(error) = self.executor.execute(&account_id.to_string(), command, &metadata).await {
-            self.files.release(&attached, &owner, &stream).await?;
-            return Err(error);
+        let command = AccountCommand::RequestPasswordReset { full_name, documents: documents.clone(), at: now };
+        match self.executor.execute(&account_id.to_string(), command, &metadata).await {
+            Ok(_) => Ok(()),
+            Err(Error::Account(AccountError::NotActive | AccountError::ResetAlreadyPending)) => {
+                self.files.release(&attached, &owner, &stream).await?;
+                self.files.discard(&documents.files(), &uploader).await?;
+                tracing::info!(nik = %nik, "password reset request not filed (no active account, or one waiting)");
+                Ok(())
+            }
+            Err(error) => {
+                self.files.release(&attached, &owner, &stream).await?;
+                Err(error)
+            }
         }
-        Ok(())
     }
 
     /// Approves a reset (operator): returns the one-time code to send; only its keyed hash is kept.
@@ -358,6 +404,9 @@ impl AccountService {
     }
 
     /// Sets a new password with the one-time code; every session of the account ends.
+    ///
+    /// Wrong codes are throttled by the guesser's address only: a per-NIK delay (or counting
+    /// them on the account) would let a stranger lock the owner out of their own reset.
     pub async fn complete_password_reset(
         &self,
         nik: &str,
@@ -366,11 +415,19 @@ impl AccountService {
         metadata: &CommandMetadata,
     ) -> Result<(), Error> {
         let now = self.clock.now();
-        let keys = self.throttle_keys(nik, metadata.client_address.as_deref());
-        self.throttle.check(&keys, now).await?;
-        let password = Password::parse(new_password)?;
+        let keys = match metadata.client_address.as_deref() {
+            Some(address) => vec![format!("reset-ip:{address}")],
+            None => self.throttle_keys(nik, None),
+        };
+        let attempt = self.throttle.reserve(&keys, ThrottlePolicy::RESIDENT, now).await?;
+        let password = match Password::parse(new_password) {
+            Ok(password) => password,
+            Err(error) => {
+                self.throttle.release(attempt).await?;
+                return Err(error.into());
+            }
+        };
         let Ok(nik) = Nik::parse(nik) else {
-            self.throttle.record_failure(&keys, now).await?;
             return Err(AccountError::ResetCodeInvalid.into());
         };
         let account_id = self.secrets.account_id(&nik);
@@ -378,18 +435,8 @@ impl AccountService {
         let code_hash = self.secrets.reset_code_hash(account_id, code);
         let command = AccountCommand::CompletePasswordReset { code_hash, password_hash, now };
         let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata.clone() };
-        let outcome = match self.executor.execute(&account_id.to_string(), command, &metadata).await {
-            Ok(outcome) => outcome,
-            Err(error) => {
-                self.throttle.record_failure(&keys, now).await?;
-                return Err(error);
-            }
-        };
-        let changed = outcome.events.iter().any(|e| matches!(e.payload, AccountEvent::PasswordChanged { .. }));
-        if !changed {
-            self.throttle.record_failure(&keys, now).await?;
-            return Err(AccountError::ResetCodeInvalid.into());
-        }
+        self.executor.execute(&account_id.to_string(), command, &metadata).await?;
+        self.throttle.succeeded(attempt, None).await?;
         self.sessions.revoke_all(SubjectKind::Resident, account_id.0, None).await?;
         Ok(())
     }
@@ -433,6 +480,15 @@ impl AccountService {
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
+}
+
+/// Runs `work` and answers no sooner than `floor` after it began, so that how long the answer
+/// took says nothing about which way the work went.
+async fn at_least<T>(floor: std::time::Duration, work: impl std::future::Future<Output = T>) -> T {
+    let started = tokio::time::Instant::now();
+    let answer = work.await;
+    tokio::time::sleep_until(started + floor).await;
+    answer
 }
 
 /// How stored files name the account they belong to.

@@ -20,14 +20,16 @@ pub enum SubjectKind {
 }
 
 impl SubjectKind {
-    fn as_str(self) -> &'static str {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Staff => "STAFF",
             Self::Resident => "RESIDENT",
         }
     }
 
-    fn parse(raw: &str) -> Option<Self> {
+    /// Parses the stored (and announced) spelling.
+    pub fn parse(raw: &str) -> Option<Self> {
         match raw {
             "STAFF" => Some(Self::Staff),
             "RESIDENT" => Some(Self::Resident),
@@ -63,6 +65,15 @@ pub struct Session {
     token_hash: Vec<u8>,
 }
 
+/// A person's session generation, read before their account is loaded at sign-in (see
+/// [`SessionStore::generation`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generation(i64);
+
+/// The PostgreSQL channel on which ended sessions are announced (payload `KIND:subject id`),
+/// so every instance can close the websockets they authenticate at once.
+pub const SESSIONS_ENDED_CHANNEL: &str = "sessions_ended";
+
 /// Creates, finds and revokes sessions.
 #[derive(Clone)]
 pub struct SessionStore {
@@ -85,15 +96,36 @@ impl SessionStore {
         self.policy
     }
 
-    /// Starts a session and returns its secret token (to put in the cookie) with it.
-    pub async fn create(&self, kind: SubjectKind, subject_id: Uuid, role: &str) -> Result<(String, Session), Error> {
+    /// The person's current generation. Sign-in reads it *before* loading the account whose
+    /// role and password it checks, and gives it to [`Self::create`]: if the account changes
+    /// (and its sessions are ended) in between, the new session is born stale and never
+    /// accepted, so no session carries a role older than the latest change.
+    pub async fn generation(&self, kind: SubjectKind, subject_id: Uuid) -> Result<Generation, Error> {
+        let generation: Option<i64> =
+            sqlx::query_scalar("SELECT generation FROM session_subjects WHERE subject_kind = $1 AND subject_id = $2")
+                .bind(kind.as_str())
+                .bind(subject_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(Generation(generation.unwrap_or(0)))
+    }
+
+    /// Starts a session of `generation` and returns its secret token (to put in the cookie)
+    /// with it.
+    pub async fn create(
+        &self,
+        kind: SubjectKind,
+        subject_id: Uuid,
+        role: &str,
+        generation: Generation,
+    ) -> Result<(String, Session), Error> {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let token = hex::encode(bytes);
         let token_hash = digest(&token);
         let expires_at: DateTime<Utc> = sqlx::query_scalar(
-            "INSERT INTO sessions (token_hash, subject_kind, subject_id, role, expires_at)
-             VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))
+            "INSERT INTO sessions (token_hash, subject_kind, subject_id, role, expires_at, generation)
+             VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5), $6)
              RETURNING expires_at",
         )
         .bind(&token_hash)
@@ -101,9 +133,16 @@ impl SessionStore {
         .bind(subject_id)
         .bind(role)
         .bind(self.policy.absolute_lifetime.num_seconds() as f64)
+        .bind(generation.0)
         .fetch_one(&self.pool)
         .await?;
-        let session = Session { subject_kind: kind, subject_id, role: role.to_owned(), expires_at, token_hash };
+        let session = Session {
+            subject_kind: kind,
+            subject_id,
+            role: role.to_owned(),
+            expires_at,
+            token_hash,
+        };
         Ok((token, session))
     }
 
@@ -113,15 +152,12 @@ impl SessionStore {
             return Ok(None);
         }
         let token_hash = digest(token);
-        let row: Option<(String, Uuid, String, DateTime<Utc>, bool)> = sqlx::query_as(
+        let row: Option<(String, Uuid, String, DateTime<Utc>, bool)> = sqlx::query_as(&format!(
             "SELECT subject_kind, subject_id, role, expires_at,
                     last_seen_at < now() - make_interval(secs => $3)
-               FROM sessions
-              WHERE token_hash = $1
-                AND revoked_at IS NULL
-                AND expires_at > now()
-                AND last_seen_at > now() - make_interval(secs => $2)",
-        )
+               FROM sessions s
+              WHERE token_hash = $1 AND {LIVE}"
+        ))
         .bind(&token_hash)
         .bind(self.policy.idle_timeout.num_seconds() as f64)
         .bind(TOUCH_INTERVAL_SECONDS)
@@ -146,29 +182,61 @@ impl SessionStore {
         }))
     }
 
-    /// Ends one session (logout).
+    /// Whether `session` is still live (not ended, expired, idle too long or of an older
+    /// generation), without counting as use: an open websocket re-checks its session with it
+    /// before every operation and whenever sessions of its person end.
+    pub async fn is_live(&self, session: &Session) -> Result<bool, Error> {
+        let live: Option<i32> = sqlx::query_scalar(&format!(
+            "SELECT 1 FROM sessions s WHERE token_hash = $1 AND {LIVE}"
+        ))
+        .bind(&session.token_hash)
+        .bind(self.policy.idle_timeout.num_seconds() as f64)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(live.is_some())
+    }
+
+    /// Ends one session (logout), and tells every instance so (see [`SESSIONS_ENDED_CHANNEL`]).
     pub async fn revoke(&self, session: &Session) -> Result<(), Error> {
-        sqlx::query("UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL")
-            .bind(&session.token_hash)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(&format!(
+            "WITH ended AS (
+                 UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL
+                 RETURNING subject_kind, subject_id)
+             SELECT {ANNOUNCE} FROM ended"
+        ))
+        .bind(&session.token_hash)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     /// Ends every session of an account, except `keep` (the caller's own, when it changes its
-    /// own password). Returns how many were ended.
+    /// own password), in one statement: the person's generation moves on (so sessions being
+    /// created by sign-ins in flight are stale too), their sessions are revoked, and every
+    /// instance is told. Returns how many sessions were ended.
     pub async fn revoke_all(&self, kind: SubjectKind, subject_id: Uuid, keep: Option<&Session>) -> Result<u64, Error> {
         let keep_hash = keep.map(|s| s.token_hash.clone()).unwrap_or_default();
-        let done = sqlx::query(
-            "UPDATE sessions SET revoked_at = now()
-              WHERE subject_kind = $1 AND subject_id = $2 AND revoked_at IS NULL AND token_hash <> $3",
-        )
+        let (ended,): (i64,) = sqlx::query_as(&format!(
+            "WITH bumped AS (
+                 INSERT INTO session_subjects AS g (subject_kind, subject_id, generation) VALUES ($1, $2, 1)
+                 ON CONFLICT (subject_kind, subject_id) DO UPDATE SET generation = g.generation + 1
+                 RETURNING generation),
+             kept AS (
+                 UPDATE sessions SET generation = (SELECT generation FROM bumped)
+                  WHERE token_hash = $3 AND subject_kind = $1 AND subject_id = $2),
+             ended AS (
+                 UPDATE sessions SET revoked_at = now()
+                  WHERE subject_kind = $1 AND subject_id = $2 AND revoked_at IS NULL AND token_hash <> $3
+                 RETURNING 1),
+             announced AS (SELECT {ANNOUNCE_PERSON})
+             SELECT count(*) FROM ended, announced"
+        ))
         .bind(kind.as_str())
         .bind(subject_id)
         .bind(keep_hash)
-        .execute(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
-        Ok(done.rows_affected())
+        Ok(ended as u64)
     }
 
     /// Deletes sessions that ended more than a day ago. Returns how many.
@@ -185,6 +253,19 @@ impl SessionStore {
         Ok(done.rows_affected())
     }
 }
+
+/// The conditions of a live session row `s` (`$2`: the idle timeout in seconds).
+const LIVE: &str = "s.revoked_at IS NULL
+    AND s.expires_at > now()
+    AND s.last_seen_at > now() - make_interval(secs => $2)
+    AND s.generation = coalesce((SELECT g.generation FROM session_subjects g
+                                  WHERE g.subject_kind = s.subject_kind AND g.subject_id = s.subject_id), 0)";
+
+/// Announces the end of a session of the row in hand (columns `subject_kind`, `subject_id`).
+const ANNOUNCE: &str = "pg_notify('sessions_ended', subject_kind || ':' || subject_id::text)";
+
+/// Announces the end of every session of the person `$1`, `$2`.
+const ANNOUNCE_PERSON: &str = "pg_notify('sessions_ended', $1 || ':' || $2::text)";
 
 fn digest(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()

@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::sessions::{Session, SessionStore, SubjectKind};
-use crate::throttle::Throttle;
+use crate::throttle::{Throttle, ThrottlePolicy};
 use crate::{Error, Executor, passwords};
 
 /// What the rest of the system needs to know about a staff member.
@@ -99,11 +99,15 @@ impl StaffService {
         metadata: &CommandMetadata,
     ) -> Result<(), Error> {
         let new = Password::parse(new)?;
+        // A stolen session must not become an oracle for the current password.
+        let keys = throttle_keys(&format!("staff-password:{}", session.subject_id), metadata);
+        let attempt = self.throttle.reserve(&keys, ThrottlePolicy::STAFF, Utc::now()).await?;
         let id = session.subject_id.to_string();
         let account = self.executor.load(&id).await?;
         if !passwords::verify(current.to_owned(), account.password_hash().cloned()).await? {
             return Err(Error::WrongCurrentPassword);
         }
+        self.throttle.succeeded(attempt, keys.first().map(String::as_str)).await?;
         let password_hash = passwords::hash(new).await?;
         self.executor.execute(&id, StaffCommand::ChangePassword { password_hash }, metadata).await?;
         self.sessions.revoke_all(SubjectKind::Staff, session.subject_id, Some(session)).await?;
@@ -112,30 +116,29 @@ impl StaffService {
 
     /// Checks the credentials, opens a session and records the sign-in. Unknown user, wrong
     /// password and deactivated account give the same answer after the same work.
-    /// Repeated failures are throttled per username and per client address, like residents'.
+    /// Repeated failures are throttled per username and per client address, more strictly
+    /// than residents' ([`ThrottlePolicy::STAFF`]); the attempt is reserved before the
+    /// password is checked, so parallel guesses cannot race past the throttle.
     pub async fn sign_in(&self, username: &str, password: &str, metadata: CommandMetadata) -> Result<SignedIn, Error> {
-        let now = Utc::now();
-        let mut keys = vec![format!("staff:{}", username.trim().to_lowercase())];
-        if let Some(address) = &metadata.client_address {
-            keys.push(format!("ip:{address}"));
-        }
-        self.throttle.check(&keys, now).await?;
-        let account = match Username::parse(username) {
-            Ok(username) => self.executor.load(&username.staff_id().to_string()).await?,
-            Err(_) => StaffAccount::default(),
+        let keys = throttle_keys(&format!("staff:{}", username.trim().to_lowercase()), &metadata);
+        let attempt = self.throttle.reserve(&keys, ThrottlePolicy::STAFF, Utc::now()).await?;
+        let (account, generation) = match Username::parse(username) {
+            Ok(username) => {
+                let id = username.staff_id();
+                // Read before the account: see `SessionStore::generation`.
+                let generation = self.sessions.generation(SubjectKind::Staff, id.0).await?;
+                (self.executor.load(&id.to_string()).await?, Some(generation))
+            }
+            Err(_) => (StaffAccount::default(), None),
         };
         let verified = passwords::verify(password.to_owned(), account.password_hash().cloned()).await?;
-        let profile = match profile_of(&account) {
-            Some(profile) if verified && profile.active => profile,
-            _ => {
-                self.throttle.record_failure(&keys, now).await?;
-                return Err(Error::InvalidCredentials);
-            }
+        let (profile, generation) = match (profile_of(&account), generation) {
+            (Some(profile), Some(generation)) if verified && profile.active => (profile, generation),
+            _ => return Err(Error::InvalidCredentials),
         };
-        if let Some(key) = keys.first() {
-            self.throttle.clear(key).await?;
-        }
-        let (token, session) = self.sessions.create(SubjectKind::Staff, profile.id.0, profile.role.as_str()).await?;
+        self.throttle.succeeded(attempt, keys.first().map(String::as_str)).await?;
+        let (token, session) =
+            self.sessions.create(SubjectKind::Staff, profile.id.0, profile.role.as_str(), generation).await?;
         let metadata = CommandMetadata { actor_id: profile.id.0, actor_role: profile.role.actor_role(), ..metadata };
         self.executor
             .execute(&profile.id.to_string(), StaffCommand::RecordSignIn { at: Utc::now() }, &metadata)
@@ -147,6 +150,15 @@ impl StaffService {
     pub async fn profile(&self, id: Uuid) -> Result<Option<StaffProfile>, Error> {
         Ok(profile_of(&self.executor.load(&id.to_string()).await?))
     }
+}
+
+/// The throttle keys of an attempt on `account_key`: the account first, then the address.
+fn throttle_keys(account_key: &str, metadata: &CommandMetadata) -> Vec<String> {
+    let mut keys = vec![account_key.to_owned()];
+    if let Some(address) = &metadata.client_address {
+        keys.push(format!("ip:{address}"));
+    }
+    keys
 }
 
 fn profile_of(account: &StaffAccount) -> Option<StaffProfile> {

@@ -281,10 +281,7 @@ impl FileStore {
         .await?;
         let mut purged = 0;
         for file_id in expired {
-            match self.objects.delete(&ObjectPath::from(storage_key(file_id).as_str())).await {
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => return Err(Error::Internal(format!("object store delete: {e}"))),
-            }
+            self.delete_object(file_id).await?;
             let done = sqlx::query(
                 "DELETE FROM stored_files WHERE file_id = $1 AND attached_to IS NULL AND attach_before < $2",
             )
@@ -295,6 +292,33 @@ impl FileStore {
             purged += done.rows_affected();
         }
         Ok(purged)
+    }
+
+    /// Uses up unattached uploads of `uploaded_by` without attaching them: the record and the
+    /// bytes are deleted, so the uploads answer as used from then on. For forms that must
+    /// consume their uploads alike whether or not the command behind them was filed (no
+    /// account enumeration through re-used uploads). Attached files are never touched.
+    pub async fn discard(&self, files: &[FileId], uploaded_by: &str) -> Result<(), Error> {
+        let ids: Vec<Uuid> = files.iter().map(|f| f.0).collect();
+        let deleted: Vec<Uuid> = sqlx::query_scalar(
+            "DELETE FROM stored_files WHERE file_id = ANY($1) AND uploaded_by = $2 AND attached_to IS NULL
+             RETURNING file_id",
+        )
+        .bind(&ids)
+        .bind(uploaded_by)
+        .fetch_all(&self.pool)
+        .await?;
+        for file_id in deleted {
+            self.delete_object(file_id).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete_object(&self, file_id: Uuid) -> Result<(), Error> {
+        match self.objects.delete(&ObjectPath::from(storage_key(file_id).as_str())).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(Error::Internal(format!("object store delete: {e}"))),
+        }
     }
 
     /// A file's record.

@@ -3,7 +3,7 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
-use super::{AccountCommand, AccountError, AccountEvent, AccountId, MAX_RESET_CODE_ATTEMPTS};
+use super::{AccountCommand, AccountError, AccountEvent, AccountId};
 use crate::legacy::LegacyAccountId;
 use crate::nik::Nik;
 use crate::password::PasswordHash;
@@ -158,7 +158,13 @@ impl crate::decide::Decide for Account {
             }
             C::RequestPasswordReset { full_name, documents, at } => {
                 self.require_active()?;
-                Ok(vec![E::PasswordResetRequested { full_name, documents, requested_at: at }])
+                // Anyone can file a request for any NIK: a waiting request, or an approved code
+                // still valid, is the owner's and must not be replaced by a stranger's.
+                match &self.reset {
+                    Reset::Requested => Err(AccountError::ResetAlreadyPending),
+                    Reset::Approved { expires_at, .. } if at < *expires_at => Err(AccountError::ResetAlreadyPending),
+                    _ => Ok(vec![E::PasswordResetRequested { full_name, documents, requested_at: at }]),
+                }
             }
             C::ApprovePasswordReset { code_hash, expires_at } => {
                 self.require_active()?;
@@ -175,17 +181,17 @@ impl crate::decide::Decide for Account {
                 }
             }
             C::CompletePasswordReset { code_hash: presented, password_hash, now } => {
-                let Reset::Approved { code_hash, expires_at, failed_attempts } = &self.reset else {
+                let Reset::Approved { code_hash, expires_at, .. } = &self.reset else {
                     return Err(AccountError::ResetCodeInvalid);
                 };
-                if self.status != AccountStatus::Active || now >= *expires_at {
+                // A wrong code changes nothing: anyone can send codes for any NIK, so counting
+                // them here would let a stranger void the owner's code. The guesser is
+                // throttled by address instead (`commands`), against a space of 31^10 codes.
+                if self.status != AccountStatus::Active
+                    || now >= *expires_at
+                    || !constant_time_eq(code_hash.as_bytes(), presented.as_bytes())
+                {
                     return Err(AccountError::ResetCodeInvalid);
-                }
-                if !constant_time_eq(code_hash.as_bytes(), presented.as_bytes()) {
-                    let attempts = failed_attempts + 1;
-                    let voided = attempts >= MAX_RESET_CODE_ATTEMPTS;
-                    // Recorded, not refused: the count must survive this command.
-                    return Ok(vec![E::PasswordResetCodeRefused { attempts, voided }]);
                 }
                 Ok(vec![E::PasswordChanged { password_hash, via_reset: true }])
             }
@@ -462,19 +468,52 @@ mod tests {
     }
 
     #[test]
-    fn wrong_codes_are_counted_and_the_fifth_voids_the_reset() {
+    fn wrong_codes_change_nothing_and_never_void_the_owners_code() {
         Given::with(())
             .given(vec![registered(), approved(), reset_requested(), reset_approved()])
             .when(complete("wrong", t0()))
-            .then_expect_events(vec![AccountEvent::PasswordResetCodeRefused { attempts: 1, voided: false }]);
-        let mut history = vec![registered(), approved(), reset_requested(), reset_approved()];
-        history.extend((1..=4).map(|attempts| AccountEvent::PasswordResetCodeRefused { attempts, voided: false }));
+            .then_expect_error(AccountError::ResetCodeInvalid);
+        // However many wrong codes came before (none is recorded), the right one still works.
         Given::with(())
-            .given(history.clone())
-            .when(complete("wrong", t0()))
-            .then_expect_events(vec![AccountEvent::PasswordResetCodeRefused { attempts: 5, voided: true }]);
+            .given(vec![registered(), approved(), reset_requested(), reset_approved()])
+            .when(complete("c0de", t0() + Duration::hours(23)))
+            .then_expect_events(vec![AccountEvent::PasswordChanged { password_hash: hash("new"), via_reset: true }]);
+        // Histories recorded before this rule still replay: a reset voided then stays void.
+        let mut history = vec![registered(), approved(), reset_requested(), reset_approved()];
         history.push(AccountEvent::PasswordResetCodeRefused { attempts: 5, voided: true });
         Given::with(()).given(history).when(complete("c0de", t0())).then_expect_error(AccountError::ResetCodeInvalid);
+    }
+
+    #[test]
+    fn a_waiting_or_approved_reset_is_not_replaced_by_a_new_request() {
+        let request = |at| AccountCommand::RequestPasswordReset { full_name: name(), documents: docs(), at };
+        Given::with(())
+            .given(vec![registered(), approved(), reset_requested()])
+            .when(request(t0()))
+            .then_expect_error(AccountError::ResetAlreadyPending);
+        Given::with(())
+            .given(vec![registered(), approved(), reset_requested(), reset_approved()])
+            .when(request(t0() + Duration::hours(23)))
+            .then_expect_error(AccountError::ResetAlreadyPending);
+        // Once the code has expired, or the request was decided, a new one may be filed.
+        let requested_again = AccountEvent::PasswordResetRequested {
+            full_name: name(),
+            documents: docs(),
+            requested_at: t0() + Duration::hours(24),
+        };
+        Given::with(())
+            .given(vec![registered(), approved(), reset_requested(), reset_approved()])
+            .when(request(t0() + Duration::hours(24)))
+            .then_expect_events(vec![requested_again]);
+        Given::with(())
+            .given(vec![
+                registered(),
+                approved(),
+                reset_requested(),
+                AccountEvent::PasswordResetRejected { reason: reason() },
+            ])
+            .when(request(t0()))
+            .then_expect_events(vec![reset_requested()]);
     }
 
     #[test]

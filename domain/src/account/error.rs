@@ -19,6 +19,8 @@ pub enum AccountError {
     NoResetRequested,
     #[error("Kode reset tidak valid atau sudah kedaluwarsa.")]
     ResetCodeInvalid,
+    #[error("Permintaan reset kata sandi untuk akun ini sudah ada dan sedang diproses.")]
+    ResetAlreadyPending,
     #[error("NIK akun lama tidak sama dengan NIK akun ini.")]
     LegacyNikMismatch,
 }
@@ -34,6 +36,7 @@ impl ErrorCode for AccountError {
             Self::InvalidReason => "INVALID_REASON",
             Self::NoResetRequested => "PASSWORD_RESET_NOT_REQUESTED",
             Self::ResetCodeInvalid => "RESET_CODE_INVALID",
+            Self::ResetAlreadyPending => "PASSWORD_RESET_ALREADY_PENDING",
             Self::LegacyNikMismatch => "LEGACY_NIK_MISMATCH",
         }
     }

@@ -45,7 +45,8 @@ pub enum AccountEvent {
     PasswordResetRejected {
         reason: Reason,
     },
-    /// A wrong code was presented; after too many the reset is voided.
+    /// A wrong code was presented; after too many the reset was voided. No longer recorded
+    /// (wrong codes change nothing now), kept so that older histories replay.
     PasswordResetCodeRefused {
         attempts: u32,
         voided: bool,

@@ -18,9 +18,6 @@ pub use event::AccountEvent;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// How many wrong reset codes void an approved password reset.
-pub const MAX_RESET_CODE_ATTEMPTS: u32 = 5;
-
 /// The stream id of a resident account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
