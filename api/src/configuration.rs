@@ -96,6 +96,47 @@ pub struct Config {
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, global = true)]
     pub trust_forwarded_for: bool,
 
+    /// How many proxies in front of the service append to `X-Forwarded-For`: the client is the
+    /// entry this far from the right (what the outermost trusted proxy appended). Entries to
+    /// its left are the client's own and are never believed.
+    #[arg(long, env = "TRUSTED_PROXY_HOPS", default_value_t = 1, global = true)]
+    pub trusted_proxy_hops: usize,
+
+    /// Open connections in all (lowered to what the open-file limit leaves room for).
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 10_000, global = true)]
+    pub max_connections: usize,
+
+    /// Open connections from one peer address. Behind a reverse proxy every connection comes
+    /// from the proxy: raise this to `MAX_CONNECTIONS` there and let the proxy limit clients.
+    #[arg(long, env = "MAX_CONNECTIONS_PER_PEER", default_value_t = 256, global = true)]
+    pub max_connections_per_peer: usize,
+
+    /// A connection must send a request's headers within this many seconds (idle keep-alive
+    /// connections too), or it is closed.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10, global = true)]
+    pub header_read_timeout_seconds: u64,
+
+    /// Largest websocket message a client may send, in KiB (as the GraphQL body limit).
+    #[arg(long, env = "WS_MAX_MESSAGE_KB", default_value_t = 64, global = true)]
+    pub ws_max_message_kb: usize,
+
+    /// Subscriptions one websocket may hold at once.
+    #[arg(long, env = "WS_MAX_SUBSCRIPTIONS", default_value_t = 10, global = true)]
+    pub ws_max_subscriptions: usize,
+
+    /// Websockets one session may hold open (one per open tab).
+    #[arg(long, env = "WS_MAX_PER_SESSION", default_value_t = 4, global = true)]
+    pub ws_max_per_session: usize,
+
+    /// Websockets one client address may hold open (many residents may share one address).
+    #[arg(long, env = "WS_MAX_PER_ADDRESS", default_value_t = 200, global = true)]
+    pub ws_max_per_address: usize,
+
+    /// How often an open websocket re-checks its session, in seconds, besides the immediate
+    /// close when any instance ends the session.
+    #[arg(long, env = "WS_RECHECK_SECONDS", default_value_t = 60, global = true)]
+    pub ws_recheck_seconds: u64,
+
     /// Serve GraphiQL at `/`. Default: only when `PUBLIC_URL` is localhost — its page loads
     /// scripts from a CDN, which must not run on the production origin beside staff sessions.
     #[arg(long, env = "GRAPHIQL", global = true)]
@@ -187,6 +228,26 @@ impl Config {
         match url.split_once("://") {
             Some((scheme, rest)) => format!("{scheme}://{}", rest.split('/').next().unwrap_or_default()),
             None => url.to_owned(),
+        }
+    }
+
+    /// Bounds of HTTP connections.
+    pub fn connection_limits(&self) -> crate::http::ConnectionLimits {
+        crate::http::ConnectionLimits {
+            max_connections: self.max_connections.max(16),
+            max_per_peer: self.max_connections_per_peer.max(1),
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_seconds.max(1)),
+        }
+    }
+
+    /// Bounds of websockets.
+    pub fn socket_limits(&self) -> crate::http::SocketLimits {
+        crate::http::SocketLimits {
+            max_message_bytes: self.ws_max_message_kb.clamp(1, 1024) * 1024,
+            max_subscriptions: self.ws_max_subscriptions.max(1),
+            max_per_session: self.ws_max_per_session.max(1),
+            max_per_address: self.ws_max_per_address.max(1),
+            recheck_interval: Duration::from_secs(self.ws_recheck_seconds.max(1)),
         }
     }
 

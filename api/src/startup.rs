@@ -64,6 +64,8 @@ pub fn load_catalogue(config: &Config) -> anyhow::Result<Catalogue> {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    limits: http::ConnectionLimits,
+    sockets: Arc<http::Sockets>,
     projector: Projector,
     commands: Commands,
     feed: graphql::requests::ChangeFeed,
@@ -101,6 +103,14 @@ impl Application {
             },
             feed.clone(),
         );
+        let sockets = Arc::new(http::Sockets::new(config.socket_limits()));
+        let (limits, descriptors) = config.connection_limits().fit_to_descriptors();
+        tracing::info!(
+            open_file_limit = descriptors,
+            max_connections = limits.max_connections,
+            max_per_peer = limits.max_per_peer,
+            "connection limits"
+        );
         let state = AppState {
             schema,
             pool,
@@ -112,13 +122,25 @@ impl Application {
             projections: projections::all(),
             metrics: Arc::new(Metrics::default()),
             ready_max_lag_seconds: config.ready_max_lag_seconds,
-            trust_forwarded_for: config.trust_forwarded_for,
+            forwarded_for: config
+                .trust_forwarded_for
+                .then_some(http::ForwardedFor { trusted_hops: config.trusted_proxy_hops.max(1) }),
+            sockets: sockets.clone(),
             graphiql: config.graphiql(),
         };
         let listener = TcpListener::bind(config.bind_addr)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
-        Ok(Self { listener, router: http::router(state), projector, commands, feed, pool: pool_for_feed })
+        Ok(Self {
+            listener,
+            router: http::router(state),
+            limits,
+            sockets,
+            projector,
+            commands,
+            feed,
+            pool: pool_for_feed,
+        })
     }
 
     /// The address actually bound (useful with port 0).
@@ -160,13 +182,16 @@ impl Application {
                 }
             }
         });
-        let feed = tokio::spawn(forward_changes(self.pool.clone(), self.feed.clone()));
+        let feed = tokio::spawn(forward_notifications(self.pool.clone(), self.feed.clone(), self.sockets.clone()));
         let address = self.listener.local_addr()?;
         tracing::info!(%address, "serving");
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(stopped(stop_rx))
-            .await
-            .context("HTTP server failed")?;
+        let sockets = self.sockets.clone();
+        let close_sockets = stopped(stop_rx.clone());
+        tokio::spawn(async move {
+            close_sockets.await;
+            sockets.close_all();
+        });
+        http::serve(self.listener, self.router, self.limits, stop_rx).await;
         purge.abort();
         feed.abort();
         projector.await.context("projector task")?;
@@ -175,8 +200,9 @@ impl Application {
     }
 }
 
-/// Relays the projector's `request_changed` notifications to this instance's subscriptions.
-async fn forward_changes(pool: PgPool, feed: graphql::requests::ChangeFeed) {
+/// Relays the projector's `request_changed` notifications to this instance's subscriptions,
+/// and the command side's `sessions_ended` to its open sockets.
+async fn forward_notifications(pool: PgPool, feed: graphql::requests::ChangeFeed, sockets: Arc<http::Sockets>) {
     loop {
         let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
             Ok(listener) => listener,
@@ -186,12 +212,19 @@ async fn forward_changes(pool: PgPool, feed: graphql::requests::ChangeFeed) {
                 continue;
             }
         };
-        if let Err(error) = listener.listen(projections::service_requests::CHANNEL).await {
+        let channels = [projections::service_requests::CHANNEL, commands::sessions::SESSIONS_ENDED_CHANNEL];
+        if let Err(error) = listener.listen_all(channels).await {
             tracing::warn!(%error, "change feed cannot listen; retrying");
             tokio::time::sleep(Duration::from_secs(2)).await;
             continue;
         }
+        // Reconnected: announcements may have been missed, so every socket looks again.
+        sockets.recheck_all();
         while let Ok(notification) = listener.recv().await {
+            if notification.channel() == commands::sessions::SESSIONS_ENDED_CHANNEL {
+                sockets.sessions_ended(notification.payload());
+                continue;
+            }
             let payload: serde_json::Value = serde_json::from_str(notification.payload()).unwrap_or_default();
             let id = |key: &str| payload.get(key).and_then(|v| v.as_str()).and_then(|v| uuid::Uuid::parse_str(v).ok());
             // No subscriber is not an error.

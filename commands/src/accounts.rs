@@ -363,7 +363,7 @@ impl AccountService {
         let (owner, stream) = (owner_ref(account_id), stream_ref::<Account>(account_id));
         let attached = self.files.attach(&documents.files(), &uploader, &owner, &stream, now).await?;
         let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata.clone() };
-        let command = AccountCommand::RequestPasswordReset { full_name, documents: documents.clone(), at: now };
+        let command = AccountCommand::RequestPasswordReset { full_name, documents, at: now };
         match self.executor.execute(&account_id.to_string(), command, &metadata).await {
             Ok(_) => Ok(()),
             Err(Error::Account(AccountError::NotActive | AccountError::ResetAlreadyPending)) => {

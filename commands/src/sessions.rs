@@ -65,6 +65,14 @@ pub struct Session {
     token_hash: Vec<u8>,
 }
 
+impl Session {
+    /// Identifies the session without its secret (the token's SHA-256), e.g. to count the
+    /// websockets one session holds open.
+    pub fn key(&self) -> &[u8] {
+        &self.token_hash
+    }
+}
+
 /// A person's session generation, read before their account is loaded at sign-in (see
 /// [`SessionStore::generation`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,13 +144,7 @@ impl SessionStore {
         .bind(generation.0)
         .fetch_one(&self.pool)
         .await?;
-        let session = Session {
-            subject_kind: kind,
-            subject_id,
-            role: role.to_owned(),
-            expires_at,
-            token_hash,
-        };
+        let session = Session { subject_kind: kind, subject_id, role: role.to_owned(), expires_at, token_hash };
         Ok((token, session))
     }
 
@@ -186,13 +188,12 @@ impl SessionStore {
     /// generation), without counting as use: an open websocket re-checks its session with it
     /// before every operation and whenever sessions of its person end.
     pub async fn is_live(&self, session: &Session) -> Result<bool, Error> {
-        let live: Option<i32> = sqlx::query_scalar(&format!(
-            "SELECT 1 FROM sessions s WHERE token_hash = $1 AND {LIVE}"
-        ))
-        .bind(&session.token_hash)
-        .bind(self.policy.idle_timeout.num_seconds() as f64)
-        .fetch_optional(&self.pool)
-        .await?;
+        let live: Option<i32> =
+            sqlx::query_scalar(&format!("SELECT 1 FROM sessions s WHERE token_hash = $1 AND {LIVE}"))
+                .bind(&session.token_hash)
+                .bind(self.policy.idle_timeout.num_seconds() as f64)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(live.is_some())
     }
 

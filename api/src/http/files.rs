@@ -52,7 +52,7 @@ pub async fn upload(
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let address = client_address(&headers, peer, state.trust_forwarded_for);
+    let address = client_address(&headers, peer, state.forwarded_for);
     let commands = &state.commands;
     let now = commands.clock.now();
     // A body declared too large is refused before anything is read (or a token use is spent);
@@ -178,7 +178,7 @@ pub async fn download(
     };
     // Files one may not see look exactly like files that do not exist.
     let Some(purpose) = purpose else { return not_found() };
-    let address = client_address(&headers, peer, state.trust_forwarded_for);
+    let address = client_address(&headers, peer, state.forwarded_for);
     let access = commands::files::DocumentAccess {
         file_id,
         viewer_kind: match session.subject_kind {

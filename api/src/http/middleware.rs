@@ -18,15 +18,19 @@ pub struct RequestId(pub Uuid);
 
 const REQUEST_ID: &str = "x-request-id";
 
-/// Assigns the request id (a caller's valid UUID is kept), records metrics, logs one line.
+/// Assigns the request id, records metrics, logs one line. The id is always ours: a caller's
+/// `X-Request-Id` would otherwise become the correlation id of the events the request causes
+/// (a client could make its commands look like someone else's). A caller's id is logged
+/// beside ours, so the two can be matched.
 pub async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let id = request
+    let id = Uuid::new_v4();
+    let client_request_id = request
         .headers()
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| Uuid::parse_str(v).ok())
-        .unwrap_or_else(Uuid::new_v4);
+        .filter(|v| v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map(str::to_owned);
     request.extensions_mut().insert(RequestId(id));
     let method = request.method().clone();
     let route =
@@ -39,7 +43,15 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         response.headers_mut().insert(REQUEST_ID, value);
     }
     if route != "/metrics" && route != "/healthz" {
-        tracing::info!(request_id = %id, %method, route, status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request");
+        tracing::info!(
+            request_id = %id,
+            client_request_id,
+            %method,
+            route,
+            status,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            "request"
+        );
     }
     response
 }
@@ -103,18 +115,32 @@ pub async fn refuse_foreign_origin(State(state): State<AppState>, request: Reque
     }
 }
 
-/// The client's address: the socket peer, or the first `X-Forwarded-For` entry when the
-/// service sits behind a trusted proxy.
-pub fn client_address(headers: &HeaderMap, peer: SocketAddr, trust_forwarded_for: bool) -> String {
-    if trust_forwarded_for
-        && let Some(forwarded) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+/// How the client address is read behind trusted proxies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForwardedFor {
+    /// How many trusted proxies append to `X-Forwarded-For` (at least 1).
+    pub trusted_hops: usize,
+}
+
+/// The client's address: the socket peer, or — behind trusted proxies — the `X-Forwarded-For`
+/// entry the outermost trusted proxy appended: `trusted_hops` from the right. Proxies append
+/// to what the client sent, so everything further left is the client's own say and is never
+/// believed (taking the leftmost entry let a client forge its address, escaping per-address
+/// throttles and writing a false address into events). With fewer entries than proxies the
+/// chain is not what was configured, and the peer is taken.
+pub fn client_address(headers: &HeaderMap, peer: SocketAddr, forwarded: Option<ForwardedFor>) -> String {
+    if let Some(ForwardedFor { trusted_hops }) = forwarded {
+        let entries: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
             .map(str::trim)
-            .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
-    {
-        return forwarded.to_owned();
+            .collect();
+        let appended = entries.len().checked_sub(trusted_hops.max(1)).and_then(|i| entries.get(i));
+        if let Some(address) = appended.and_then(|entry| entry.parse::<std::net::IpAddr>().ok()) {
+            return address.to_string();
+        }
     }
     peer.ip().to_string()
 }
@@ -142,6 +168,26 @@ mod tests {
         assert!(same_origin(&proxied, PUBLIC), "a proxy may rewrite Host; PUBLIC_URL still counts");
         assert!(same_origin(&headers(&[]), PUBLIC), "no browser page: not a CSRF vector");
         assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")]), PUBLIC));
+    }
+
+    #[test]
+    fn the_client_address_is_what_the_trusted_proxies_appended() {
+        let peer: SocketAddr = ([10, 0, 0, 2], 40000).into();
+        let one = Some(ForwardedFor { trusted_hops: 1 });
+        let two = Some(ForwardedFor { trusted_hops: 2 });
+        let forged = headers(&[("x-forwarded-for", "203.0.113.9, 198.51.100.7")]);
+        assert_eq!(client_address(&forged, peer, one), "198.51.100.7", "the proxy's entry, not the client's");
+        assert_eq!(client_address(&forged, peer, two), "203.0.113.9");
+        assert_eq!(client_address(&forged, peer, None), "10.0.0.2", "not trusted: the peer");
+        let mut split = HeaderMap::new();
+        split.append("x-forwarded-for", HeaderValue::from_static("203.0.113.9"));
+        split.append("x-forwarded-for", HeaderValue::from_static("198.51.100.7"));
+        assert_eq!(client_address(&split, peer, one), "198.51.100.7", "several headers are one list");
+        assert_eq!(client_address(&headers(&[]), peer, one), "10.0.0.2");
+        assert_eq!(client_address(&headers(&[("x-forwarded-for", "198.51.100.7")]), peer, two), "10.0.0.2");
+        assert_eq!(client_address(&headers(&[("x-forwarded-for", "1.2.3.4, bukan-alamat")]), peer, one), "10.0.0.2");
+        let v6 = headers(&[("x-forwarded-for", "2001:db8::1")]);
+        assert_eq!(client_address(&v6, peer, one), "2001:db8::1");
     }
 
     #[test]

@@ -4,6 +4,8 @@ pub mod cookies;
 mod files;
 mod health;
 mod middleware;
+mod server;
+mod socket;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,7 +28,9 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::graphql::{AppSchema, RequestContext};
 use crate::metrics::Metrics;
-pub use middleware::RequestId;
+pub use middleware::{ForwardedFor, RequestId};
+pub use server::{ConnectionLimits, serve};
+pub use socket::{SocketLimits, Sockets};
 
 /// Largest GraphQL request body accepted.
 const GRAPHQL_BODY_LIMIT: usize = 64 * 1024;
@@ -50,7 +54,10 @@ pub struct AppState {
     pub allowed_origin: String,
     /// Largest request body on `/uploads` (the file limit plus multipart overhead).
     pub upload_body_limit: usize,
-    pub trust_forwarded_for: bool,
+    /// How client addresses are read from `X-Forwarded-For` (`None`: not at all).
+    pub forwarded_for: Option<middleware::ForwardedFor>,
+    /// The open subscription sockets.
+    pub sockets: Arc<Sockets>,
     /// Whether `/` serves GraphiQL (development only, by default).
     pub graphiql: bool,
 }
@@ -72,7 +79,7 @@ pub fn router(state: AppState) -> Router {
     // act with the session of any staff member who opened it, past every CSRF defence.
     let root = if state.graphiql { Router::new().route("/", get(graphiql)) } else { Router::new() };
     root.route("/files/{id}", get(files::download))
-        .route("/graphql/ws", get(graphql_ws))
+        .route("/graphql/ws", get(socket::upgrade))
         .merge(uploads)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -110,7 +117,7 @@ async fn graphql(
     let context = RequestContext {
         session,
         correlation_id: request_id.0,
-        client_address: Some(middleware::client_address(&headers, peer, state.trust_forwarded_for)),
+        client_address: Some(middleware::client_address(&headers, peer, state.forwarded_for)),
     };
     let mut response = state.schema.execute(request.data(context)).await;
     crate::error::ensure_codes(&mut response);
@@ -178,38 +185,4 @@ pub(crate) async fn session_of(
         Some(token) => Ok(state.sessions.find(&token).await?),
         None => Ok(None),
     }
-}
-
-/// GraphQL subscriptions (graphql-transport-ws). The session cookie of the upgrade request
-/// authenticates the socket; pages of other origins are refused (no cross-site websocket
-/// hijacking).
-async fn graphql_ws(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Extension(request_id): Extension<RequestId>,
-    headers: HeaderMap,
-    protocol: async_graphql_axum::GraphQLProtocol,
-    upgrade: axum::extract::WebSocketUpgrade,
-) -> Response {
-    if !middleware::same_origin(&headers, &state.allowed_origin) {
-        return files::error_response(
-            axum::http::StatusCode::FORBIDDEN,
-            crate::error::ApiError::new("ORIGIN_REJECTED", "Koneksi ditolak: asal (origin) tidak diizinkan."),
-        );
-    }
-    let session = match session_of(&state, &headers).await {
-        Ok(session) => session,
-        Err(error) => return files::error_response(axum::http::StatusCode::INTERNAL_SERVER_ERROR, error),
-    };
-    let context = RequestContext {
-        session,
-        correlation_id: request_id.0,
-        client_address: Some(middleware::client_address(&headers, peer, state.trust_forwarded_for)),
-    };
-    let schema = state.schema.clone();
-    upgrade.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| async move {
-        let mut data = async_graphql::Data::default();
-        data.insert(context);
-        async_graphql_axum::GraphQLWebSocket::new(socket, schema, protocol).with_data(data).serve().await;
-    })
 }
