@@ -92,6 +92,36 @@ pub struct Config {
     #[arg(long, env = "MAX_UPLOAD_MB", default_value_t = 5, global = true)]
     pub max_upload_mb: u64,
 
+    /// Memory all concurrent upload checks and image re-encodings may use together, in MiB;
+    /// uploads beyond it wait their turn.
+    #[arg(long, env = "DECODE_MEMORY_MB", default_value_t = 512, global = true)]
+    pub decode_memory_mb: u64,
+
+    /// Uploads one signed-in account may make per hour.
+    #[arg(long, env = "UPLOADS_PER_ACCOUNT_PER_HOUR", default_value_t = 60, global = true)]
+    pub uploads_per_account_per_hour: i64,
+
+    /// Megabytes one signed-in account may upload per hour.
+    #[arg(long, env = "UPLOAD_MB_PER_ACCOUNT_PER_HOUR", default_value_t = 100, global = true)]
+    pub upload_mb_per_account_per_hour: i64,
+
+    /// Uploads one client address may make per hour without an account (upload tokens).
+    #[arg(long, env = "ANONYMOUS_UPLOADS_PER_ADDRESS_PER_HOUR", default_value_t = 30, global = true)]
+    pub anonymous_uploads_per_address_per_hour: i64,
+
+    /// Uploads are refused while the local file store's disk has less free space than this
+    /// (MiB), so a flood cannot fill the disk the database and logs share.
+    #[arg(long, env = "MIN_FREE_DISK_MB", default_value_t = 1024, global = true)]
+    pub min_free_disk_mb: u64,
+
+    /// Captchas one client address may create per minute.
+    #[arg(long, env = "CAPTCHAS_PER_ADDRESS_PER_MINUTE", default_value_t = 30, global = true)]
+    pub captchas_per_address_per_minute: i64,
+
+    /// Captchas the whole service creates per minute at most.
+    #[arg(long, env = "CAPTCHAS_PER_MINUTE", default_value_t = 1200, global = true)]
+    pub captchas_per_minute: i64,
+
     /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, global = true)]
     pub trust_forwarded_for: bool,
@@ -141,6 +171,11 @@ pub struct Config {
     /// scripts from a CDN, which must not run on the production origin beside staff sessions.
     #[arg(long, env = "GRAPHIQL", global = true)]
     pub graphiql: Option<bool>,
+
+    /// Answer GraphQL introspection (`__schema`, `__type`). Default: only when `PUBLIC_URL` is
+    /// localhost (GraphiQL needs it); the schema is published in `docs/schema.graphql`.
+    #[arg(long, env = "GRAPHQL_INTROSPECTION", global = true)]
+    pub graphql_introspection: Option<bool>,
 }
 
 /// Parses a configuration from flags alone (environment variables still fill the rest).
@@ -179,6 +214,11 @@ impl Config {
         self.graphiql.unwrap_or(!self.cookie_secure())
     }
 
+    /// Whether GraphQL answers introspection.
+    pub fn introspection(&self) -> bool {
+        self.graphql_introspection.unwrap_or(!self.cookie_secure())
+    }
+
     /// The command side's settings: keys, file storage, limits. Outside localhost, missing keys
     /// are an error; on localhost fixed development keys are used (with a warning).
     pub fn command_settings(&self) -> Result<commands::Settings, String> {
@@ -212,11 +252,26 @@ impl Config {
         let url =
             self.file_store_url.clone().unwrap_or_else(|| format!("file://{}", self.data_dir.join("files").display()));
         let objects = commands::files::object_store_from_url(&url)?;
+        let max_bytes = self.max_upload_mb.clamp(1, 100) * 1024 * 1024;
+        let upload_limits = commands::files::UploadLimits {
+            max_bytes,
+            // Room for at least one upload of the largest kind.
+            decode_memory_bytes: (self.decode_memory_mb.max(1) * 1024 * 1024).max(max_bytes * 8),
+            per_account_per_hour: self.uploads_per_account_per_hour.max(1),
+            bytes_per_account_per_hour: self.upload_mb_per_account_per_hour.max(1) * 1024 * 1024,
+            anonymous_per_address_per_hour: self.anonymous_uploads_per_address_per_hour.max(1),
+            local_dir: url.strip_prefix("file://").map(std::path::PathBuf::from),
+            min_free_disk_bytes: self.min_free_disk_mb * 1024 * 1024,
+        };
         Ok(commands::Settings {
             session_policy: self.session_policy(),
             secrets: commands::Secrets::new(nik_key, file_keys),
             objects,
-            max_upload_bytes: self.max_upload_mb.clamp(1, 100) * 1024 * 1024,
+            upload_limits,
+            captcha_limits: commands::captcha::CaptchaLimits {
+                per_address_per_minute: self.captchas_per_address_per_minute.max(1),
+                per_minute: self.captchas_per_minute.max(1),
+            },
             clock: std::sync::Arc::new(commands::SystemClock),
             catalogue: std::sync::Arc::new(crate::startup::load_catalogue(self).map_err(|e| format!("{e:#}"))?),
         })

@@ -37,6 +37,10 @@ pub struct Metrics {
     projector_lag: Gauge<f64, AtomicU64>,
     pool_size: Gauge,
     pool_idle: Gauge,
+    decode_in_use: Gauge,
+    decode_peak: Gauge,
+    decode_budget: Gauge,
+    sockets_open: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -56,6 +60,16 @@ impl Default for Metrics {
         let projector_lag = Gauge::<f64, AtomicU64>::default();
         let pool_size = Gauge::default();
         let pool_idle = Gauge::default();
+        let (decode_in_use, decode_peak, decode_budget, sockets_open) =
+            (Gauge::default(), Gauge::default(), Gauge::default(), Gauge::default());
+        registry.register("upload_decode_bytes", "Decode memory reserved by uploads now", decode_in_use.clone());
+        registry.register(
+            "upload_decode_peak_bytes",
+            "Most decode memory uploads ever reserved at once",
+            decode_peak.clone(),
+        );
+        registry.register("upload_decode_budget_bytes", "The decode memory budget", decode_budget.clone());
+        registry.register("websockets_open", "Open subscription websockets", sockets_open.clone());
         registry.register("http_requests", "HTTP requests by route and status", http_requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency", http_duration.clone());
         registry.register("projector_active", "1 if this process runs the projector", projector_active.clone());
@@ -80,6 +94,10 @@ impl Default for Metrics {
             projector_lag,
             pool_size,
             pool_idle,
+            decode_in_use,
+            decode_peak,
+            decode_budget,
+            sockets_open,
         }
     }
 }
@@ -105,6 +123,15 @@ impl Metrics {
         }
         self.pool_size.set(i64::from(pool.size()));
         self.pool_idle.set(pool.num_idle() as i64);
+    }
+
+    /// Brings the upload-decode and websocket gauges up to date (called at scrape time).
+    pub fn observe_limits(&self, gate: &commands::files::DecodeGate, sockets_open: usize) {
+        let gauge = |bytes: u64| i64::try_from(bytes).unwrap_or(i64::MAX);
+        self.decode_in_use.set(gauge(gate.in_use_bytes()));
+        self.decode_peak.set(gauge(gate.peak_bytes()));
+        self.decode_budget.set(gauge(gate.capacity_bytes()));
+        self.sockets_open.set(i64::try_from(sockets_open).unwrap_or(i64::MAX));
     }
 
     /// The OpenMetrics text of every metric.

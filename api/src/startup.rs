@@ -27,8 +27,11 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 /// The catalogue shipped with the code, used unless `CATALOGUE_FILE` is set.
 pub const BUILT_IN_CATALOGUE: &str = include_str!("../../catalogue/services.toml");
 
-/// How often ended sessions are purged.
-const SESSION_PURGE_INTERVAL: Duration = Duration::from_secs(3600);
+/// How often expired captchas are purged: they live five minutes, and their creation rate is
+/// limited, so purging every minute bounds the table.
+const CAPTCHA_PURGE_INTERVAL: Duration = Duration::from_secs(60);
+/// How often ended sessions, old failures, windows and uploads are purged (in captcha purges).
+const PURGES_PER_HOUSEKEEPING: u32 = 60;
 
 /// Connects to the configured database, creating it first if it does not exist.
 pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
@@ -102,6 +105,7 @@ impl Application {
                 cookie_secure: config.cookie_secure(),
             },
             feed.clone(),
+            config.introspection(),
         );
         let sockets = Arc::new(http::Sockets::new(config.socket_limits()));
         let (limits, descriptors) = config.connection_limits().fit_to_descriptors();
@@ -162,17 +166,20 @@ impl Application {
         let projector = tokio::spawn(self.projector.run(stopped(stop_rx.clone())));
         let commands = self.commands.clone();
         let purge = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(SESSION_PURGE_INTERVAL);
-            loop {
+            let mut tick = tokio::time::interval(CAPTCHA_PURGE_INTERVAL);
+            for round in 0u32.. {
                 tick.tick().await;
                 let now = commands.clock.now();
-                let purged = [
-                    ("sessions", commands.sessions.purge_ended().await),
-                    ("captchas", commands.captchas.purge(now).await),
-                    ("sign-in failures", commands.throttle.purge(now).await),
-                    ("unrecorded attachments", commands.files.settle_attachments(now).await),
-                    ("expired uploads", commands.files.purge_expired(now).await),
-                ];
+                let mut purged = vec![("captchas", commands.captchas.purge(now).await)];
+                if round % PURGES_PER_HOUSEKEEPING == 0 {
+                    purged.extend([
+                        ("sessions", commands.sessions.purge_ended().await),
+                        ("sign-in failures", commands.throttle.purge(now).await),
+                        ("rate-limit windows", commands.rate_limits.purge(now).await),
+                        ("unrecorded attachments", commands.files.settle_attachments(now).await),
+                        ("expired uploads", commands.files.purge_expired(now).await),
+                    ]);
+                }
                 for (what, result) in purged {
                     match result {
                         Ok(n) if n > 0 => tracing::info!(purged = n, what, "housekeeping"),

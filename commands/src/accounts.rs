@@ -366,7 +366,9 @@ impl AccountService {
         let command = AccountCommand::RequestPasswordReset { full_name, documents, at: now };
         match self.executor.execute(&account_id.to_string(), command, &metadata).await {
             Ok(_) => Ok(()),
-            Err(Error::Account(AccountError::NotActive | AccountError::ResetAlreadyPending)) => {
+            Err(Error::Account(
+                AccountError::NotFound | AccountError::NotActive | AccountError::ResetAlreadyPending,
+            )) => {
                 self.files.release(&attached, &owner, &stream).await?;
                 self.files.discard(&documents.files(), &uploader).await?;
                 tracing::info!(nik = %nik, "password reset request not filed (no active account, or one waiting)");

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::Error;
+use crate::rate_limit::{Limit, RateLimits};
 
 /// How long a captcha may be answered.
 pub const CAPTCHA_LIFETIME: Duration = Duration::minutes(5);
@@ -27,19 +28,56 @@ pub struct CaptchaChallenge {
     pub expires_at: DateTime<Utc>,
 }
 
+/// How fast captchas may be made: each is a stored row and a rendering, and a free supply
+/// lets a bot farm them (≈225 a second from one client before).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaptchaLimits {
+    /// Per client address per minute (people behind one NAT address share it).
+    pub per_address_per_minute: i64,
+    /// For the whole service per minute: bounds the live rows to about this × the lifetime.
+    pub per_minute: i64,
+}
+
+impl Default for CaptchaLimits {
+    fn default() -> Self {
+        Self { per_address_per_minute: 30, per_minute: 1200 }
+    }
+}
+
 /// Creates and checks captchas.
 #[derive(Clone)]
 pub struct Captchas {
     pool: PgPool,
+    rate: RateLimits,
+    limits: CaptchaLimits,
 }
 
 impl Captchas {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub fn new(pool: PgPool, limits: CaptchaLimits) -> Self {
+        Self { rate: RateLimits::new(pool.clone()), pool, limits }
     }
 
-    /// A new captcha.
-    pub async fn create(&self, now: DateTime<Utc>) -> Result<CaptchaChallenge, Error> {
+    /// Takes one captcha from the address's and the service's allowance.
+    async fn admit(&self, client_address: Option<&str>, now: DateTime<Utc>) -> Result<(), Error> {
+        let minute = Duration::minutes(1);
+        let mut limits = vec![("captchas".to_owned(), self.limits.per_minute)];
+        if let Some(address) = client_address {
+            limits.insert(0, (format!("captchas:{address}"), self.limits.per_address_per_minute));
+        }
+        for (key, uses) in limits {
+            if let Err(exhausted) =
+                self.rate.take(&key, Limit { uses, amount: i64::MAX, window: minute }, 0, now).await?
+            {
+                tracing::warn!(key = key.split(':').next().unwrap_or_default(), "captcha creation rate-limited");
+                return Err(Error::CaptchaRateLimited(exhausted.retry_after.num_seconds().max(1)));
+            }
+        }
+        Ok(())
+    }
+
+    /// A new captcha, within the rate limits of `client_address` and of the service.
+    pub async fn create(&self, now: DateTime<Utc>, client_address: Option<&str>) -> Result<CaptchaChallenge, Error> {
+        self.admit(client_address, now).await?;
         let (answer, png) = tokio::task::spawn_blocking(|| {
             let mut captcha = captcha::Captcha::new();
             captcha

@@ -39,6 +39,14 @@ pub enum Error {
     UploadNotUsable(uuid::Uuid),
     #[error("Terlalu banyak unggahan dari alamat ini. Coba lagi nanti.")]
     UploadRateLimited,
+    /// An account's uploads per hour (count or bytes) are used up.
+    #[error("Batas unggahan per jam untuk akun ini sudah tercapai. Coba lagi dalam {0} menit.")]
+    UploadQuotaExceeded(i64),
+    /// The file store's disk is nearly full: uploads wait until an operator makes room.
+    #[error("Penyimpanan server sedang penuh. Coba lagi nanti, atau hubungi kantor Dinas.")]
+    StorageFull,
+    #[error("Terlalu banyak permintaan captcha dari alamat ini. Coba lagi dalam {0} detik.")]
+    CaptchaRateLimited(i64),
     /// Sign-in refused for a while after repeated failures.
     #[error("Terlalu banyak percobaan. Silakan coba lagi dalam {0} detik.")]
     TooManyAttempts(i64),
@@ -76,6 +84,9 @@ impl ErrorCode for Error {
             Self::UploadTokenInvalid => "UPLOAD_TOKEN_INVALID",
             Self::UploadNotUsable(_) => "UPLOAD_NOT_USABLE",
             Self::UploadRateLimited => "UPLOAD_RATE_LIMITED",
+            Self::UploadQuotaExceeded(_) => "UPLOAD_QUOTA_EXCEEDED",
+            Self::StorageFull => "STORAGE_FULL",
+            Self::CaptchaRateLimited(_) => "CAPTCHA_RATE_LIMITED",
             Self::TooManyAttempts(_) => "TOO_MANY_ATTEMPTS",
             Self::InvalidResidentCredentials => "INVALID_CREDENTIALS",
             Self::AwaitingVerification => "ACCOUNT_AWAITING_VERIFICATION",

@@ -15,6 +15,7 @@ pub mod file_access;
 pub mod files;
 pub mod legacy;
 pub mod passwords;
+pub mod rate_limit;
 pub mod requests;
 pub mod secrets;
 pub mod sessions;
@@ -50,6 +51,7 @@ pub struct Commands {
     pub upload_tokens: files::UploadTokens,
     pub captchas: captcha::Captchas,
     pub throttle: throttle::Throttle,
+    pub rate_limits: rate_limit::RateLimits,
     pub clock: SharedClock,
 }
 
@@ -59,7 +61,8 @@ pub struct Settings {
     pub session_policy: SessionPolicy,
     pub secrets: Secrets,
     pub objects: Arc<dyn object_store::ObjectStore>,
-    pub max_upload_bytes: u64,
+    pub upload_limits: files::UploadLimits,
+    pub captcha_limits: captcha::CaptchaLimits,
     pub clock: SharedClock,
     pub catalogue: Arc<domain::catalogue::Catalogue>,
 }
@@ -71,7 +74,8 @@ impl Settings {
             session_policy: SessionPolicy::default(),
             secrets: Secrets::new([7; 32], files::FileKeys::single("test", [9; 32])),
             objects: Arc::new(object_store::memory::InMemory::new()),
-            max_upload_bytes: 5 * 1024 * 1024,
+            upload_limits: files::UploadLimits::default(),
+            captcha_limits: captcha::CaptchaLimits::default(),
             clock: Arc::new(SystemClock),
             catalogue: Arc::new(
                 domain::catalogue::Catalogue::from_toml(include_str!("../../catalogue/services.toml"))
@@ -84,10 +88,10 @@ impl Settings {
 impl Commands {
     /// Wires every service to one connection pool.
     pub fn new(pool: PgPool, settings: Settings) -> Self {
-        let Settings { session_policy, secrets, objects, max_upload_bytes, clock, catalogue } = settings;
+        let Settings { session_policy, secrets, objects, upload_limits, captcha_limits, clock, catalogue } = settings;
         let sessions = SessionStore::new(pool.clone(), session_policy);
-        let files = files::FileStore::new(pool.clone(), objects, secrets.file_keys.clone(), max_upload_bytes);
-        let captchas = captcha::Captchas::new(pool.clone());
+        let files = files::FileStore::new(pool.clone(), objects, secrets.file_keys.clone(), upload_limits);
+        let captchas = captcha::Captchas::new(pool.clone(), captcha_limits);
         let throttle = throttle::Throttle::new(pool.clone());
         Self {
             staff: StaffService::new(pool.clone(), sessions.clone()),
@@ -104,11 +108,12 @@ impl Commands {
             legacy: LegacyService::new(pool.clone(), files.clone(), secrets, clock.clone()),
             requests: RequestService::new(pool.clone(), files.clone(), catalogue, clock.clone()),
             audit: audit::AuditLog::new(pool.clone()),
-            upload_tokens: files::UploadTokens::new(pool),
+            upload_tokens: files::UploadTokens::new(pool.clone()),
             sessions,
             files,
             captchas,
             throttle,
+            rate_limits: rate_limit::RateLimits::new(pool),
             clock,
         }
     }

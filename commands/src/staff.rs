@@ -61,6 +61,7 @@ impl StaffService {
         let password_hash = passwords::hash(password).await?;
         let command = StaffCommand::Create { username, display_name, role, password_hash };
         let outcome = self.executor.execute(&id.to_string(), command, metadata).await?;
+        alert_on_document_access(role, id.0, metadata);
         profile_of(&outcome.aggregate).ok_or(Error::Staff(StaffError::NotFound))
     }
 
@@ -75,6 +76,7 @@ impl StaffService {
         let outcome =
             self.executor.execute(&target.to_string(), StaffCommand::ChangeRole { role, by }, metadata).await?;
         self.sessions.revoke_all(SubjectKind::Staff, target, None).await?;
+        alert_on_document_access(role, target, metadata);
         profile_of(&outcome.aggregate).ok_or(Error::Staff(StaffError::NotFound))
     }
 
@@ -149,6 +151,23 @@ impl StaffService {
     /// The current profile of a staff member, straight from the event store.
     pub async fn profile(&self, id: Uuid) -> Result<Option<StaffProfile>, Error> {
         Ok(profile_of(&self.executor.load(&id.to_string()).await?))
+    }
+}
+
+/// An admin cannot open residents' documents, but can create (or promote) an account that
+/// can — and sign in with it. Duties are not separated in the service (a small office may have
+/// one admin); instead every such grant is an alert in the log for the office to review,
+/// besides the event that records it with its actor.
+fn alert_on_document_access(role: Role, staff: Uuid, metadata: &CommandMetadata) {
+    if role.permits(domain::staff::Permission::WorkQueue) {
+        tracing::warn!(
+            alert = "document_access_granted",
+            staff_id = %staff,
+            role = role.as_str(),
+            by = %metadata.actor_id,
+            by_role = ?metadata.actor_role,
+            "a staff account that can open residents' documents was created or promoted"
+        );
     }
 }
 

@@ -263,7 +263,7 @@ async fn simultaneous_registrations_of_one_nik_have_exactly_one_winner(pool: PgP
         for _ in 0..3 {
             ids.push(commands.files.store_upload(photo.clone(), &uploader, None, now).await?.file_id.to_string());
         }
-        let captcha = commands.captchas.create(now).await?;
+        let captcha = commands.captchas.create(now, None).await?;
         sqlx::query("UPDATE captchas SET answer_hash = $2 WHERE captcha_id = $1")
             .bind(captcha.id)
             .bind(commands::captcha::answer_hash("abcde"))
@@ -346,7 +346,7 @@ async fn uploads_of_a_command_that_died_before_recording_are_reusable_then_settl
     // Another command may not take them; the same one, sent again, may.
     let elsewhere = commands.files.attach(&files[..1], &uploader, &owner, "Account:lain", now).await;
     assert!(matches!(elsewhere, Err(Error::UploadNotUsable(_))), "{elsewhere:?}");
-    let captcha = commands.captchas.create(now).await?;
+    let captcha = commands.captchas.create(now, None).await?;
     sqlx::query("UPDATE captchas SET answer_hash = $2 WHERE captcha_id = $1")
         .bind(captcha.id)
         .bind(commands::captcha::answer_hash("abcde"))

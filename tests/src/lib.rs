@@ -61,6 +61,12 @@ impl TestApp {
             "100",
             "--log-format",
             "pretty",
+            // Every test client is 127.0.0.1 (unless `--trust-forwarded-for`): per-address
+            // limits are for the tests that set them (later arguments win).
+            "--max-connections-per-peer",
+            "100000",
+            "--captchas-per-address-per-minute",
+            "100000",
         ];
         args.extend_from_slice(options);
         let config = api::Config::from_args(args)?;

@@ -358,6 +358,28 @@ async fn submit(app: &TestApp, resident: &Client, download: bool, key: &str) -> 
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// A subscription socket, or the upgrade's refusal (status and JSON body).
+enum Subscribed {
+    Open(Box<Socket>),
+    Refused(u16, Value),
+}
+
+/// Opens the GraphQL websocket as a page of this service would, with `cookie` if any, and
+/// subscribes with `query` (id "1"); an upgrade the server refuses is answered, not an error.
+async fn try_subscribe(app: &TestApp, cookie: Option<&str>, query: &str) -> anyhow::Result<Subscribed> {
+    match subscribe(app, cookie, query).await {
+        Ok(socket) => Ok(Subscribed::Open(Box::new(socket))),
+        Err(error) => match error.downcast::<tokio_tungstenite::tungstenite::Error>() {
+            Ok(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                let body = response.body().as_deref().map(serde_json::from_slice).transpose()?;
+                Ok(Subscribed::Refused(response.status().as_u16(), body.unwrap_or_default()))
+            }
+            Ok(other) => Err(other.into()),
+            Err(error) => Err(error),
+        },
+    }
+}
+
 /// Opens the GraphQL websocket as a page of this service would, with `cookie` if any, and
 /// subscribes with `query` (id "1").
 async fn subscribe(app: &TestApp, cookie: Option<&str>, query: &str) -> anyhow::Result<Socket> {
@@ -556,10 +578,20 @@ async fn access_matrix_every_root_field_and_route_for_every_caller(pool: PgPool)
             // socket has answered: a refusal at once, an allowed subscription with its first
             // change. The residents must each hear of their own request only.
             let mut sockets = Vec::new();
+            let mut first: Vec<Option<Value>> = Vec::new();
             for client in callers {
-                sockets.push(subscribe(&app, client.cookie_header().as_deref(), query).await?);
+                match try_subscribe(&app, client.cookie_header().as_deref(), query).await? {
+                    Subscribed::Open(socket) => {
+                        sockets.push(Some(*socket));
+                        first.push(None);
+                    }
+                    // Refused at the upgrade (no session): the refusal is the answer.
+                    Subscribed::Refused(status, body) => {
+                        sockets.push(None);
+                        first.push(Some(json!({ "type": "refused", "status": status, "payload": body })));
+                    }
+                }
             }
-            let mut first: Vec<Option<Value>> = vec![None; sockets.len()];
             for round in 0..20 {
                 let step = if round % 2 == 0 { "claimRequest" } else { "releaseRequest" };
                 for id in [&request, &others_request] {
@@ -567,7 +599,7 @@ async fn access_matrix_every_root_field_and_route_for_every_caller(pool: PgPool)
                     operator.gql(&mutation, json!({ "r": id })).await?.data()?;
                 }
                 for (socket, seen) in sockets.iter_mut().zip(first.iter_mut()) {
-                    if seen.is_none() {
+                    if let (Some(socket), None) = (socket, &seen) {
                         *seen = next_message(socket, Duration::from_millis(500)).await?;
                     }
                 }
@@ -578,6 +610,9 @@ async fn access_matrix_every_root_field_and_route_for_every_caller(pool: PgPool)
             for ((principal, expected), message) in PRINCIPALS.iter().zip(row.expect).zip(&first) {
                 let observed = match message {
                     None => Observed::Broken("no message on the socket".into()),
+                    Some(m) if m["type"] == "refused" => {
+                        observe_route(m["status"].as_u64().unwrap_or(0) as u16, 101, &m["payload"])
+                    }
                     Some(m) if m["type"] != "next" => Observed::Broken(m.to_string()),
                     Some(m) => observe_graphql(&m["payload"]),
                 };
@@ -763,7 +798,9 @@ async fn resident_sign_in_answers_do_not_reveal_whether_an_account_exists(pool: 
 /// deactivated account: one answer, byte for byte.
 #[sqlx::test(migrations = "../migrations")]
 async fn staff_sign_in_answers_do_not_reveal_whether_an_account_exists(pool: PgPool) -> anyhow::Result<()> {
-    let app = TestApp::spawn(pool.clone()).await?;
+    // Each case from its own address: staff get only three free failures per address.
+    let app =
+        TestApp::spawn_with_options(pool.clone(), Arc::new(commands::SystemClock), &["--trust-forwarded-for"]).await?;
     let admin = app.staff("admin", Role::Admin).await?;
     app.staff("budi", Role::Operator).await?;
     let former = app.staff("lama", Role::Operator).await?;
@@ -780,8 +817,11 @@ async fn staff_sign_in_answers_do_not_reveal_whether_an_account_exists(pool: PgP
         ("deactivated, right password", "lama", "sandi lama 2026"),
     ];
     let mut answers = Vec::new();
-    for (case, username, password) in cases {
-        let reply = post_graphql(&app, &[], STAFF_LOGIN, json!({ "u": username, "p": password })).await?;
+    for (i, (case, username, password)) in cases.into_iter().enumerate() {
+        let address = format!("10.0.9.{}", i + 1);
+        let reply =
+            post_graphql(&app, &[("x-forwarded-for", &address)], STAFF_LOGIN, json!({ "u": username, "p": password }))
+                .await?;
         assert_eq!(reply.code(), Some("INVALID_CREDENTIALS"), "{case}: {}", reply.body);
         assert!(reply.headers.get("set-cookie").is_none(), "{case}");
         answers.push((case, observable(reply.status, &reply.headers, &reply.body)));
@@ -871,10 +911,11 @@ async fn sign_in_is_throttled_per_account_across_addresses_and_per_address_acros
                 .await?;
         by_address.push(reply.code().unwrap_or("OK").to_owned());
     }
+    // Staff get three free failures (`ThrottlePolicy::STAFF`).
     for codes in [&by_user, &by_address] {
-        assert_eq!(codes[..5], ["INVALID_CREDENTIALS"; 5], "{codes:?}");
-        assert!(codes[5..].iter().any(|c| c == "TOO_MANY_ATTEMPTS"), "{codes:?}");
-        assert!(codes[5..].iter().all(|c| c == "TOO_MANY_ATTEMPTS" || c == "INVALID_CREDENTIALS"), "{codes:?}");
+        assert_eq!(codes[..3], ["INVALID_CREDENTIALS"; 3], "{codes:?}");
+        assert!(codes[3..].iter().any(|c| c == "TOO_MANY_ATTEMPTS"), "{codes:?}");
+        assert!(codes[3..].iter().all(|c| c == "TOO_MANY_ATTEMPTS" || c == "INVALID_CREDENTIALS"), "{codes:?}");
     }
     app.stop().await
 }
@@ -932,9 +973,12 @@ async fn ended_sessions_stay_ended_whatever_the_old_cookie_is_sent_to(pool: PgPo
     assert_eq!(post_graphql(&app, &[("cookie", &cookie)], me, json!({})).await?.code(), Some("UNAUTHENTICATED"));
     assert_eq!(download(cookie.clone()).await?, 401);
     assert_eq!(upload(cookie.clone()).await?, 401);
-    let mut socket = subscribe(&app, Some(&cookie), "subscription { myRequestUpdates { requestId } }").await?;
-    let refused = next_message(&mut socket, Duration::from_secs(10)).await?.context("no answer")?;
-    assert_eq!(refused.pointer("/payload/errors/0/extensions/code"), Some(&json!("UNAUTHENTICATED")), "{refused}");
+    match try_subscribe(&app, Some(&cookie), "subscription { myRequestUpdates { requestId } }").await? {
+        Subscribed::Refused(status, body) => {
+            assert_eq!((status, body.pointer("/errors/0/extensions/code")), (401, Some(&json!("UNAUTHENTICATED"))));
+        }
+        Subscribed::Open(_) => bail!("a socket opened with an ended session"),
+    }
     let revoked: i64 =
         sqlx::query_scalar("SELECT count(*) FROM sessions WHERE subject_id = $1::uuid AND revoked_at IS NULL")
             .bind(&account_id)

@@ -149,7 +149,8 @@ async fn resolve(ctx: &Context<'_>, filter: EventHistoryFilter) -> Result<(Histo
     Ok((store_filter, aggregate_id))
 }
 
-async fn log_unmasked(ctx: &Context<'_>, action: &str, subject: &str) -> Result<(), ApiError> {
+/// Records in `audit_log` that the caller is about to see one record's personal data unmasked.
+pub(super) async fn log_unmasked(ctx: &Context<'_>, action: &str, subject: &str) -> Result<(), ApiError> {
     let (session, role) = staff_session(ctx)?;
     shared(ctx)?.commands.audit.record(session.subject_id, role.as_str(), action, subject).await?;
     Ok(())

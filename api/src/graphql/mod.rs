@@ -74,18 +74,20 @@ pub struct RequestContext {
     pub client_address: Option<String>,
 }
 
-/// Builds the schema with its limits.
-pub fn schema(shared: Shared, feed: requests::ChangeFeed) -> AppSchema {
+/// Builds the schema with its limits; without `introspection`, `__schema` and `__type` are
+/// refused (production: the schema is published in `docs/schema.graphql`, and a map of every
+/// field is not something to hand an attacker).
+pub fn schema(shared: Shared, feed: requests::ChangeFeed, introspection: bool) -> AppSchema {
     let catalogue = catalogue::CatalogueView::new(&shared.catalogue);
-    Schema::build(Query::default(), Mutation::default(), requests::Subscription)
+    let builder = Schema::build(Query::default(), Mutation::default(), requests::Subscription)
         .data(shared)
         .data(catalogue)
         .data(feed)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_directives(MAX_DIRECTIVES)
-        .extension(limits::QuerySizeLimit)
-        .finish()
+        .extension(limits::QuerySizeLimit);
+    if introspection { builder.finish() } else { builder.disable_introspection().finish() }
 }
 
 /// The schema in SDL, as kept in `docs/schema.graphql`.

@@ -452,10 +452,16 @@ impl RequestQuery {
         .await
     }
 
-    /// What a resident submitted, for the operator working on it.
+    /// What a resident submitted, for the operator working on it. The form holds personal
+    /// data in full (children's names, parents' NIKs): every look is in the audit log, as an
+    /// auditor's unmasking is.
     #[graphql(guard = "Require(Permission::WorkQueue)")]
     async fn service_request(&self, ctx: &Context<'_>, request_id: ID) -> Result<Option<RequestDetails>, ApiError> {
-        let request = shared(ctx)?.commands.requests.load(parse_uuid(&request_id)?).await?;
+        let id = parse_uuid(&request_id)?;
+        let request = shared(ctx)?.commands.requests.load(id).await?;
+        if request.submitted().is_some() {
+            super::audit::log_unmasked(ctx, "serviceRequest", &format!("ServiceRequest:{id}")).await?;
+        }
         Ok(request.submitted().map(|s| RequestDetails {
             request_id: ID(s.request_id.to_string()),
             number: s.number.as_str().to_owned(),

@@ -205,7 +205,8 @@ impl ResidentMutation {
     /// A new captcha (registration, sign-in, forgotten password, upload token).
     async fn create_captcha(&self, ctx: &Context<'_>) -> Result<Captcha, ApiError> {
         let commands = &shared(ctx)?.commands;
-        let captcha = commands.captchas.create(commands.clock.now()).await?;
+        let address = request(ctx)?.client_address.as_deref();
+        let captcha = commands.captchas.create(commands.clock.now(), address).await?;
         Ok(Captcha { id: ID(captcha.id.to_string()), image: captcha.image_data_url, expires_at: captcha.expires_at })
     }
 

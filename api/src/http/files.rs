@@ -9,7 +9,7 @@ use axum::extract::{ConnectInfo, Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use commands::file_access::{self, Viewer};
-use commands::files::UploadError;
+use commands::files::{UploadError, Uploader};
 use commands::{Session, SubjectKind};
 use domain::staff::Role;
 use serde_json::json;
@@ -17,9 +17,6 @@ use uuid::Uuid;
 
 use super::{AppState, middleware::client_address};
 use crate::error::ApiError;
-
-/// Uploads one client address may make per hour without an account.
-const ANONYMOUS_UPLOADS_PER_HOUR: i64 = 30;
 
 /// A REST error in the same shape as GraphQL errors.
 pub fn error_response(status: StatusCode, error: ApiError) -> Response {
@@ -32,7 +29,8 @@ fn status_of(error: &commands::Error) -> StatusCode {
         commands::Error::Upload(UploadError::TooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
         commands::Error::Upload(_) => StatusCode::UNPROCESSABLE_ENTITY,
         commands::Error::UploadTokenInvalid => StatusCode::UNAUTHORIZED,
-        commands::Error::UploadRateLimited => StatusCode::TOO_MANY_REQUESTS,
+        commands::Error::UploadRateLimited | commands::Error::UploadQuotaExceeded(_) => StatusCode::TOO_MANY_REQUESTS,
+        commands::Error::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
         commands::Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     }
@@ -61,11 +59,11 @@ pub async fn upload(
     if declared.is_some_and(|length| length > state.upload_body_limit as u64) {
         return command_error(UploadError::TooLarge(commands.files.max_bytes() / (1024 * 1024)).into());
     }
+    let size = declared.unwrap_or(state.upload_body_limit as u64);
     let uploader = if let Some(token) = headers.get("x-upload-token").and_then(|v| v.to_str().ok()) {
-        match commands.files.recent_uploads_from(&address, now).await {
-            Ok(n) if n >= ANONYMOUS_UPLOADS_PER_HOUR => return command_error(commands::Error::UploadRateLimited),
-            Ok(_) => {}
-            Err(e) => return command_error(e),
+        let anonymous = Uploader::Anonymous { address: &address };
+        if let Err(e) = commands.files.admit_upload(anonymous, size, now).await {
+            return command_error(e);
         }
         match commands.upload_tokens.spend(token, now).await {
             Ok(uploader) => uploader,
@@ -73,7 +71,14 @@ pub async fn upload(
         }
     } else {
         match super::session_of(&state, &headers).await {
-            Ok(Some(session)) if headers.contains_key("x-requested-with") => uploader_of(&session),
+            Ok(Some(session)) if headers.contains_key("x-requested-with") => {
+                let uploader = uploader_of(&session);
+                let account = Uploader::Account { uploaded_by: &uploader };
+                if let Err(e) = commands.files.admit_upload(account, size, now).await {
+                    return command_error(e);
+                }
+                uploader
+            }
             Ok(Some(_)) => {
                 return error_response(
                     StatusCode::FORBIDDEN,

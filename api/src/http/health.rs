@@ -40,6 +40,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let lag = projections::lag(&state.pool, &state.projections).await.ok();
     state.metrics.observe_projector(&state.projector, lag, &state.pool);
+    state.metrics.observe_limits(state.commands.files.decode_gate(), state.sockets.open_count());
     match state.metrics.encode() {
         Ok(text) => ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
             .into_response(),

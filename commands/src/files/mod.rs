@@ -3,11 +3,16 @@
 //! S3-compatible), attached at most once, and every view logged.
 
 mod crypto;
+mod gate;
 mod sanitize;
 mod store;
 mod tokens;
 
 pub use crypto::FileKeys;
-pub use sanitize::{FileKind, UploadError, sanitize};
-pub use store::{AccessFilter, AccessRecord, DocumentAccess, FileStore, StoredFile, object_store_from_url, stream_ref};
+pub use gate::DecodeGate;
+pub use sanitize::{FileKind, MAX_PIXELS, UploadError, sanitize};
+pub use store::{
+    AccessFilter, AccessRecord, DocumentAccess, FileStore, StoredFile, UploadLimits, Uploader, object_store_from_url,
+    stream_ref,
+};
 pub use tokens::{UPLOADS_PER_TOKEN, UploadTokens};

@@ -7,6 +7,10 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 /// Largest accepted image side, in pixels (a phone photo is ~4000).
 const MAX_SIDE: u32 = 8000;
+/// Most pixels an accepted photo may have: a phone's default photo is 12 MP, a document
+/// needs far less. Refused before decoding: 8000 × 8000 JPEGs of 1 MB each (64 MP, 192 MB
+/// decoded) drove the server to 8 GB when 16 came at once.
+pub const MAX_PIXELS: u64 = 25_000_000;
 /// Memory a decoder may use: a bound against decompression bombs.
 const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
 /// JPEG quality of re-encoded photos: documents stay legible.
@@ -52,7 +56,9 @@ pub enum UploadError {
     TypeNotAllowed,
     #[error("Gambar rusak atau tidak dapat dibaca. Unggah ulang foto yang utuh.")]
     ImageUnreadable,
-    #[error("Resolusi gambar terlalu besar (maksimal {MAX_SIDE} piksel per sisi).")]
+    #[error(
+        "Resolusi gambar terlalu besar (maksimal {MAX_SIDE} piksel per sisi dan 25 megapiksel). Foto ulang dengan resolusi lebih kecil."
+    )]
     ImageTooLarge,
     #[error("Dokumen PDF rusak atau berisi konten aktif yang tidak diizinkan.")]
     PdfNotAllowed,
@@ -89,6 +95,36 @@ pub fn sanitize(bytes: &[u8]) -> Result<(FileKind, Vec<u8>), UploadError> {
     }
 }
 
+/// What checking and cleaning `bytes` will cost in memory at most, in bytes, found from the
+/// headers alone — or the refusal that needs no decoding (unknown type, too many pixels). The
+/// caller reserves this much of the decode budget before calling [`sanitize`].
+pub fn decode_cost(bytes: &[u8]) -> Result<u64, UploadError> {
+    if bytes.is_empty() {
+        return Err(UploadError::Empty);
+    }
+    let format = match infer::get(bytes).map(|t| t.mime_type()) {
+        Some("image/jpeg") => ImageFormat::Jpeg,
+        Some("image/png") => ImageFormat::Png,
+        // Parsing a PDF keeps its objects in memory: a generous multiple of its size.
+        Some("application/pdf") => return Ok((bytes.len() as u64).saturating_mul(8).max(1 << 20)),
+        _ => return Err(UploadError::TypeNotAllowed),
+    };
+    let (width, height) = dimensions(bytes, format)?;
+    let pixels = u64::from(width) * u64::from(height);
+    if width > MAX_SIDE || height > MAX_SIDE || pixels > MAX_PIXELS {
+        return Err(UploadError::ImageTooLarge);
+    }
+    // Decoded (at most 8 bytes a pixel: 16-bit RGBA), plus the copy re-encoding may make.
+    let per_pixel = if format == ImageFormat::Png { 8 } else { 3 };
+    Ok(pixels * per_pixel * 2 + bytes.len() as u64)
+}
+
+fn dimensions(bytes: &[u8], format: ImageFormat) -> Result<(u32, u32), UploadError> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(limits());
+    reader.into_dimensions().map_err(decode_error)
+}
+
 fn limits() -> Limits {
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
@@ -110,10 +146,8 @@ fn is_complete(bytes: &[u8], format: ImageFormat) -> bool {
 }
 
 fn reencode(bytes: &[u8], format: ImageFormat) -> Result<Vec<u8>, UploadError> {
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    reader.limits(limits());
-    let (width, height) = reader.into_dimensions().map_err(decode_error)?;
-    if width > MAX_SIDE || height > MAX_SIDE {
+    let (width, height) = dimensions(bytes, format)?;
+    if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
         return Err(UploadError::ImageTooLarge);
     }
     if !is_complete(bytes, format) {
@@ -134,7 +168,8 @@ fn reencode(bytes: &[u8], format: ImageFormat) -> Result<Vec<u8>, UploadError> {
     match format {
         ImageFormat::Jpeg => {
             let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY);
-            image.to_rgb8().write_with_encoder(encoder).map_err(|_| UploadError::ImageUnreadable)?;
+            // `into_rgb8` moves an RGB image instead of copying it.
+            image.into_rgb8().write_with_encoder(encoder).map_err(|_| UploadError::ImageUnreadable)?;
         }
         _ => image.write_to(&mut out, ImageFormat::Png).map_err(|_| UploadError::ImageUnreadable)?,
     }
@@ -219,6 +254,17 @@ mod tests {
         assert_eq!(kind, FileKind::Jpeg);
         assert!(!cleaned.windows(11).any(|w| w == b"GPSLatitude"), "EXIF must be gone");
         assert!(image::load_from_memory(&cleaned).is_ok());
+    }
+
+    #[test]
+    fn photos_over_25_megapixels_are_refused_from_their_header() {
+        // 6000 × 5000 = 30 MP: within the side limit, over the pixel limit.
+        let big = jpeg(6000, 5000);
+        assert_eq!(decode_cost(&big), Err(UploadError::ImageTooLarge));
+        assert_eq!(sanitize(&big).map(|r| r.0), Err(UploadError::ImageTooLarge));
+        let cost = decode_cost(&jpeg(4000, 3000)).unwrap_or(0);
+        assert!(cost >= 4000 * 3000 * 3, "a 12 MP photo costs its decoded size: {cost}");
+        assert_eq!(decode_cost(b"MZ\x90\x00"), Err(UploadError::TypeNotAllowed));
     }
 
     #[test]

@@ -10,8 +10,11 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::gate::DecodeGate;
+use super::sanitize::decode_cost;
 use super::{FileKeys, FileKind, UploadError, sanitize};
 use crate::Error;
+use crate::rate_limit::{Limit, RateLimits};
 use domain::document::FileId;
 
 /// How long an upload may wait to be attached before it expires.
@@ -83,26 +86,109 @@ pub fn object_store_from_url(url: &str) -> Result<Arc<dyn ObjectStore>, String> 
     Err(format!("unsupported FILE_STORE_URL {url:?}: use file://… or s3://…"))
 }
 
+/// How uploads are bounded.
+#[derive(Debug, Clone)]
+pub struct UploadLimits {
+    /// Largest upload, in bytes.
+    pub max_bytes: u64,
+    /// Memory all concurrent checks and re-encodings together may use (see [`DecodeGate`]).
+    pub decode_memory_bytes: u64,
+    /// Uploads one signed-in account may make per hour, and their total bytes.
+    pub per_account_per_hour: i64,
+    pub bytes_per_account_per_hour: i64,
+    /// Uploads one client address may make per hour without an account (upload tokens).
+    pub anonymous_per_address_per_hour: i64,
+    /// The local directory files are stored in (none for object storage), and how much of its
+    /// disk must stay free: below that, uploads are refused before anything is written.
+    pub local_dir: Option<std::path::PathBuf>,
+    pub min_free_disk_bytes: u64,
+}
+
+impl Default for UploadLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 5 * 1024 * 1024,
+            decode_memory_bytes: 512 * 1024 * 1024,
+            per_account_per_hour: 60,
+            bytes_per_account_per_hour: 100 * 1024 * 1024,
+            anonymous_per_address_per_hour: 30,
+            local_dir: None,
+            min_free_disk_bytes: 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// Who is uploading, for the quota that applies.
+#[derive(Debug, Clone, Copy)]
+pub enum Uploader<'a> {
+    /// Before an account exists (an upload token): counted per client address.
+    Anonymous { address: &'a str },
+    /// A signed-in resident or staff member (`resident:<id>`, `staff:<id>`).
+    Account { uploaded_by: &'a str },
+}
+
 /// Stores, attaches, reads and logs access to files.
 #[derive(Clone)]
 pub struct FileStore {
     pool: PgPool,
     objects: Arc<dyn ObjectStore>,
     keys: FileKeys,
-    max_bytes: u64,
+    limits: Arc<UploadLimits>,
+    gate: Arc<DecodeGate>,
+    rate: RateLimits,
 }
 
 const COLUMNS: &str =
     "file_id, content_type, byte_size, sha256, uploaded_by, created_at, attach_before, attached_to, attached_for";
 
 impl FileStore {
-    pub fn new(pool: PgPool, objects: Arc<dyn ObjectStore>, keys: FileKeys, max_bytes: u64) -> Self {
-        Self { pool, objects, keys, max_bytes }
+    pub fn new(pool: PgPool, objects: Arc<dyn ObjectStore>, keys: FileKeys, limits: UploadLimits) -> Self {
+        let gate = Arc::new(DecodeGate::new(limits.decode_memory_bytes));
+        Self { rate: RateLimits::new(pool.clone()), pool, objects, keys, limits: Arc::new(limits), gate }
     }
 
     /// The upload size limit in bytes.
     pub fn max_bytes(&self) -> u64 {
-        self.max_bytes
+        self.limits.max_bytes
+    }
+
+    /// The decode memory budget (for metrics).
+    pub fn decode_gate(&self) -> &DecodeGate {
+        &self.gate
+    }
+
+    /// Lets one upload of (at most) `bytes` in, or refuses it before its body is read: the
+    /// uploader's hourly quota (taken atomically, so parallel uploads cannot race past it) and
+    /// the free disk space.
+    pub async fn admit_upload(&self, uploader: Uploader<'_>, bytes: u64, now: DateTime<Utc>) -> Result<(), Error> {
+        if let Some(dir) = &self.limits.local_dir {
+            let free = free_disk_bytes(dir)?;
+            if free < self.limits.min_free_disk_bytes {
+                tracing::error!(free_bytes = free, "file store disk nearly full: uploads refused");
+                return Err(Error::StorageFull);
+            }
+        }
+        let hour = chrono::Duration::hours(1);
+        let (key, limit) = match uploader {
+            Uploader::Anonymous { address } => (
+                format!("upload-address:{address}"),
+                Limit { uses: self.limits.anonymous_per_address_per_hour, amount: i64::MAX, window: hour },
+            ),
+            Uploader::Account { uploaded_by } => (
+                format!("upload-account:{uploaded_by}"),
+                Limit {
+                    uses: self.limits.per_account_per_hour,
+                    amount: self.limits.bytes_per_account_per_hour,
+                    window: hour,
+                },
+            ),
+        };
+        let amount = i64::try_from(bytes).unwrap_or(i64::MAX);
+        match self.rate.take(&key, limit, amount, now).await? {
+            Ok(()) => Ok(()),
+            Err(_) if matches!(uploader, Uploader::Anonymous { .. }) => Err(Error::UploadRateLimited),
+            Err(exhausted) => Err(Error::UploadQuotaExceeded(exhausted.retry_after.num_minutes().max(1))),
+        }
     }
 
     /// Checks, cleans, encrypts and stores an upload that must be attached within 24 hours.
@@ -134,11 +220,14 @@ impl FileStore {
         attach_before: Option<DateTime<Utc>>,
         attached_to: Option<&str>,
     ) -> Result<StoredFile, Error> {
-        if bytes.len() as u64 > self.max_bytes {
-            return Err(UploadError::TooLarge(self.max_bytes / (1024 * 1024)).into());
+        if bytes.len() as u64 > self.limits.max_bytes {
+            return Err(UploadError::TooLarge(self.limits.max_bytes / (1024 * 1024)).into());
         }
         let file_id = Uuid::new_v4();
         let keys = self.keys.clone();
+        // Refusals that need no decoding come first; the rest wait for room in the budget.
+        let cost = decode_cost(&bytes)?;
+        let _slot = self.gate.reserve(cost).await?;
         let (kind, clean, blob) = tokio::task::spawn_blocking(move || {
             let (kind, clean) = sanitize(&bytes)?;
             let blob = keys.seal(file_id, &clean)?;
@@ -170,17 +259,6 @@ impl FileStore {
         .fetch_one(&self.pool)
         .await?;
         Ok(file)
-    }
-
-    /// How many uploads came from `client_address` in the last hour (for rate limiting).
-    pub async fn recent_uploads_from(&self, client_address: &str, now: DateTime<Utc>) -> Result<i64, Error> {
-        Ok(sqlx::query_scalar(
-            "SELECT count(*) FROM stored_files WHERE client_address = $1 AND created_at > $2 - interval '1 hour'",
-        )
-        .bind(client_address)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?)
     }
 
     /// Attaches uploads to `attach_to` (whose they are, e.g. `Account:<id>`) for the command
@@ -433,6 +511,12 @@ pub struct DocumentAccess<'a> {
     pub viewer_role: &'a str,
     pub purpose: &'a str,
     pub client_address: Option<&'a str>,
+}
+
+/// Bytes free for unprivileged writers on the disk holding `dir`.
+fn free_disk_bytes(dir: &std::path::Path) -> Result<u64, Error> {
+    let stats = rustix::fs::statvfs(dir).map_err(|e| Error::Internal(format!("statvfs {}: {e}", dir.display())))?;
+    Ok(stats.f_bavail.saturating_mul(stats.f_frsize))
 }
 
 fn storage_key(file_id: Uuid) -> String {
