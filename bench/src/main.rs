@@ -399,7 +399,9 @@ async fn residents(
         };
         accounts.execute(&account_id.to_string(), register, &system).await?;
         accounts.execute(&account_id.to_string(), AccountCommand::Approve { at: Utc::now() }, &system).await?;
-        let (token, _) = commands.sessions.create(commands::SubjectKind::Resident, account_id.0, "RESIDENT").await?;
+        let generation = commands.sessions.generation(commands::SubjectKind::Resident, account_id.0).await?;
+        let (token, _) =
+            commands.sessions.create(commands::SubjectKind::Resident, account_id.0, "RESIDENT", generation).await?;
         let uploader = commands::requests::resident_uploader(account_id.0);
         let mut uploads = Vec::with_capacity(per_client);
         for _ in 0..per_client {
