@@ -178,8 +178,10 @@ pub struct Config {
     pub graphql_introspection: Option<bool>,
 }
 
-/// Parses a configuration from flags alone (environment variables still fill the rest).
+/// Parses a configuration from flags alone (environment variables still fill the rest); a
+/// flag given twice takes its last value, so callers can override defaults they were handed.
 #[derive(clap::Parser)]
+#[command(args_override_self = true)]
 struct Standalone {
     #[command(flatten)]
     config: Config,

@@ -135,9 +135,11 @@ impl AccountService {
     /// nothing is stored unless everything is right.
     ///
     /// A NIK whose account is active or awaiting verification gets the very answer a new one
-    /// gets, after as long ([`ANSWER_FLOOR`]), and its uploads are used up (deleted) the same
-    /// way: the form cannot tell anyone whether a NIK has an account. The owner learns it by
-    /// signing in; someone else using their NIK is never verified (the documents must match).
+    /// gets, after as long ([`ANSWER_FLOOR`]), and its uploads stay attached for the account's
+    /// stream just as a recorded registration leaves them (sending them again answers alike;
+    /// housekeeping uses them up within the hour): the form cannot tell anyone whether a NIK
+    /// has an account. The owner learns it by signing in; someone else using their NIK is
+    /// never verified (the documents must match).
     pub async fn register(
         &self,
         form: RegistrationForm,
@@ -181,8 +183,6 @@ impl AccountService {
         match self.executor.execute(&account_id.to_string(), command, &metadata).await {
             Ok(_) => {}
             Err(Error::Account(AccountError::AlreadyRegistered | AccountError::AwaitingVerification)) => {
-                self.files.release(&attached, &owner, &stream).await?;
-                self.files.discard(&documents.files(), &uploader).await?;
                 tracing::info!(nik = %nik_masked, "registration for a NIK that has an account: answered as usual");
             }
             Err(error) => {
@@ -332,9 +332,10 @@ impl AccountService {
     }
 
     /// Files a forgotten-password request. The answer is the same — after as long
-    /// ([`ANSWER_FLOOR`]), with the uploads used up the same way — whether or not the NIK has
-    /// an active account, and whether or not a request is already waiting (which a stranger's
-    /// request never replaces): the form cannot be used to find out who is registered.
+    /// ([`ANSWER_FLOOR`]), with the uploads left attached the same way (see [`Self::register`])
+    /// — whether or not the NIK has an active account, and whether or not a request is already
+    /// waiting (which a stranger's request never replaces): the form cannot be used to find
+    /// out who is registered.
     pub async fn request_password_reset(
         &self,
         form: PasswordResetForm,
@@ -369,8 +370,6 @@ impl AccountService {
             Err(Error::Account(
                 AccountError::NotFound | AccountError::NotActive | AccountError::ResetAlreadyPending,
             )) => {
-                self.files.release(&attached, &owner, &stream).await?;
-                self.files.discard(&documents.files(), &uploader).await?;
                 tracing::info!(nik = %nik, "password reset request not filed (no active account, or one waiting)");
                 Ok(())
             }

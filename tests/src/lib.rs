@@ -2,6 +2,7 @@
 //! PostgreSQL database per test, driven through real HTTP.
 
 pub mod process;
+pub mod socket;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -362,6 +363,16 @@ pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
     out.into_inner()
 }
 
+/// A small JPEG whose frame header claims `width` × `height` pixels (a decompression bomb's
+/// header, without the bytes).
+pub fn jpeg_claiming(width: u16, height: u16) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = jpeg(16, 16);
+    let at = bytes.windows(2).position(|w| w == [0xFF, 0xC0]).context("no SOF0")?;
+    bytes[at + 5..at + 7].copy_from_slice(&height.to_be_bytes());
+    bytes[at + 7..at + 9].copy_from_slice(&width.to_be_bytes());
+    Ok(bytes)
+}
+
 /// A small well-formed PDF.
 pub fn pdf() -> Vec<u8> {
     b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec()
@@ -402,13 +413,7 @@ pub async fn active_resident<S: Site + ?Sized>(
 /// waiting for verification. Returns the client that registered.
 pub async fn registered_resident<S: Site + ?Sized>(app: &S, nik: &str, name: &str) -> anyhow::Result<Client> {
     let client = app.client()?;
-    let token = client.upload_token(app.pool()).await?;
-    let mut ids = Vec::new();
-    for name in ["ktp.jpg", "kk.jpg", "selfie.jpg"] {
-        let (status, body) = client.upload(&app.url(""), Some(&token), jpeg(120, 80), name).await?;
-        anyhow::ensure!(status == 201, "upload {name}: {status} {body}");
-        ids.push(body["uploadId"].as_str().context("uploadId")?.to_owned());
-    }
+    let (token, ids) = identity_uploads(app, &client).await?;
     let (captcha, answer) = client.solve_captcha(app.pool()).await?;
     client
         .gql(
@@ -421,6 +426,20 @@ pub async fn registered_resident<S: Site + ?Sized>(app: &S, nik: &str, name: &st
         .await?
         .data()?;
     Ok(client)
+}
+
+/// The three identity photos of a registration or a password reset (KTP, KK, selfie),
+/// uploaded by `client` with a fresh upload token. Returns the token and the upload ids.
+pub async fn identity_uploads<S: Site + ?Sized>(app: &S, client: &Client) -> anyhow::Result<(String, [String; 3])> {
+    let token = client.upload_token(app.pool()).await?;
+    let mut ids = Vec::new();
+    for name in ["ktp.jpg", "kk.jpg", "selfie.jpg"] {
+        let (status, body) = client.upload(&app.url(""), Some(&token), jpeg(120, 80), name).await?;
+        anyhow::ensure!(status == 201, "upload {name}: {status} {body}");
+        ids.push(body["uploadId"].as_str().context("uploadId")?.to_owned());
+    }
+    let ids: [String; 3] = ids.try_into().map_err(|_| anyhow::anyhow!("three uploads"))?;
+    Ok((token, ids))
 }
 
 /// The password `active_resident` registers with.

@@ -863,15 +863,6 @@ fn zlib_zeros(n: usize) -> Vec<u8> {
     out
 }
 
-/// A JPEG whose frame header claims `side` × `side` pixels.
-fn jpeg_claiming(side: u16) -> anyhow::Result<Vec<u8>> {
-    let mut bytes = jpeg(16, 16);
-    let at = bytes.windows(2).position(|w| w == [0xFF, 0xC0]).context("no SOF0")?;
-    bytes[at + 5..at + 7].copy_from_slice(&side.to_be_bytes());
-    bytes[at + 7..at + 9].copy_from_slice(&side.to_be_bytes());
-    Ok(bytes)
-}
-
 /// A tiny ZIP archive (one stored file).
 fn zip() -> Vec<u8> {
     let mut out = b"PK\x03\x04\x0a\x00\x00\x00\x00\x00\x00\x00\x00\x00".to_vec();
@@ -1058,7 +1049,7 @@ async fn hostile_uploads_are_refused_and_leave_nothing_behind(pool: PgPool) -> a
         ("PNG inflating to 512 MB", vec![part(inflating, "bom.png", "image/png")], 422, "UPLOAD_IMAGE_TOO_LARGE"),
         (
             "JPEG claiming 60000 × 60000 pixels",
-            vec![part(jpeg_claiming(60_000)?, "bom.jpg", "image/jpeg")],
+            vec![part(e2e::jpeg_claiming(60_000, 60_000)?, "bom.jpg", "image/jpeg")],
             422,
             "UPLOAD_IMAGE_TOO_LARGE",
         ),

@@ -20,15 +20,7 @@ const REGISTER: &str =
 
 /// Uploads KTP, KK and selfie with a fresh token; returns the token and the three ids.
 async fn upload_documents(app: &TestApp, client: &Client) -> anyhow::Result<(String, [String; 3])> {
-    let token = client.upload_token(&app.pool).await?;
-    let mut ids = Vec::new();
-    for name in ["ktp.jpg", "kk.jpg", "selfie.jpg"] {
-        let (status, body) = client.upload(&app.url(""), Some(&token), jpeg(120, 80), name).await?;
-        anyhow::ensure!(status == 201, "upload {name}: {status} {body}");
-        ids.push(body["uploadId"].as_str().context("uploadId")?.to_owned());
-    }
-    let ids: [String; 3] = ids.try_into().map_err(|_| anyhow::anyhow!("three uploads"))?;
-    Ok((token, ids))
+    e2e::identity_uploads(app, client).await
 }
 
 fn registration(nik: &str, name: &str, phone: &str, token: &str, ids: &[String; 3], captcha: (&str, &str)) -> Value {

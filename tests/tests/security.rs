@@ -11,12 +11,10 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use domain::staff::Role;
+use e2e::socket::{Opened, next_message, open, start};
 use e2e::{Client, RESIDENT_PASSWORD, TestApp, active_resident, eventually, jpeg, pdf, registered_resident, upload_as};
-use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 // ---------------------------------------------------------------------------------------------
 // The access matrix
@@ -356,64 +354,6 @@ async fn submit(app: &TestApp, resident: &Client, download: bool, key: &str) -> 
     Ok((id.to_owned(), first))
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// A subscription socket, or the upgrade's refusal (status and JSON body).
-enum Subscribed {
-    Open(Box<Socket>),
-    Refused(u16, Value),
-}
-
-/// Opens the GraphQL websocket as a page of this service would, with `cookie` if any, and
-/// subscribes with `query` (id "1"); an upgrade the server refuses is answered, not an error.
-async fn try_subscribe(app: &TestApp, cookie: Option<&str>, query: &str) -> anyhow::Result<Subscribed> {
-    match subscribe(app, cookie, query).await {
-        Ok(socket) => Ok(Subscribed::Open(Box::new(socket))),
-        Err(error) => match error.downcast::<tokio_tungstenite::tungstenite::Error>() {
-            Ok(tokio_tungstenite::tungstenite::Error::Http(response)) => {
-                let body = response.body().as_deref().map(serde_json::from_slice).transpose()?;
-                Ok(Subscribed::Refused(response.status().as_u16(), body.unwrap_or_default()))
-            }
-            Ok(other) => Err(other.into()),
-            Err(error) => Err(error),
-        },
-    }
-}
-
-/// Opens the GraphQL websocket as a page of this service would, with `cookie` if any, and
-/// subscribes with `query` (id "1").
-async fn subscribe(app: &TestApp, cookie: Option<&str>, query: &str) -> anyhow::Result<Socket> {
-    let mut request = format!("ws://{}/graphql/ws", app.address).into_client_request()?;
-    let headers = request.headers_mut();
-    headers.insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
-    headers.insert("origin", PUBLIC_ORIGIN.parse()?);
-    if let Some(cookie) = cookie {
-        headers.insert("cookie", cookie.parse()?);
-    }
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
-    socket.send(Message::Text(json!({ "type": "connection_init" }).to_string().into())).await?;
-    let ack = next_message(&mut socket, Duration::from_secs(10)).await?.context("no connection_ack")?;
-    anyhow::ensure!(ack["type"] == "connection_ack", "{ack}");
-    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": query } });
-    socket.send(Message::Text(subscribe.to_string().into())).await?;
-    Ok(socket)
-}
-
-/// The next protocol message, or `None` if none came within `wait`.
-async fn next_message(socket: &mut Socket, wait: Duration) -> anyhow::Result<Option<Value>> {
-    loop {
-        match tokio::time::timeout(wait, socket.next()).await {
-            Err(_) => return Ok(None),
-            Ok(None) => bail!("socket closed"),
-            Ok(Some(message)) => {
-                if let Message::Text(text) = message? {
-                    return Ok(Some(serde_json::from_str(&text)?));
-                }
-            }
-        }
-    }
-}
-
 /// The running tally of the matrix.
 #[derive(Default)]
 struct Tally {
@@ -580,13 +520,14 @@ async fn access_matrix_every_root_field_and_route_for_every_caller(pool: PgPool)
             let mut sockets = Vec::new();
             let mut first: Vec<Option<Value>> = Vec::new();
             for client in callers {
-                match try_subscribe(&app, client.cookie_header().as_deref(), query).await? {
-                    Subscribed::Open(socket) => {
+                match open(&app, client.cookie_header().as_deref()).await? {
+                    Opened::Open(mut socket) => {
+                        start(&mut socket, "1", query).await?;
                         sockets.push(Some(*socket));
                         first.push(None);
                     }
                     // Refused at the upgrade (no session): the refusal is the answer.
-                    Subscribed::Refused(status, body) => {
+                    Opened::Refused(status, body) => {
                         sockets.push(None);
                         first.push(Some(json!({ "type": "refused", "status": status, "payload": body })));
                     }
@@ -973,11 +914,11 @@ async fn ended_sessions_stay_ended_whatever_the_old_cookie_is_sent_to(pool: PgPo
     assert_eq!(post_graphql(&app, &[("cookie", &cookie)], me, json!({})).await?.code(), Some("UNAUTHENTICATED"));
     assert_eq!(download(cookie.clone()).await?, 401);
     assert_eq!(upload(cookie.clone()).await?, 401);
-    match try_subscribe(&app, Some(&cookie), "subscription { myRequestUpdates { requestId } }").await? {
-        Subscribed::Refused(status, body) => {
+    match open(&app, Some(&cookie)).await? {
+        Opened::Refused(status, body) => {
             assert_eq!((status, body.pointer("/errors/0/extensions/code")), (401, Some(&json!("UNAUTHENTICATED"))));
         }
-        Subscribed::Open(_) => bail!("a socket opened with an ended session"),
+        Opened::Open(_) => bail!("a socket opened with an ended session"),
     }
     let revoked: i64 =
         sqlx::query_scalar("SELECT count(*) FROM sessions WHERE subject_id = $1::uuid AND revoked_at IS NULL")

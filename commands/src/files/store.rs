@@ -328,25 +328,28 @@ impl FileStore {
 
     /// Housekeeping for attachments older than an hour whose stream is still named: those an
     /// event of the stream references are settled (the name is dropped; the attachment is
-    /// final), the others — their command died between attaching and recording and was never
-    /// sent again — are undone, so the uploads expire like unused ones. Returns how many were
-    /// undone.
+    /// final); the others — their command died between attaching and recording and was not
+    /// sent again within the hour, or was answered without being recorded (a registration or
+    /// reset request for a NIK that must not be revealed) — are used up: record and bytes are
+    /// deleted, exactly as if they had been recorded and so could not be used again. Returns
+    /// how many were used up.
     pub async fn settle_attachments(&self, now: DateTime<Utc>) -> Result<u64, Error> {
-        let mut tx = self.pool.begin().await?;
-        let undone = sqlx::query(&format!(
-            "UPDATE stored_files f SET attached_to = NULL, attached_for = NULL, attached_at = NULL
-              WHERE attached_for IS NOT NULL AND attached_at < $1 AND NOT {}",
+        let unrecorded: Vec<Uuid> = sqlx::query_scalar(&format!(
+            "DELETE FROM stored_files f WHERE attached_for IS NOT NULL AND attached_at < $1 AND NOT {}
+             RETURNING file_id",
             RECORDED.replace("$n", "f.attached_for")
         ))
         .bind(now - SETTLE_AFTER)
-        .execute(&mut *tx)
+        .fetch_all(&self.pool)
         .await?;
         sqlx::query("UPDATE stored_files SET attached_for = NULL WHERE attached_for IS NOT NULL AND attached_at < $1")
             .bind(now - SETTLE_AFTER)
-            .execute(&mut *tx)
+            .execute(&self.pool)
             .await?;
-        tx.commit().await?;
-        Ok(undone.rows_affected())
+        for file_id in &unrecorded {
+            self.delete_object(*file_id).await?;
+        }
+        Ok(unrecorded.len() as u64)
     }
 
     /// Deletes uploads never attached before their deadline: the bytes and the record.
@@ -370,26 +373,6 @@ impl FileStore {
             purged += done.rows_affected();
         }
         Ok(purged)
-    }
-
-    /// Uses up unattached uploads of `uploaded_by` without attaching them: the record and the
-    /// bytes are deleted, so the uploads answer as used from then on. For forms that must
-    /// consume their uploads alike whether or not the command behind them was filed (no
-    /// account enumeration through re-used uploads). Attached files are never touched.
-    pub async fn discard(&self, files: &[FileId], uploaded_by: &str) -> Result<(), Error> {
-        let ids: Vec<Uuid> = files.iter().map(|f| f.0).collect();
-        let deleted: Vec<Uuid> = sqlx::query_scalar(
-            "DELETE FROM stored_files WHERE file_id = ANY($1) AND uploaded_by = $2 AND attached_to IS NULL
-             RETURNING file_id",
-        )
-        .bind(&ids)
-        .bind(uploaded_by)
-        .fetch_all(&self.pool)
-        .await?;
-        for file_id in deleted {
-            self.delete_object(file_id).await?;
-        }
-        Ok(())
     }
 
     async fn delete_object(&self, file_id: Uuid) -> Result<(), Error> {
