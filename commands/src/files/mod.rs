@@ -3,6 +3,7 @@
 //! S3-compatible), attached at most once, and every view logged.
 
 mod crypto;
+mod pdf;
 mod sanitize;
 mod store;
 mod tokens;
