@@ -4,6 +4,7 @@
 
 mod crypto;
 mod gate;
+mod pdf;
 mod sanitize;
 mod store;
 mod tokens;

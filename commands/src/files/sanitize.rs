@@ -81,8 +81,9 @@ impl ErrorCode for UploadError {
 }
 
 /// Identifies the file by its bytes (never its name or declared type); decodes images within
-/// limits and re-encodes them (dropping EXIF/GPS, keeping them upright); checks PDFs for
-/// structure and active content. CPU-bound: call it on the blocking pool.
+/// limits and re-encodes them (dropping EXIF/GPS, keeping them upright); parses PDFs and refuses
+/// any beyond a passive allow-list (see [`super::pdf`]), storing accepted ones byte for byte.
+/// CPU-bound: call it on the blocking pool.
 pub fn sanitize(bytes: &[u8]) -> Result<(FileKind, Vec<u8>), UploadError> {
     if bytes.is_empty() {
         return Err(UploadError::Empty);
@@ -90,7 +91,7 @@ pub fn sanitize(bytes: &[u8]) -> Result<(FileKind, Vec<u8>), UploadError> {
     match infer::get(bytes).map(|t| t.mime_type()) {
         Some("image/jpeg") => Ok((FileKind::Jpeg, reencode(bytes, ImageFormat::Jpeg)?)),
         Some("image/png") => Ok((FileKind::Png, reencode(bytes, ImageFormat::Png)?)),
-        Some("application/pdf") => check_pdf(bytes).map(|()| (FileKind::Pdf, bytes.to_vec())),
+        Some("application/pdf") => super::pdf::check(bytes).map(|()| (FileKind::Pdf, bytes.to_vec())),
         _ => Err(UploadError::TypeNotAllowed),
     }
 }
@@ -176,58 +177,12 @@ fn reencode(bytes: &[u8], format: ImageFormat) -> Result<Vec<u8>, UploadError> {
     Ok(out.into_inner())
 }
 
-/// PDF names that introduce active content (scripts, launched programs, embedded files, Flash,
-/// XML forms); a name starting with one of them is refused.
-const ACTIVE_PDF_NAMES: [&[u8]; 6] = [b"JavaScript", b"JS", b"Launch", b"EmbeddedFile", b"RichMedia", b"XFA"];
-
 /// A decoder's refusal: over a limit (too large), or anything else (unreadable).
 fn decode_error(error: image::ImageError) -> UploadError {
     match error {
         image::ImageError::Limits(_) => UploadError::ImageTooLarge,
         _ => UploadError::ImageUnreadable,
     }
-}
-
-fn check_pdf(bytes: &[u8]) -> Result<(), UploadError> {
-    let tail = &bytes[bytes.len().saturating_sub(2048)..];
-    let complete = bytes.starts_with(b"%PDF-") && tail.windows(5).any(|w| w == b"%%EOF");
-    if complete && !has_active_name(bytes) { Ok(()) } else { Err(UploadError::PdfNotAllowed) }
-}
-
-/// Whether a PDF name (`/Name`) starts with an active-content name once its `#xx` escapes are
-/// decoded, as readers decode them: `/J#61vaScript` is `/JavaScript`. (Names inside compressed
-/// streams are not seen; see docs/HOSTILE_INPUT.md.)
-fn has_active_name(bytes: &[u8]) -> bool {
-    const LONGEST: usize = 12;
-    let is_delimiter = |b: u8| b"\0\t\n\x0c\r ()<>[]{}/%".contains(&b);
-    let hex = |b: u8| (b as char).to_digit(16);
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'/' {
-            i += 1;
-            continue;
-        }
-        i += 1;
-        let mut name = Vec::with_capacity(LONGEST);
-        while i < bytes.len() && !is_delimiter(bytes[i]) && name.len() < LONGEST {
-            let escaped =
-                (bytes[i] == b'#').then(|| Some(hex(*bytes.get(i + 1)?)? * 16 + hex(*bytes.get(i + 2)?)?)).flatten();
-            match escaped {
-                Some(byte) => {
-                    name.push(byte as u8);
-                    i += 3;
-                }
-                None => {
-                    name.push(bytes[i]);
-                    i += 1;
-                }
-            }
-        }
-        if ACTIVE_PDF_NAMES.iter().any(|active| name.starts_with(active)) {
-            return true;
-        }
-    }
-    false
 }
 
 #[cfg(test)]
@@ -311,13 +266,22 @@ mod tests {
 
     #[test]
     fn pdf_names_are_decoded_before_they_are_checked() {
-        let pdf = |body: &str| format!("%PDF-1.4\n1 0 obj << {body} >> endobj\n%%EOF\n").into_bytes();
+        let pdf = |body: &str| {
+            format!("%PDF-1.4\n1 0 obj << {body} >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n").into_bytes()
+        };
         for hidden in ["/J#61vaScript", "/#4A#53", "/Launc#68", "/#45mbeddedFiles", "/XF#41"] {
             let bytes = pdf(&format!("/OpenAction << /S {hidden} (app.alert(1)) >>"));
             assert_eq!(sanitize(&bytes).map(|r| r.0), Err(UploadError::PdfNotAllowed), "{hidden}");
         }
-        for harmless in ["/Type /Catalog", "/Title (JavaScript tutorial)", "/J#5", "/Jump", "/F#"] {
-            assert_eq!(sanitize(&pdf(harmless)).map(|r| r.0), Ok(FileKind::Pdf), "{harmless}");
+        // Parsed now: a document needs a trailer and a catalog.
+        for harmless in ["/Type /Catalog", "/Title (JavaScript tutorial)", "/Jump true"] {
+            let catalog = pdf(&format!("/Type /Catalog {harmless}"));
+            assert_eq!(sanitize(&catalog).map(|r| r.0), Ok(FileKind::Pdf), "{harmless}");
+        }
+        // Broken escapes pass the byte scan (see pdf.rs) but do not parse.
+        for broken in ["/J#5", "/F#"] {
+            let catalog = pdf(&format!("/Type /Catalog {broken}"));
+            assert_eq!(sanitize(&catalog).map(|r| r.0), Err(UploadError::PdfNotAllowed), "{broken}");
         }
     }
 
