@@ -134,8 +134,9 @@ fn inspect(bytes: &[u8]) -> Verdict {
 // ---------------------------------------------------------------------------------------------
 // The byte scan
 
-/// The cheap first look: a header, an end marker, and no active-content name anywhere in the
-/// uncompressed bytes. Returns how many streams loading may decompress, which sets each one's
+/// The cheap first look: a header, an end marker, and no active-content name in the bytes
+/// outside stream data (image and compressed data hold every byte sequence by chance; what
+/// streams hold is for the parser to inspect). Returns how many streams loading may decompress, which sets each one's
 /// share of [`DECODE_BUDGET`]: object streams, cross-reference streams (which lopdf decodes at
 /// `startxref`, `/XRefStm` and every `/Prev` offset even when they do not say `/Type /XRef`).
 fn scan(bytes: &[u8]) -> Result<usize, Refused> {
@@ -144,16 +145,55 @@ fn scan(bytes: &[u8]) -> Result<usize, Refused> {
         return Err(Refused("no PDF header or end marker"));
     }
     let mut decoded_streams = 1;
-    let mut names = Names::new(bytes);
-    while let Some(name) = names.next() {
-        if ACTIVE_PREFIXES.iter().any(|active| name.starts_with(active)) {
-            return Err(Refused("active-content name in the raw bytes"));
+    for segment in outside_streams(bytes) {
+        let mut names = Names::new(segment);
+        while let Some(name) = names.next() {
+            if ACTIVE_PREFIXES.iter().any(|active| name.starts_with(active)) {
+                return Err(Refused("active-content name in the raw bytes"));
+            }
+            // An outline item's `/Prev` is a reference; a cross-reference section's is an offset.
+            let offset = name == b"Prev" && !is_reference(&segment[names.at..]);
+            decoded_streams += usize::from(name == b"ObjStm" || name == b"XRef" || name == b"XRefStm" || offset);
         }
-        // An outline item's `/Prev` is a reference; a cross-reference section's is an offset.
-        let offset = name == b"Prev" && !is_reference(&bytes[names.at..]);
-        decoded_streams += usize::from(name == b"ObjStm" || name == b"XRef" || name == b"XRefStm" || offset);
     }
     Ok(decoded_streams)
+}
+
+/// The parts of a file outside stream data: each `stream` keyword at the end of a line
+/// starts data that runs to the next `endstream`. (A fake keyword can only hide bytes from
+/// this scan, not from the parser, which inspects every object whatever this finds.)
+fn outside_streams(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = bytes;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut from = 0;
+        let start = loop {
+            let Some(found) = find(&rest[from..], b"stream").map(|i| i + from) else { break None };
+            let keyword = found < 3 || &rest[found - 3..found] != b"end";
+            let at_line_end = matches!(rest.get(found + 6), Some(b'\r' | b'\n'));
+            if keyword && at_line_end {
+                break Some(found + 6);
+            }
+            from = found + 6;
+        };
+        let Some(start) = start else {
+            let all = rest;
+            rest = &[];
+            return Some(all);
+        };
+        let before = &rest[..start];
+        rest = match find(&rest[start..], b"endstream") {
+            Some(end) => &rest[start + end + 9..],
+            None => &[],
+        };
+        Some(before)
+    })
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Whether `bytes` start with an indirect reference (`12 0 R`), white space before it allowed.
