@@ -26,6 +26,8 @@ use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
+mod flood;
+
 #[derive(Parser, Debug)]
 #[command(name = "bench", about = "Benchmarks the Dukcapil back end against PostgreSQL on this machine")]
 struct Args {
@@ -35,6 +37,9 @@ struct Args {
     /// Events to seed for the scale measurements (default 1 000 000).
     #[arg(long)]
     events: Option<u64>,
+    /// Only the denial-of-service floods of the security review (docs/RELIABILITY.md).
+    #[arg(long)]
+    flood: bool,
     /// Concurrent clients (default 1,8,32).
     #[arg(long, value_delimiter = ',')]
     clients: Option<Vec<usize>>,
@@ -145,7 +150,21 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let per_client = args.requests_per_client.unwrap_or(if quick { 3 } else { 60 });
     let events = args.events.unwrap_or(if quick { 3_000 } else { 1_000_000 });
     let db = Database::create(&args.database_url).await?;
-    let result = measure(&db, &clients, seconds, per_client, events).await;
+    // `--quick` runs the floods too (tiny), so that their harness cannot rot either.
+    let result = if args.flood {
+        flood::run(&db, &flood::Sizes::new(quick)).await
+    } else {
+        match measure(&db, &clients, seconds, per_client, events).await {
+            Ok(mut rows) if quick => match flood::run(&db, &flood::Sizes::new(true)).await {
+                Ok(more) => {
+                    rows.extend(more);
+                    Ok(rows)
+                }
+                Err(error) => Err(error),
+            },
+            other => other,
+        }
+    };
     db.drop_it().await?;
     let rows = result?;
     println!();
@@ -363,10 +382,12 @@ struct Resident {
     uploads: Vec<[String; 3]>,
 }
 
-/// Active residents with sessions and pre-made uploads, created on the command side.
+/// Active residents with sessions and pre-made uploads, created on the command side; their
+/// NIKs' serials count from `first_serial`.
 async fn residents(
     pool: &PgPool,
     data_dir: &std::path::Path,
+    first_serial: usize,
     count: usize,
     per_client: usize,
 ) -> anyhow::Result<Vec<Resident>> {
@@ -379,7 +400,7 @@ async fn residents(
     let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec();
     let mut out = Vec::with_capacity(count);
     for i in 0..count {
-        let nik = Nik::parse(&format!("610601010190{:04}", i + 1))?;
+        let nik = Nik::parse(&format!("610601010190{:04}", first_serial + i))?;
         let account_id = commands.accounts.account_id_of(&nik);
         let documents = IdentityDocuments {
             identity_kind: IdentityDocumentKind::KtpEl,
@@ -438,7 +459,7 @@ async fn command_throughput(
     let max_clients = clients.iter().copied().max().unwrap_or(1);
     let total_uploads = clients.iter().sum::<usize>() * per_client;
     eprintln!("  preparing {max_clients} residents and {} uploads…", total_uploads * 3);
-    let mut prepared = residents(pool, data_dir, clients.iter().sum(), per_client).await?;
+    let mut prepared = residents(pool, data_dir, 1, clients.iter().sum(), per_client).await?;
     for (round, &n) in clients.iter().enumerate() {
         let batch: Vec<Resident> = prepared.drain(..n).collect();
         let lags = Arc::new(tokio::sync::Mutex::new(Vec::new()));
