@@ -162,6 +162,9 @@ async fn idle_connections_cannot_starve_the_server(pool: PgPool) -> anyhow::Resu
         &["--max-connections-per-peer", "40", "--header-read-timeout-seconds", "1"],
     )
     .await?;
+    // A websocket is not an idle HTTP connection: it outlives the header-read timeout.
+    let operator = app.staff("budi", Role::Operator).await?;
+    let mut socket = subscribe(&app, operator.cookie_header().as_deref(), WORK_QUEUE).await?;
     let mut idle = Vec::new();
     for _ in 0..400 {
         idle.push(tokio::net::TcpStream::connect(app.address).await?);
@@ -184,6 +187,9 @@ async fn idle_connections_cannot_starve_the_server(pool: PgPool) -> anyhow::Resu
     drop(idle);
     let health = monitor.get(app.url("/healthz")).send().await?;
     assert_eq!(health.status().as_u16(), 200);
+    send(&mut socket, json!({ "type": "ping" })).await?;
+    let pong = next_message(&mut socket, Duration::from_secs(5)).await?.context("no pong")?;
+    assert_eq!(pong["type"], "pong", "the socket is alive after {:?}: {pong}", started.elapsed());
     app.stop().await
 }
 
