@@ -329,6 +329,53 @@ where
     bail!("timed out waiting for {what}")
 }
 
+/// The service's log lines in the production JSON format, kept for the test to read.
+#[derive(Clone, Default)]
+pub struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl CapturedLogs {
+    /// Captures everything logged on this thread at `level` and up (HTTP and websocket client
+    /// crates excluded) until the guard is dropped. `#[sqlx::test]` runs on one thread, so
+    /// every task of the server logs through it.
+    pub fn install(level: &str) -> (Self, tracing::subscriber::DefaultGuard) {
+        let logs = Self::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_env_filter(tracing_subscriber::EnvFilter::new(format!(
+                "{level},reqwest=off,hyper=off,hyper_util=off,cookie_store=off,tungstenite=off,tokio_tungstenite=off"
+            )))
+            .with_writer(move || writer.clone())
+            .finish();
+        (logs, tracing::subscriber::set_default(subscriber))
+    }
+
+    /// Everything captured so far.
+    pub fn text(&self) -> anyhow::Result<String> {
+        let bytes = self.0.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.clone();
+        Ok(String::from_utf8(bytes)?)
+    }
+
+    /// The captured lines, parsed.
+    pub fn lines(&self) -> anyhow::Result<Vec<Value>> {
+        Ok(self.text()?.lines().filter_map(|line| serde_json::from_str(line).ok()).collect())
+    }
+}
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let mut buffer = self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?;
+        buffer.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A temporary directory removed on drop.
 pub struct TempDir(std::path::PathBuf);
 

@@ -585,6 +585,40 @@ async fn forged_forwarded_for_entries_and_request_ids_are_not_believed(pool: PgP
     app.stop().await
 }
 
+/// Socket operations are in the request log (each subscribe with its operation and refusal,
+/// each close with its code, under the upgrade's request id), and creating or promoting a
+/// staff account that can open residents' documents raises an alert line naming who did it.
+#[sqlx::test(migrations = "../migrations")]
+async fn socket_operations_and_document_access_grants_are_logged(pool: PgPool) -> anyhow::Result<()> {
+    let (logs, _guard) = e2e::CapturedLogs::install("info");
+    let app = TestApp::spawn(pool.clone()).await?;
+    let admin = app.staff("admin", Role::Admin).await?;
+    let create = "mutation { createStaff(input: { username: \"siti\", displayName: \"Siti\", role: OPERATOR, password: \"sandi siti 2026\" }) { id } }";
+    admin.gql(create, json!({})).await?.data()?;
+    let operator = app.client()?;
+    operator.staff_login("siti", "sandi siti 2026").await?;
+    let Opened::Open(mut socket) = open(&app, operator.cookie_header().as_deref()).await? else { bail!("refused") };
+    start(&mut socket, "1", WORK_QUEUE).await?;
+    start(&mut socket, "2", "mutation { logout }").await?;
+    next_message(&mut socket, Duration::from_secs(10)).await?.context("no refusal")?;
+    operator.gql("mutation { logout }", json!({})).await?.data()?;
+    assert_eq!(closed_with(&mut socket, Duration::from_secs(10)).await?, Some(4403));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let lines = logs.lines()?;
+    let message = |line: &Value, text: &str| line["message"].as_str() == Some(text);
+    let subscribes: Vec<&Value> = lines.iter().filter(|l| message(l, "socket subscribe")).collect();
+    assert_eq!(subscribes.len(), 2, "{subscribes:?}");
+    assert_eq!(subscribes[1]["refused"], "SUBSCRIPTIONS_ONLY");
+    let closed = lines.iter().find(|l| message(l, "socket closed")).context("no close line")?;
+    assert_eq!(closed["code"], 4403);
+    assert_eq!(closed["request_id"], subscribes[0]["request_id"], "one socket, one request id");
+    let alert = lines.iter().find(|l| l["alert"] == "document_access_granted").context("no alert")?;
+    assert_eq!((alert["level"].as_str(), alert["role"].as_str()), (Some("WARN"), Some("OPERATOR")));
+    assert_eq!(alert["by"].as_str(), Some(staff_id(&admin).await?.as_str()), "the alert names who did it");
+    app.stop().await
+}
+
 /// Introspection is refused outside development (it stays on for localhost, where GraphiQL
 /// needs it); an operator's look at a request's form is in the audit log.
 #[sqlx::test(migrations = "../migrations")]

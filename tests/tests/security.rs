@@ -5,8 +5,7 @@
 //! and logs.
 
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -1158,22 +1157,6 @@ async fn cross_site_posts_are_refused_and_change_nothing(pool: PgPool) -> anyhow
 // Secrets in responses, events and logs
 // ---------------------------------------------------------------------------------------------
 
-/// Log lines, kept for the test to read.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        let mut buffer = self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?;
-        buffer.extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// A whole life of accounts — registration, sign-ins (right and wrong), uploads with a token,
 /// a forgotten password with its one-time code, staff sign-in, logout — with the service's logs
 /// captured in the production JSON format at the most verbose level: no full NIK, password,
@@ -1181,19 +1164,7 @@ impl Write for Captured {
 /// password appears in any response body; no session token or password is stored in an event.
 #[sqlx::test(migrations = "../migrations")]
 async fn secrets_never_reach_responses_events_or_logs(pool: PgPool) -> anyhow::Result<()> {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            "trace,reqwest=off,hyper=off,hyper_util=off,cookie_store=off,tungstenite=off,tokio_tungstenite=off",
-        ))
-        .with_writer(move || writer.clone())
-        .finish();
-    // The test's runtime has one thread: every task of the server logs through this subscriber.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = e2e::CapturedLogs::install("trace");
     let app = TestApp::spawn(pool.clone()).await?;
     let mut bodies: Vec<String> = Vec::new();
     let mut tokens: Vec<String> = Vec::new();
@@ -1295,7 +1266,7 @@ async fn secrets_never_reach_responses_events_or_logs(pool: PgPool) -> anyhow::R
     }
 
     app.stop().await?;
-    let text = String::from_utf8(logs.0.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.clone())?;
+    let text = logs.text()?;
     let lines = text.lines().count();
     assert!(text.contains("\"message\":\"request\""), "the capture works: {lines} lines");
     let masked = "6106********0001";
