@@ -97,10 +97,13 @@ async fn floods(
         ));
     }
 
+    // The flooding side must keep descriptors for the monitor (this machine may cap both).
+    let room = rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft).saturating_sub(512);
+    let attempts = sizes.idle_connections.min(usize::try_from(room).unwrap_or(usize::MAX));
     let started = Instant::now();
-    let mut idle = Vec::with_capacity(sizes.idle_connections);
+    let mut idle = Vec::with_capacity(attempts);
     let mut refused = 0;
-    for _ in 0..sizes.idle_connections {
+    for _ in 0..attempts {
         match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
             Ok(stream) => idle.push(stream),
             Err(_) => refused += 1,

@@ -113,6 +113,9 @@ impl Database {
             // Every test client is 127.0.0.1: per-address limits are for tests that set them.
             .env("MAX_CONNECTIONS_PER_PEER", "100000")
             .env("CAPTCHAS_PER_ADDRESS_PER_MINUTE", "100000")
+            // Load tests upload far more per resident than a person would.
+            .env("UPLOADS_PER_ACCOUNT_PER_HOUR", "100000")
+            .env("UPLOAD_MB_PER_ACCOUNT_PER_HOUR", "100000")
             .env_remove("RUST_LOG");
         Ok(command)
     }

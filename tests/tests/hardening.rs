@@ -197,7 +197,8 @@ async fn idle_connections_cannot_starve_the_server(pool: PgPool) -> anyhow::Resu
 /// uploads share a decode memory budget and wait for it instead of adding up.
 #[sqlx::test(migrations = "../migrations")]
 async fn large_photos_are_refused_unread_and_decoding_stays_within_its_budget(pool: PgPool) -> anyhow::Result<()> {
-    let app = TestApp::spawn_with_args(pool.clone(), &["--decode-memory-mb", "48", "--max-upload-mb", "5"]).await?;
+    // A budget of 8 MiB (the least a 1 MiB upload limit allows): two of the photos below fit.
+    let app = TestApp::spawn_with_args(pool.clone(), &["--decode-memory-mb", "8", "--max-upload-mb", "1"]).await?;
     let operator = app.staff("budi", Role::Operator).await?;
     let (resident, _) = active_resident(&app, &operator, NIK, "Siti Aminah").await?;
     let files_before = count(&pool, "SELECT count(*) FROM stored_files").await?;
@@ -207,8 +208,8 @@ async fn large_photos_are_refused_unread_and_decoding_stays_within_its_budget(po
     assert_eq!((status, body.pointer("/errors/0/extensions/code")), (422, Some(&json!("UPLOAD_IMAGE_TOO_LARGE"))));
     assert_eq!(count(&pool, "SELECT count(*) FROM stored_files").await?, files_before);
 
-    // Six 2000 × 1500 photos at once: each reserves ~18 MB, the budget is 48 MB.
-    let photo = jpeg(2000, 1500);
+    // Six 800 × 600 photos at once: each reserves ~3 MB (decoded, twice), 18 MB together.
+    let photo = jpeg(800, 600);
     let uploads: Vec<_> = (0..6)
         .map(|i| {
             let (resident, url, photo) = (resident.clone(), app.url(""), photo.clone());
@@ -225,7 +226,7 @@ async fn large_photos_are_refused_unread_and_decoding_stays_within_its_budget(po
         Ok(line.rsplit(' ').next().unwrap_or_default().parse()?)
     };
     let (peak, budget) = (gauge("dukcapil_upload_decode_peak_bytes")?, gauge("dukcapil_upload_decode_budget_bytes")?);
-    assert_eq!(budget, 48.0 * 1024.0 * 1024.0);
+    assert_eq!(budget, 8.0 * 1024.0 * 1024.0);
     assert!(peak > 0.0 && peak <= budget, "peak {peak} within the budget {budget}");
     app.stop().await
 }
