@@ -78,7 +78,9 @@ impl Rng {
 #[derive(Debug, Clone)]
 enum Ack {
     Submitted { request: String, key: String, account: String },
-    Registered { correlation: String },
+    // A registration is found by its NIK: one sent again after a lost answer gets the first
+    // one's receipt (no account enumeration), not an event of its own.
+    Registered { nik: String },
     Claimed { request: String, by: String },
     Demanded { request: String, by: String },
     Completed { request: String, by: String },
@@ -282,7 +284,6 @@ impl Load {
             serial += 1;
             let nik = format!("6106010101{:02}{:04}", 80 + serial / 10_000, serial % 10_000);
             let client = &Client::new(&self.routes.pick(), Some(&next_client_address()))?;
-            let mut lost_before = false;
             let documents = self.registration_documents(client).await?;
             loop {
                 let (captcha, answer) =
@@ -293,24 +294,16 @@ impl Load {
                                    "familyCardUploadId": documents.1[1], "selfieUploadId": documents.1[2] },
                     "uploadToken": documents.0, "captchaId": captcha, "captchaAnswer": answer } });
                 match self.command(client, REGISTER, variables).await {
-                    Outcome::Acked(reply) => {
-                        let correlation = reply.headers.get("x-request-id").and_then(|v| v.to_str().ok());
-                        self.record(Ack::Registered { correlation: correlation.context("x-request-id")?.to_owned() });
+                    Outcome::Acked(_) => {
+                        self.record(Ack::Registered { nik: nik.clone() });
                         self.registered.fetch_add(1, Ordering::Relaxed);
                         break;
                     }
+                    // Sent again; if the lost attempt was recorded after all, the answer is the
+                    // same receipt (a registration never tells whether the NIK has an account).
                     Outcome::Lost => {
-                        lost_before = true;
                         self.retried_after_loss.fetch_add(1, Ordering::Relaxed);
                         tokio::time::sleep(RETRY_PAUSE).await;
-                    }
-                    // The lost attempt was recorded after all (and maybe approved since).
-                    Outcome::Refused(code)
-                        if lost_before
-                            && (code == "ACCOUNT_AWAITING_VERIFICATION" || code == "ACCOUNT_ALREADY_REGISTERED") =>
-                    {
-                        self.refusal(&code);
-                        break;
                     }
                     Outcome::Refused(code) => bail!("registration of serial {serial} refused: {code}"),
                 }
@@ -533,14 +526,15 @@ async fn check_event_store(pool: &PgPool, acks: &[Ack]) -> anyhow::Result<Found>
                 ensure!(n <= 1, "request {request} submitted {n} times");
                 (n == 1, format!("submission {key} → {request}"))
             }
-            Ack::Registered { correlation } => {
+            Ack::Registered { nik } => {
                 let n: i64 = sqlx::query_scalar(
-                    "SELECT count(*) FROM events WHERE event_type = 'AccountRegistered' AND metadata->>'correlation_id' = $1",
+                    "SELECT count(*) FROM events WHERE event_type = 'AccountRegistered' AND payload->'AccountRegistered'->>'nik' = $1",
                 )
-                .bind(correlation)
+                .bind(nik)
                 .fetch_one(pool)
                 .await?;
-                (n == 1, format!("registration {correlation}"))
+                ensure!(n <= 1, "NIK {nik} registered {n} times");
+                (n == 1, format!("registration of {nik}"))
             }
             Ack::Claimed { request, by } => {
                 (event_by(pool, request, "RequestClaimed", by).await?, format!("claim of {request}"))
