@@ -324,11 +324,7 @@ impl AccountService {
 
     fn throttle_keys(&self, nik: &str, client_address: Option<&str>) -> Vec<String> {
         let digits: String = nik.chars().filter(char::is_ascii_digit).collect();
-        let mut keys = vec![self.secrets.nik_throttle_key(&digits)];
-        if let Some(address) = client_address {
-            keys.push(format!("ip:{address}"));
-        }
-        keys
+        crate::throttle::keys(self.secrets.nik_throttle_key(&digits), client_address)
     }
 
     /// Files a forgotten-password request. The answer is the same — after as long

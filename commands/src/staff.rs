@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::sessions::{Session, SessionStore, SubjectKind};
-use crate::throttle::{Throttle, ThrottlePolicy};
+use crate::throttle::{self, Throttle, ThrottlePolicy};
 use crate::{Error, Executor, passwords};
 
 /// What the rest of the system needs to know about a staff member.
@@ -102,7 +102,7 @@ impl StaffService {
     ) -> Result<(), Error> {
         let new = Password::parse(new)?;
         // A stolen session must not become an oracle for the current password.
-        let keys = throttle_keys(&format!("staff-password:{}", session.subject_id), metadata);
+        let keys = throttle::keys(format!("staff-password:{}", session.subject_id), metadata.client_address.as_deref());
         let attempt = self.throttle.reserve(&keys, ThrottlePolicy::STAFF, Utc::now()).await?;
         let id = session.subject_id.to_string();
         let account = self.executor.load(&id).await?;
@@ -122,7 +122,8 @@ impl StaffService {
     /// than residents' ([`ThrottlePolicy::STAFF`]); the attempt is reserved before the
     /// password is checked, so parallel guesses cannot race past the throttle.
     pub async fn sign_in(&self, username: &str, password: &str, metadata: CommandMetadata) -> Result<SignedIn, Error> {
-        let keys = throttle_keys(&format!("staff:{}", username.trim().to_lowercase()), &metadata);
+        let keys =
+            throttle::keys(format!("staff:{}", username.trim().to_lowercase()), metadata.client_address.as_deref());
         let attempt = self.throttle.reserve(&keys, ThrottlePolicy::STAFF, Utc::now()).await?;
         let (account, generation) = match Username::parse(username) {
             Ok(username) => {
@@ -169,15 +170,6 @@ fn alert_on_document_access(role: Role, staff: Uuid, metadata: &CommandMetadata)
             "a staff account that can open residents' documents was created or promoted"
         );
     }
-}
-
-/// The throttle keys of an attempt on `account_key`: the account first, then the address.
-fn throttle_keys(account_key: &str, metadata: &CommandMetadata) -> Vec<String> {
-    let mut keys = vec![account_key.to_owned()];
-    if let Some(address) = &metadata.client_address {
-        keys.push(format!("ip:{address}"));
-    }
-    keys
 }
 
 fn profile_of(account: &StaffAccount) -> Option<StaffProfile> {

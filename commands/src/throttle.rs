@@ -36,6 +36,16 @@ impl ThrottlePolicy {
 /// The longest window of any policy: failures older than this are purged.
 const LONGEST_WINDOW_MINUTES: i32 = 60;
 
+/// The keys of an attempt on one account: the account's own key first (the one a success
+/// clears), then the client's address, if known.
+pub fn keys(account_key: String, client_address: Option<&str>) -> Vec<String> {
+    let mut keys = vec![account_key];
+    if let Some(address) = client_address {
+        keys.push(format!("ip:{address}"));
+    }
+    keys
+}
+
 /// A reserved attempt: counted as a failure unless [`Throttle::succeeded`] or
 /// [`Throttle::release`] says otherwise.
 #[derive(Debug)]
