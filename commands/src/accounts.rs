@@ -43,8 +43,15 @@ pub struct RegistrationForm {
     pub password: String,
     pub documents: DocumentForm,
     pub upload_token: String,
-    pub captcha_id: String,
-    pub captcha_answer: String,
+    /// Optional: see [`AccountService::prove_human`].
+    pub captcha: Option<CaptchaAnswer>,
+}
+
+/// A captcha and the answer typed for it.
+#[derive(Debug, Clone)]
+pub struct CaptchaAnswer {
+    pub id: String,
+    pub answer: String,
 }
 
 /// The three identity documents of a form, as upload ids.
@@ -63,8 +70,8 @@ pub struct PasswordResetForm {
     pub full_name: String,
     pub documents: DocumentForm,
     pub upload_token: String,
-    pub captcha_id: String,
-    pub captcha_answer: String,
+    /// Optional: see [`AccountService::prove_human`].
+    pub captcha: Option<CaptchaAnswer>,
 }
 
 /// What a successful registration tells the resident.
@@ -97,6 +104,7 @@ pub struct AccountService {
     legacy: Arc<Executor<LegacyAccount>>,
     files: FileStore,
     captchas: Captchas,
+    upload_tokens: UploadTokens,
     sessions: SessionStore,
     throttle: Throttle,
     secrets: Secrets,
@@ -116,7 +124,8 @@ impl AccountService {
     ) -> Self {
         Self {
             executor: Arc::new(Executor::new(pool.clone(), ())),
-            legacy: Arc::new(Executor::new(pool, ())),
+            legacy: Arc::new(Executor::new(pool.clone(), ())),
+            upload_tokens: UploadTokens::new(pool),
             files,
             captchas,
             sessions,
@@ -154,7 +163,7 @@ impl AccountService {
         metadata: &CommandMetadata,
     ) -> Result<RegistrationReceipt, Error> {
         let now = self.clock.now();
-        self.captchas.verify(&form.captcha_id, &form.captcha_answer, now).await?;
+        self.prove_human(form.captcha.as_ref(), &form.upload_token, now).await?;
         let mut errors = Vec::new();
         let nik = collect(&mut errors, "nik", "NIK", Nik::parse(&form.nik));
         let full_name = collect(&mut errors, "fullName", "Nama lengkap", FullName::parse(&form.full_name));
@@ -191,6 +200,24 @@ impl AccountService {
             }
         }
         Ok(RegistrationReceipt { account_id, nik_masked })
+    }
+
+    /// What stands in for a person at the registration and password-reset forms: a captcha
+    /// solved for this form, or else the live upload token its documents were uploaded with —
+    /// issued only against a solved captcha, so a resident solves one captcha, not two. A token
+    /// carries at most [`crate::files::UPLOADS_PER_TOKEN`] uploads and every form needs three
+    /// unused ones, so one solved captcha still bounds how many forms (and password hashes)
+    /// a sender gets.
+    async fn prove_human(
+        &self,
+        captcha: Option<&CaptchaAnswer>,
+        upload_token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        match captcha {
+            Some(captcha) => self.captchas.verify(&captcha.id, &captcha.answer, now).await,
+            None => self.upload_tokens.ensure_live(upload_token, now).await,
+        }
     }
 
     /// Checks the three uploads exist, belong to `uploader`, are unused (or attached to
@@ -346,7 +373,7 @@ impl AccountService {
         metadata: &CommandMetadata,
     ) -> Result<(), Error> {
         let now = self.clock.now();
-        self.captchas.verify(&form.captcha_id, &form.captcha_answer, now).await?;
+        self.prove_human(form.captcha.as_ref(), &form.upload_token, now).await?;
         let mut errors = Vec::new();
         let nik = collect(&mut errors, "nik", "NIK", Nik::parse(&form.nik));
         let full_name = collect(&mut errors, "fullName", "Nama lengkap", FullName::parse(&form.full_name));

@@ -245,7 +245,7 @@ async fn expired_uploads_are_purged_with_their_bytes_and_attached_files_are_kept
 
 #[sqlx::test(migrations = "../migrations")]
 async fn simultaneous_registrations_of_one_nik_have_exactly_one_winner(pool: PgPool) -> anyhow::Result<()> {
-    use commands::accounts::{DocumentForm, RegistrationForm};
+    use commands::accounts::{CaptchaAnswer, DocumentForm, RegistrationForm};
     use domain::document::IdentityDocumentKind;
     let commands = commands(&pool);
     let now = chrono::Utc::now();
@@ -282,8 +282,7 @@ async fn simultaneous_registrations_of_one_nik_have_exactly_one_winner(pool: PgP
                 selfie_upload_id: ids[2].clone(),
             },
             upload_token: token,
-            captcha_id: captcha.id.to_string(),
-            captcha_answer: "abcde".into(),
+            captcha: Some(CaptchaAnswer { id: captcha.id.to_string(), answer: "abcde".into() }),
         });
     }
     let metadata = CommandMetadata::system(Uuid::new_v4());
@@ -320,7 +319,7 @@ async fn simultaneous_registrations_of_one_nik_have_exactly_one_winner(pool: PgP
 /// behind and nobody sent again are undone by housekeeping and then expire.
 #[sqlx::test(migrations = "../migrations")]
 async fn uploads_of_a_command_that_died_before_recording_are_reusable_then_used_up(pool: PgPool) -> anyhow::Result<()> {
-    use commands::accounts::{DocumentForm, RegistrationForm};
+    use commands::accounts::{CaptchaAnswer, DocumentForm, RegistrationForm};
     use commands::files::{UploadTokens, stream_ref};
     use domain::account::Account;
     use domain::document::{FileId, IdentityDocumentKind};
@@ -368,8 +367,7 @@ async fn uploads_of_a_command_that_died_before_recording_are_reusable_then_used_
             selfie_upload_id: ids[2].to_string(),
         },
         upload_token: token,
-        captcha_id: captcha.id.to_string(),
-        captcha_answer: "abcde".into(),
+        captcha: Some(CaptchaAnswer { id: captcha.id.to_string(), answer: "abcde".into() }),
     };
     commands.accounts.register(form, &CommandMetadata::system(Uuid::new_v4())).await?;
 

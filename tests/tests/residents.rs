@@ -493,3 +493,41 @@ async fn the_verification_queue_pages_oldest_first_without_gaps_or_repeats(pool:
     assert_eq!(seen, ["Penduduk Satu", "Penduduk Dua", "Penduduk Tiga"], "oldest first, each once");
     Ok(())
 }
+
+/// One captcha per registration: the live upload token the documents came with (issued only
+/// against a solved captcha) stands in for a second one. A form without a captcha and without
+/// a live token is refused and stores nothing.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_registration_sent_with_its_live_upload_token_needs_no_second_captcha(pool: PgPool) -> anyhow::Result<()> {
+    let app = TestApp::spawn(pool.clone()).await?;
+    let client = app.client()?;
+    let (token, ids) = upload_documents(&app, &client).await?;
+    let without_captcha = |token: &str| {
+        let mut input = registration(NIK, "Siti Aminah", "081234567890", token, &ids, ("", ""));
+        let form = input["i"].as_object_mut().map(|form| {
+            form.remove("captchaId");
+            form.remove("captchaAnswer");
+        });
+        assert!(form.is_some());
+        input
+    };
+
+    let forged = client.gql(REGISTER, without_captcha("0123456789abcdef")).await?;
+    assert_eq!(forged.error_code(), Some("UPLOAD_TOKEN_INVALID"));
+    assert_eq!(count(&pool, "SELECT count(*) FROM events WHERE aggregate_type = 'Account'").await?, 0);
+
+    // A wrong captcha still refuses, even with a live token.
+    let mut wrong = registration(NIK, "Siti Aminah", "081234567890", &token, &ids, ("", "salah"));
+    wrong["i"]["captchaId"] = json!(uuid::Uuid::new_v4().to_string());
+    assert_eq!(client.gql(REGISTER, wrong).await?.error_code(), Some("CAPTCHA_INVALID"));
+
+    let reply = client.gql(REGISTER, without_captcha(&token)).await?;
+    assert_eq!(reply.data()?.pointer("/registerAccount/nikMasked").and_then(Value::as_str), Some("6106********0001"));
+    assert_eq!(count(&pool, "SELECT count(*) FROM events WHERE aggregate_type = 'Account'").await?, 1);
+
+    // Expired: the token's hour is over.
+    sqlx::query("UPDATE upload_tokens SET expires_at = now() - interval '1 minute'").execute(&pool).await?;
+    let late = client.gql(REGISTER, without_captcha(&token)).await?;
+    assert_eq!(late.error_code(), Some("UPLOAD_TOKEN_INVALID"));
+    Ok(())
+}

@@ -4,7 +4,7 @@
 use async_graphql::{Context, Enum, Guard, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use commands::SubjectKind;
-use commands::accounts::{DocumentForm, PasswordResetForm, RegistrationForm};
+use commands::accounts::{CaptchaAnswer, DocumentForm, PasswordResetForm, RegistrationForm};
 use domain::{ActorRole, CommandMetadata};
 use uuid::Uuid;
 
@@ -82,8 +82,10 @@ pub struct RegisterAccountInput {
     documents: IdentityDocumentsInput,
     /// The token the documents were uploaded with.
     upload_token: String,
-    captcha_id: ID,
-    captcha_answer: String,
+    /// A captcha solved for this form. Optional: the live upload token (issued against a
+    /// solved captcha) stands in for it, so a resident solves one captcha, not two.
+    captcha_id: Option<ID>,
+    captcha_answer: Option<String>,
 }
 
 /// What the resident is told after registering.
@@ -101,9 +103,11 @@ pub struct RequestPasswordResetInput {
     nik: String,
     full_name: String,
     documents: IdentityDocumentsInput,
+    /// The token the documents were uploaded with.
     upload_token: String,
-    captcha_id: ID,
-    captcha_answer: String,
+    /// Optional, as in [`RegisterAccountInput`].
+    captcha_id: Option<ID>,
+    captcha_answer: Option<String>,
 }
 
 /// A signed-in resident.
@@ -239,8 +243,7 @@ impl ResidentMutation {
             password: input.password,
             documents: input.documents.into(),
             upload_token: input.upload_token,
-            captcha_id: input.captcha_id.0,
-            captcha_answer: input.captcha_answer,
+            captcha: captcha_of(input.captcha_id, input.captcha_answer),
         };
         let receipt = shared.commands.accounts.register(form, &anonymous_metadata(ctx)?).await?;
         Ok(RegistrationReceipt {
@@ -288,8 +291,7 @@ impl ResidentMutation {
             full_name: input.full_name,
             documents: input.documents.into(),
             upload_token: input.upload_token,
-            captcha_id: input.captcha_id.0,
-            captcha_answer: input.captcha_answer,
+            captcha: captcha_of(input.captcha_id, input.captcha_answer),
         };
         shared(ctx)?.commands.accounts.request_password_reset(form, &anonymous_metadata(ctx)?).await?;
         Ok("Permintaan reset kata sandi diterima. Admin akan memverifikasi data Anda dan mengirim kode reset melalui \
@@ -309,4 +311,9 @@ impl ResidentMutation {
         shared(ctx)?.commands.accounts.complete_password_reset(&nik, &code, &new_password, &metadata).await?;
         Ok(true)
     }
+}
+
+/// The captcha of a form, when one was sent (an id without an answer is a wrong answer).
+fn captcha_of(id: Option<ID>, answer: Option<String>) -> Option<CaptchaAnswer> {
+    id.map(|id| CaptchaAnswer { id: id.0, answer: answer.unwrap_or_default() })
 }

@@ -53,6 +53,18 @@ impl UploadTokens {
         if spent.rows_affected() == 1 { Ok(Self::uploader(token)) } else { Err(Error::UploadTokenInvalid) }
     }
 
+    /// Whether `token` was issued and has not expired (used up or not: its uploads are done,
+    /// the form they belong to is still to come).
+    pub async fn ensure_live(&self, token: &str, now: DateTime<Utc>) -> Result<(), Error> {
+        let live: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM upload_tokens WHERE token_hash = $1 AND expires_at > $2)")
+                .bind(digest(token))
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?;
+        if live { Ok(()) } else { Err(Error::UploadTokenInvalid) }
+    }
+
     /// The uploader identity of a token (without spending it), to check who owns an upload.
     pub fn uploader(token: &str) -> String {
         format!("token:{}", hex::encode(&digest(token)[..16]))
