@@ -1,0 +1,41 @@
+// The portal's pages and their addresses. Pages other than the first one a resident opens
+// load on demand, so a cheap phone on a weak link downloads only what it shows.
+
+import { ErrorBoundary, LocationProvider, lazy, Route, Router } from "preact-iso";
+import { Layout } from "./components/layout";
+import { Home } from "./pages/home";
+import { NotFound } from "./pages/not-found";
+
+const Register = lazy(() => import("./pages/register").then((m) => m.Register));
+const Login = lazy(() => import("./pages/login").then((m) => m.Login));
+const Board = lazy(() => import("./pages/board").then((m) => m.Board));
+const Services = lazy(() => import("./pages/services").then((m) => m.Services));
+const ServiceForm = lazy(() => import("./pages/service-form").then((m) => m.ServiceForm));
+const Reupload = lazy(() => import("./pages/reupload").then((m) => m.Reupload));
+const Contact = lazy(() => import("./pages/contact").then((m) => m.Contact));
+const ForgotPassword = lazy(() => import("./pages/forgot-password").then((m) => m.ForgotPassword));
+const ResetPassword = lazy(() => import("./pages/reset-password").then((m) => m.ResetPassword));
+
+export function App() {
+  return (
+    <LocationProvider>
+      <ErrorBoundary>
+        <Layout>
+          <Router>
+            <Route path="/" component={Home} />
+            <Route path="/daftar" component={Register} />
+            <Route path="/masuk" component={Login} />
+            <Route path="/beranda" component={Board} />
+            <Route path="/layanan" component={Services} />
+            <Route path="/layanan/:code" component={ServiceForm} />
+            <Route path="/pengajuan/:id/upload-ulang" component={Reupload} />
+            <Route path="/kontak" component={Contact} />
+            <Route path="/lupa-kata-sandi" component={ForgotPassword} />
+            <Route path="/lupa-kata-sandi/kode" component={ResetPassword} />
+            <Route default component={NotFound} />
+          </Router>
+        </Layout>
+      </ErrorBoundary>
+    </LocationProvider>
+  );
+}
