@@ -2,18 +2,24 @@
 // opened only while a page listens, and reconnected when the link comes back.
 
 import { signal } from "@preact/signals";
-import { type Client, createClient } from "graphql-ws";
+import type { Client } from "graphql-ws";
 import type { TypedDocumentString } from "../gql/graphql";
 
 /** Whether the live socket is up: pages fall back to polling while it is not. */
 export const liveConnected = signal(false);
 
-let client: Client | null = null;
+let client: Promise<Client> | null = null;
 
-function socket(): Client {
+/** The client, loaded on first use: pages that never listen never download it. */
+function socket(): Promise<Client> {
   if (client) return client;
+  client = import("graphql-ws").then(({ createClient }) => connect(createClient));
+  return client;
+}
+
+function connect(createClient: typeof import("graphql-ws").createClient): Client {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  client = createClient({
+  return createClient({
     url: `${scheme}//${location.host}/graphql/ws`,
     lazy: true,
     // Wait for a while after the last subscription ends before closing (a page change).
@@ -33,7 +39,6 @@ function socket(): Client {
       },
     },
   });
-  return client;
 }
 
 /** Listens to a subscription until the returned function is called. */
@@ -41,23 +46,32 @@ export function subscribe<TResult>(
   document: TypedDocumentString<TResult, Record<string, never>>,
   onData: (data: TResult) => void,
 ): () => void {
-  return socket().subscribe<TResult>(
-    { query: document.toString() },
-    {
-      next: (message) => {
-        if (message.data) onData(message.data as TResult);
+  let stop: (() => void) | null = null;
+  let stopped = false;
+  void socket().then((live) => {
+    if (stopped) return;
+    stop = live.subscribe<TResult>(
+      { query: document.toString() },
+      {
+        next: (message) => {
+          if (message.data) onData(message.data as TResult);
+        },
+        error: () => {
+          liveConnected.value = false;
+        },
+        complete: () => {},
       },
-      error: () => {
-        liveConnected.value = false;
-      },
-      complete: () => {},
-    },
-  );
+    );
+  });
+  return () => {
+    stopped = true;
+    stop?.();
+  };
 }
 
 /** Closes the socket (signing out: the server would close it anyway). */
 export function closeLive(): void {
-  client?.dispose();
+  void client?.then((live) => live.dispose());
   client = null;
   liveConnected.value = false;
 }

@@ -31,7 +31,8 @@ export function upload(file: Blob, name: string, options: UploadOptions = {}): P
       if (request.status === 201 && request.response?.uploadId) resolve(request.response as Uploaded);
       else reject(errorOf(request.response, request.status));
     };
-    request.onerror = () => reject(new ApiError(NETWORK_ERROR, "Unggahan terputus. Periksa sinyal internet Anda, lalu coba lagi."));
+    request.onerror = () =>
+      reject(new ApiError(NETWORK_ERROR, "Unggahan terputus. Periksa sinyal internet Anda, lalu coba lagi."));
     const form = new FormData();
     form.append("file", file, name);
     request.send(form);

@@ -42,7 +42,11 @@ export function Field({ name, label, hint, error, optional, children }: FieldPro
           {error}
         </p>
       ) : null}
-      {children({ id, ...(described ? { "aria-describedby": described } : {}), ...(error ? { "aria-invalid": true } : {}) })}
+      {children({
+        id,
+        ...(described ? { "aria-describedby": described } : {}),
+        ...(error ? { "aria-invalid": true } : {}),
+      })}
     </div>
   );
 }
@@ -164,7 +168,10 @@ interface SummaryProps {
 /** The summary at the top of a form: takes focus when it appears, links to each field. */
 export function ErrorSummary({ message, errors, order, labels }: SummaryProps) {
   const ref = useRef<HTMLDivElement>(null);
-  const names = [...order.filter((name) => errors[name]), ...Object.keys(errors).filter((name) => !order.includes(name))];
+  const names = [
+    ...order.filter((name) => errors[name]),
+    ...Object.keys(errors).filter((name) => !order.includes(name)),
+  ];
   const visible = Boolean(message) || names.length > 0;
   const signature = `${message}|${names.join(",")}`;
   useEffect(() => {

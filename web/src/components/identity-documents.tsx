@@ -64,7 +64,7 @@ export function useIdentityUploads(): IdentityUploads {
   const send = async () => {
     const missing: FieldErrors = {};
     for (const key of IDENTITY_SLOTS) {
-      if (!uploads.slot(key).file) missing[key] = `${IDENTITY_LABELS[key]} belum dipilih.`;
+      if (!uploads.slot(key).file) missing[key] = "Belum ada foto dipilih.";
     }
     if (!token.current && !captcha.answer.trim()) missing.captchaAnswer = "Ketik kode keamanan pada gambar.";
     if (Object.keys(missing).length) {
@@ -81,7 +81,9 @@ export function useIdentityUploads(): IdentityUploads {
       } catch (error) {
         void captcha.refresh();
         if (error instanceof ApiError && error.code === "CAPTCHA_INVALID") {
-          throw new ApiError(error.code, error.message, [{ field: "captchaAnswer", code: error.code, message: error.message }]);
+          throw new ApiError(error.code, error.message, [
+            { field: "captchaAnswer", code: error.code, message: error.message },
+          ]);
         }
         throw error;
       }

@@ -51,5 +51,5 @@ export async function prepare(file: File): Promise<Prepared> {
   bitmap.close();
   const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, "image/jpeg", QUALITY));
   if (!blob) return { blob: file, name: file.name };
-  return { blob, name: file.name.replace(/\.[^.]*$/, "") + ".jpg", width, height };
+  return { blob, name: `${file.name.replace(/\.[^.]*$/, "")}.jpg`, width, height };
 }

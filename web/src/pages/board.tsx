@@ -219,7 +219,7 @@ function ServiceCell({ entry, onChange }: { entry: StatusEntryFragment; onChange
         </div>
       ) : null}
       {entry.rejectionReason ? <p class="rejection">Alasan penolakan: {entry.rejectionReason}</p> : null}
-      {entry.printNote ? <p class="small">{entry.printNote}</p> : null}
+      {entry.printNote && entry.status === "COMPLETED" ? <p class="small">{entry.printNote}</p> : null}
       {CANCELLABLE.has(entry.status) ? (
         <p>
           <button

@@ -16,7 +16,15 @@ const RequestPasswordReset = graphql(`
 `);
 
 const LABELS: Record<string, string> = { nik: "NIK", fullName: "Nama lengkap", ...IDENTITY_LABELS };
-const ORDER = ["nik", "fullName", "identityDocumentKind", "identityUploadId", "familyCardUploadId", "selfieUploadId", "captchaAnswer"];
+const ORDER = [
+  "nik",
+  "fullName",
+  "identityDocumentKind",
+  "identityUploadId",
+  "familyCardUploadId",
+  "selfieUploadId",
+  "captchaAnswer",
+];
 
 export function ForgotPassword() {
   usePageTitle("Lupa Kata Sandi");

@@ -22,7 +22,8 @@ const FAQ: { question: string; answer: string[] }[] = [
     ],
   },
   {
-    question: "Lupa Password pada layanan baru apakah yang harus saya lakukan untuk mendapatkan akses akun saya kembali?",
+    question:
+      "Lupa Password pada layanan baru apakah yang harus saya lakukan untuk mendapatkan akses akun saya kembali?",
     answer: [
       "Silahkan menghubungi admin Verifikasi Akun dan buktikan bahwa anda adalah pemilik akun tersebut dengan mengirim data-data: NIK, Nama Lengkap, Foto KTP, Foto Kartu Keluarga, dan Foto selfie diri tegak tampak depan. Admin akan memverifikasi data yang anda kirim.",
       "Data dan foto tersebut dapat Anda kirim langsung melalui halaman Lupa Kata Sandi.",
@@ -35,8 +36,7 @@ const FAQ: { question: string; answer: string[] }[] = [
     ],
   },
   {
-    question:
-      "Apa yang harus saya lakukan jika pengajuan saya pada kolom layanan tampil tombol upload ulang dokumen?",
+    question: "Apa yang harus saya lakukan jika pengajuan saya pada kolom layanan tampil tombol upload ulang dokumen?",
     answer: [
       "Silahkan klik tombol pada tulisan Klik Disini dan upload dokumen baru sesuai keterangan yang diminta pada tombol upload yang telah disediakan. Pengajuan akan kami proses kembali jika dokumen yang diminta sudah di upload ulang.",
     ],
@@ -80,8 +80,8 @@ export function Home() {
             sandi, serta foto KTP-el (atau surat keterangan kehilangan dari kepolisian), Kartu Keluarga dan foto selfie.
           </li>
           <li>
-            <strong>Hubungi Admin Verifikasi Akun</strong> melalui WhatsApp. Admin mencocokkan identitas Anda sebelum akses
-            login diberikan.
+            <strong>Hubungi Admin Verifikasi Akun</strong> melalui WhatsApp. Admin mencocokkan identitas Anda sebelum
+            akses login diberikan.
           </li>
           <li>
             <strong>Masuk</strong> dengan NIK dan kata sandi, lalu <strong>pilih layanan</strong> dan isi data yang

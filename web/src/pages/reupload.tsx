@@ -78,7 +78,7 @@ function ReuploadPage() {
     if (sending) return;
     const missing: FieldErrors = {};
     for (const item of open) {
-      if (!uploads.slot(key(item.documentCode)).file) missing[key(item.documentCode)] = `${item.label} belum dipilih.`;
+      if (!uploads.slot(key(item.documentCode)).file) missing[key(item.documentCode)] = "Pilih berkas baru.";
     }
     setErrors(missing);
     if (Object.keys(missing).length) {

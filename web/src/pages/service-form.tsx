@@ -5,14 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { useLocation, useRoute } from "preact-iso";
 import { ApiError, gql, messageOf } from "../api/client";
-import {
-  ErrorSummary,
-  type FieldErrors,
-  fieldErrorsOf,
-  RadioGroup,
-  Select,
-  TextInput,
-} from "../components/fields";
+import { ErrorSummary, type FieldErrors, fieldErrorsOf, RadioGroup, Select, TextInput } from "../components/fields";
 import { RequireResident, usePageTitle } from "../components/layout";
 import { FileSlot, type Uploads, useUploads } from "../components/uploads";
 import { graphql } from "../gql";
@@ -139,11 +132,11 @@ function Form({ service }: { service: Service }) {
   const check = (): FieldErrors => {
     const found: FieldErrors = {};
     for (const field of service.fields) {
-      if (field.required && !(values[field.name] ?? "").trim()) found[fieldKey(field)] = `${field.label} wajib diisi.`;
+      if (field.required && !(values[field.name] ?? "").trim()) found[fieldKey(field)] = "Wajib diisi.";
     }
     for (const document of service.documents) {
       const slot = uploads.slot(documentKey(document));
-      if (document.required && !slot.file) found[documentKey(document)] = `${document.label} belum dipilih.`;
+      if (document.required && !slot.file) found[documentKey(document)] = "Belum ada berkas dipilih.";
       else if (slot.state === "failed") found[documentKey(document)] = slot.error ?? "Unggahan gagal; coba lagi.";
     }
     return found;
@@ -303,11 +296,21 @@ function FormField({
   switch (field.type) {
     case "CHOICE": {
       const options = field.options.map((option) => ({ value: option, label: option }));
-      const props = { name: common.name, label: field.label, hint: field.help ?? undefined, error, options, value, onValue };
+      const props = {
+        name: common.name,
+        label: field.label,
+        hint: field.help ?? undefined,
+        error,
+        options,
+        value,
+        onValue,
+      };
       return options.length <= 4 ? <RadioGroup {...props} /> : <Select {...props} />;
     }
     case "DATE":
-      return <TextInput {...common} type="date" hint={field.help ?? undefined} max={new Date().toISOString().slice(0, 10)} />;
+      return (
+        <TextInput {...common} type="date" hint={field.help ?? undefined} max={new Date().toISOString().slice(0, 10)} />
+      );
     case "NIK":
     case "KK":
       return (
@@ -392,4 +395,3 @@ function Receipt({
     </section>
   );
 }
-
