@@ -167,7 +167,13 @@ pub struct Config {
     #[arg(long, env = "WS_RECHECK_SECONDS", default_value_t = 60, global = true)]
     pub ws_recheck_seconds: u64,
 
-    /// Serve GraphiQL at `/`. Default: only when `PUBLIC_URL` is localhost — its page loads
+    /// Serve the portal from this folder (a `web/dist` built by `npm run build`, read at
+    /// request time) instead of the copy built into the binary: for working on the portal
+    /// without rebuilding the binary, and for tests.
+    #[arg(long, env = "WEB_DIR", global = true)]
+    pub web_dir: Option<PathBuf>,
+
+    /// Serve GraphiQL at `/graphiql`. Default: only when `PUBLIC_URL` is localhost — its page loads
     /// scripts from a CDN, which must not run on the production origin beside staff sessions.
     #[arg(long, env = "GRAPHIQL", global = true)]
     pub graphiql: Option<bool>,
@@ -211,9 +217,19 @@ impl Config {
         !matches!(host, "localhost" | "127.0.0.1" | "[")
     }
 
-    /// Whether `/` serves GraphiQL.
+    /// Whether `/graphiql` serves GraphiQL.
     pub fn graphiql(&self) -> bool {
         self.graphiql.unwrap_or(!self.cookie_secure())
+    }
+
+    /// The portal: the folder of `WEB_DIR`, else the build inside the binary; HSTS when
+    /// `PUBLIC_URL` is https (TLS ends at the proxy in front, but browsers go by the URL).
+    pub fn portal(&self) -> crate::http::portal::Portal {
+        let hsts = self.public_url.trim_start().to_ascii_lowercase().starts_with("https://");
+        match &self.web_dir {
+            Some(dir) => crate::http::portal::Portal::directory(dir, hsts),
+            None => crate::http::portal::Portal::embedded(hsts),
+        }
     }
 
     /// Whether GraphQL answers introspection.

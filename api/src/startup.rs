@@ -131,6 +131,7 @@ impl Application {
                 .then_some(http::ForwardedFor { trusted_hops: config.trusted_proxy_hops.max(1) }),
             sockets: sockets.clone(),
             graphiql: config.graphiql(),
+            portal: Arc::new(config.portal()),
         };
         let listener = TcpListener::bind(config.bind_addr)
             .await

@@ -337,7 +337,7 @@ async fn catalogue_health_readiness_and_metrics(pool: PgPool) -> anyhow::Result<
         "{metrics}"
     );
     assert!(metrics.contains("dukcapil_projector_lag_seconds"));
-    let graphiql = client.http.get(app.url("/")).send().await?.text().await?;
+    let graphiql = client.http.get(app.url("/graphiql")).send().await?.text().await?;
     assert!(graphiql.contains("graphiql"));
     app.stop().await
 }

@@ -998,14 +998,15 @@ async fn session_cookies_on_localhost_are_httponly_lax_and_not_secure(pool: PgPo
     let cleared = set_cookie(&out.headers)?;
     assert_session_cookie(&cleared, false);
     assert!(cleared.starts_with("dukcapil_session=;") && cleared.contains("Max-Age=0"), "{cleared}");
-    // An unknown path is simply not found (no CSRF layer answers for it).
-    assert_eq!(reqwest::get(app.url("/tidak-ada")).await?.status().as_u16(), 404);
+    // An unknown API path is simply not found (no CSRF layer answers for it); other paths are
+    // the portal's pages (tests/tests/portal.rs).
+    assert_eq!(reqwest::get(app.url("/graphql/tidak-ada")).await?.status().as_u16(), 404);
     app.stop().await
 }
 
 /// With an https `PUBLIC_URL` every session cookie is also `Secure`, the CSRF origin rule
-/// accepts pages of that https origin only — not a plain-http page of the same host — and `/`
-/// serves no GraphiQL.
+/// accepts pages of that https origin only — not a plain-http page of the same host — and
+/// GraphiQL is not served.
 #[sqlx::test(migrations = "../migrations")]
 async fn session_cookies_behind_an_https_public_url_are_secure(pool: PgPool) -> anyhow::Result<()> {
     let public = "https://layanan.dukcapil.kapuashulukab.go.id";
@@ -1037,7 +1038,9 @@ async fn session_cookies_behind_an_https_public_url_are_secure(pool: PgPool) -> 
         "an http page is foreign to an https service"
     );
     // No GraphiQL (a page of CDN scripts) on the production origin.
-    assert_eq!(reqwest::get(app.url("/")).await?.status().as_u16(), 404);
+    assert_eq!(reqwest::get(app.url("/graphiql")).await?.status().as_u16(), 404);
+    let portal = reqwest::get(app.url("/")).await?;
+    assert!(portal.headers().contains_key("content-security-policy"), "/ is the portal, not GraphiQL");
     app.stop().await
 }
 

@@ -1,9 +1,11 @@
-//! HTTP routes: GraphQL, GraphiQL, health, readiness and metrics.
+//! HTTP routes: GraphQL, uploads and files, health, readiness and metrics, GraphiQL, and the
+//! portal's pages and assets.
 
 pub mod cookies;
 mod files;
 mod health;
 mod middleware;
+pub mod portal;
 mod server;
 mod socket;
 
@@ -58,8 +60,10 @@ pub struct AppState {
     pub forwarded_for: Option<middleware::ForwardedFor>,
     /// The open subscription sockets.
     pub sockets: Arc<Sockets>,
-    /// Whether `/` serves GraphiQL (development only, by default).
+    /// Whether `/graphiql` serves GraphiQL (development only, by default).
     pub graphiql: bool,
+    /// The portal's pages and assets.
+    pub portal: Arc<portal::Portal>,
 }
 
 /// The router of the whole service.
@@ -77,7 +81,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(state.upload_body_limit));
     // GraphiQL's page loads its scripts from a CDN: on the production origin such a script could
     // act with the session of any staff member who opened it, past every CSRF defence.
-    let root = if state.graphiql { Router::new().route("/", get(graphiql)) } else { Router::new() };
+    let root = if state.graphiql { Router::new().route("/graphiql", get(graphiql)) } else { Router::new() };
     root.route("/files/{id}", get(files::download))
         .route("/graphql/ws", get(socket::upgrade))
         .merge(uploads)
@@ -85,6 +89,9 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .merge(graphql)
+        .route("/assets/{*path}", get(portal::asset))
+        // Any other GET is a page of the portal (it routes in the browser).
+        .fallback(get(portal::page))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .with_state(state)
