@@ -127,8 +127,12 @@ class RunningServer implements Server {
     this.url = `http://127.0.0.1:${port}`;
     this.databaseUrl = `${postgres}/${databaseName}`;
     this.db = new pg.Pool({ connectionString: this.databaseUrl, max: 2 });
+    // Should the worker end without tearing its fixtures down, the server must not outlive it.
+    const killOnExit = () => child.kill("SIGKILL");
+    process.once("exit", killOnExit);
     this.exited = new Promise((resolve) => {
       child.once("exit", (code, signal) => {
+        process.off("exit", killOnExit);
         if (!this.stopping) {
           console.error(
             `dukcapil serve on port ${port} died (code ${code}, signal ${signal}); last lines of ${logFile}:\n${this.logTail()}`,
