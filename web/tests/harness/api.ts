@@ -453,13 +453,15 @@ export class Resident extends ApiClient {
     };
   }
 
-  /** Registers through the API; the account then waits for verification. */
+  /**
+   * Registers through the API as the portal does, with one captcha: the live upload token the
+   * photos came with stands in for a second one. The account then waits for verification.
+   */
   async register(details: Partial<Registration> = {}): Promise<Registration> {
     const registration = newRegistration(details);
     const { uploadToken, documents } = await this.identityDocuments();
-    const captcha = await this.solvedCaptcha();
     await this.gql("mutation($i: RegisterAccountInput!) { registerAccount(input: $i) { nikMasked message } }", {
-      i: { ...registration, documents, uploadToken, ...captcha },
+      i: { ...registration, documents, uploadToken },
     });
     return registration;
   }
@@ -475,12 +477,11 @@ export class Resident extends ApiClient {
     return data.login.resident;
   }
 
-  /** Asks the office to reset a forgotten password (new identity photos, a captcha). */
+  /** Asks the office to reset a forgotten password (new identity photos; their token's captcha). */
   async requestPasswordReset(nik: string, fullName: string): Promise<void> {
     const { uploadToken, documents } = await this.identityDocuments();
-    const captcha = await this.solvedCaptcha();
     await this.gql("mutation($i: RequestPasswordResetInput!) { requestPasswordReset(input: $i) }", {
-      i: { nik, fullName, documents, uploadToken, ...captcha },
+      i: { nik, fullName, documents, uploadToken },
     });
   }
 

@@ -10,7 +10,11 @@ let serial = Math.floor(Math.random() * 5000) + 1;
  * DDMMYY (women add 40 to the day), a serial (domain/src/nik.rs has the rules).
  */
 export function newNik(options: { birthDate?: string; female?: boolean } = {}): string {
-  const [year, month, day] = (options.birthDate ?? "1990-05-12").split("-").map(Number);
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(options.birthDate ?? "1990-05-12");
+  if (!match) {
+    throw new Error(`birthDate ${options.birthDate}: use YYYY-MM-DD`);
+  }
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
   const dd = String(day + (options.female ? 40 : 0)).padStart(2, "0");
   const mm = String(month).padStart(2, "0");
   const yy = String(year % 100).padStart(2, "0");
@@ -41,7 +45,7 @@ export function photo(width = 800, height = 600, options: { seed?: number; quali
     x: next() * width,
     y: next() * height,
     r: (0.05 + next() * 0.2) * Math.min(width, height),
-    color: [next() * 255, next() * 255, next() * 255],
+    color: [next() * 255, next() * 255, next() * 255] as const,
   }));
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
