@@ -64,7 +64,13 @@ export function Captcha({ captcha, error, name = "captchaAnswer" }: Props) {
         <div class="captcha">
           <div class="captcha-image">
             {captcha.image ? (
-              <img src={captcha.image} width={240} height={110} alt="Gambar kode keamanan (captcha)" />
+              <img
+                src={captcha.image}
+                width={240}
+                height={110}
+                alt="Gambar kode keamanan (captcha)"
+                data-captcha-id={captcha.id ?? undefined}
+              />
             ) : (
               <span>Memuat gambar…</span>
             )}

@@ -195,8 +195,7 @@ export function ErrorSummary({ message, errors, order, labels }: SummaryProps) {
                   target?.focus();
                 }}
               >
-                {labels[name] ? `${labels[name]}: ` : ""}
-                {errors[name]}
+                {labelled(labels[name], errors[name] ?? "")}
               </a>
             </li>
           ))}
@@ -211,4 +210,9 @@ export function fieldErrorsOf(fields: { field: string; message: string }[]): Fie
   const errors: FieldErrors = {};
   for (const problem of fields) errors[problem.field] ??= problem.message;
   return errors;
+}
+
+/** "Label: message", unless the message already names its field (the server's often do). */
+function labelled(label: string | undefined, message: string): string {
+  return label && !message.startsWith(label) ? `${label}: ${message}` : message;
 }

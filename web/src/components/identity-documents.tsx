@@ -62,6 +62,7 @@ export function useIdentityUploads(): IdentityUploads {
     () => token.current !== undefined,
   );
   const send = async () => {
+    await uploads.settled();
     const missing: FieldErrors = {};
     for (const key of IDENTITY_SLOTS) {
       if (!uploads.slot(key).file) missing[key] = "Belum ada foto dipilih.";

@@ -25,6 +25,8 @@ export interface Uploads {
   slot: (key: string) => Slot;
   choose: (key: string, file: File | undefined) => Promise<void>;
   retry: (key: string) => Promise<void>;
+  /** Resolves once every chosen photo has been prepared (a Kirim pressed meanwhile waits). */
+  settled: () => Promise<void>;
   /** Uploads every chosen file not yet uploaded; resolves with the ids by key. */
   uploadAll: () => Promise<Record<string, string>>;
   /** Forgets an upload the server refused to use, so the next attempt sends it again. */
@@ -41,6 +43,7 @@ export interface Uploads {
 export function useUploads(token: () => string | undefined, ready: () => boolean): Uploads {
   const [slots, setSlots] = useState<Record<string, Slot>>({});
   const current = useRef(slots);
+  const preparing = useRef(new Map<string, Promise<unknown>>());
   const update = (key: string, change: Partial<Slot> | ((slot: Slot) => Slot)) => {
     const before = current.current[key] ?? EMPTY;
     const after = typeof change === "function" ? change(before) : { ...before, ...change };
@@ -75,7 +78,11 @@ export function useUploads(token: () => string | undefined, ready: () => boolean
       return;
     }
     update(key, { state: "preparing", progress: 0, uploadId: undefined, error: undefined, file: undefined });
-    const prepared = await prepare(file);
+    const preparation = prepare(file);
+    preparing.current.set(key, preparation);
+    const prepared = await preparation;
+    if (preparing.current.get(key) !== preparation) return;
+    preparing.current.delete(key);
     update(key, { state: "waiting", file: { ...prepared, originalSize: file.size } });
     if (ready()) await send(key).catch(() => {});
   };
@@ -86,7 +93,11 @@ export function useUploads(token: () => string | undefined, ready: () => boolean
     retry: async (key) => {
       await send(key).catch(() => {});
     },
+    settled: async () => {
+      while (preparing.current.size) await Promise.all(preparing.current.values());
+    },
     uploadAll: async () => {
+      while (preparing.current.size) await Promise.all(preparing.current.values());
       const keys = Object.keys(current.current).filter((key) => current.current[key]?.file);
       const ids: Record<string, string> = {};
       let failure: unknown = null;

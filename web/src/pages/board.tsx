@@ -161,7 +161,9 @@ function StatusTable({ entries, onChange }: { entries: StatusEntryFragment[]; on
       <thead>
         <tr>
           <th scope="col">Layanan</th>
-          <th scope="col">Download</th>
+          <th scope="col" class="download-column">
+            Download
+          </th>
         </tr>
       </thead>
       <tbody>

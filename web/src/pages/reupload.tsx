@@ -76,6 +76,7 @@ function ReuploadPage() {
   const submit = async (event: Event) => {
     event.preventDefault();
     if (sending) return;
+    await uploads.settled();
     const missing: FieldErrors = {};
     for (const item of open) {
       if (!uploads.slot(key(item.documentCode)).file) missing[key(item.documentCode)] = "Pilih berkas baru.";

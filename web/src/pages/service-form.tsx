@@ -142,8 +142,9 @@ function Form({ service }: { service: Service }) {
     return found;
   };
 
-  const toReview = (event: Event) => {
+  const toReview = async (event: Event) => {
     event.preventDefault();
+    await uploads.settled();
     const found = check();
     setErrors(found);
     if (Object.keys(found).length) {
