@@ -135,7 +135,10 @@ mod tests {
         let calendar = WorkingCalendar::new([date(2026, 12, 9)], []);
         let range = StatisticsRange::parse(date(2026, 12, 7), date(2026, 12, 13)).unwrap_or_else(|e| panic!("{e}"));
         let days = range.counted_days(&calendar);
-        assert_eq!(days.working_days, vec![date(2026, 12, 7), date(2026, 12, 8), date(2026, 12, 10), date(2026, 12, 11)]);
+        assert_eq!(
+            days.working_days,
+            vec![date(2026, 12, 7), date(2026, 12, 8), date(2026, 12, 10), date(2026, 12, 11)]
+        );
         // Saturday 5 and Sunday 6 count on Monday 7; Saturday 12 and Sunday 13 on Monday 14.
         assert_eq!(days.dates, Some((date(2026, 12, 5), date(2026, 12, 11))));
         assert_eq!(counted_on(&calendar, date(2026, 12, 9)), Some(date(2026, 12, 10)));

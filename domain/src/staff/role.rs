@@ -104,7 +104,8 @@ mod tests {
 
     #[test]
     fn supervisor_does_what_an_operator_does_plus_calendar_and_reassignment() {
-        for p in [Permission::WorkQueue, Permission::SuperviseQueue, Permission::ManageCalendar, Permission::ReadStatistics]
+        for p in
+            [Permission::WorkQueue, Permission::SuperviseQueue, Permission::ManageCalendar, Permission::ReadStatistics]
         {
             assert!(Role::Supervisor.permits(p), "{p:?}");
         }

@@ -96,7 +96,8 @@ impl Rows {
                 request.finished_on = Some(office_date(at));
                 request.finished_as = Some(status_str(status).to_owned());
                 request.within_promise = Some(!is_late(due, at));
-                request.working_seconds = Some(calendar.elapsed(request.submitted_at, &request.pauses, at).num_seconds());
+                request.working_seconds =
+                    Some(calendar.elapsed(request.submitted_at, &request.pauses, at).num_seconds());
                 self.staff_days.entry((office_date(at), by.0)).or_default().finished += 1;
             }
         }
@@ -165,7 +166,11 @@ mod tests {
             reason: Reason::parse("Foto buram").expect("reason"),
         }];
         rows.apply(id, RequestEvent::ReuploadDemanded { by: BUDI, items, at: wib(8, 13) }, &calendar);
-        rows.apply(id, RequestEvent::DocumentsReuploaded { documents: Vec::new(), all_answered: true, at: wib(8, 15) }, &calendar);
+        rows.apply(
+            id,
+            RequestEvent::DocumentsReuploaded { documents: Vec::new(), all_answered: true, at: wib(8, 15) },
+            &calendar,
+        );
         // Due Thursday 13:00; at Thursday 12:59 it would still be on time.
         assert_eq!(calendar.due(wib(8, 11), &rows.requests[&id].pauses), Some(wib(10, 13)));
         let reason = Reason::parse("Data tidak sesuai").expect("reason");

@@ -29,7 +29,8 @@ use crate::sla::CalendarTables;
 use crate::{Error, Mode, Projection, StoredEvent};
 
 /// This projection's copy of the office calendar (see [`crate::sla`]).
-const CALENDAR: CalendarTables = CalendarTables { closed_days: "statistics_closed_days", outages: "statistics_outages" };
+const CALENDAR: CalendarTables =
+    CalendarTables { closed_days: "statistics_closed_days", outages: "statistics_outages" };
 
 /// Projects request and calendar events into the statistics tables.
 pub struct OfficeStatistics;
@@ -101,10 +102,8 @@ async fn write_requests(conn: &mut PgConnection, rows: &Rows) -> Result<(), Erro
         return Ok(());
     }
     let requests: Vec<&RequestFacts> = rows.requests.values().collect();
-    let pauses: Vec<Value> = requests
-        .iter()
-        .map(|r| serde_json::to_value(&r.pauses).unwrap_or_else(|_| Value::Array(Vec::new())))
-        .collect();
+    let pauses: Vec<Value> =
+        requests.iter().map(|r| serde_json::to_value(&r.pauses).unwrap_or_else(|_| Value::Array(Vec::new()))).collect();
     sqlx::query(&format!(
         "INSERT INTO statistics_requests ({REQUEST_COLUMNS})
          SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::date[], $4::jsonb[], $5::date[], $6::text[],

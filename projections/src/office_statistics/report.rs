@@ -162,7 +162,8 @@ mod tests {
         let days = [DayFigures { date: date(12, 31), completed: 1, within_promise: 1, ..Default::default() }];
         // Thursday 31 December 2026 is in 2026-W53.
         assert_eq!(weeks(&days)[0].label(), "2026-W53");
-        let january = [DayFigures { date: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap_or_default(), ..Default::default() }];
+        let january =
+            [DayFigures { date: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap_or_default(), ..Default::default() }];
         assert_eq!(weeks(&january)[0].label(), "2026-W53");
     }
 }

@@ -16,8 +16,8 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use self::fold::{QueueState, Rows};
-pub use crate::sla::{SLA, is_late};
 use crate::sla::{CalendarTables, SlaCalendar};
+pub use crate::sla::{SLA, is_late};
 use crate::{Error, Mode, Projection, StoredEvent};
 
 /// This projection's copy of the office calendar (see [`crate::sla`]).
