@@ -41,7 +41,7 @@ async fn queue_item(operator: &Client, request_id: &str, filter: Value) -> anyho
     eventually("request in the work queue", || async {
         let reply = operator
             .gql(
-                "query($f: WorkQueueFilter) { workQueue(filter: $f, first: 100) { counts { status count } edges { node { requestId number status claimedBy claimedByName dueAt overdue applicantName } } } }",
+                "query($f: WorkQueueFilter) { workQueue(filter: $f, first: 100) { counts { status count } edges { node { requestId number status claimedBy claimedByName dueAt overdue workingHoursLeft applicantName } } } }",
                 json!({ "f": filter }),
             )
             .await?;
@@ -302,6 +302,8 @@ async fn sla_due_time_crosses_a_weekend_a_holiday_and_an_outage(pool: PgPool) ->
     // One working hour on Friday, the weekend is closed: due Monday 15:00.
     let item = queue_item(&operator, &request_id, Value::Null).await?;
     assert_eq!(due_of(&item).as_deref(), Some("Mon 07-12 15:00"));
+    let left = |item: &Value| item["workingHoursLeft"].as_f64().unwrap_or(f64::NAN);
+    assert!((left(&item) - 8.0).abs() < 0.01, "Friday 15–16 and Monday 08–15: {item}");
 
     // Monday becomes a holiday: due Tuesday 15:00.
     act(
@@ -343,6 +345,7 @@ async fn sla_due_time_crosses_a_weekend_a_holiday_and_an_outage(pool: PgPool) ->
     // Wednesday 10:00: overdue, and the overdue filter finds it.
     clock.set_to(wib(2026, 12, 9, 10, 0));
     let late = queue_item(&operator, &request_id, json!({ "overdue": true })).await?;
+    assert!((left(&late) + 1.0).abs() < 0.01, "an hour past Wednesday 09:00: {late}");
     assert_eq!(late["overdue"], true);
     app.stop().await
 }
