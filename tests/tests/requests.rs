@@ -88,8 +88,9 @@ async fn akta_kelahiran_walks_the_manual(pool: PgPool) -> anyhow::Result<()> {
         .await?;
     assert_eq!(completed_early.error_code(), Some("REQUEST_NOT_CLAIMED_BY_YOU"));
     act(&operator, "mutation($r: ID!) { claimRequest(requestId: $r) }", json!({ "r": request_id })).await?;
-    let details = act(&operator, "query($r: ID!) { serviceRequest(requestId: $r) { catalogueVersion fields { name value } documents { code url } } }", json!({ "r": request_id })).await?;
+    let details = act(&operator, "query($r: ID!) { serviceRequest(requestId: $r) { catalogueVersion status fields { name value } documents { code url } } }", json!({ "r": request_id })).await?;
     assert_eq!(details.pointer("/serviceRequest/catalogueVersion"), Some(&json!(1)));
+    assert_eq!(details.pointer("/serviceRequest/status"), Some(&json!("IN_REVIEW")));
     let kk_url = details
         .pointer("/serviceRequest/documents")
         .and_then(Value::as_array)

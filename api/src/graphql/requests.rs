@@ -286,6 +286,8 @@ pub struct RequestDetails {
     service_name: String,
     applicant_name: String,
     catalogue_version: u32,
+    /// Where it stands now (from the event store, as the rest of this record).
+    status: RequestStatus,
     claimed_by: Option<ID>,
     fields: Vec<FieldValue>,
     documents: Vec<SubmittedDocumentLink>,
@@ -474,6 +476,7 @@ impl RequestQuery {
             service_name: s.service_name.clone(),
             applicant_name: s.applicant_name.clone(),
             catalogue_version: s.catalogue_version,
+            status: status_of(&request),
             claimed_by: request.claimed_by().map(|c| ID(c.to_string())),
             fields: s
                 .fields
