@@ -31,7 +31,8 @@ function Pane({ document }: { document: ViewedDocument }) {
           </a>
         </span>
       </figcaption>
-      <div class="viewer-frame">
+      {/* Focusable, so a zoomed document can be scrolled with the keyboard. */}
+      <div class="viewer-frame" tabIndex={0} role="region" aria-label={`${document.label}, dapat digulir`}>
         {broken ? (
           <p>
             Berkas ini bukan gambar (mungkin PDF).{" "}
