@@ -490,6 +490,18 @@ impl AccountService {
             .ok_or_else(|| Error::Internal("grant produced no event".into()))
     }
 
+    /// [`Self::grant_legacy_access`] by the resident's NIK: the old portal's account and the
+    /// new one are both the NIK's keyed streams, so the officer who checked the resident's
+    /// identity never handles an id.
+    pub async fn grant_legacy_access_by_nik(
+        &self,
+        nik: &Nik,
+        metadata: &CommandMetadata,
+    ) -> Result<DateTime<Utc>, Error> {
+        let (legacy, account) = (self.secrets.legacy_account_id(nik), self.secrets.account_id(nik));
+        self.grant_legacy_access(legacy.0, account.0, metadata).await
+    }
+
     /// The current state of an account, from the event store.
     pub async fn load(&self, account: Uuid) -> Result<Account, Error> {
         self.executor.load(&account.to_string()).await

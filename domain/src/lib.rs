@@ -19,6 +19,7 @@ pub mod phone;
 pub mod privacy;
 pub mod request;
 pub mod staff;
+pub mod statistics;
 pub mod text;
 pub mod upcast;
 pub mod working_time;

@@ -59,6 +59,21 @@ impl WorkingCalendar {
         !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) && !self.holidays.contains(&date)
     }
 
+    /// The first working day on or after `date`: the day the office meets what arrived while
+    /// it was closed. `None` if none exists in the next ten years.
+    pub fn working_day_on_or_after(&self, date: NaiveDate) -> Option<NaiveDate> {
+        (0..SEARCH_LIMIT_DAYS)
+            .filter_map(|offset| date.checked_add_signed(Duration::days(offset)))
+            .find(|day| self.is_working_day(*day))
+    }
+
+    /// The last working day before `date`, or `None` if none exists in the past ten years.
+    pub fn working_day_before(&self, date: NaiveDate) -> Option<NaiveDate> {
+        (1..=SEARCH_LIMIT_DAYS)
+            .filter_map(|offset| date.checked_sub_signed(Duration::days(offset)))
+            .find(|day| self.is_working_day(*day))
+    }
+
     /// Whether the office is open at `t`: a working day, within office hours.
     /// An outage does not close the office (staff still answer residents); it only stops the
     /// SLA clock, see [`Self::is_working_time`].
@@ -330,6 +345,17 @@ mod tests {
         assert_eq!(cal.next_opening(wib(2026, 11, 23, 17, 0)), Some(wib(2026, 11, 25, 8, 0)));
         assert_eq!(cal.next_opening(wib(2026, 11, 23, 7, 0)), Some(wib(2026, 11, 23, 8, 0)));
         assert_eq!(cal.next_opening(wib(2026, 11, 28, 7, 0)), Some(wib(2026, 11, 30, 8, 0)));
+    }
+
+    #[test]
+    fn closed_days_belong_to_the_next_working_day() {
+        // Tuesday 24 November a holiday; 28–29 November a weekend.
+        let cal = WorkingCalendar::new([date(2026, 11, 24)], []);
+        assert_eq!(cal.working_day_on_or_after(date(2026, 11, 23)), Some(date(2026, 11, 23)));
+        assert_eq!(cal.working_day_on_or_after(date(2026, 11, 24)), Some(date(2026, 11, 25)));
+        assert_eq!(cal.working_day_on_or_after(date(2026, 11, 28)), Some(date(2026, 11, 30)));
+        assert_eq!(cal.working_day_before(date(2026, 11, 25)), Some(date(2026, 11, 23)));
+        assert_eq!(cal.working_day_before(date(2026, 11, 30)), Some(date(2026, 11, 27)));
     }
 
     #[test]

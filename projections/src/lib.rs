@@ -10,11 +10,13 @@ mod error;
 mod event;
 pub mod history;
 pub mod office_calendar;
+pub mod office_statistics;
 mod projection;
 mod projector;
 mod replay;
 pub mod resident_accounts;
 pub mod service_requests;
+mod sla;
 pub mod staff_directory;
 
 use std::sync::Arc;
@@ -35,6 +37,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(office_calendar::OfficeCalendarView),
         Arc::new(resident_accounts::ResidentAccounts),
         Arc::new(service_requests::ServiceRequests),
+        Arc::new(office_statistics::OfficeStatistics),
         Arc::new(chain::EventChain),
     ]
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use chrono::Duration;
+use chrono::{DateTime, Duration};
 use commands::ManualClock;
 use domain::staff::Role;
 use e2e::{Client, TestApp, eventually, jpeg, pdf};
@@ -530,4 +530,170 @@ async fn a_registration_sent_with_its_live_upload_token_needs_no_second_captcha(
     let late = client.gql(REGISTER, without_captcha(&token)).await?;
     assert_eq!(late.error_code(), Some("UPLOAD_TOKEN_INVALID"));
     Ok(())
+}
+
+const FIND: &str = "query($q: String!) { findResidents(query: $q) { matchedBy hasMore residents { accountId nikMasked fullName phone status registeredAt awaitingVerification awaitingPasswordReset } } }";
+
+/// Siti (active, asking for a password reset) and Dewi (waiting for verification) both wrote
+/// from 0812-3456-7890; the officer finds them by NIK, by that number or by name, and every
+/// look-up is in the audit log with the NIK masked.
+#[sqlx::test(migrations = "../migrations")]
+async fn officers_find_residents_by_nik_number_or_name_and_every_look_up_is_audited(
+    pool: PgPool,
+) -> anyhow::Result<()> {
+    let (logs, _guard) = e2e::CapturedLogs::install("info");
+    let app = TestApp::spawn(pool.clone()).await?;
+    let operator = app.staff("budi", Role::Operator).await?;
+    let supervisor = app.staff("kepala", Role::Supervisor).await?;
+    register(&app, NIK, "Siti Aminah").await?;
+    let siti = queued_account(&operator, "6106********0001").await?["accountId"].as_str().context("id")?.to_owned();
+    approve(&operator, &siti).await?;
+    let dewi_nik = "6106014804950002";
+    register(&app, dewi_nik, "Dewi Sartika").await?;
+    let dewi = queued_account(&operator, "6106********0002").await?["accountId"].as_str().context("id")?.to_owned();
+    let resident = app.client()?;
+    let (token, ids) = upload_documents(&app, &resident).await?;
+    let (captcha, answer) = resident.solve_captcha(&pool).await?;
+    resident
+        .gql(
+            "mutation($i: RequestPasswordResetInput!) { requestPasswordReset(input: $i) }",
+            json!({ "i": { "nik": NIK, "fullName": "Siti Aminah",
+                "documents": { "identityDocumentKind": "KTP_EL", "identityUploadId": ids[0], "familyCardUploadId": ids[1], "selfieUploadId": ids[2] },
+                "uploadToken": token, "captchaId": captcha, "captchaAnswer": answer } }),
+        )
+        .await?
+        .data()?;
+    let found = |client: &Client, query: &str| {
+        let (client, query) = (client.clone(), query.to_owned());
+        async move {
+            let reply = client.gql(FIND, json!({ "q": query })).await?;
+            anyhow::Ok(reply.data()?["findResidents"].clone())
+        }
+    };
+    eventually("reset request projected", || async {
+        let search = found(&operator, NIK).await?;
+        Ok((search["residents"][0]["awaitingPasswordReset"] == true).then_some(()))
+    })
+    .await?;
+
+    // By NIK, typed as residents write it: exactly one account.
+    let by_nik = found(&operator, "6106 0152 0590 0001").await?;
+    assert_eq!(by_nik["matchedBy"], "NIK");
+    let residents = by_nik["residents"].as_array().cloned().unwrap_or_default();
+    assert_eq!(residents.len(), 1, "{by_nik}");
+    let registered_at = residents[0]["registeredAt"].as_str().unwrap_or_default().to_owned();
+    assert!(DateTime::parse_from_rfc3339(&registered_at).is_ok(), "{registered_at}");
+    let siti_match = json!({ "accountId": siti, "nikMasked": "6106********0001", "fullName": "Siti Aminah",
+        "phone": "6281234567890", "status": "ACTIVE", "registeredAt": registered_at,
+        "awaitingVerification": false, "awaitingPasswordReset": true });
+    assert_eq!(residents[0], siti_match);
+
+    // By WhatsApp number, in any spelling: both accounts, by name.
+    let by_phone = found(&supervisor, "+62 812-3456-7890").await?;
+    assert_eq!((&by_phone["matchedBy"], &by_phone["hasMore"]), (&json!("PHONE"), &json!(false)));
+    let listed: Vec<(&str, &str, bool)> = by_phone["residents"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .map(|m| {
+                    let text = |k: &str| m[k].as_str().unwrap_or_default();
+                    (text("fullName"), text("status"), m["awaitingVerification"].as_bool().unwrap_or_default())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(listed, vec![("Dewi Sartika", "AWAITING_VERIFICATION", true), ("Siti Aminah", "ACTIVE", false)]);
+
+    // By part of the name, any case.
+    let by_name = found(&operator, "aminah").await?;
+    assert_eq!((&by_name["matchedBy"], &by_name["residents"]), (&json!("NAME"), &json!([siti_match])));
+    let nobody = found(&operator, "6106010101900003").await?;
+    assert_eq!(nobody["residents"], json!([]), "a NIK without an account finds nothing");
+
+    // What cannot be read, and who may not ask (nothing of either is logged as a look-up).
+    for (query, code) in
+        [("ab", "LOOKUP_TOO_SHORT"), ("12345", "INVALID_PHONE"), ("6106013205900001", "NIK_BIRTH_DATE")]
+    {
+        assert_eq!(operator.gql(FIND, json!({ "q": query })).await?.error_code(), Some(code), "{query}");
+    }
+    let auditor = app.staff("audit", Role::Auditor).await?;
+    let admin = app.staff("admin", Role::Admin).await?;
+    for refused in [&auditor, &admin] {
+        assert_eq!(refused.gql(FIND, json!({ "q": NIK })).await?.error_code(), Some("FORBIDDEN"));
+    }
+    assert_eq!(app.client()?.gql(FIND, json!({ "q": NIK })).await?.error_code(), Some("UNAUTHENTICATED"));
+
+    // Every answered look-up is in the audit log, with who asked and what they found.
+    let audited: Vec<(String, String)> =
+        sqlx::query_as("SELECT viewer_role, subject FROM audit_log WHERE action = 'findResidents' ORDER BY audit_id")
+            .fetch_all(&pool)
+            .await?;
+    let look_ups = audited.len();
+    assert!(look_ups >= 5, "{audited:?}");
+    assert_eq!(
+        audited[look_ups - 4..].to_vec(),
+        vec![
+            ("OPERATOR".to_owned(), format!("nik:6106********0001 -> [Account:{siti}]")),
+            ("SUPERVISOR".to_owned(), format!("phone:6281234567890 -> [Account:{dewi}, Account:{siti}]")),
+            ("OPERATOR".to_owned(), format!("name:aminah -> [Account:{siti}]")),
+            ("OPERATOR".to_owned(), "nik:6106********0003 -> []".to_owned()),
+        ]
+    );
+    // The full NIK is in no audit row and no log line.
+    let full_nik_rows = count(
+        &pool,
+        &format!("SELECT count(*) FROM audit_log WHERE subject LIKE '%{NIK}%' OR subject LIKE '%{dewi_nik}%'"),
+    )
+    .await?;
+    assert_eq!(full_nik_rows, 0);
+    let text = logs.text()?;
+    assert!(!text.is_empty(), "logs were captured");
+    assert!(!text.contains(NIK) && !text.contains("6106 0152 0590 0001"), "a full NIK was logged");
+    app.stop().await
+}
+
+/// The officer who checked a resident's identity grants the old portal's documents by the NIK
+/// alone; the resident then sees them.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_legacy_grant_by_nik_needs_no_ids(pool: PgPool) -> anyhow::Result<()> {
+    let app = TestApp::spawn(pool.clone()).await?;
+    let export = e2e::TempDir::new()?;
+    std::fs::write(export.path().join("akta.pdf"), pdf())?;
+    let unregistered = "6106010101900003";
+    std::fs::write(
+        export.path().join("ekspor.json"),
+        json!([
+            { "nik": NIK, "name": "Siti Aminah", "phone": "081234567890", "documents": [{ "title": "Akta Kelahiran", "file": "akta.pdf" }] },
+            { "nik": unregistered, "name": "Budi Santoso", "phone": "081234567891", "documents": [{ "title": "Kartu Keluarga", "file": "akta.pdf" }] },
+        ])
+        .to_string(),
+    )?;
+    api::legacy_import::import_file(&app.commands.legacy, &export.path().join("ekspor.json")).await?;
+    let operator = app.staff("budi", Role::Operator).await?;
+    let (resident, _) = e2e::active_resident(&app, &operator, NIK, "Siti Aminah").await?;
+    let me = "{ me { legacyDocuments { title url availableUntil } } }";
+    assert_eq!(resident.gql(me, json!({})).await?.data()?.pointer("/me/legacyDocuments"), Some(&json!([])));
+
+    let grant = "mutation($n: String!) { grantLegacyAccessByNik(nik: $n) }";
+    let auditor = app.staff("audit", Role::Auditor).await?;
+    assert_eq!(auditor.gql(grant, json!({ "n": NIK })).await?.error_code(), Some("FORBIDDEN"));
+    let until = operator.gql(grant, json!({ "n": "6106-0152-0590-0001" })).await?;
+    let until = until.data()?["grantLegacyAccessByNik"].as_str().context("until")?.to_owned();
+    let documents = eventually("legacy documents visible", || async {
+        let reply = resident.gql(me, json!({})).await?;
+        let documents = reply.data()?.pointer("/me/legacyDocuments").cloned().unwrap_or_default();
+        Ok((documents.as_array().is_some_and(|d| !d.is_empty())).then_some(documents))
+    })
+    .await?;
+    assert_eq!((&documents[0]["title"], &documents[0]["availableUntil"]), (&json!("Akta Kelahiran"), &json!(until)));
+    let url = documents[0]["url"].as_str().context("url")?.to_owned();
+    assert_eq!(get(&resident, &app, &url).await?.0, 200);
+
+    // No old account for the NIK; an old account but no new one; not a NIK.
+    let none = operator.gql(grant, json!({ "n": "6106014804950002" })).await?;
+    assert_eq!(none.error_code(), Some("LEGACY_ACCOUNT_NOT_FOUND"));
+    let no_account = operator.gql(grant, json!({ "n": unregistered })).await?;
+    assert_eq!(no_account.error_code(), Some("ACCOUNT_NOT_FOUND"));
+    assert_eq!(operator.gql(grant, json!({ "n": "12345" })).await?.error_code(), Some("NIK_LENGTH"));
+    app.stop().await
 }

@@ -153,6 +153,7 @@ const MATRIX: &[Row] = &[
     // Verification and the work queue.
     row("accountVerificationQueue", Query("{ accountVerificationQueue { totalCount } }"), [U, F, F, A, A, F, F]),
     row("passwordResetQueue", Query("{ passwordResetQueue { totalCount } }"), [U, F, F, A, A, F, F]),
+    row("findResidents", Query("query($ownerNik: String!) { findResidents(query: $ownerNik) { matchedBy } }"), [U, F, F, A, A, F, F]),
     row("legacyAccount", Query("query($ownerNik: String!) { legacyAccount(nik: $ownerNik) { id } }"), [U, F, F, A, A, F, F]),
     row("workQueue", Query("{ workQueue { counts { count } } }"), [U, F, F, A, A, F, F]),
     row("serviceRequest", Query("query($request: ID!) { serviceRequest(requestId: $request) { number } }"), [U, F, F, A, A, F, F]),
@@ -160,6 +161,8 @@ const MATRIX: &[Row] = &[
     row("eventHistory", Query("{ eventHistory(first: 1) { edges { cursor } } }"), [U, F, F, F, F, A, A]),
     row("recordHistory", Query("query($owner: ID!) { recordHistory(accountId: $owner) { position } }"), [U, F, F, F, F, A, A]),
     row("documentAccessLog", Query("{ documentAccessLog(first: 1) { edges { cursor } } }"), [U, F, F, F, F, A, A]),
+    // The supervisor's dashboard.
+    row("officeStatistics", Query("{ officeStatistics(from: \"2026-12-01\", to: \"2026-12-31\") { submitted } }"), [U, F, F, F, A, A, A]),
     // Public mutations: sign-in, captcha, registration, forgotten password (wrong captchas and
     // codes, so nobody is signed in, registered or reset).
     row("staffLogin", Mutation("mutation { staffLogin(username: \"tidak.ada\", password: \"bukan sandinya\") { expiresAt } }"), [A, A, A, A, A, A, A]),
@@ -185,6 +188,7 @@ const MATRIX: &[Row] = &[
     row("approvePasswordReset", Mutation("mutation($owner: ID!) { approvePasswordReset(accountId: $owner) { code } }"), [U, F, F, A, A, F, F]),
     row("rejectPasswordReset", Mutation("mutation($owner: ID!) { rejectPasswordReset(accountId: $owner, reason: \"Data tidak cocok\") }"), [U, F, F, A, A, F, F]),
     row("grantLegacyAccess", Mutation("mutation($legacy: ID!, $other: ID!) { grantLegacyAccess(legacyAccountId: $legacy, accountId: $other) }"), [U, F, F, A, A, F, F]),
+    row("grantLegacyAccessByNik", Mutation("mutation { grantLegacyAccessByNik(nik: \"6106010101900003\") }"), [U, F, F, A, A, F, F]),
     // The resident's requests: the owner's real requests (an unknown service for a new one).
     row("submitServiceRequest", Mutation("mutation { submitServiceRequest(input: { serviceCode: \"TIDAK_ADA\", fields: [], documents: [], idempotencyKey: \"kunci-matriks-01\" }) { number } }"), [U, A, A, F, F, F, F]),
     row("reuploadDocuments", Mutation("mutation($request: ID!) { reuploadDocuments(requestId: $request, documents: []) }"), [U, NY, A, F, F, F, F]),

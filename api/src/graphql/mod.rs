@@ -10,6 +10,7 @@ mod public;
 pub mod requests;
 mod resident;
 mod staff;
+mod statistics;
 mod verification;
 
 use std::sync::Arc;
@@ -42,6 +43,7 @@ pub struct Query(
     verification::VerificationQuery,
     requests::RequestQuery,
     audit::AuditQuery,
+    statistics::StatisticsQuery,
 );
 
 /// All root mutations.

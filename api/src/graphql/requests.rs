@@ -448,7 +448,7 @@ impl RequestQuery {
                         claimed_by: row.claimed_by.map(|c| ID(c.to_string())),
                         claimed_by_name: row.claimed_by_name,
                         submitted_at: row.submitted_at,
-                        overdue: row.closed_at.is_none() && row.due_at.is_some_and(|d| d < now),
+                        overdue: row.closed_at.is_none() && projections::service_requests::is_late(row.due_at, now),
                         due_at: row.due_at,
                         working_hours_left,
                     },

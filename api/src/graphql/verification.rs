@@ -2,13 +2,16 @@
 //! access to the old portal's documents.
 
 use async_graphql::connection::{Connection, Edge, query};
-use async_graphql::{Context, ID, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use domain::ErrorCode;
+use domain::account::ResidentLookup;
 use domain::nik::Nik;
 use domain::staff::Permission;
+use projections::resident_accounts::{ResidentFilter, ResidentMatchRow};
 use uuid::Uuid;
 
-use super::resident::IdentityDocumentKind;
+use super::resident::{AccountStatus, IdentityDocumentKind};
 use super::{Require, parse_uuid, shared, staff_metadata};
 use crate::error::ApiError;
 
@@ -86,6 +89,60 @@ pub struct LegacyAccountView {
     imported_at: DateTime<Utc>,
     document_titles: Vec<String>,
 }
+
+/// How `findResidents` read its query.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum ResidentLookupKind {
+    /// Sixteen digits: the account of that NIK.
+    Nik,
+    /// Another number: accounts registered with that WhatsApp number.
+    Phone,
+    /// Anything else: accounts whose full name contains it (any case).
+    Name,
+}
+
+/// A resident account found by an officer's look-up.
+#[derive(SimpleObject)]
+pub struct ResidentMatch {
+    account_id: ID,
+    nik_masked: String,
+    full_name: String,
+    phone: String,
+    status: AccountStatus,
+    registered_at: DateTime<Utc>,
+    /// In the verification queue (`accountVerificationQueue`).
+    awaiting_verification: bool,
+    /// In the password-reset queue (`passwordResetQueue`).
+    awaiting_password_reset: bool,
+}
+
+impl From<ResidentMatchRow> for ResidentMatch {
+    fn from(row: ResidentMatchRow) -> Self {
+        Self {
+            status: row.account_status().into(),
+            account_id: ID(row.account_id.to_string()),
+            nik_masked: row.nik_masked,
+            full_name: row.full_name,
+            phone: row.phone,
+            registered_at: row.registered_at,
+            awaiting_verification: row.awaiting_verification,
+            awaiting_password_reset: row.awaiting_password_reset,
+        }
+    }
+}
+
+/// The answer of `findResidents`.
+#[derive(SimpleObject)]
+pub struct ResidentSearch {
+    matched_by: ResidentLookupKind,
+    /// By full name; at most 20.
+    residents: Vec<ResidentMatch>,
+    /// More accounts match than are listed: type more of the name.
+    has_more: bool,
+}
+
+/// Most accounts one look-up lists.
+const MAX_MATCHES: usize = 20;
 
 /// Totals of a queue.
 #[derive(SimpleObject)]
@@ -222,11 +279,35 @@ impl VerificationQuery {
         .await
     }
 
+    /// Finds resident accounts by what a resident wrote on WhatsApp: a NIK (16 digits, exact),
+    /// a WhatsApp number (exact) or part of the name. Every look-up is written to the audit
+    /// log (the NIK masked) before it is answered.
+    #[graphql(guard = "Require(Permission::WorkQueue)")]
+    async fn find_residents(&self, ctx: &Context<'_>, query: String) -> Result<ResidentSearch, ApiError> {
+        let lookup = ResidentLookup::parse(&query).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+        let shared = shared(ctx)?;
+        let (matched_by, filter) = match &lookup {
+            ResidentLookup::Nik(nik) => {
+                (ResidentLookupKind::Nik, ResidentFilter::Account(shared.commands.accounts.account_id_of(nik).0))
+            }
+            ResidentLookup::Phone(phone) => (ResidentLookupKind::Phone, ResidentFilter::Phone(phone.as_str())),
+            ResidentLookup::Name(part) => (ResidentLookupKind::Name, ResidentFilter::NameContains(part)),
+        };
+        let mut rows =
+            projections::resident_accounts::find_residents(&shared.pool, filter, MAX_MATCHES as i64 + 1).await?;
+        let has_more = rows.len() > MAX_MATCHES;
+        rows.truncate(MAX_MATCHES);
+        let found: Vec<String> = rows.iter().map(|r| format!("Account:{}", r.account_id)).collect();
+        let subject = format!("{} -> [{}]", lookup.audit_subject(), found.join(", "));
+        super::audit::log_unmasked(ctx, "findResidents", &subject).await?;
+        Ok(ResidentSearch { matched_by, residents: rows.into_iter().map(Into::into).collect(), has_more })
+    }
+
     /// The old portal's account of a NIK, if one was imported.
     #[graphql(guard = "Require(Permission::WorkQueue)")]
     async fn legacy_account(&self, ctx: &Context<'_>, nik: String) -> Result<Option<LegacyAccountView>, ApiError> {
         let shared = shared(ctx)?;
-        let nik = Nik::parse(&nik).map_err(|e| ApiError::new(domain::ErrorCode::code(&e), e.to_string()))?;
+        let nik = Nik::parse(&nik).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
         let id = shared.commands.accounts.legacy_account_id_of(&nik).0;
         let Some(row) = projections::resident_accounts::legacy_account(&shared.pool, id).await? else {
             return Ok(None);
@@ -299,6 +380,16 @@ impl VerificationMutation {
         let metadata = staff_metadata(ctx)?;
         let accounts = &shared(ctx)?.commands.accounts;
         Ok(accounts.grant_legacy_access(parse_uuid(&legacy_account_id)?, parse_uuid(&account_id)?, &metadata).await?)
+    }
+
+    /// `grantLegacyAccess` by the resident's NIK: the old portal's account and the resident's
+    /// active account are both found from it, so no officer handles an id. Returns when the
+    /// access ends.
+    #[graphql(guard = "Require(Permission::WorkQueue)")]
+    async fn grant_legacy_access_by_nik(&self, ctx: &Context<'_>, nik: String) -> Result<DateTime<Utc>, ApiError> {
+        let metadata = staff_metadata(ctx)?;
+        let nik = Nik::parse(&nik).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+        Ok(shared(ctx)?.commands.accounts.grant_legacy_access_by_nik(&nik, &metadata).await?)
     }
 }
 

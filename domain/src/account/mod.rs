@@ -8,6 +8,7 @@ mod aggregate;
 mod command;
 mod error;
 mod event;
+mod lookup;
 
 use std::fmt;
 
@@ -15,6 +16,7 @@ pub use aggregate::{Account, AccountStatus};
 pub use command::AccountCommand;
 pub use error::AccountError;
 pub use event::AccountEvent;
+pub use lookup::{LookupError, ResidentLookup};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 

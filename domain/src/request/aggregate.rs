@@ -34,9 +34,17 @@ pub enum RequestStatus {
 }
 
 impl RequestStatus {
-    /// Whether the request is finished, one way or another.
+    /// Whether the request has left the work queue, one way or another.
     pub fn is_closed(self) -> bool {
         matches!(self, Self::Completed | Self::Collected | Self::Rejected | Self::Cancelled | Self::ReadyForPickup)
+    }
+
+    /// Whether the office has given its answer, the moment its promise is measured at: the
+    /// document issued (downloadable, or the card ready for pick-up) or the request refused.
+    /// Collection comes later and is the resident's step (the answer was given at "ready for
+    /// pick-up"); a cancellation is the resident's withdrawal, not an answer of the office.
+    pub fn is_finished(self) -> bool {
+        matches!(self, Self::Completed | Self::ReadyForPickup | Self::Rejected)
     }
 }
 

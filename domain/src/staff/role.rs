@@ -29,6 +29,9 @@ pub enum Permission {
     SuperviseQueue,
     /// Read the event history and the document access log.
     Audit,
+    /// Read the office statistics (the supervisor's dashboard): figures about the office's
+    /// work, no personal data; supervisors run the office, auditors and admins oversee it.
+    ReadStatistics,
 }
 
 impl Role {
@@ -40,9 +43,9 @@ impl Role {
         use Permission::*;
         match self {
             Role::Operator => matches!(permission, WorkQueue),
-            Role::Supervisor => matches!(permission, WorkQueue | SuperviseQueue | ManageCalendar),
-            Role::Auditor => matches!(permission, Audit),
-            Role::Admin => matches!(permission, ManageStaff | Audit),
+            Role::Supervisor => matches!(permission, WorkQueue | SuperviseQueue | ManageCalendar | ReadStatistics),
+            Role::Auditor => matches!(permission, Audit | ReadStatistics),
+            Role::Admin => matches!(permission, ManageStaff | Audit | ReadStatistics),
         }
     }
 
@@ -88,14 +91,22 @@ mod tests {
     #[test]
     fn operator_works_the_queue_only() {
         assert!(Role::Operator.permits(Permission::WorkQueue));
-        for p in [Permission::ManageStaff, Permission::ManageCalendar, Permission::SuperviseQueue, Permission::Audit] {
+        for p in [
+            Permission::ManageStaff,
+            Permission::ManageCalendar,
+            Permission::SuperviseQueue,
+            Permission::Audit,
+            Permission::ReadStatistics,
+        ] {
             assert!(!Role::Operator.permits(p), "{p:?}");
         }
     }
 
     #[test]
     fn supervisor_does_what_an_operator_does_plus_calendar_and_reassignment() {
-        for p in [Permission::WorkQueue, Permission::SuperviseQueue, Permission::ManageCalendar] {
+        for p in
+            [Permission::WorkQueue, Permission::SuperviseQueue, Permission::ManageCalendar, Permission::ReadStatistics]
+        {
             assert!(Role::Supervisor.permits(p), "{p:?}");
         }
         assert!(!Role::Supervisor.permits(Permission::ManageStaff));
@@ -105,6 +116,7 @@ mod tests {
     #[test]
     fn auditor_is_read_only() {
         assert!(Role::Auditor.permits(Permission::Audit));
+        assert!(Role::Auditor.permits(Permission::ReadStatistics));
         for p in
             [Permission::WorkQueue, Permission::ManageCalendar, Permission::ManageStaff, Permission::SuperviseQueue]
         {
@@ -115,6 +127,7 @@ mod tests {
     #[test]
     fn admin_manages_staff_but_does_not_work_the_queue() {
         assert!(Role::Admin.permits(Permission::ManageStaff));
+        assert!(Role::Admin.permits(Permission::ReadStatistics));
         assert!(!Role::Admin.permits(Permission::WorkQueue));
         assert!(!Role::Admin.permits(Permission::ManageCalendar));
     }

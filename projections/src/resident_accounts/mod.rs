@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
-use domain::account::{Account, AccountEvent};
+use domain::account::{Account, AccountEvent, AccountStatus};
 use domain::legacy::{LegacyAccount, LegacyEvent};
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -410,4 +410,61 @@ pub async fn legacy_documents(pool: &PgPool, legacy_accounts: &[Uuid]) -> Result
     .bind(legacy_accounts)
     .fetch_all(pool)
     .await?)
+}
+
+/// Which residents an officer looks for.
+#[derive(Debug, Clone, Copy)]
+pub enum ResidentFilter<'a> {
+    /// The account of a NIK (its keyed stream id).
+    Account(Uuid),
+    /// A WhatsApp number in E.164 digits.
+    Phone(&'a str),
+    /// Part of the full name, any case.
+    NameContains(&'a str),
+}
+
+/// A resident as an officer's look-up lists them.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ResidentMatchRow {
+    pub account_id: Uuid,
+    pub nik_masked: String,
+    pub full_name: String,
+    pub phone: String,
+    pub status: String,
+    pub registered_at: DateTime<Utc>,
+    pub awaiting_verification: bool,
+    pub awaiting_password_reset: bool,
+}
+
+impl ResidentMatchRow {
+    /// The stored status as the domain's (stored in its serde spelling).
+    pub fn account_status(&self) -> AccountStatus {
+        serde_json::from_value(serde_json::Value::String(self.status.clone())).unwrap_or_default()
+    }
+}
+
+/// Residents matching `filter`, by name, at most `limit`. A NIK or a number finds one account
+/// through an index; a name part reads the profiles (no index serves a substring).
+pub async fn find_residents(
+    pool: &PgPool,
+    filter: ResidentFilter<'_>,
+    limit: i64,
+) -> Result<Vec<ResidentMatchRow>, Error> {
+    let mut sql = QueryBuilder::<Postgres>::new(
+        "SELECT r.account_id, r.nik_masked, r.full_name, r.phone, r.status, r.registered_at,
+                EXISTS (SELECT 1 FROM account_verification_queue v WHERE v.account_id = r.account_id)
+                    AS awaiting_verification,
+                EXISTS (SELECT 1 FROM password_reset_queue p WHERE p.account_id = r.account_id)
+                    AS awaiting_password_reset
+           FROM resident_accounts r WHERE ",
+    );
+    match filter {
+        ResidentFilter::Account(id) => sql.push("r.account_id = ").push_bind(id),
+        ResidentFilter::Phone(phone) => sql.push("r.phone = ").push_bind(phone.to_owned()),
+        ResidentFilter::NameContains(part) => {
+            sql.push("strpos(lower(r.full_name), lower(").push_bind(part.to_owned()).push(")) > 0")
+        }
+    };
+    sql.push(" ORDER BY r.full_name, r.account_id LIMIT ").push_bind(limit);
+    Ok(sql.build_query_as().fetch_all(pool).await?)
 }

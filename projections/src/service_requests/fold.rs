@@ -3,16 +3,13 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use domain::request::{RequestEvent, RequestStatus};
-use domain::working_time::{Outage, WorkingCalendar};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::{BoardRow, SLA};
-
-/// A re-upload pause of the SLA clock: start, and end once every item was answered.
-pub(super) type Pause = (DateTime<Utc>, Option<DateTime<Utc>>);
+use super::BoardRow;
+use crate::sla::{Pause, SlaCalendar};
 
 /// A work-queue row as stored (the page adds the claimant's name).
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -33,25 +30,6 @@ pub(super) struct QueueState {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The office calendar as the SLA clock of this projection knows it.
-#[derive(Debug, Clone, Default)]
-pub(super) struct SlaCalendar {
-    pub closed_days: Vec<NaiveDate>,
-    pub outages: Vec<Pause>,
-}
-
-impl SlaCalendar {
-    /// When a request submitted at `submitted_at` and paused during `pauses` is due: one
-    /// working day of office time; `None` while an open pause or outage stops the clock.
-    pub fn due(&self, submitted_at: DateTime<Utc>, pauses: &[Pause]) -> Option<DateTime<Utc>> {
-        let calendar = WorkingCalendar::new(
-            self.closed_days.iter().copied(),
-            self.outages.iter().chain(pauses).map(|&(start, end)| Outage { start, end }),
-        );
-        calendar.add_working_time(submitted_at, SLA)
-    }
-}
-
 /// The rows a batch touches, loaded once, changed in memory, written back once.
 #[derive(Debug, Default)]
 pub(super) struct Rows {
@@ -59,7 +37,7 @@ pub(super) struct Rows {
     pub queue: HashMap<Uuid, QueueState>,
 }
 
-pub(super) fn status_str(status: RequestStatus) -> &'static str {
+pub(crate) fn status_str(status: RequestStatus) -> &'static str {
     match status {
         RequestStatus::New => "NEW",
         RequestStatus::Submitted => "SUBMITTED",

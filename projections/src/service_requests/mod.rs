@@ -3,7 +3,9 @@
 
 mod fold;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+pub(crate) use self::fold::status_str;
+
+use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::calendar::{CalendarEvent, OfficeCalendar};
 use domain::request::{RequestEvent, ServiceRequest};
@@ -13,11 +15,13 @@ use serde_json::Value;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use self::fold::{Pause, QueueState, Rows, SlaCalendar};
+use self::fold::{QueueState, Rows};
+use crate::sla::{CalendarTables, SlaCalendar};
+pub use crate::sla::{SLA, is_late};
 use crate::{Error, Mode, Projection, StoredEvent};
 
-/// "Paling lambat 1×24 jam di hari dan jam kerja": one working day.
-pub const SLA: Duration = Duration::hours(8);
+/// This projection's copy of the office calendar (see [`crate::sla`]).
+const CALENDAR: CalendarTables = CalendarTables { closed_days: "sla_closed_days", outages: "sla_outages" };
 
 /// Channel notified (on commit) whenever a request's rows change: `{"request_id", "account_id"}`.
 pub const CHANNEL: &str = "request_changed";
@@ -93,27 +97,7 @@ async fn apply_requests(conn: &mut PgConnection, run: Vec<(Uuid, RequestEvent)>,
 }
 
 async fn apply_calendar(conn: &mut PgConnection, event: CalendarEvent, mode: Mode) -> Result<(), Error> {
-    match event {
-        CalendarEvent::HolidayAdded { date, .. } => {
-            sqlx::query("INSERT INTO sla_closed_days (closed_day) VALUES ($1)").bind(date).execute(&mut *conn).await?;
-        }
-        CalendarEvent::HolidayRemoved { date } => {
-            sqlx::query("DELETE FROM sla_closed_days WHERE closed_day = $1").bind(date).execute(&mut *conn).await?;
-        }
-        CalendarEvent::OutageDeclared { declared_at, .. } => {
-            sqlx::query("INSERT INTO sla_outages (declared_at) VALUES ($1)")
-                .bind(declared_at)
-                .execute(&mut *conn)
-                .await?;
-        }
-        CalendarEvent::OutageEnded { declared_at, ended_at } => {
-            sqlx::query("UPDATE sla_outages SET ended_at = $2 WHERE declared_at = $1")
-                .bind(declared_at)
-                .bind(ended_at)
-                .execute(&mut *conn)
-                .await?;
-        }
-    }
+    CALENDAR.apply(conn, &event).await?;
     // The calendar moved: every open request's due time may have moved with it.
     let calendar = load_calendar(conn).await?;
     let open: Vec<QueueState> =
@@ -130,11 +114,7 @@ async fn apply_calendar(conn: &mut PgConnection, event: CalendarEvent, mode: Mod
 }
 
 async fn load_calendar(conn: &mut PgConnection) -> Result<SlaCalendar, Error> {
-    let closed_days: Vec<NaiveDate> =
-        sqlx::query_scalar("SELECT closed_day FROM sla_closed_days").fetch_all(&mut *conn).await?;
-    let outages: Vec<Pause> =
-        sqlx::query_as("SELECT declared_at, ended_at FROM sla_outages").fetch_all(&mut *conn).await?;
-    Ok(SlaCalendar { closed_days, outages })
+    CALENDAR.load(conn).await
 }
 
 const QUEUE_STATE_COLUMNS: &str = "request_id, number, service_code, service_name, account_id, applicant_name, status, \
@@ -421,6 +401,34 @@ pub async fn request_id_by_number(pool: &PgPool, number: &str) -> Result<Option<
         .bind(number)
         .fetch_optional(pool)
         .await?)
+}
+
+/// Open requests past their due time at `now`: the queue's `overdue` filter, counted. The
+/// condition is [`is_late`] in SQL (a null due time, a stopped clock, is never late).
+pub async fn overdue_count(pool: &PgPool, now: DateTime<Utc>) -> Result<i64, Error> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM work_queue WHERE closed_at IS NULL AND due_at < $1")
+        .bind(now)
+        .fetch_one(pool)
+        .await?)
+}
+
+/// Open requests of one service.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ServiceBacklog {
+    pub service_code: String,
+    /// The name the newest of its open requests was submitted under.
+    pub service_name: String,
+    pub open: i64,
+}
+
+/// Open requests per service, by service code.
+pub async fn backlog_by_service(pool: &PgPool) -> Result<Vec<ServiceBacklog>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT service_code, (array_agg(service_name ORDER BY submitted_at DESC))[1] AS service_name, count(*) AS open
+           FROM work_queue WHERE closed_at IS NULL GROUP BY service_code ORDER BY service_code",
+    )
+    .fetch_all(pool)
+    .await?)
 }
 
 /// Open requests per status.
