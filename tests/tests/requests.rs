@@ -41,7 +41,7 @@ async fn queue_item(operator: &Client, request_id: &str, filter: Value) -> anyho
     eventually("request in the work queue", || async {
         let reply = operator
             .gql(
-                "query($f: WorkQueueFilter) { workQueue(filter: $f, first: 100) { counts { status count } edges { node { requestId number status claimedBy claimedByName dueAt overdue applicantName } } } }",
+                "query($f: WorkQueueFilter) { workQueue(filter: $f, first: 100) { counts { status count } edges { node { requestId number status claimedBy claimedByName dueAt overdue workingHoursLeft applicantName } } } }",
                 json!({ "f": filter }),
             )
             .await?;
@@ -88,8 +88,9 @@ async fn akta_kelahiran_walks_the_manual(pool: PgPool) -> anyhow::Result<()> {
         .await?;
     assert_eq!(completed_early.error_code(), Some("REQUEST_NOT_CLAIMED_BY_YOU"));
     act(&operator, "mutation($r: ID!) { claimRequest(requestId: $r) }", json!({ "r": request_id })).await?;
-    let details = act(&operator, "query($r: ID!) { serviceRequest(requestId: $r) { catalogueVersion fields { name value } documents { code url } } }", json!({ "r": request_id })).await?;
+    let details = act(&operator, "query($r: ID!) { serviceRequest(requestId: $r) { catalogueVersion status fields { name value } documents { code url } } }", json!({ "r": request_id })).await?;
     assert_eq!(details.pointer("/serviceRequest/catalogueVersion"), Some(&json!(1)));
+    assert_eq!(details.pointer("/serviceRequest/status"), Some(&json!("IN_REVIEW")));
     let kk_url = details
         .pointer("/serviceRequest/documents")
         .and_then(Value::as_array)
@@ -302,6 +303,8 @@ async fn sla_due_time_crosses_a_weekend_a_holiday_and_an_outage(pool: PgPool) ->
     // One working hour on Friday, the weekend is closed: due Monday 15:00.
     let item = queue_item(&operator, &request_id, Value::Null).await?;
     assert_eq!(due_of(&item).as_deref(), Some("Mon 07-12 15:00"));
+    let left = |item: &Value| item["workingHoursLeft"].as_f64().unwrap_or(f64::NAN);
+    assert!((left(&item) - 8.0).abs() < 0.01, "Friday 15–16 and Monday 08–15: {item}");
 
     // Monday becomes a holiday: due Tuesday 15:00.
     act(
@@ -343,6 +346,7 @@ async fn sla_due_time_crosses_a_weekend_a_holiday_and_an_outage(pool: PgPool) ->
     // Wednesday 10:00: overdue, and the overdue filter finds it.
     clock.set_to(wib(2026, 12, 9, 10, 0));
     let late = queue_item(&operator, &request_id, json!({ "overdue": true })).await?;
+    assert!((left(&late) + 1.0).abs() < 0.01, "an hour past Wednesday 09:00: {late}");
     assert_eq!(late["overdue"], true);
     app.stop().await
 }

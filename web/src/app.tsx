@@ -1,7 +1,8 @@
-// The portal's pages and their addresses. Pages other than the first one a resident opens
-// load on demand, so a cheap phone on a weak link downloads only what it shows.
+// The portal's pages and their addresses, and the staff console under /petugas (loaded only
+// when an officer opens it). Pages other than the first one a resident opens load on demand,
+// so a cheap phone on a weak link downloads only what it shows.
 
-import { ErrorBoundary, LocationProvider, lazy, Route, Router } from "preact-iso";
+import { ErrorBoundary, LocationProvider, lazy, Route, Router, useLocation } from "preact-iso";
 import { Layout } from "./components/layout";
 import { Home } from "./pages/home";
 import { NotFound } from "./pages/not-found";
@@ -15,26 +16,38 @@ const Reupload = lazy(() => import("./pages/reupload").then((m) => m.Reupload));
 const Contact = lazy(() => import("./pages/contact").then((m) => m.Contact));
 const ForgotPassword = lazy(() => import("./pages/forgot-password").then((m) => m.ForgotPassword));
 const ResetPassword = lazy(() => import("./pages/reset-password").then((m) => m.ResetPassword));
+const Console = lazy(() => import("./console/app").then((m) => m.ConsoleApp));
+
+function Portal() {
+  return (
+    <Layout>
+      <Router>
+        <Route path="/" component={Home} />
+        <Route path="/daftar" component={Register} />
+        <Route path="/masuk" component={Login} />
+        <Route path="/beranda" component={Board} />
+        <Route path="/layanan" component={Services} />
+        <Route path="/layanan/:code" component={ServiceForm} />
+        <Route path="/pengajuan/:id/upload-ulang" component={Reupload} />
+        <Route path="/kontak" component={Contact} />
+        <Route path="/lupa-kata-sandi" component={ForgotPassword} />
+        <Route path="/lupa-kata-sandi/kode" component={ResetPassword} />
+        <Route default component={NotFound} />
+      </Router>
+    </Layout>
+  );
+}
+
+function Site() {
+  const { path } = useLocation();
+  return path === "/petugas" || path.startsWith("/petugas/") ? <Console /> : <Portal />;
+}
 
 export function App() {
   return (
     <LocationProvider>
       <ErrorBoundary>
-        <Layout>
-          <Router>
-            <Route path="/" component={Home} />
-            <Route path="/daftar" component={Register} />
-            <Route path="/masuk" component={Login} />
-            <Route path="/beranda" component={Board} />
-            <Route path="/layanan" component={Services} />
-            <Route path="/layanan/:code" component={ServiceForm} />
-            <Route path="/pengajuan/:id/upload-ulang" component={Reupload} />
-            <Route path="/kontak" component={Contact} />
-            <Route path="/lupa-kata-sandi" component={ForgotPassword} />
-            <Route path="/lupa-kata-sandi/kode" component={ResetPassword} />
-            <Route default component={NotFound} />
-          </Router>
-        </Layout>
+        <Site />
       </ErrorBoundary>
     </LocationProvider>
   );

@@ -235,6 +235,9 @@ pub struct WorkQueueItem {
     /// Null while the service clock is stopped (re-upload open, or an outage in progress).
     due_at: Option<DateTime<Utc>>,
     overdue: bool,
+    /// Working hours (office calendar) until `dueAt`; negative once overdue, by as many hours.
+    /// Null while the clock is stopped. The console colours due times by it.
+    working_hours_left: Option<f64>,
 }
 
 /// Count of open requests in one status.
@@ -283,6 +286,8 @@ pub struct RequestDetails {
     service_name: String,
     applicant_name: String,
     catalogue_version: u32,
+    /// Where it stands now (from the event store, as the rest of this record).
+    status: RequestStatus,
     claimed_by: Option<ID>,
     fields: Vec<FieldValue>,
     documents: Vec<SubmittedDocumentLink>,
@@ -427,8 +432,9 @@ impl RequestQuery {
                 .into_iter()
                 .map(|(status, count)| StatusCount { status: RequestStatus::parse(&status), count })
                 .collect();
+            let left = working_hours_left(&pool, now, &rows).await?;
             let mut connection = Connection::with_additional_fields(after.is_some(), has_next, QueueSummary { counts });
-            connection.edges.extend(rows.into_iter().map(|row| {
+            connection.edges.extend(rows.into_iter().zip(left).map(|(row, working_hours_left)| {
                 let cursor = encode_queue_cursor(&row);
                 Edge::new(
                     cursor,
@@ -444,6 +450,7 @@ impl RequestQuery {
                         submitted_at: row.submitted_at,
                         overdue: row.closed_at.is_none() && projections::service_requests::is_late(row.due_at, now),
                         due_at: row.due_at,
+                        working_hours_left,
                     },
                 )
             }));
@@ -469,6 +476,7 @@ impl RequestQuery {
             service_name: s.service_name.clone(),
             applicant_name: s.applicant_name.clone(),
             catalogue_version: s.catalogue_version,
+            status: status_of(&request),
             claimed_by: request.claimed_by().map(|c| ID(c.to_string())),
             fields: s
                 .fields
@@ -732,4 +740,32 @@ fn tokio_stream_from(receiver: tokio::sync::broadcast::Receiver<RequestChanged>)
             }
         }
     })
+}
+
+/// Working hours from `now` to each row's due time (negative when it has passed), by the office
+/// calendar: the one rule that also makes the due times.
+async fn working_hours_left(
+    pool: &sqlx::PgPool,
+    now: DateTime<Utc>,
+    rows: &[projections::service_requests::QueueRow],
+) -> Result<Vec<Option<f64>>, ApiError> {
+    let dues: Vec<DateTime<Utc>> = rows.iter().filter(|r| r.closed_at.is_none()).filter_map(|r| r.due_at).collect();
+    let (Some(first), Some(last)) = (dues.iter().min().copied(), dues.iter().max().copied()) else {
+        return Ok(vec![None; rows.len()]);
+    };
+    let from = first.min(now);
+    let days = (last.max(now) - from).num_days() + 2;
+    let calendar = projections::office_calendar::working_calendar(pool, from, days).await?;
+    let hours = |d: chrono::Duration| d.num_seconds() as f64 / 3600.0;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let due = row.due_at.filter(|_| row.closed_at.is_none())?;
+            Some(if due >= now {
+                hours(calendar.working_time_between(now, due))
+            } else {
+                -hours(calendar.working_time_between(due, now))
+            })
+        })
+        .collect())
 }

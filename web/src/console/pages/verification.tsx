@@ -1,0 +1,261 @@
+// "Admin Verifikasi Akun": the accounts waiting, oldest first with their wait in working hours;
+// a search by NIK, name or phone; the registered data beside the documents; approve, or reject
+// with a reason; and a WhatsApp message for the resident either way.
+
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { gql, messageOf } from "../../api/client";
+import { usePageTitle } from "../../components/layout";
+import { graphql } from "../../gql";
+import type { VerificationQueueQuery } from "../../gql/graphql";
+import { formatDateTime } from "../../lib/format";
+import { DocumentViewer } from "../components/viewer";
+import { RequireStaff } from "../layout";
+import { portalAddress, whatsappLink } from "../whatsapp";
+
+const VerificationQueue = graphql(`
+  query VerificationQueue {
+    accountVerificationQueue(first: 100) {
+      totalCount
+      nodes {
+        accountId
+        nikMasked
+        fullName
+        phone
+        email
+        registeredAt
+        waitingWorkingHours
+        documents {
+          kind
+          identityUrl
+          familyCardUrl
+          selfieUrl
+        }
+      }
+    }
+  }
+`);
+
+const ApproveAccount = graphql(`
+  mutation ApproveAccount($accountId: ID!) {
+    approveAccount(accountId: $accountId)
+  }
+`);
+
+const RejectAccount = graphql(`
+  mutation RejectAccount($accountId: ID!, $reason: String!) {
+    rejectAccount(accountId: $accountId, reason: $reason)
+  }
+`);
+
+type Item = VerificationQueueQuery["accountVerificationQueue"]["nodes"][number];
+
+interface Outcome {
+  item: Item;
+  approved: boolean;
+  reason?: string;
+}
+
+export function Verification() {
+  usePageTitle("Verifikasi Akun");
+  return (
+    <RequireStaff area="verification">
+      <VerificationPage />
+    </RequireStaff>
+  );
+}
+
+/** Whether `item` answers a search: the NIK's visible digits, a name part, or a phone number. */
+function matches(item: Item, search: string): boolean {
+  const text = search.trim().toLowerCase();
+  if (!text) return true;
+  const digits = text.replace(/\D/g, "");
+  if (digits.length >= 4) {
+    const phone = item.phone.replace(/\D/g, "");
+    if (phone.includes(digits) || phone.replace(/^62/, "0").includes(digits)) return true;
+    const [head, tail] = [item.nikMasked.slice(0, 4), item.nikMasked.slice(-4)];
+    if (digits.length === 16 && digits.startsWith(head) && digits.endsWith(tail)) return true;
+  }
+  return item.fullName.toLowerCase().includes(text);
+}
+
+function VerificationPage() {
+  const [items, setItems] = useState<Item[] | null>(null);
+  const [total, setTotal] = useState(0);
+  const [search, setSearch] = useState("");
+  const [selected, setSelected] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const load = async () => {
+    try {
+      const reply = await gql(VerificationQueue);
+      setItems(reply.accountVerificationQueue.nodes);
+      setTotal(reply.accountVerificationQueue.totalCount);
+      setError(null);
+    } catch (failure) {
+      setError(messageOf(failure));
+    }
+  };
+  useEffect(() => {
+    void load();
+  }, []);
+  const shown = useMemo(() => (items ?? []).filter((item) => matches(item, search)), [items, search]);
+  const current = shown.find((item) => item.accountId === selected) ?? null;
+
+  return (
+    <>
+      <h1>Verifikasi Akun</h1>
+      <p>
+        {total} akun menunggu, yang terlama di atas. Waktu tunggu dihitung dalam jam kerja kantor. Cocokkan data dengan
+        foto KTP-el, KK dan selfie sebelum menyetujui.
+      </p>
+      {error ? (
+        <p class="error-message" role="alert">
+          {error}
+        </p>
+      ) : null}
+      {outcome ? <OutcomeNotice outcome={outcome} onClose={() => setOutcome(null)} /> : null}
+      <div class="split">
+        <section aria-labelledby="queue-title" class="split-list">
+          <h2 id="queue-title" class="visually-hidden">
+            Daftar tunggu
+          </h2>
+          <label for="search">Cari NIK, nama atau nomor HP</label>
+          <input
+            id="search"
+            type="search"
+            value={search}
+            placeholder="Contoh: 6106015205900001"
+            onInput={(event) => setSearch(event.currentTarget.value)}
+          />
+          <p class="small muted" aria-live="polite">
+            {items ? `${shown.length} dari ${items.length} ditampilkan.` : "Memuat…"}
+          </p>
+          <ul class="record-list">
+            {shown.map((item) => (
+              <li key={item.accountId}>
+                <button
+                  type="button"
+                  class={item.accountId === selected ? "record selected" : "record"}
+                  aria-pressed={item.accountId === selected}
+                  onClick={() => setSelected(item.accountId)}
+                >
+                  <strong>{item.fullName}</strong>
+                  <span>
+                    NIK {item.nikMasked} · {item.phone}
+                  </span>
+                  <span class="small">
+                    Menunggu {item.waitingWorkingHours.toLocaleString("id-ID", { maximumFractionDigits: 1 })} jam kerja
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        </section>
+        <section class="split-detail" aria-live="polite">
+          {current ? (
+            <Detail
+              key={current.accountId}
+              item={current}
+              onDone={async (done) => {
+                setOutcome(done);
+                setSelected(null);
+                await load();
+              }}
+            />
+          ) : (
+            <p class="muted">Pilih akun di daftar untuk melihat data dan dokumennya.</p>
+          )}
+        </section>
+      </div>
+    </>
+  );
+}
+
+function Detail({ item, onDone }: { item: Item; onDone: (outcome: Outcome) => Promise<void> }) {
+  const [reason, setReason] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const act = async (approved: boolean) => {
+    if (busy) return;
+    if (!approved && !reason.trim()) {
+      setError("Tulis alasan penolakan; penduduk akan membacanya.");
+      return;
+    }
+    setBusy(true);
+    try {
+      if (approved) await gql(ApproveAccount, { accountId: item.accountId });
+      else await gql(RejectAccount, { accountId: item.accountId, reason: reason.trim() });
+      await onDone({ item, approved, reason: reason.trim() });
+    } catch (failure) {
+      setError(messageOf(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const documents = [
+    { label: item.documents.kind === "KTP_EL" ? "KTP-el" : "Surat kehilangan", url: item.documents.identityUrl },
+    { label: "Kartu Keluarga", url: item.documents.familyCardUrl },
+    { label: "Selfie", url: item.documents.selfieUrl },
+  ];
+  return (
+    <>
+      <h2>{item.fullName}</h2>
+      <dl class="facts">
+        <dt>NIK</dt>
+        <dd>{item.nikMasked}</dd>
+        <dt>Nomor HP/WhatsApp</dt>
+        <dd>{item.phone}</dd>
+        <dt>E-mail</dt>
+        <dd>{item.email ?? "—"}</dd>
+        <dt>Mendaftar</dt>
+        <dd>{formatDateTime(item.registeredAt)}</dd>
+      </dl>
+      <DocumentViewer documents={documents} pair={[0, 2]} />
+      {error ? (
+        <p class="error-message" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <div class="actions">
+        <button type="button" class="button" disabled={busy} onClick={() => void act(true)}>
+          Setujui akun
+        </button>
+      </div>
+      <div class="field">
+        <label for="reject-reason">Alasan penolakan</label>
+        <textarea
+          id="reject-reason"
+          rows={3}
+          maxLength={500}
+          value={reason}
+          onInput={(event) => setReason(event.currentTarget.value)}
+        />
+      </div>
+      <button type="button" class="button secondary" disabled={busy} onClick={() => void act(false)}>
+        Tolak dengan alasan
+      </button>
+    </>
+  );
+}
+
+function OutcomeNotice({ outcome, onClose }: { outcome: Outcome; onClose: () => void }) {
+  const { item, approved, reason } = outcome;
+  const message = approved
+    ? `Halo ${item.fullName}, akun Layanan Online Dukcapil Kapuas Hulu Anda (NIK ${item.nikMasked}) sudah diverifikasi. Silakan login di ${portalAddress()} dengan NIK dan kata sandi Anda.`
+    : `Halo ${item.fullName}, pendaftaran akun Layanan Online Dukcapil Kapuas Hulu (NIK ${item.nikMasked}) belum dapat kami setujui: ${reason} Silakan daftar ulang di ${portalAddress("/daftar")} dengan data yang benar.`;
+  return (
+    <div class={approved ? "notice success" : "notice warning"} role="status">
+      <p>
+        {approved ? "Akun disetujui" : "Pendaftaran ditolak"}: <strong>{item.fullName}</strong>.
+      </p>
+      <p>
+        <a class="button whatsapp" href={whatsappLink(item.phone, message)} target="_blank" rel="noopener noreferrer">
+          Hubungi via WhatsApp
+        </a>{" "}
+        <button type="button" class="link-button" onClick={onClose}>
+          Tutup
+        </button>
+      </p>
+    </div>
+  );
+}
