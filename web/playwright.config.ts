@@ -13,8 +13,10 @@ export default defineConfig({
   workers: 2,
   retries: 0,
   forbidOnly: Boolean(process.env.CI),
-  timeout: 60_000,
-  expect: { timeout: 10_000 },
+  timeout: 120_000,
+  // Uploads are checked and re-encoded by the server: on a busy 2-core CI machine a registration
+  // with three photos can take well over 10 s.
+  expect: { timeout: 25_000 },
   // `list` prints each test and the closing "N passed" line; no HTML report lands in the tree.
   reporter: [["list"]],
   use: {

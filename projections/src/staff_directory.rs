@@ -97,6 +97,17 @@ pub async fn page(pool: &PgPool, after: Option<&str>, limit: i64) -> Result<Vec<
     .await?)
 }
 
+/// Every active staff member, by display name (whom a supervisor may hand work to is decided
+/// by the caller, from the role).
+pub async fn active(pool: &PgPool) -> Result<Vec<StaffRow>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT staff_id, username, display_name, role, active, created_at, last_signed_in
+           FROM staff_directory WHERE active ORDER BY display_name, username",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
 /// How many staff accounts exist.
 pub async fn count(pool: &PgPool) -> Result<i64, Error> {
     Ok(sqlx::query_scalar("SELECT count(*) FROM staff_directory").fetch_one(pool).await?)

@@ -258,8 +258,16 @@ async fn two_operators_claim_at_once_and_exactly_one_wins(pool: PgPool) -> anyho
     )
     .fetch_one(&pool)
     .await?;
-    let me = sri.gql("{ currentStaff { id } }", json!({})).await?;
-    let sri_id = me.data()?.pointer("/currentStaff/id").cloned().context("id")?;
+    // The supervisor picks Sri from the staff who work the queue (no auditor among them).
+    let assignable = eventually("the new staff in the directory", || async {
+        let reply = supervisor.gql("{ assignableStaff { id username } }", json!({})).await?;
+        let staff = reply.data()?.pointer("/assignableStaff").and_then(Value::as_array).cloned().unwrap_or_default();
+        Ok((staff.len() == 3).then_some(staff))
+    })
+    .await?;
+    let names: Vec<&str> = assignable.iter().filter_map(|s| s["username"].as_str()).collect();
+    assert_eq!(names, ["budi", "kepala", "sri"], "by display name, no auditor");
+    let sri_id = assignable.iter().find(|s| s["username"] == "sri").map(|s| s["id"].clone()).context("sri")?;
     let reassign = "mutation($r: ID!, $s: ID!) { reassignRequest(requestId: $r, staffId: $s) }";
     assert_eq!(budi.gql(reassign, json!({ "r": last, "s": sri_id })).await?.error_code(), Some("FORBIDDEN"));
     let to_auditor = supervisor.gql(reassign, json!({ "r": last, "s": auditor.id.to_string() })).await?;

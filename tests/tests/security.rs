@@ -147,6 +147,7 @@ const MATRIX: &[Row] = &[
     row("currentStaff", Query("{ currentStaff { id } }"), [U, F, F, A, A, A, A]),
     row("staffMembers", Query("{ staffMembers { totalCount } }"), [U, F, F, F, F, F, A]),
     row("staffMember", Query("query($operatorId: ID!) { staffMember(id: $operatorId) { username } }"), [U, F, F, F, F, F, A]),
+    row("assignableStaff", Query("{ assignableStaff { id } }"), [U, F, F, F, A, F, F]),
     // The resident's own data.
     row("me", Query("{ me { accountId } }"), [U, A, A, F, F, F, F]),
     row("myRequests", Query("{ myRequests { edges { node { requestId } } } }"), [U, A, A, F, F, F, F]),

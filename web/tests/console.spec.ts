@@ -4,29 +4,23 @@
 // the resident, in a second browser, sees the result.
 
 import { readFileSync } from "node:fs";
-import type { Browser, Page } from "@playwright/test";
+import type { Browser } from "@playwright/test";
 import {
+  activeResident,
   checkA11y,
+  consoleSignIn,
   expect,
   pdf,
   photoFile,
   Resident,
   type Server,
+  Staff,
   screenshot,
   signedInAdmin,
   test,
 } from "./harness";
 
 test.use({ viewport: { width: 1366, height: 768 }, isMobile: false, hasTouch: false });
-
-/** Signs `page` in through the console's own sign-in page. */
-async function consoleSignIn(page: Page, account: { username: string; password: string }) {
-  await page.goto("/petugas/masuk");
-  await page.getByLabel("Nama pengguna").fill(account.username);
-  await page.getByLabel("Kata sandi").fill(account.password);
-  await page.getByRole("button", { name: "Masuk" }).click();
-  await expect(page.getByRole("heading", { name: /Selamat bekerja/ })).toBeVisible();
-}
 
 async function residentBrowser(browser: Browser, server: Server) {
   const context = await browser.newContext({ baseURL: server.url, viewport: { width: 360, height: 740 } });
@@ -52,6 +46,8 @@ test("an officer's day: verify by NIK, then claim, demand a re-upload, see it an
   await page.getByRole("link", { name: "Verifikasi Akun" }).first().click();
   await expect(page.getByRole("heading", { name: "Verifikasi Akun" })).toBeVisible();
   await page.getByLabel("Cari NIK, nama atau nomor HP").fill(person.nik);
+  await page.getByRole("button", { name: "Cari", exact: true }).click();
+  await expect(page.locator(".notice")).toContainText("Ditemukan menurut NIK");
   const entry = page.getByRole("button", { name: new RegExp(person.fullName) });
   await expect(entry).toHaveCount(1);
   await entry.click();
@@ -142,4 +138,35 @@ test("an operator is refused the supervisor's pages, by the console and by the A
   });
   const body = await refused.json();
   expect(body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+});
+
+test("a supervisor closes the office on the due day: the due times move on screen", async ({ page, server }) => {
+  const admin = await signedInAdmin(server);
+  const supervisorAccount = await admin.createStaff("SUPERVISOR");
+  const operator = await Staff.signIn(server, await admin.createStaff("OPERATOR"));
+  const { resident } = await activeResident(server, operator);
+  const receipt = await resident.submitBirthCertificate();
+  const item = await operator.findRequest(receipt.number);
+  const dueDay = new Date(new Date(item.dueAt ?? "").getTime() + 7 * 3600_000).toISOString().slice(0, 10);
+
+  await consoleSignIn(page, supervisorAccount);
+  await page.getByRole("link", { name: "Antrean Pengajuan" }).click();
+  const due = page.locator(`tr[data-request="${receipt.number}"] .due + .block`);
+  const before = await due.textContent();
+  expect(before).toBeTruthy();
+  const supervisor = await Staff.signIn(server, supervisorAccount);
+  await supervisor.gql(
+    'mutation($d: String!) { addHoliday(date: $d, name: "Cuti bersama uji", kind: CUTI_BERSAMA) { date } }',
+    {
+      d: dueDay,
+    },
+  );
+  await expect(due).not.toHaveText(before ?? "");
+
+  // The supervisor hands the request to the operator, without ever seeing an id.
+  await page.locator(`tr[data-request="${receipt.number}"]`).getByRole("link", { name: receipt.number }).click();
+  await page.getByLabel("Petugas tujuan").selectOption({ label: operator.profile?.displayName ?? "" });
+  await page.getByRole("button", { name: "Pindahkan" }).click();
+  await expect(page.getByText(`Pengajuan dipindahkan ke ${operator.profile?.displayName}`)).toBeVisible();
+  await expect.poll(async () => (await operator.findRequest(receipt.number)).claimedBy).toBe(operator.profile?.id);
 });

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import {
   activeResident,
   checkA11y,
+  eventually,
   expect,
   pdf,
   photo,
@@ -99,12 +100,16 @@ test("old-portal documents appear on Beranda while a 24-hour grant is active", a
   );
   const imported = await server.run(["import-legacy", "--file", join(dir, "export.json")]);
   expect(imported.code, imported.stderr).toBe(0);
-  const legacy = await officer.gql<{ legacyAccount: { id: string } }>(
-    "query($n: String!) { legacyAccount(nik: $n) { id } }",
-    { n: registration.nik },
-  );
+  // The import's events reach the read model through the projector.
+  const legacy = await eventually("the imported old-portal account", async () => {
+    const found = await officer.gql<{ legacyAccount: { id: string } | null }>(
+      "query($n: String!) { legacyAccount(nik: $n) { id } }",
+      { n: registration.nik },
+    );
+    return found.legacyAccount ?? undefined;
+  });
   await officer.gql("mutation($l: ID!, $a: ID!) { grantLegacyAccess(legacyAccountId: $l, accountId: $a) }", {
-    l: legacy.legacyAccount.id,
+    l: legacy.id,
     a: accountId,
   });
   await page.goto("/beranda");

@@ -139,6 +139,20 @@ impl StaffQuery {
         .await
     }
 
+    /// The active staff a supervisor may hand a request to (`reassignRequest`): those whose role
+    /// works the queue, by name.
+    #[graphql(guard = "Require(Permission::SuperviseQueue)")]
+    async fn assignable_staff(&self, ctx: &Context<'_>) -> Result<Vec<StaffMember>, ApiError> {
+        let rows = projections::staff_directory::active(&shared(ctx)?.pool).await?;
+        Ok(rows
+            .into_iter()
+            .filter(|row| {
+                row.role.parse::<domain::staff::Role>().is_ok_and(|r| r.permits(domain::staff::Permission::WorkQueue))
+            })
+            .map(Into::into)
+            .collect())
+    }
+
     /// One staff account, or null.
     #[graphql(guard = "Require(Permission::ManageStaff)")]
     async fn staff_member(&self, ctx: &Context<'_>, id: ID) -> Result<Option<StaffMember>, ApiError> {

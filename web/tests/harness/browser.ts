@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import AxeBuilder from "@axe-core/playwright";
-import type { CDPSession, Page } from "@playwright/test";
+import { type CDPSession, expect, type Page } from "@playwright/test";
 
 const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
@@ -81,4 +81,13 @@ export async function emulateSlowLink(
     uploadThroughput: (link.uploadKbps * 1000) / 8,
   });
   return cdp;
+}
+
+/** Signs `page` in through the console's own sign-in page, as an officer does. */
+export async function consoleSignIn(page: Page, account: { username: string; password: string }): Promise<void> {
+  await page.goto("/petugas/masuk");
+  await page.getByLabel("Nama pengguna").fill(account.username);
+  await page.getByLabel("Kata sandi").fill(account.password);
+  await page.getByRole("button", { name: "Masuk" }).click();
+  await expect(page.getByRole("heading", { name: /Selamat bekerja/ })).toBeVisible();
 }

@@ -69,6 +69,19 @@ const Collected = graphql(`
     markCollected(requestId: $requestId)
   }
 `);
+const AssignableStaff = graphql(`
+  query AssignableStaff {
+    assignableStaff {
+      id
+      displayName
+    }
+  }
+`);
+const ReassignRequest = graphql(`
+  mutation ReassignRequest($requestId: ID!, $staffId: ID!) {
+    reassignRequest(requestId: $requestId, staffId: $staffId)
+  }
+`);
 const RejectRequest = graphql(`
   mutation RejectRequest($requestId: ID!, $reason: String!) {
     rejectRequest(requestId: $requestId, reason: $reason)
@@ -189,6 +202,14 @@ function DetailPage() {
           )}
         </section>
       </div>
+      {open && staff.value?.role === "SUPERVISOR" ? (
+        <Reassign
+          current={details.claimedBy ?? null}
+          onSend={(staffId, name) =>
+            run(() => gql(ReassignRequest, { requestId: id, staffId }), `Pengajuan dipindahkan ke ${name}.`)
+          }
+        />
+      ) : null}
       {mine && details.status === "IN_REVIEW" ? (
         <>
           <Reupload
@@ -229,6 +250,44 @@ function DetailPage() {
         </button>
       ) : null}
     </>
+  );
+}
+
+/** A supervisor hands the request to another officer who works the queue. */
+function Reassign({
+  current,
+  onSend,
+}: {
+  current: string | null;
+  onSend: (staffId: string, name: string) => Promise<void>;
+}) {
+  const [officers, setOfficers] = useState<{ id: string; displayName: string }[]>([]);
+  const [chosen, setChosen] = useState("");
+  useEffect(() => {
+    gql(AssignableStaff)
+      .then((reply) => setOfficers(reply.assignableStaff))
+      .catch(() => setOfficers([]));
+  }, []);
+  const others = officers.filter((o) => o.id !== current);
+  const name = others.find((o) => o.id === chosen)?.displayName ?? "";
+  return (
+    <fieldset class="work-step">
+      <legend>Pindahkan ke petugas lain</legend>
+      <div class="field">
+        <label for="reassign-to">Petugas tujuan</label>
+        <select id="reassign-to" value={chosen} onChange={(e) => setChosen(e.currentTarget.value)}>
+          <option value="">— Pilih petugas —</option>
+          {others.map((o) => (
+            <option key={o.id} value={o.id}>
+              {o.displayName}
+            </option>
+          ))}
+        </select>
+      </div>
+      <button type="button" class="button secondary" disabled={!chosen} onClick={() => void onSend(chosen, name)}>
+        Pindahkan
+      </button>
+    </fieldset>
   );
 }
 

@@ -6,7 +6,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { gql, messageOf } from "../../api/client";
 import { usePageTitle } from "../../components/layout";
 import { graphql } from "../../gql";
-import type { VerificationQueueQuery } from "../../gql/graphql";
+import type { FindResidentsQuery, VerificationQueueQuery } from "../../gql/graphql";
 import { formatDateTime } from "../../lib/format";
 import { DocumentViewer } from "../components/viewer";
 import { RequireStaff } from "../layout";
@@ -34,6 +34,31 @@ const VerificationQueue = graphql(`
     }
   }
 `);
+
+const FindResidents = graphql(`
+  query FindResidents($query: String!) {
+    findResidents(query: $query) {
+      matchedBy
+      hasMore
+      residents {
+        accountId
+        nikMasked
+        fullName
+        phone
+        status
+        awaitingVerification
+        awaitingPasswordReset
+      }
+    }
+  }
+`);
+
+const ACCOUNT_STATUS: Record<string, string> = {
+  UNREGISTERED: "belum terdaftar",
+  AWAITING_VERIFICATION: "menunggu verifikasi",
+  ACTIVE: "aktif",
+  REJECTED: "ditolak",
+};
 
 const ApproveAccount = graphql(`
   mutation ApproveAccount($accountId: ID!) {
@@ -64,20 +89,6 @@ export function Verification() {
   );
 }
 
-/** Whether `item` answers a search: the NIK's visible digits, a name part, or a phone number. */
-function matches(item: Item, search: string): boolean {
-  const text = search.trim().toLowerCase();
-  if (!text) return true;
-  const digits = text.replace(/\D/g, "");
-  if (digits.length >= 4) {
-    const phone = item.phone.replace(/\D/g, "");
-    if (phone.includes(digits) || phone.replace(/^62/, "0").includes(digits)) return true;
-    const [head, tail] = [item.nikMasked.slice(0, 4), item.nikMasked.slice(-4)];
-    if (digits.length === 16 && digits.startsWith(head) && digits.endsWith(tail)) return true;
-  }
-  return item.fullName.toLowerCase().includes(text);
-}
-
 function VerificationPage() {
   const [items, setItems] = useState<Item[] | null>(null);
   const [total, setTotal] = useState(0);
@@ -98,7 +109,31 @@ function VerificationPage() {
   useEffect(() => {
     void load();
   }, []);
-  const shown = useMemo(() => (items ?? []).filter((item) => matches(item, search)), [items, search]);
+  // The search asks the server (the NIK is only ever matched whole, through its keyed hash;
+  // every look-up is in the audit log), then shows the waiting entries it found.
+  const [found, setFound] = useState<FindResidentsQuery["findResidents"] | null>(null);
+  const [searching, setSearching] = useState(false);
+  const runSearch = async (event: Event) => {
+    event.preventDefault();
+    if (!search.trim()) {
+      setFound(null);
+      return;
+    }
+    setSearching(true);
+    try {
+      setFound((await gql(FindResidents, { query: search.trim() })).findResidents);
+      setError(null);
+    } catch (failure) {
+      setError(messageOf(failure));
+    } finally {
+      setSearching(false);
+    }
+  };
+  const shown = useMemo(() => {
+    if (!found) return items ?? [];
+    const ids = new Set(found.residents.map((r) => r.accountId));
+    return (items ?? []).filter((item) => ids.has(item.accountId));
+  }, [items, found]);
   const current = shown.find((item) => item.accountId === selected) ?? null;
 
   return (
@@ -119,16 +154,36 @@ function VerificationPage() {
           <h2 id="queue-title" class="visually-hidden">
             Daftar tunggu
           </h2>
-          <label for="search">Cari NIK, nama atau nomor HP</label>
-          <input
-            id="search"
-            type="search"
-            value={search}
-            placeholder="Contoh: 6106015205900001"
-            onInput={(event) => setSearch(event.currentTarget.value)}
-          />
+          <form onSubmit={runSearch}>
+            <label for="search">Cari NIK, nama atau nomor HP</label>
+            <input
+              id="search"
+              type="search"
+              value={search}
+              placeholder="Contoh: 6106015205900001"
+              onInput={(event) => setSearch(event.currentTarget.value)}
+            />
+            <div class="actions">
+              <button type="submit" class="button small" disabled={searching}>
+                Cari
+              </button>
+              {found ? (
+                <button
+                  type="button"
+                  class="button secondary small"
+                  onClick={() => {
+                    setSearch("");
+                    setFound(null);
+                  }}
+                >
+                  Tampilkan semua
+                </button>
+              ) : null}
+            </div>
+          </form>
+          {found ? <SearchResult found={found} /> : null}
           <p class="small muted" aria-live="polite">
-            {items ? `${shown.length} dari ${items.length} ditampilkan.` : "Memuat…"}
+            {items ? `${shown.length} dari ${items.length} akun yang menunggu ditampilkan.` : "Memuat…"}
           </p>
           <ul class="record-list">
             {shown.map((item) => (
@@ -256,6 +311,28 @@ function OutcomeNotice({ outcome, onClose }: { outcome: Outcome; onClose: () => 
           Tutup
         </button>
       </p>
+    </div>
+  );
+}
+
+/** What the look-up found, including accounts that do not wait here (already active, rejected). */
+function SearchResult({ found }: { found: FindResidentsQuery["findResidents"] }) {
+  const by = { NIK: "NIK", PHONE: "nomor HP", NAME: "nama" }[found.matchedBy];
+  if (!found.residents.length) return <p class="notice">Tidak ada akun dengan {by} tersebut.</p>;
+  return (
+    <div class="notice">
+      <p>
+        Ditemukan menurut {by}
+        {found.hasMore ? " (masih ada lagi: ketik lebih lengkap)" : ""}:
+      </p>
+      <ul>
+        {found.residents.map((r) => (
+          <li key={r.accountId}>
+            {r.fullName} · NIK {r.nikMasked} · akun {ACCOUNT_STATUS[r.status] ?? r.status}
+            {r.awaitingPasswordReset ? " · menunggu reset kata sandi" : ""}
+          </li>
+        ))}
+      </ul>
     </div>
   );
 }

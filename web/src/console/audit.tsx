@@ -1,0 +1,105 @@
+// What the history and the document access log share: who an actor is, in words, and the WIB
+// day bounds their date filters send.
+
+import { useEffect, useState } from "preact/hooks";
+import { gql } from "../api/client";
+import { Field } from "../components/fields";
+import { graphql } from "../gql";
+import type { StaffRole } from "../gql/graphql";
+import { ROLE_LABELS, staff } from "./session";
+
+const StaffNames = graphql(`
+  query StaffNames {
+    staffMembers(first: 200) {
+      nodes {
+        id
+        displayName
+        username
+      }
+    }
+  }
+`);
+
+/** Names of staff by id, for admins (auditors may not list staff: they get an empty map). */
+export function useStaffNames(): Map<string, string> {
+  const [names, setNames] = useState<Map<string, string>>(new Map());
+  const admin = staff.value?.role === "ADMIN";
+  useEffect(() => {
+    if (!admin) return;
+    gql(StaffNames)
+      .then((reply) =>
+        setNames(new Map(reply.staffMembers.nodes.map((m) => [m.id, `${m.displayName} (${m.username})`]))),
+      )
+      .catch(() => setNames(new Map()));
+  }, [admin]);
+  return names;
+}
+
+const ACTOR_ROLES: Record<string, string> = {
+  ...ROLE_LABELS,
+  RESIDENT: "Penduduk",
+  SYSTEM: "Sistem",
+};
+
+/** "Operator", "Penduduk", … for a stored role spelling; the spelling itself if unknown. */
+export function roleLabel(role: string | null | undefined): string {
+  if (!role) return "—";
+  return ACTOR_ROLES[role.toUpperCase() as StaffRole] ?? role;
+}
+
+/** The start of a WIB day (YYYY-MM-DD) as an instant. */
+export function dayStart(date: string): string {
+  return new Date(`${date}T00:00:00+07:00`).toISOString();
+}
+
+/** The last moment of a WIB day (YYYY-MM-DD) as an instant: "to" includes the whole day. */
+export function dayEnd(date: string): string {
+  return new Date(`${date}T23:59:59.999+07:00`).toISOString();
+}
+
+/** Who acted: the name when the console may know it (admins), otherwise the role and the id. */
+export function Actor({ id, role, names }: { id: string | null; role: string | null; names: Map<string, string> }) {
+  if (!id && !role) return <span class="muted">—</span>;
+  const name = id ? names.get(id) : undefined;
+  return (
+    <>
+      {name ? <strong class="block">{name}</strong> : null}
+      <span class="block">{roleLabel(role)}</span>
+      {id ? <code class="small block">{id}</code> : null}
+    </>
+  );
+}
+
+/** A drop-down whose empty choice means "all". */
+export function FilterSelect({
+  name,
+  label,
+  all,
+  options,
+  value,
+  onValue,
+  error,
+}: {
+  name: string;
+  label: string;
+  all: string;
+  options: Record<string, string>;
+  value: string;
+  onValue: (value: string) => void;
+  error?: string | undefined;
+}) {
+  return (
+    <Field name={name} label={label} error={error}>
+      {(aria) => (
+        <select {...aria} name={name} value={value} onChange={(event) => onValue(event.currentTarget.value)}>
+          <option value="">{all}</option>
+          {Object.entries(options).map(([key, text]) => (
+            <option key={key} value={key}>
+              {text}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
