@@ -143,10 +143,23 @@ impl StaffService {
         let (token, session) =
             self.sessions.create(SubjectKind::Staff, profile.id.0, profile.role.as_str(), generation).await?;
         let metadata = CommandMetadata { actor_id: profile.id.0, actor_role: profile.role.actor_role(), ..metadata };
-        self.executor
+        let recorded = self
+            .executor
             .execute(&profile.id.to_string(), StaffCommand::RecordSignIn { at: Utc::now() }, &metadata)
-            .await?;
-        Ok(SignedIn { token, session, profile })
+            .await;
+        match recorded {
+            Ok(_) => Ok(SignedIn { token, session, profile }),
+            // Deactivated between the password check and now: the session never reaches the
+            // caller, and the answer is the one every refused sign-in gets.
+            Err(Error::Staff(StaffError::Deactivated)) => {
+                self.sessions.revoke(&session).await?;
+                Err(Error::InvalidCredentials)
+            }
+            Err(error) => {
+                self.sessions.revoke(&session).await?;
+                Err(error)
+            }
+        }
     }
 
     /// The current profile of a staff member, straight from the event store.

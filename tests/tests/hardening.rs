@@ -410,6 +410,37 @@ async fn a_sign_in_racing_a_role_change_never_keeps_the_old_role(pool: PgPool) -
     app.stop().await
 }
 
+/// Sign-ins racing a deactivation either won (and their session is dead once it lands) or get
+/// the one answer every refused sign-in gets — never a code that says the account exists and
+/// was deactivated.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_sign_in_racing_a_deactivation_answers_like_a_wrong_password(pool: PgPool) -> anyhow::Result<()> {
+    let app = TestApp::spawn(pool.clone()).await?;
+    let root = app.staff("root", Role::Admin).await?;
+    let target = app.staff("kepala", Role::Operator).await?;
+    let target_id = staff_id(&target).await?;
+    let clients: Vec<Client> = (0..12).map(|_| app.client()).collect::<anyhow::Result<_>>()?;
+    let login = "mutation { staffLogin(username: \"kepala\", password: \"sandi kepala 2026\") { staff { id } } }";
+    let logins: Vec<_> =
+        clients.iter().cloned().map(|client| tokio::spawn(async move { client.gql(login, json!({})).await })).collect();
+    root.gql("mutation($s: ID!) { deactivateStaff(staffId: $s) { active } }", json!({ "s": target_id }))
+        .await?
+        .data()?;
+    for login in logins {
+        let code = login.await??.error_code().map(str::to_owned);
+        // (Refused sign-ins count as failures, so the throttle may answer the later ones.)
+        assert!(
+            matches!(code.as_deref(), None | Some("INVALID_CREDENTIALS" | "TOO_MANY_ATTEMPTS")),
+            "sign-in answered {code:?}"
+        );
+    }
+    for (i, client) in clients.iter().enumerate() {
+        let code = client.gql("{ currentStaff { id } }", json!({})).await?.error_code().map(str::to_owned);
+        assert_eq!(code.as_deref(), Some("UNAUTHENTICATED"), "session {i} outlived the deactivation");
+    }
+    app.stop().await
+}
+
 // ---------------------------------------------------------------------------------------------
 // 4. Captchas cannot be farmed
 // ---------------------------------------------------------------------------------------------
