@@ -1,9 +1,9 @@
-// What the history and the document access log share: who an actor is, in words, and the WIB
-// day bounds their date filters send.
+// What the history and the document access log share: who an actor is, in words, the date
+// range of their filters, and the WIB day bounds those dates send.
 
 import { useEffect, useState } from "preact/hooks";
 import { gql } from "../api/client";
-import { Field } from "../components/fields";
+import { Field, TextInput } from "../components/fields";
 import { graphql } from "../gql";
 import type { StaffRole } from "../gql/graphql";
 import { ROLE_LABELS, staff } from "./session";
@@ -101,5 +101,35 @@ export function FilterSelect({
         </select>
       )}
     </Field>
+  );
+}
+
+/** The "from" and "to" dates of an audit filter (both optional). */
+export function DateRangeFields({
+  from,
+  to,
+  labels,
+  errors,
+  set,
+}: {
+  from: string;
+  to: string;
+  labels: { from: string; to: string };
+  errors: { from?: string | undefined; to?: string | undefined };
+  set: (name: "from" | "to") => (value: string) => void;
+}) {
+  return (
+    <>
+      <TextInput
+        name="from"
+        label={labels.from}
+        type="date"
+        optional
+        value={from}
+        onValue={set("from")}
+        error={errors.from}
+      />
+      <TextInput name="to" label={labels.to} type="date" optional value={to} onValue={set("to")} error={errors.to} />
+    </>
   );
 }

@@ -8,7 +8,7 @@ import { usePageTitle } from "../../components/layout";
 import { graphql } from "../../gql";
 import type { AccessLogFilter, DocumentAccessPageQuery } from "../../gql/graphql";
 import { formatDateTime } from "../../lib/format";
-import { Actor, dayEnd, dayStart, FilterSelect, useStaffNames } from "../audit";
+import { Actor, DateRangeFields, dayEnd, dayStart, FilterSelect, useStaffNames } from "../audit";
 import { RequireStaff } from "../layout";
 import "../admin.css";
 
@@ -185,24 +185,7 @@ function AccessLogPage() {
             onValue={set("purpose")}
             error={errors.purpose}
           />
-          <TextInput
-            name="from"
-            label={LABELS.from}
-            type="date"
-            optional
-            value={form.from}
-            onValue={set("from")}
-            error={errors.from}
-          />
-          <TextInput
-            name="to"
-            label={LABELS.to}
-            type="date"
-            optional
-            value={form.to}
-            onValue={set("to")}
-            error={errors.to}
-          />
+          <DateRangeFields from={form.from} to={form.to} labels={LABELS} errors={errors} set={set} />
         </div>
         <div class="actions">
           <button type="submit" class="button" disabled={busy}>

@@ -9,7 +9,7 @@ import { usePageTitle } from "../../components/layout";
 import { graphql } from "../../gql";
 import type { EventHistoryFilter, HistoryEventFieldsFragment, RecordHistoryQueryVariables } from "../../gql/graphql";
 import { formatDateTime } from "../../lib/format";
-import { Actor, dayEnd, dayStart, FilterSelect, useStaffNames } from "../audit";
+import { Actor, DateRangeFields, dayEnd, dayStart, FilterSelect, useStaffNames } from "../audit";
 import { RequireStaff } from "../layout";
 import "../admin.css";
 
@@ -254,24 +254,7 @@ function EventList({ names }: { names: Map<string, string> }) {
             onValue={set("actorId")}
             error={errors.actorId}
           />
-          <TextInput
-            name="from"
-            label={FILTER_LABELS.from}
-            type="date"
-            optional
-            value={form.from}
-            onValue={set("from")}
-            error={errors.from}
-          />
-          <TextInput
-            name="to"
-            label={FILTER_LABELS.to}
-            type="date"
-            optional
-            value={form.to}
-            onValue={set("to")}
-            error={errors.to}
-          />
+          <DateRangeFields from={form.from} to={form.to} labels={FILTER_LABELS} errors={errors} set={set} />
         </div>
         <fieldset class="one-record">
           <legend>Satu catatan</legend>
