@@ -1,8 +1,12 @@
 // The one way pages talk to GraphQL: typed documents generated from docs/schema.graphql
-// (src/gql, `npm run codegen`) posted as JSON to the same origin. Errors arrive as `ApiError`,
+// (src/gql and src/console/gql, `npm run codegen`) posted as JSON to the same origin. Errors arrive as `ApiError`,
 // with the server's stable code, its Indonesian message and its per-field problems.
 
-import type { TypedDocumentString } from "../gql/graphql";
+/** A typed operation of either codegen output (the portal's `src/gql`, the console's own). */
+export interface Document<TResult, TVariables> {
+  toString(): string;
+  __apiType?: (variables: TVariables) => TResult;
+}
 
 /** One wrong field of a form, as the server names it (`nik`, `fields.nama_anak`, …). */
 export interface FieldProblem {
@@ -42,7 +46,7 @@ export function errorOf(body: unknown, status: number): ApiError {
 
 /** Runs one operation; resolves with its data or rejects with an `ApiError`. */
 export async function gql<TResult, TVariables>(
-  document: TypedDocumentString<TResult, TVariables>,
+  document: Document<TResult, TVariables>,
   ...[variables]: TVariables extends Record<string, never> ? [] : [TVariables]
 ): Promise<TResult> {
   let response: Response;

@@ -3,7 +3,7 @@
 
 import { signal } from "@preact/signals";
 import type { Client } from "graphql-ws";
-import type { TypedDocumentString } from "../gql/graphql";
+import type { Document } from "./client";
 
 /** Whether the live socket is up: pages fall back to polling while it is not. */
 export const liveConnected = signal(false);
@@ -43,7 +43,7 @@ function connect(createClient: typeof import("graphql-ws").createClient): Client
 
 /** Listens to a subscription until the returned function is called. */
 export function subscribe<TResult>(
-  document: TypedDocumentString<TResult, Record<string, never>>,
+  document: Document<TResult, Record<string, never>>,
   onData: (data: TResult) => void,
 ): () => void {
   let stop: (() => void) | null = null;

@@ -4,8 +4,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { gql } from "../api/client";
 import { Field, TextInput } from "../components/fields";
-import { graphql } from "../gql";
-import type { StaffRole } from "../gql/graphql";
+import { graphql } from "./gql";
+import type { StaffRole } from "./gql/graphql";
 import { ROLE_LABELS, staff } from "./session";
 
 const StaffNames = graphql(`

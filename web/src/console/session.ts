@@ -5,8 +5,8 @@
 import { signal } from "@preact/signals";
 import { ApiError, gql } from "../api/client";
 import { closeLive } from "../api/live";
-import { graphql } from "../gql";
-import type { CurrentStaffQuery, StaffRole } from "../gql/graphql";
+import { graphql } from "./gql";
+import type { CurrentStaffQuery, StaffRole } from "./gql/graphql";
 
 export type StaffMember = CurrentStaffQuery["currentStaff"];
 

@@ -1,4 +1,4 @@
-import type { RequestStatus } from "../gql/graphql";
+import type { RequestStatus } from "./gql/graphql";
 
 /** The status names officers read (the resident's board uses the server's own labels). */
 export const STATUS_LABELS: Record<RequestStatus, string> = {

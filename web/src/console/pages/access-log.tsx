@@ -5,10 +5,10 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError, gql, messageOf } from "../../api/client";
 import { ErrorSummary, type FieldErrors, TextInput } from "../../components/fields";
 import { usePageTitle } from "../../components/layout";
-import { graphql } from "../../gql";
-import type { AccessLogFilter, DocumentAccessPageQuery } from "../../gql/graphql";
 import { formatDateTime } from "../../lib/format";
 import { Actor, DateRangeFields, dayEnd, dayStart, FilterSelect, useStaffNames } from "../audit";
+import { graphql } from "../gql";
+import type { AccessLogFilter, DocumentAccessPageQuery } from "../gql/graphql";
 import { RequireStaff } from "../layout";
 import "../admin.css";
 

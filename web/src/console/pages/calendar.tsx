@@ -6,9 +6,9 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError, gql, messageOf } from "../../api/client";
 import { ErrorSummary, type FieldErrors, fieldErrorsOf, RadioGroup, TextInput } from "../../components/fields";
 import { usePageTitle } from "../../components/layout";
-import { graphql } from "../../gql";
-import type { HolidayKind, OfficeHolidaysQuery } from "../../gql/graphql";
 import { formatDateTime } from "../../lib/format";
+import { graphql } from "../gql";
+import type { HolidayKind, OfficeHolidaysQuery } from "../gql/graphql";
 import { RequireStaff } from "../layout";
 import "../admin.css";
 

@@ -6,10 +6,10 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { gql, messageOf } from "../../api/client";
 import { usePageTitle } from "../../components/layout";
-import { graphql } from "../../gql";
-import type { DashboardQuery } from "../../gql/graphql";
 import { formatDate, formatDateTime } from "../../lib/format";
 import { Chart } from "../components/chart";
+import { graphql } from "../gql";
+import type { DashboardQuery } from "../gql/graphql";
 import { RequireStaff } from "../layout";
 
 const Dashboard = graphql(`

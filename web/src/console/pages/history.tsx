@@ -6,10 +6,10 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError, gql, messageOf } from "../../api/client";
 import { ErrorSummary, type FieldErrors, RadioGroup, TextInput } from "../../components/fields";
 import { usePageTitle } from "../../components/layout";
-import { graphql } from "../../gql";
-import type { EventHistoryFilter, HistoryEventFieldsFragment, RecordHistoryQueryVariables } from "../../gql/graphql";
 import { formatDateTime } from "../../lib/format";
 import { Actor, DateRangeFields, dayEnd, dayStart, FilterSelect, useStaffNames } from "../audit";
+import { graphql } from "../gql";
+import type { EventHistoryFilter, HistoryEventFieldsFragment, RecordHistoryQueryVariables } from "../gql/graphql";
 import { RequireStaff } from "../layout";
 import "../admin.css";
 

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { gql } from "../../api/client";
 import { usePageTitle } from "../../components/layout";
-import { graphql } from "../../gql";
+import { graphql } from "../gql";
 import { RequireStaff } from "../layout";
 import { may, ROLE_LABELS, staff } from "../session";
 

@@ -6,7 +6,7 @@ import { useLocation } from "preact-iso";
 import { gql, messageOf } from "../../api/client";
 import { ErrorSummary, type FieldErrors, TextInput } from "../../components/fields";
 import { usePageTitle } from "../../components/layout";
-import { graphql } from "../../gql";
+import { graphql } from "../gql";
 import { staff } from "../session";
 
 const StaffLogin = graphql(`

@@ -5,10 +5,10 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { gql, messageOf } from "../../api/client";
 import { usePageTitle } from "../../components/layout";
-import { graphql } from "../../gql";
-import type { FindResidentsQuery, VerificationQueueQuery } from "../../gql/graphql";
 import { formatDateTime } from "../../lib/format";
 import { DocumentViewer } from "../components/viewer";
+import { graphql } from "../gql";
+import type { FindResidentsQuery, VerificationQueueQuery } from "../gql/graphql";
 import { RequireStaff } from "../layout";
 import { portalAddress, whatsappLink } from "../whatsapp";
 
