@@ -1,5 +1,7 @@
 //! Read model `staff_directory`: the staff list admins page through.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::staff::{StaffAccount, StaffEvent};
@@ -111,6 +113,26 @@ pub async fn active(pool: &PgPool) -> Result<Vec<StaffRow>, Error> {
 /// How many staff accounts exist.
 pub async fn count(pool: &PgPool) -> Result<i64, Error> {
     Ok(sqlx::query_scalar("SELECT count(*) FROM staff_directory").fetch_one(pool).await?)
+}
+
+/// How a staff member is named to auditors.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StaffName {
+    pub staff_id: Uuid,
+    pub username: String,
+    pub display_name: String,
+}
+
+/// The names of those of `ids` who are staff, in one query (the others — residents, the
+/// system — are left out). No event renames a staff account, so today's name is also the name
+/// they had when they acted; their role at the time is in each event's metadata.
+pub async fn names(pool: &PgPool, ids: &[Uuid]) -> Result<HashMap<Uuid, StaffName>, Error> {
+    let rows: Vec<StaffName> =
+        sqlx::query_as("SELECT staff_id, username, display_name FROM staff_directory WHERE staff_id = ANY($1)")
+            .bind(ids)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().map(|row| (row.staff_id, row)).collect())
 }
 
 /// One staff member by id.

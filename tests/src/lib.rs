@@ -101,9 +101,19 @@ impl TestApp {
 
     /// A staff member of `role`, created directly on the command side, signed in.
     pub async fn staff(&self, username: &str, role: domain::staff::Role) -> anyhow::Result<Client> {
+        self.staff_named(username, username, role).await
+    }
+
+    /// [`Self::staff`] with a display name other than the username.
+    pub async fn staff_named(
+        &self,
+        username: &str,
+        display_name: &str,
+        role: domain::staff::Role,
+    ) -> anyhow::Result<Client> {
         let metadata = domain::CommandMetadata::system(uuid::Uuid::new_v4());
         let password = format!("sandi {username} 2026");
-        self.commands.staff.create(username, username, role, &password, &metadata).await?;
+        self.commands.staff.create(username, display_name, role, &password, &metadata).await?;
         let client = self.client()?;
         client.staff_login(username, &password).await?;
         Ok(client)

@@ -7,14 +7,14 @@ use e2e::{TestApp, active_resident, eventually};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-const HISTORY: &str = "query($f: EventHistoryFilter, $a: String) { eventHistory(filter: $f, first: 50, after: $a) { pageInfo { hasNextPage endCursor } edges { cursor node { position eventType payload actorId actorRole correlationId } } } }";
+const HISTORY: &str = "query($f: EventHistoryFilter, $a: String) { eventHistory(filter: $f, first: 50, after: $a) { pageInfo { hasNextPage endCursor } edges { cursor node { position eventType payload actorId actorRole actorName actorUsername correlationId } } } }";
 
 #[sqlx::test(migrations = "../migrations")]
 async fn auditors_see_who_did_what_and_who_looked_at_what(pool: PgPool) -> anyhow::Result<()> {
     let app = TestApp::spawn(pool.clone()).await?;
     let auditor = app.staff("audit", Role::Auditor).await?;
-    let supervisor = app.staff("sri", Role::Supervisor).await?;
-    let operator = app.staff("budi", Role::Operator).await?;
+    let supervisor = app.staff_named("sri", "Sri Wahyuni", Role::Supervisor).await?;
+    let operator = app.staff_named("budi", "Budi Santoso", Role::Operator).await?;
     let (_, account_id) = active_resident(&app, &operator, "6106015205900001", "Siti Aminah").await?;
 
     // A staff action, with its actor.
@@ -38,6 +38,8 @@ async fn auditors_see_who_did_what_and_who_looked_at_what(pool: PgPool) -> anyho
     .await?;
     assert_eq!(reply[0]["node"]["actorId"], sri_id);
     assert_eq!(reply[0]["node"]["actorRole"], "SUPERVISOR");
+    assert_eq!(reply[0]["node"]["actorName"], "Sri Wahyuni", "auditors read names, not only ids");
+    assert_eq!(reply[0]["node"]["actorUsername"], "sri");
     assert!(reply[0]["node"]["correlationId"].is_string());
 
     // The whole history pages by cursor; personal data is masked, secrets hidden.
@@ -58,6 +60,8 @@ async fn auditors_see_who_did_what_and_who_looked_at_what(pool: PgPool) -> anyho
     assert_eq!(registered["payload"]["AccountRegistered"]["nik"], "6106********0001");
     assert_eq!(registered["payload"]["AccountRegistered"]["password_hash"], "[disembunyikan]");
     assert_eq!(registered["payload"]["AccountRegistered"]["full_name"], "S. A.");
+    assert_eq!(registered["actorRole"], "RESIDENT");
+    assert_eq!(registered["actorName"], Value::Null, "a resident's name is personal data: never an actor name");
     assert_eq!(sqlx::query_scalar::<_, i64>("SELECT count(*) FROM audit_log").fetch_one(&pool).await?, 0);
 
     // One record by NIK: unmasked, and the look is logged.
@@ -73,8 +77,18 @@ async fn auditors_see_who_did_what_and_who_looked_at_what(pool: PgPool) -> anyho
     assert_eq!(logged, ("eventHistory".to_owned(), account_id.clone()));
 
     let timeline = auditor
-        .gql("query($a: ID!) { recordHistory(accountId: $a) { eventType actorRole } }", json!({ "a": account_id }))
+        .gql(
+            "query($a: ID!) { recordHistory(accountId: $a) { eventType actorRole actorName } }",
+            json!({ "a": account_id }),
+        )
         .await?;
+    let approval = timeline.data()?["recordHistory"]
+        .as_array()
+        .and_then(|t| t.iter().find(|e| e["eventType"] == "AccountApproved"))
+        .cloned()
+        .context("approval")?;
+    assert_eq!(approval["actorRole"], "OPERATOR");
+    assert_eq!(approval["actorName"], "Budi Santoso");
     let types: Vec<&str> = timeline.data()?["recordHistory"]
         .as_array()
         .map(|t| t.iter().filter_map(|e| e["eventType"].as_str()).collect())
@@ -90,11 +104,17 @@ async fn auditors_see_who_did_what_and_who_looked_at_what(pool: PgPool) -> anyho
         .await?;
     assert_eq!(operator.http.get(app.url(&format!("/files/{file}"))).send().await?.status().as_u16(), 200);
     let log = auditor
-        .gql("query($f: ID!) { documentAccessLog(filter: { fileId: $f }) { edges { node { viewerRole purpose fileId } } } }", json!({ "f": file }))
+        .gql("query($f: ID!) { documentAccessLog(filter: { fileId: $f }) { edges { node { viewerRole viewerName viewerUsername purpose fileId } } } }", json!({ "f": file }))
         .await?;
     assert_eq!(
         log.data()?.pointer("/documentAccessLog/edges/0/node"),
-        Some(&json!({ "viewerRole": "OPERATOR", "purpose": "verification", "fileId": file }))
+        Some(&json!({
+            "viewerRole": "OPERATOR",
+            "viewerName": "Budi Santoso",
+            "viewerUsername": "budi",
+            "purpose": "verification",
+            "fileId": file
+        }))
     );
 
     // Bad filters and the wrong people.

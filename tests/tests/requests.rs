@@ -41,7 +41,7 @@ async fn queue_item(operator: &Client, request_id: &str, filter: Value) -> anyho
     eventually("request in the work queue", || async {
         let reply = operator
             .gql(
-                "query($f: WorkQueueFilter) { workQueue(filter: $f, first: 100) { counts { status count } edges { node { requestId number status claimedBy claimedByName dueAt overdue workingHoursLeft applicantName } } } }",
+                "query($f: WorkQueueFilter) { workQueue(filter: $f, first: 100) { counts { status count } edges { node { requestId number status statusLabel claimedBy claimedByName dueAt overdue workingHoursLeft applicantName } } } }",
                 json!({ "f": filter }),
             )
             .await?;
@@ -80,6 +80,26 @@ async fn akta_kelahiran_walks_the_manual(pool: PgPool) -> anyhow::Result<()> {
     // The operator claims it from the queue (due time set), and asks for the KK again.
     let item = queue_item(&operator, &request_id, Value::Null).await?;
     assert!(item["dueAt"].is_string() && item["applicantName"] == "Siti Aminah", "{item}");
+    assert_eq!(item["statusLabel"], "Menunggu diproses", "officers read the status in words from the server");
+    // The totals list every status in lifecycle order, with the officers' words, zero included.
+    let totals = act(&operator, "{ workQueue(first: 1) { counts { status label count } } }", json!({})).await?;
+    let counts = totals.pointer("/workQueue/counts").and_then(Value::as_array).cloned().unwrap_or_default();
+    let statuses: Vec<&str> = counts.iter().filter_map(|c| c["status"].as_str()).collect();
+    assert_eq!(
+        statuses,
+        [
+            "SUBMITTED",
+            "IN_REVIEW",
+            "AWAITING_REUPLOAD",
+            "COMPLETED",
+            "READY_FOR_PICKUP",
+            "COLLECTED",
+            "REJECTED",
+            "CANCELLED"
+        ]
+    );
+    assert_eq!(counts[0], json!({ "status": "SUBMITTED", "label": "Menunggu diproses", "count": 1 }));
+    assert_eq!(counts[2], json!({ "status": "AWAITING_REUPLOAD", "label": "Menunggu upload ulang", "count": 0 }));
     let completed_early = operator
         .gql(
             "mutation($r: ID!, $u: [ID!]!) { completeRequest(requestId: $r, uploadIds: $u) }",

@@ -136,8 +136,16 @@ test("supervisor: closes a day as cuti bersama in the month view, reopens it, de
   await page.evaluate(() => window.scrollTo(0, 0));
   await screenshot(page, "console-kalender");
 
-  // Reopened: the cell is a working day again.
-  await page.getByRole("button", { name: /^Hapus Cuti bersama uji/ }).click();
+  // Removing asks first: dismissed, nothing changes; accepted, the cell is a working day again.
+  const remove = page.getByRole("button", { name: /^Hapus Cuti bersama uji/ });
+  page.once("dialog", (dialog) => {
+    expect(dialog.message()).toContain("kembali menjadi hari kerja");
+    void dialog.dismiss();
+  });
+  await remove.click();
+  await expect(cell).toContainText("Cuti bersama uji");
+  page.once("dialog", (dialog) => void dialog.accept());
+  await remove.click();
   await expect(page.getByRole("status").filter({ hasText: "kembali menjadi hari kerja" })).toBeVisible();
   await expect(cell).not.toContainText("Cuti bersama uji");
   await eventually("the day reopened in holidays()", async () => {
@@ -305,6 +313,8 @@ test("auditor: the history of one request by its number, pages of events, and wh
   await expect(submitted).toContainText("Penduduk");
   await expect(submitted).toContainText(/pukul \d{2}\.\d{2} WIB/);
   await expect(claimed).toContainText("Operator");
+  // The auditor reads the officer's name (from the server, not only for admins) and the id.
+  await expect(claimed).toContainText(`${operator.account.displayName} (${operator.account.username})`);
   await expect(claimed).toContainText(operator.api.profile?.id ?? "?");
   await submitted.getByText("Lihat isi").click();
   await expect(submitted.locator("dl.payload").first()).toContainText("Bujang Kumang");
@@ -327,6 +337,7 @@ test("auditor: the history of one request by its number, pages of events, and wh
   const views = page.locator(`tr[data-file="${fileId}"]`);
   await expect(views).toHaveCount(1);
   await expect(views).toContainText("Operator");
+  await expect(views).toContainText(operator.account.displayName);
   await expect(views).toContainText(operator.api.profile?.id ?? "?");
   await expect(views).toContainText("Pemeriksaan oleh petugas");
   await expect(views).toContainText("127.0.0.1");

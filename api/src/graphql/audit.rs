@@ -1,13 +1,19 @@
 //! Auditors (and admins): the event history, one record's timeline, the document access log.
 
+use std::collections::{HashMap, HashSet};
+
 use async_graphql::connection::{Connection, Edge, query};
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use domain::metadata::keys;
 use domain::nik::Nik;
 use domain::privacy::{EVENT_TYPES, redact};
 use domain::staff::Permission;
 use projections::history::HistoryFilter;
+use projections::staff_directory::StaffName;
 use projections::{Checkpoint, StoredEvent};
+use sqlx::PgPool;
+use uuid::Uuid;
 
 use super::{Require, parse_uuid, shared, staff_session};
 use crate::error::ApiError;
@@ -28,20 +34,28 @@ pub struct HistoryEvent {
     /// Personal fields masked unless a single record was asked for; secrets never shown.
     payload: Json<serde_json::Value>,
     actor_id: Option<String>,
+    /// The role the actor acted in, as recorded with the event.
     actor_role: Option<String>,
+    /// The staff member's display name (absent for residents and the system).
+    actor_name: Option<String>,
+    actor_username: Option<String>,
     correlation_id: Option<String>,
     client_address: Option<String>,
     recorded_at: DateTime<Utc>,
 }
 
 impl HistoryEvent {
-    fn new(event: StoredEvent, mask: bool) -> Self {
+    fn new(event: StoredEvent, mask: bool, names: &StaffNames) -> Self {
         let meta = |key: &str| event.metadata.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        let actor_id = meta(keys::ACTOR_ID);
+        let name = actor_id.as_deref().and_then(|id| names.of(id));
         Self {
-            actor_id: meta("actor_id"),
-            actor_role: meta("actor_role"),
-            correlation_id: meta("correlation_id"),
-            client_address: meta("client_address"),
+            actor_name: name.map(|n| n.display_name.clone()),
+            actor_username: name.map(|n| n.username.clone()),
+            actor_id,
+            actor_role: meta(keys::ACTOR_ROLE),
+            correlation_id: meta(keys::CORRELATION_ID),
+            client_address: meta(keys::CLIENT_ADDRESS),
             position: event.global_position,
             payload: Json(redact(&event.payload, mask)),
             aggregate_type: event.aggregate_type,
@@ -85,10 +99,34 @@ pub struct DocumentAccess {
     file_id: ID,
     viewer_kind: String,
     viewer_id: ID,
+    /// The role the viewer had, as recorded at the view.
     viewer_role: String,
+    /// The staff member's display name (absent when a resident viewed their own document).
+    viewer_name: Option<String>,
+    viewer_username: Option<String>,
     purpose: String,
     client_address: Option<String>,
     viewed_at: DateTime<Utc>,
+}
+
+/// The staff among one page's actors, named in one query.
+struct StaffNames(HashMap<Uuid, StaffName>);
+
+impl StaffNames {
+    async fn load(pool: &PgPool, ids: impl IntoIterator<Item = Uuid>) -> Result<Self, ApiError> {
+        let ids: Vec<Uuid> = ids.into_iter().collect::<HashSet<_>>().into_iter().collect();
+        Ok(Self(projections::staff_directory::names(pool, &ids).await?))
+    }
+
+    /// Names the actors of stored events (their metadata's actor id).
+    async fn of_events(pool: &PgPool, events: &[StoredEvent]) -> Result<Self, ApiError> {
+        let ids = events.iter().filter_map(|e| e.metadata.get(keys::ACTOR_ID)?.as_str()?.parse::<Uuid>().ok());
+        Self::load(pool, ids).await
+    }
+
+    fn of(&self, id: &str) -> Option<&StaffName> {
+        self.0.get(&id.parse::<Uuid>().ok()?)
+    }
 }
 
 fn invalid_cursor() -> ApiError {
@@ -183,10 +221,12 @@ impl AuditQuery {
                 projections::history::page(&pool, &filter, cursor, limit as i64 + 1).await.map_err(ApiError::from)?;
             let has_next = events.len() > limit;
             events.truncate(limit);
+            let names = StaffNames::of_events(&pool, &events).await?;
             let mut connection = Connection::new(after.is_some(), has_next);
-            connection.edges.extend(
-                events.into_iter().map(|e| Edge::new(encode(e.checkpoint()), HistoryEvent::new(e, single.is_none()))),
-            );
+            connection.edges.extend(events.into_iter().map(|e| {
+                let cursor = encode(e.checkpoint());
+                Edge::new(cursor, HistoryEvent::new(e, single.is_none(), &names))
+            }));
             Ok::<_, async_graphql::Error>(connection)
         })
         .await
@@ -216,7 +256,8 @@ impl AuditQuery {
         loop {
             let events = projections::history::page(pool, &filter, after, 1000).await?;
             let Some(next) = events.last().map(StoredEvent::checkpoint) else { break };
-            timeline.extend(events.into_iter().map(|e| HistoryEvent::new(e, false)));
+            let names = StaffNames::of_events(pool, &events).await?;
+            timeline.extend(events.into_iter().map(|e| HistoryEvent::new(e, false, &names)));
             after = Some(next);
         }
         Ok(timeline)
@@ -240,7 +281,8 @@ impl AuditQuery {
             from: filter.from,
             to: filter.to,
         };
-        let files = shared(ctx)?.commands.files.clone();
+        let shared = shared(ctx)?;
+        let (files, pool) = (shared.commands.files.clone(), shared.pool.clone());
         query(after, None, first, None, |after: Option<String>, _: Option<String>, first, _| async move {
             let limit = first.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE);
             let after = after
@@ -250,8 +292,10 @@ impl AuditQuery {
             let mut rows = files.access_log(&filter, after, limit as i64 + 1).await.map_err(ApiError::from)?;
             let has_next = rows.len() > limit;
             rows.truncate(limit);
+            let names = StaffNames::load(&pool, rows.iter().map(|r| r.viewer_id)).await?;
             let mut connection = Connection::new(after.is_some(), has_next);
             connection.edges.extend(rows.into_iter().map(|r| {
+                let name = names.0.get(&r.viewer_id);
                 Edge::new(
                     format!("a{}", r.access_id),
                     DocumentAccess {
@@ -260,6 +304,8 @@ impl AuditQuery {
                         viewer_kind: r.viewer_kind,
                         viewer_id: ID(r.viewer_id.to_string()),
                         viewer_role: r.viewer_role,
+                        viewer_name: name.map(|n| n.display_name.clone()),
+                        viewer_username: name.map(|n| n.username.clone()),
                         purpose: r.purpose,
                         client_address: r.client_address,
                         viewed_at: r.viewed_at,

@@ -60,6 +60,32 @@ impl RequestStatus {
         }
     }
 
+    /// Every status, in the order a request lives through them.
+    const ALL: [Self; 8] = [
+        Self::Submitted,
+        Self::InReview,
+        Self::AwaitingReupload,
+        Self::Completed,
+        Self::ReadyForPickup,
+        Self::Collected,
+        Self::Rejected,
+        Self::Cancelled,
+    ];
+
+    /// What officers read in the console (the queue, its filter, a request's page).
+    fn staff_label(self) -> &'static str {
+        match self {
+            Self::Submitted => "Menunggu diproses",
+            Self::InReview => "Sedang diproses",
+            Self::AwaitingReupload => "Menunggu upload ulang",
+            Self::Completed => "Selesai",
+            Self::ReadyForPickup => "Siap diambil",
+            Self::Collected => "Sudah diambil",
+            Self::Rejected => "Ditolak",
+            Self::Cancelled => "Dibatalkan",
+        }
+    }
+
     /// What the status board says, in the manual's words.
     fn label(self) -> &'static str {
         match self {
@@ -229,6 +255,8 @@ pub struct WorkQueueItem {
     service_name: String,
     applicant_name: String,
     status: RequestStatus,
+    /// The status in the officers' words.
+    status_label: String,
     claimed_by: Option<ID>,
     claimed_by_name: Option<String>,
     submitted_at: DateTime<Utc>,
@@ -244,12 +272,16 @@ pub struct WorkQueueItem {
 #[derive(SimpleObject)]
 pub struct StatusCount {
     status: RequestStatus,
+    /// The status in the officers' words (the console's filter lists these).
+    label: String,
     count: i64,
 }
 
 /// Totals of the work queue.
 #[derive(SimpleObject)]
 pub struct QueueSummary {
+    /// Open requests per status: every status, in lifecycle order, zero included (closed
+    /// statuses count 0 by definition, and are listed so the console's filter can offer them).
     counts: Vec<StatusCount>,
 }
 
@@ -288,6 +320,8 @@ pub struct RequestDetails {
     catalogue_version: u32,
     /// Where it stands now (from the event store, as the rest of this record).
     status: RequestStatus,
+    /// The status in the officers' words.
+    status_label: String,
     claimed_by: Option<ID>,
     fields: Vec<FieldValue>,
     documents: Vec<SubmittedDocumentLink>,
@@ -426,11 +460,14 @@ impl RequestQuery {
                 .map_err(ApiError::from)?;
             let has_next = rows.len() > limit;
             rows.truncate(limit);
-            let counts = projections::service_requests::queue_counts(&pool)
-                .await
-                .map_err(ApiError::from)?
+            let open = projections::service_requests::queue_counts(&pool).await.map_err(ApiError::from)?;
+            let counts = RequestStatus::ALL
                 .into_iter()
-                .map(|(status, count)| StatusCount { status: RequestStatus::parse(&status), count })
+                .map(|status| StatusCount {
+                    status,
+                    label: status.staff_label().to_owned(),
+                    count: open.iter().find(|(s, _)| s == status.as_str()).map_or(0, |(_, n)| *n),
+                })
                 .collect();
             let left = working_hours_left(&pool, now, &rows).await?;
             let mut connection = Connection::with_additional_fields(after.is_some(), has_next, QueueSummary { counts });
@@ -445,6 +482,7 @@ impl RequestQuery {
                         service_name: row.service_name,
                         applicant_name: row.applicant_name,
                         status: RequestStatus::parse(&row.status),
+                        status_label: RequestStatus::parse(&row.status).staff_label().to_owned(),
                         claimed_by: row.claimed_by.map(|c| ID(c.to_string())),
                         claimed_by_name: row.claimed_by_name,
                         submitted_at: row.submitted_at,
@@ -477,6 +515,7 @@ impl RequestQuery {
             applicant_name: s.applicant_name.clone(),
             catalogue_version: s.catalogue_version,
             status: status_of(&request),
+            status_label: status_of(&request).staff_label().to_owned(),
             claimed_by: request.claimed_by().map(|c| ID(c.to_string())),
             fields: s
                 .fields

@@ -33,8 +33,9 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         .map(str::to_owned);
     request.extensions_mut().insert(RequestId(id));
     let method = request.method().clone();
-    let route =
-        request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    // Only the pages (portal and console, served by the fallback) have no matched route; one
+    // label for them all keeps the metric's cardinality bounded whatever paths clients send.
+    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "page".to_owned(), |p| p.as_str().to_owned());
     let mut response = next.run(request).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();

@@ -1,39 +1,9 @@
 // What the history and the document access log share: who an actor is, in words, the date
 // range of their filters, and the WIB day bounds those dates send.
 
-import { useEffect, useState } from "preact/hooks";
-import { gql } from "../api/client";
 import { Field, TextInput } from "../components/fields";
-import { graphql } from "./gql";
 import type { StaffRole } from "./gql/graphql";
-import { ROLE_LABELS, staff } from "./session";
-
-const StaffNames = graphql(`
-  query StaffNames {
-    staffMembers(first: 200) {
-      nodes {
-        id
-        displayName
-        username
-      }
-    }
-  }
-`);
-
-/** Names of staff by id, for admins (auditors may not list staff: they get an empty map). */
-export function useStaffNames(): Map<string, string> {
-  const [names, setNames] = useState<Map<string, string>>(new Map());
-  const admin = staff.value?.role === "ADMIN";
-  useEffect(() => {
-    if (!admin) return;
-    gql(StaffNames)
-      .then((reply) =>
-        setNames(new Map(reply.staffMembers.nodes.map((m) => [m.id, `${m.displayName} (${m.username})`]))),
-      )
-      .catch(() => setNames(new Map()));
-  }, [admin]);
-  return names;
-}
+import { ROLE_LABELS } from "./session";
 
 const ACTOR_ROLES: Record<string, string> = {
   ...ROLE_LABELS,
@@ -57,13 +27,27 @@ export function dayEnd(date: string): string {
   return new Date(`${date}T23:59:59.999+07:00`).toISOString();
 }
 
-/** Who acted: the name when the console may know it (admins), otherwise the role and the id. */
-export function Actor({ id, role, names }: { id: string | null; role: string | null; names: Map<string, string> }) {
+/** Who acted: the staff member's name as the server records it, the role they acted in, the id. */
+export function Actor({
+  id,
+  role,
+  name,
+  username,
+}: {
+  id: string | null | undefined;
+  role: string | null | undefined;
+  name?: string | null | undefined;
+  username?: string | null | undefined;
+}) {
   if (!id && !role) return <span class="muted">—</span>;
-  const name = id ? names.get(id) : undefined;
   return (
     <>
-      {name ? <strong class="block">{name}</strong> : null}
+      {name ? (
+        <strong class="block">
+          {name}
+          {username ? ` (${username})` : ""}
+        </strong>
+      ) : null}
       <span class="block">{roleLabel(role)}</span>
       {id ? <code class="small block">{id}</code> : null}
     </>

@@ -6,7 +6,7 @@ import { ApiError, gql, messageOf } from "../../api/client";
 import { ErrorSummary, type FieldErrors, TextInput } from "../../components/fields";
 import { usePageTitle } from "../../components/layout";
 import { formatDateTime } from "../../lib/format";
-import { Actor, DateRangeFields, dayEnd, dayStart, FilterSelect, useStaffNames } from "../audit";
+import { Actor, DateRangeFields, dayEnd, dayStart, FilterSelect } from "../audit";
 import { graphql } from "../gql";
 import type { AccessLogFilter, DocumentAccessPageQuery } from "../gql/graphql";
 import { RequireStaff } from "../layout";
@@ -25,6 +25,8 @@ const DocumentAccessPage = graphql(`
         viewerKind
         viewerId
         viewerRole
+        viewerName
+        viewerUsername
         purpose
         clientAddress
         viewedAt
@@ -89,7 +91,6 @@ export function AccessLog() {
 }
 
 function AccessLogPage() {
-  const names = useStaffNames();
   const [form, setForm] = useState<Filters>(EMPTY);
   const [applied, setApplied] = useState<AccessLogFilter>({});
   const [rows, setRows] = useState<Access[] | null>(null);
@@ -217,7 +218,7 @@ function AccessLogPage() {
               <tr key={row.accessId} data-file={row.fileId}>
                 <td>{formatDateTime(row.viewedAt)}</td>
                 <td>
-                  <Actor id={row.viewerId} role={row.viewerRole} names={names} />
+                  <Actor id={row.viewerId} role={row.viewerRole} name={row.viewerName} username={row.viewerUsername} />
                   <button
                     type="button"
                     class="link-button small"

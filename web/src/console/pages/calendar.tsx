@@ -166,6 +166,8 @@ function CalendarPage() {
   };
 
   const remove = async (holiday: Holiday) => {
+    const question = `Hapus ${holiday.name} (${longDate(holiday.date)})? Hari itu kembali menjadi hari kerja dan batas waktu layanan bergeser.`;
+    if (!window.confirm(question)) return;
     setListError(null);
     setNotice(null);
     try {

@@ -7,7 +7,7 @@ import { ApiError, gql, messageOf } from "../../api/client";
 import { ErrorSummary, type FieldErrors, RadioGroup, TextInput } from "../../components/fields";
 import { usePageTitle } from "../../components/layout";
 import { formatDateTime } from "../../lib/format";
-import { Actor, DateRangeFields, dayEnd, dayStart, FilterSelect, useStaffNames } from "../audit";
+import { Actor, DateRangeFields, dayEnd, dayStart, FilterSelect } from "../audit";
 import { graphql } from "../gql";
 import type { EventHistoryFilter, HistoryEventFieldsFragment, RecordHistoryQueryVariables } from "../gql/graphql";
 import { RequireStaff } from "../layout";
@@ -23,6 +23,8 @@ graphql(`
     payload
     actorId
     actorRole
+    actorName
+    actorUsername
     clientAddress
     recordedAt
   }
@@ -107,7 +109,6 @@ export function History() {
 }
 
 function HistoryPage() {
-  const names = useStaffNames();
   return (
     <>
       <h1>Riwayat</h1>
@@ -115,8 +116,8 @@ function HistoryPage() {
         Semua kejadian yang tercatat, dalam urutan pencatatannya. Riwayat tidak dapat diubah atau dihapus. Data pribadi
         (NIK, nama, nomor HP, isian formulir) disamarkan, kecuali bila Anda membuka satu catatan.
       </p>
-      <EventList names={names} />
-      <SingleRecord names={names} />
+      <EventList />
+      <SingleRecord />
       <ExportHelp />
     </>
   );
@@ -166,7 +167,7 @@ function toFilter(f: Filters): EventHistoryFilter {
   };
 }
 
-function EventList({ names }: { names: Map<string, string> }) {
+function EventList() {
   const [form, setForm] = useState<Filters>(EMPTY);
   // The filter of the events shown (paging continues with it, whatever the form says since).
   const [applied, setApplied] = useState<EventHistoryFilter>({});
@@ -313,7 +314,7 @@ function EventList({ names }: { names: Map<string, string> }) {
           ? "Memuat…"
           : `${events.length} kejadian ditampilkan${next ? "; ada lagi" : ""}.${single ? " Data pribadi catatan ini ditampilkan utuh (tercatat di log audit)." : ""}`}
       </p>
-      {events ? <EventTable events={events} names={names} caption="Kejadian menurut urutan pencatatan" /> : null}
+      {events ? <EventTable events={events} caption="Kejadian menurut urutan pencatatan" /> : null}
       {next ? (
         <button type="button" class="button secondary" disabled={busy} onClick={() => void fetchPage(applied, next)}>
           {busy ? "Memuat…" : "Muat berikutnya"}
@@ -323,7 +324,7 @@ function EventList({ names }: { names: Map<string, string> }) {
   );
 }
 
-function SingleRecord({ names }: { names: Map<string, string> }) {
+function SingleRecord() {
   const [kind, setKind] = useState("requestNumber");
   const [value, setValue] = useState("");
   const [events, setEvents] = useState<HistoryEvent[] | null>(null);
@@ -390,7 +391,7 @@ function SingleRecord({ names }: { names: Map<string, string> }) {
       </form>
       {events ? (
         events.length ? (
-          <EventTable events={events} names={names} caption={`Riwayat ${value.trim()}`} />
+          <EventTable events={events} caption={`Riwayat ${value.trim()}`} />
         ) : (
           <p>Tidak ada kejadian untuk catatan ini.</p>
         )
@@ -399,15 +400,7 @@ function SingleRecord({ names }: { names: Map<string, string> }) {
   );
 }
 
-function EventTable({
-  events,
-  names,
-  caption,
-}: {
-  events: HistoryEvent[];
-  names: Map<string, string>;
-  caption: string;
-}) {
+function EventTable({ events, caption }: { events: HistoryEvent[]; caption: string }) {
   return (
     <table class="data-table events">
       <caption class="visually-hidden">{caption}</caption>
@@ -436,7 +429,7 @@ function EventTable({
               <span class="small block">urutan ke-{event.sequence}</span>
             </td>
             <td>
-              <Actor id={event.actorId ?? null} role={event.actorRole ?? null} names={names} />
+              <Actor id={event.actorId} role={event.actorRole} name={event.actorName} username={event.actorUsername} />
               {event.clientAddress ? <span class="small block">dari {event.clientAddress}</span> : null}
             </td>
             <td>

@@ -12,13 +12,13 @@ import { graphql } from "../gql";
 import type { RequestStatus, WorkQueueFilter, WorkQueuePageQuery } from "../gql/graphql";
 import { RequireStaff } from "../layout";
 import { staff } from "../session";
-import { STATUS_LABELS } from "../status";
 
 const WorkQueuePage = graphql(`
   query WorkQueuePage($filter: WorkQueueFilter) {
     workQueue(filter: $filter, first: 100) {
       counts {
         status
+        label
         count
       }
       nodes {
@@ -28,6 +28,7 @@ const WorkQueuePage = graphql(`
         serviceName
         applicantName
         status
+        statusLabel
         claimedBy
         claimedByName
         submittedAt
@@ -203,9 +204,9 @@ function QueuePage() {
           Status
           <select value={filter.status} onChange={(e) => setFilter({ ...filter, status: e.currentTarget.value })}>
             <option value="">Semua yang terbuka</option>
-            {Object.entries(STATUS_LABELS).map(([status, label]) => (
-              <option key={status} value={status}>
-                {label}
+            {data?.workQueue.counts.map((c) => (
+              <option key={c.status} value={c.status}>
+                {c.label}
               </option>
             ))}
           </select>
@@ -229,11 +230,13 @@ function QueuePage() {
       </form>
       {data ? (
         <p class="counts">
-          {data.workQueue.counts.map((c) => (
-            <span key={c.status} class="count-chip">
-              {STATUS_LABELS[c.status]}: <strong>{c.count}</strong>
-            </span>
-          ))}
+          {data.workQueue.counts
+            .filter((c) => c.count > 0)
+            .map((c) => (
+              <span key={c.status} class="count-chip">
+                {c.label}: <strong>{c.count}</strong>
+              </span>
+            ))}
         </p>
       ) : null}
       {error ? (
@@ -269,7 +272,7 @@ function QueuePage() {
                 </td>
                 <td>{item.serviceName}</td>
                 <td>{item.applicantName}</td>
-                <td>{STATUS_LABELS[item.status]}</td>
+                <td>{item.statusLabel}</td>
                 <td>{item.claimedByName ?? "—"}</td>
                 <td>
                   <span class={`due due-${due.tone}`}>{due.text}</span>

@@ -12,7 +12,6 @@ import { graphql } from "../gql";
 import type { RequestDetailQuery } from "../gql/graphql";
 import { RequireStaff } from "../layout";
 import { staff } from "../session";
-import { STATUS_LABELS } from "../status";
 import { ClaimRequest, ReleaseRequest } from "./queue";
 
 const RequestDetailDoc = graphql(`
@@ -24,6 +23,7 @@ const RequestDetailDoc = graphql(`
       serviceName
       applicantName
       status
+      statusLabel
       claimedBy
       fields {
         name
@@ -148,7 +148,7 @@ function DetailPage() {
         {details.serviceName} · {details.number}
       </h1>
       <p>
-        Pemohon: <strong>{details.applicantName}</strong> · Status: <strong>{STATUS_LABELS[details.status]}</strong> ·{" "}
+        Pemohon: <strong>{details.applicantName}</strong> · Status: <strong>{details.statusLabel}</strong> ·{" "}
         {details.claimedBy ? (mine ? "Anda yang menangani" : "Ditangani petugas lain") : "Belum ditangani"}
       </p>
       {notice ? (
