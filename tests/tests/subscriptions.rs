@@ -102,5 +102,22 @@ async fn status_board_changes_are_pushed_to_the_resident(pool: PgPool) -> anyhow
     operator.gql("mutation($r: ID!) { claimRequest(requestId: $r) }", json!({ "r": request_id })).await?.data()?;
     let second = next_json(&mut socket).await?;
     assert_eq!(second["payload"]["data"]["myRequestUpdates"]["statusLabel"], "Sedang diproses");
+
+    // A bad subscription over the socket gets the same code and Indonesian message as over HTTP.
+    socket
+        .send(Message::Text(
+            json!({ "id": "2", "type": "subscribe", "payload": { "query": "subscription { tidakAda }" } })
+                .to_string()
+                .into(),
+        ))
+        .await?;
+    let refused = next_json(&mut socket).await?;
+    assert_eq!(refused["id"], "2", "{refused}");
+    let errors = if refused["type"] == "error" { &refused["payload"] } else { &refused["payload"]["errors"] };
+    assert_eq!(errors[0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED", "{refused}");
+    assert!(
+        errors[0]["message"].as_str().is_some_and(|m| m.starts_with("Permintaan GraphQL tidak valid")),
+        "{refused}"
+    );
     app.stop().await
 }

@@ -88,7 +88,8 @@ pub fn schema(shared: Shared, feed: requests::ChangeFeed, introspection: bool) -
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_directives(MAX_DIRECTIVES)
-        .extension(limits::QuerySizeLimit);
+        .extension(limits::QuerySizeLimit)
+        .extension(crate::error::ErrorCodes);
     if introspection { builder.finish() } else { builder.disable_introspection().finish() }
 }
 

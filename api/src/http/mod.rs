@@ -126,8 +126,7 @@ async fn graphql(
         correlation_id: request_id.0,
         client_address: Some(middleware::client_address(&headers, peer, state.forwarded_for)),
     };
-    let mut response = state.schema.execute(request.data(context)).await;
-    crate::error::ensure_codes(&mut response);
+    let response = state.schema.execute(request.data(context)).await;
     GraphQLResponse::from(response).into_response()
 }
 
