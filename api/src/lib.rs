@@ -12,6 +12,7 @@ pub mod legacy_import;
 pub mod metrics;
 pub mod startup;
 pub mod telemetry;
+pub mod whatsapp;
 
 pub use configuration::Config;
 pub use startup::{Application, MIGRATOR};

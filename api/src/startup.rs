@@ -102,6 +102,7 @@ impl Application {
                 pool: pool.clone(),
                 catalogue,
                 contacts,
+                messages: crate::whatsapp::Messages::new(&config.public_url),
                 cookie_secure: config.cookie_secure(),
             },
             feed.clone(),

@@ -90,14 +90,22 @@ pub struct ResidentSignedIn {
 }
 
 /// An approved password reset: the code to send the resident on WhatsApp.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ResetCode {
     pub code: String,
     pub expires_at: DateTime<Utc>,
-    pub phone: Option<PhoneNumber>,
+    /// The account as decided (its registered number receives the code).
+    pub account: Account,
 }
 
 /// Commands on resident accounts.
+/// An old-portal grant: until when, and the account that received it.
+#[derive(Debug)]
+pub struct LegacyGrant {
+    pub until: DateTime<Utc>,
+    pub account: Account,
+}
+
 #[derive(Clone)]
 pub struct AccountService {
     executor: Arc<Executor<Account>>,
@@ -288,17 +296,19 @@ impl AccountService {
         })
     }
 
-    /// Verifies an account (operator).
-    pub async fn approve(&self, account: Uuid, metadata: &CommandMetadata) -> Result<(), Error> {
+    /// Verifies an account (operator). Returns the account as decided, for the message to
+    /// its holder.
+    pub async fn approve(&self, account: Uuid, metadata: &CommandMetadata) -> Result<Account, Error> {
         let command = AccountCommand::Approve { at: self.clock.now() };
-        self.executor.execute(&account.to_string(), command, metadata).await.map(drop)
+        Ok(self.executor.execute(&account.to_string(), command, metadata).await?.aggregate)
     }
 
-    /// Refuses an account with a reason the resident sees (operator).
-    pub async fn reject(&self, account: Uuid, reason: &str, metadata: &CommandMetadata) -> Result<(), Error> {
+    /// Refuses an account with a reason the resident sees (operator). Returns the account as
+    /// decided.
+    pub async fn reject(&self, account: Uuid, reason: &str, metadata: &CommandMetadata) -> Result<Account, Error> {
         let reason = Reason::parse(reason)?;
         let command = AccountCommand::Reject { reason, at: self.clock.now() };
-        self.executor.execute(&account.to_string(), command, metadata).await.map(drop)
+        Ok(self.executor.execute(&account.to_string(), command, metadata).await?.aggregate)
     }
 
     /// Signs a resident in. Unknown NIK and wrong password: same answer, same work. Only with
@@ -410,21 +420,19 @@ impl AccountService {
         let code_hash = self.secrets.reset_code_hash(AccountId(account), &code);
         let command = AccountCommand::ApprovePasswordReset { code_hash, expires_at };
         let outcome = self.executor.execute(&account.to_string(), command, metadata).await?;
-        Ok(ResetCode { code, expires_at, phone: outcome.aggregate.phone().cloned() })
+        Ok(ResetCode { code, expires_at, account: outcome.aggregate })
     }
 
-    /// Refuses a reset (operator).
+    /// Refuses a reset (operator). Returns the account as decided.
     pub async fn reject_password_reset(
         &self,
         account: Uuid,
         reason: &str,
         metadata: &CommandMetadata,
-    ) -> Result<(), Error> {
+    ) -> Result<Account, Error> {
         let reason = Reason::parse(reason)?;
-        self.executor
-            .execute(&account.to_string(), AccountCommand::RejectPasswordReset { reason }, metadata)
-            .await
-            .map(drop)
+        let command = AccountCommand::RejectPasswordReset { reason };
+        Ok(self.executor.execute(&account.to_string(), command, metadata).await?.aggregate)
     }
 
     /// Sets a new password with the one-time code; every session of the account ends.
@@ -466,12 +474,13 @@ impl AccountService {
     }
 
     /// Lets a verified resident see a legacy account's documents for 24 hours (operator).
+    /// Returns when the access ends and the account it was given to.
     pub async fn grant_legacy_access(
         &self,
         legacy: Uuid,
         account: Uuid,
         metadata: &CommandMetadata,
-    ) -> Result<DateTime<Utc>, Error> {
+    ) -> Result<LegacyGrant, Error> {
         let legacy_account = self.legacy.load(&legacy.to_string()).await?;
         let legacy_nik = legacy_account.nik().cloned().ok_or(domain::legacy::LegacyError::NotFound)?;
         let command = AccountCommand::GrantLegacyAccess {
@@ -480,14 +489,15 @@ impl AccountService {
             at: self.clock.now(),
         };
         let outcome = self.executor.execute(&account.to_string(), command, metadata).await?;
-        outcome
+        let until = outcome
             .events
             .iter()
             .find_map(|e| match e.payload {
                 AccountEvent::LegacyAccessGranted { until, .. } => Some(until),
                 _ => None,
             })
-            .ok_or_else(|| Error::Internal("grant produced no event".into()))
+            .ok_or_else(|| Error::Internal("grant produced no event".into()))?;
+        Ok(LegacyGrant { until, account: outcome.aggregate })
     }
 
     /// [`Self::grant_legacy_access`] by the resident's NIK: the old portal's account and the
@@ -497,7 +507,7 @@ impl AccountService {
         &self,
         nik: &Nik,
         metadata: &CommandMetadata,
-    ) -> Result<DateTime<Utc>, Error> {
+    ) -> Result<LegacyGrant, Error> {
         let (legacy, account) = (self.secrets.legacy_account_id(nik), self.secrets.account_id(nik));
         self.grant_legacy_access(legacy.0, account.0, metadata).await
     }

@@ -6,7 +6,7 @@ use crate::ErrorCode;
 
 const COMMON: &str = include_str!("password/common.txt");
 
-/// Minimum length in characters (DESIGN.md §2).
+/// Minimum length in characters (the manual's rule: at least 8).
 pub const MIN_CHARS: usize = 8;
 /// Upper bound so a request cannot make the server hash megabytes.
 pub const MAX_CHARS: usize = 128;

@@ -461,7 +461,10 @@ pub async fn active_resident<S: Site + ?Sized>(
             .and_then(|e| e["node"]["accountId"].as_str().map(str::to_owned)))
     })
     .await?;
-    operator.gql("mutation($a: ID!) { approveAccount(accountId: $a) }", json!({ "a": account_id })).await?.data()?;
+    operator
+        .gql("mutation($a: ID!) { approveAccount(accountId: $a) { accountId } }", json!({ "a": account_id }))
+        .await?
+        .data()?;
     client.resident_login(app.pool(), nik, RESIDENT_PASSWORD).await?.data()?;
     Ok((client, account_id))
 }

@@ -319,10 +319,10 @@ async fn registrations_of_one_nik_and_verifiers_race(pool: PgPool) -> anyhow::Re
         .flat_map(|account| {
             verifiers.iter().enumerate().map(move |(i, client)| {
                 let (query, variables) = if i % 2 == 0 {
-                    ("mutation($a: ID!) { approveAccount(accountId: $a) }", json!({ "a": account }))
+                    ("mutation($a: ID!) { approveAccount(accountId: $a) { accountId } }", json!({ "a": account }))
                 } else {
                     (
-                        "mutation($a: ID!, $r: String!) { rejectAccount(accountId: $a, reason: $r) }",
+                        "mutation($a: ID!, $r: String!) { rejectAccount(accountId: $a, reason: $r) { accountId } }",
                         json!({ "a": account, "r": "Foto KTP tidak terbaca" }),
                     )
                 };

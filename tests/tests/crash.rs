@@ -143,7 +143,7 @@ const REGISTER: &str = "mutation($i: RegisterAccountInput!) { registerAccount(in
 const CLAIM: &str = "mutation($r: ID!) { claimRequest(requestId: $r) }";
 const DEMAND: &str = "mutation($r: ID!, $i: [ReuploadItemInput!]!) { demandReupload(requestId: $r, items: $i) }";
 const COMPLETE: &str = "mutation($r: ID!, $u: [ID!]!) { completeRequest(requestId: $r, uploadIds: $u) }";
-const APPROVE: &str = "mutation($a: ID!) { approveAccount(accountId: $a) }";
+const APPROVE: &str = "mutation($a: ID!) { approveAccount(accountId: $a) { accountId } }";
 
 /// Pause after a lost command, while the server restarts.
 const RETRY_PAUSE: Duration = Duration::from_millis(50);

@@ -57,8 +57,29 @@ async fn queued_account(operator: &Client, nik_masked: &str) -> anyhow::Result<V
 }
 
 async fn approve(operator: &Client, account_id: &str) -> anyhow::Result<()> {
-    operator.gql("mutation($a: ID!) { approveAccount(accountId: $a) }", json!({ "a": account_id })).await?.data()?;
+    operator
+        .gql("mutation($a: ID!) { approveAccount(accountId: $a) { accountId } }", json!({ "a": account_id }))
+        .await?
+        .data()?;
     Ok(())
+}
+
+/// The message inside a `wa.me` link to the test residents' number, decoded.
+fn whatsapp_text(link: &Value) -> anyhow::Result<String> {
+    let link = link.as_str().context("no WhatsApp link")?;
+    let encoded = link.strip_prefix("https://wa.me/6281234567890?text=").context("not to the registered number")?;
+    let mut bytes = Vec::new();
+    let mut rest = encoded.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'%' && tail.len() >= 2 {
+            bytes.push(u8::from_str_radix(std::str::from_utf8(&tail[..2])?, 16)?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(b);
+            rest = tail;
+        }
+    }
+    Ok(String::from_utf8(bytes)?)
 }
 
 async fn get(client: &Client, app: &TestApp, path: &str) -> anyhow::Result<(u16, String, Vec<u8>)> {
@@ -404,7 +425,7 @@ async fn legacy_documents_are_visible_for_24_hours_after_a_grant(pool: PgPool) -
     assert_eq!(legacy["documentTitles"], json!(["Akta Kelahiran"]));
     let granted = operator
         .gql(
-            "mutation($l: ID!, $a: ID!) { grantLegacyAccess(legacyAccountId: $l, accountId: $a) }",
+            "mutation($l: ID!, $a: ID!) { grantLegacyAccess(legacyAccountId: $l, accountId: $a) { until } }",
             json!({ "l": legacy["id"], "a": account_id }),
         )
         .await?;
@@ -435,7 +456,7 @@ async fn legacy_documents_are_visible_for_24_hours_after_a_grant(pool: PgPool) -
     approve(&operator, other["accountId"].as_str().context("id")?).await?;
     let mismatch = operator
         .gql(
-            "mutation($l: ID!, $a: ID!) { grantLegacyAccess(legacyAccountId: $l, accountId: $a) }",
+            "mutation($l: ID!, $a: ID!) { grantLegacyAccess(legacyAccountId: $l, accountId: $a) { until } }",
             json!({ "l": legacy["id"], "a": other["accountId"] }),
         )
         .await?;
@@ -674,11 +695,14 @@ async fn a_legacy_grant_by_nik_needs_no_ids(pool: PgPool) -> anyhow::Result<()> 
     let me = "{ me { legacyDocuments { title url availableUntil } } }";
     assert_eq!(resident.gql(me, json!({})).await?.data()?.pointer("/me/legacyDocuments"), Some(&json!([])));
 
-    let grant = "mutation($n: String!) { grantLegacyAccessByNik(nik: $n) }";
+    let grant = "mutation($n: String!) { grantLegacyAccessByNik(nik: $n) { until whatsappLink } }";
     let auditor = app.staff("audit", Role::Auditor).await?;
     assert_eq!(auditor.gql(grant, json!({ "n": NIK })).await?.error_code(), Some("FORBIDDEN"));
     let until = operator.gql(grant, json!({ "n": "6106-0152-0590-0001" })).await?;
-    let until = until.data()?["grantLegacyAccessByNik"].as_str().context("until")?.to_owned();
+    let granted = until.data()?["grantLegacyAccessByNik"].clone();
+    let until = granted["until"].as_str().context("until")?.to_owned();
+    let told = whatsapp_text(&granted["whatsappLink"])?;
+    assert!(told.contains("6106********0001") && told.contains("WIB") && !told.contains(NIK), "{told}");
     let documents = eventually("legacy documents visible", || async {
         let reply = resident.gql(me, json!({})).await?;
         let documents = reply.data()?.pointer("/me/legacyDocuments").cloned().unwrap_or_default();
@@ -695,5 +719,54 @@ async fn a_legacy_grant_by_nik_needs_no_ids(pool: PgPool) -> anyhow::Result<()> 
     let no_account = operator.gql(grant, json!({ "n": unregistered })).await?;
     assert_eq!(no_account.error_code(), Some("ACCOUNT_NOT_FOUND"));
     assert_eq!(operator.gql(grant, json!({ "n": "12345" })).await?.error_code(), Some("NIK_LENGTH"));
+    app.stop().await
+}
+
+/// Every decision on an account gives the officer a message to send: the link opens the
+/// registered number's chat with an Indonesian text that names the resident, shows the NIK
+/// masked and, for a refusal, carries the reason.
+#[sqlx::test(migrations = "../migrations")]
+async fn each_decision_on_an_account_comes_with_a_prefilled_whatsapp_message(pool: PgPool) -> anyhow::Result<()> {
+    let app = TestApp::spawn(pool).await?;
+    let operator = app.staff("budi", Role::Operator).await?;
+    let refused_nik = "6106014804950002";
+    register(&app, NIK, "Siti Aminah").await?;
+    register(&app, refused_nik, "Rina Marlina").await?;
+    let approved = queued_account(&operator, "6106********0001").await?;
+    let refused = queued_account(&operator, "6106********0002").await?;
+
+    let reply = operator
+        .gql(
+            "mutation($a: ID!) { approveAccount(accountId: $a) { accountId whatsappLink } }",
+            json!({ "a": approved["accountId"] }),
+        )
+        .await?;
+    let decision = reply.data()?["approveAccount"].clone();
+    assert_eq!(decision["accountId"], approved["accountId"]);
+    let text = whatsapp_text(&decision["whatsappLink"])?;
+    assert!(text.starts_with("Halo Siti Aminah,") && text.contains("sudah diverifikasi"), "{text}");
+    assert!(text.contains("6106********0001") && !text.contains(NIK) && text.contains("/masuk"), "{text}");
+
+    let reply = operator
+        .gql(
+            "mutation($a: ID!, $r: String!) { rejectAccount(accountId: $a, reason: $r) { whatsappLink } }",
+            json!({ "a": refused["accountId"], "r": "Foto KTP buram" }),
+        )
+        .await?;
+    let text = whatsapp_text(&reply.data()?["rejectAccount"]["whatsappLink"])?;
+    assert!(
+        text.starts_with("Halo Rina Marlina,") && text.contains("belum dapat kami setujui: Foto KTP buram. "),
+        "{text}"
+    );
+    assert!(!text.contains(refused_nik) && text.contains("/daftar"), "{text}");
+
+    // A second decision on the same account is refused and gives no message.
+    let again = operator
+        .gql(
+            "mutation($a: ID!) { approveAccount(accountId: $a) { whatsappLink } }",
+            json!({ "a": approved["accountId"] }),
+        )
+        .await?;
+    assert!(again.error_code().is_some(), "{again:?}");
     app.stop().await
 }

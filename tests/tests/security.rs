@@ -184,12 +184,12 @@ const MATRIX: &[Row] = &[
     row("declareOutage", Mutation("mutation { declareOutage(reason: \"\") { declaredAt } }"), [U, F, F, F, A, F, F]),
     row("endOutage", Mutation("mutation { endOutage { endedAt } }"), [U, F, F, F, A, F, F]),
     // Verification (the owner is already active, asked no reset, and is not the legacy NIK's other).
-    row("approveAccount", Mutation("mutation($owner: ID!) { approveAccount(accountId: $owner) }"), [U, F, F, A, A, F, F]),
-    row("rejectAccount", Mutation("mutation($owner: ID!) { rejectAccount(accountId: $owner, reason: \"Foto KTP tidak jelas\") }"), [U, F, F, A, A, F, F]),
+    row("approveAccount", Mutation("mutation($owner: ID!) { approveAccount(accountId: $owner) { accountId } }"), [U, F, F, A, A, F, F]),
+    row("rejectAccount", Mutation("mutation($owner: ID!) { rejectAccount(accountId: $owner, reason: \"Foto KTP tidak jelas\") { accountId } }"), [U, F, F, A, A, F, F]),
     row("approvePasswordReset", Mutation("mutation($owner: ID!) { approvePasswordReset(accountId: $owner) { code } }"), [U, F, F, A, A, F, F]),
-    row("rejectPasswordReset", Mutation("mutation($owner: ID!) { rejectPasswordReset(accountId: $owner, reason: \"Data tidak cocok\") }"), [U, F, F, A, A, F, F]),
-    row("grantLegacyAccess", Mutation("mutation($legacy: ID!, $other: ID!) { grantLegacyAccess(legacyAccountId: $legacy, accountId: $other) }"), [U, F, F, A, A, F, F]),
-    row("grantLegacyAccessByNik", Mutation("mutation { grantLegacyAccessByNik(nik: \"6106010101900003\") }"), [U, F, F, A, A, F, F]),
+    row("rejectPasswordReset", Mutation("mutation($owner: ID!) { rejectPasswordReset(accountId: $owner, reason: \"Data tidak cocok\") { accountId } }"), [U, F, F, A, A, F, F]),
+    row("grantLegacyAccess", Mutation("mutation($legacy: ID!, $other: ID!) { grantLegacyAccess(legacyAccountId: $legacy, accountId: $other) { until } }"), [U, F, F, A, A, F, F]),
+    row("grantLegacyAccessByNik", Mutation("mutation { grantLegacyAccessByNik(nik: \"6106010101900003\") { until } }"), [U, F, F, A, A, F, F]),
     // The resident's requests: the owner's real requests (an unknown service for a new one).
     row("submitServiceRequest", Mutation("mutation { submitServiceRequest(input: { serviceCode: \"TIDAK_ADA\", fields: [], documents: [], idempotencyKey: \"kunci-matriks-01\" }) { number } }"), [U, A, A, F, F, F, F]),
     row("reuploadDocuments", Mutation("mutation($request: ID!) { reuploadDocuments(requestId: $request, documents: []) }"), [U, NY, A, F, F, F, F]),
@@ -483,7 +483,7 @@ async fn access_matrix_every_root_field_and_route_for_every_caller(pool: PgPool)
     .await?;
     operator
         .gql(
-            "mutation($l: ID!, $a: ID!) { grantLegacyAccess(legacyAccountId: $l, accountId: $a) }",
+            "mutation($l: ID!, $a: ID!) { grantLegacyAccess(legacyAccountId: $l, accountId: $a) { until } }",
             json!({ "l": legacy, "a": owner_id }),
         )
         .await?

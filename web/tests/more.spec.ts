@@ -108,7 +108,7 @@ test("old-portal documents appear on Beranda while a 24-hour grant is active", a
     );
     return found.legacyAccount ?? undefined;
   });
-  await officer.gql("mutation($l: ID!, $a: ID!) { grantLegacyAccess(legacyAccountId: $l, accountId: $a) }", {
+  await officer.gql("mutation($l: ID!, $a: ID!) { grantLegacyAccess(legacyAccountId: $l, accountId: $a) { until } }", {
     l: legacy.id,
     a: accountId,
   });

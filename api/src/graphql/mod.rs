@@ -65,6 +65,8 @@ pub struct Shared {
     pub pool: PgPool,
     pub catalogue: Arc<Catalogue>,
     pub contacts: Vec<WhatsappContact>,
+    /// The prefilled WhatsApp messages officers send residents.
+    pub messages: crate::whatsapp::Messages,
     pub cookie_secure: bool,
 }
 

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::resident::{AccountStatus, IdentityDocumentKind};
 use super::{Require, parse_uuid, shared, staff_metadata};
 use crate::error::ApiError;
+use crate::whatsapp::Decision;
 
 const MAX_PAGE: usize = 100;
 const DEFAULT_PAGE: usize = 20;
@@ -172,15 +173,6 @@ async fn working_hours_since(ctx: &Context<'_>, since: &[DateTime<Utc>]) -> Resu
     Ok(since.iter().map(|t| calendar.working_time_between(*t, now).num_seconds() as f64 / 3600.0).collect())
 }
 
-fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[derive(Default)]
 pub struct VerificationQuery;
 
@@ -330,31 +322,39 @@ pub struct VerificationMutation;
 impl VerificationMutation {
     /// Verifies an account: the resident may log in.
     #[graphql(guard = "Require(Permission::WorkQueue)")]
-    async fn approve_account(&self, ctx: &Context<'_>, account_id: ID) -> Result<bool, ApiError> {
+    async fn approve_account(&self, ctx: &Context<'_>, account_id: ID) -> Result<AccountDecision, ApiError> {
         let metadata = staff_metadata(ctx)?;
-        shared(ctx)?.commands.accounts.approve(parse_uuid(&account_id)?, &metadata).await?;
-        Ok(true)
+        let shared = shared(ctx)?;
+        let account = shared.commands.accounts.approve(parse_uuid(&account_id)?, &metadata).await?;
+        Ok(AccountDecision::new(account_id, shared.messages.link(&account, Decision::AccountApproved)))
     }
 
     /// Refuses an account with a reason; the resident may register again.
     #[graphql(guard = "Require(Permission::WorkQueue)")]
-    async fn reject_account(&self, ctx: &Context<'_>, account_id: ID, reason: String) -> Result<bool, ApiError> {
+    async fn reject_account(
+        &self,
+        ctx: &Context<'_>,
+        account_id: ID,
+        reason: String,
+    ) -> Result<AccountDecision, ApiError> {
         let metadata = staff_metadata(ctx)?;
-        shared(ctx)?.commands.accounts.reject(parse_uuid(&account_id)?, &reason, &metadata).await?;
-        Ok(true)
+        let shared = shared(ctx)?;
+        let account = shared.commands.accounts.reject(parse_uuid(&account_id)?, &reason, &metadata).await?;
+        let reason = account.rejection_reason().unwrap_or(&reason).to_owned();
+        Ok(AccountDecision::new(
+            account_id,
+            shared.messages.link(&account, Decision::AccountRejected { reason: &reason }),
+        ))
     }
 
     /// Approves a password reset: returns the one-time code (valid 24 hours) to send on WhatsApp.
     #[graphql(guard = "Require(Permission::WorkQueue)")]
     async fn approve_password_reset(&self, ctx: &Context<'_>, account_id: ID) -> Result<PasswordResetCode, ApiError> {
         let metadata = staff_metadata(ctx)?;
-        let code = shared(ctx)?.commands.accounts.approve_password_reset(parse_uuid(&account_id)?, &metadata).await?;
-        let message = format!(
-            "Kode reset kata sandi Layanan Online Dukcapil Kapuas Hulu Anda: {} (berlaku 24 jam). Jangan berikan kode ini kepada siapa pun.",
-            code.code
-        );
+        let shared = shared(ctx)?;
+        let code = shared.commands.accounts.approve_password_reset(parse_uuid(&account_id)?, &metadata).await?;
         Ok(PasswordResetCode {
-            whatsapp_link: code.phone.map(|p| format!("{}?text={}", p.wa_me_link(), url_encode(&message))),
+            whatsapp_link: shared.messages.link(&code.account, Decision::ResetCode { code: &code.code }),
             code: code.code,
             expires_at: code.expires_at,
         })
@@ -362,34 +362,77 @@ impl VerificationMutation {
 
     /// Refuses a password reset with a reason.
     #[graphql(guard = "Require(Permission::WorkQueue)")]
-    async fn reject_password_reset(&self, ctx: &Context<'_>, account_id: ID, reason: String) -> Result<bool, ApiError> {
+    async fn reject_password_reset(
+        &self,
+        ctx: &Context<'_>,
+        account_id: ID,
+        reason: String,
+    ) -> Result<AccountDecision, ApiError> {
         let metadata = staff_metadata(ctx)?;
-        shared(ctx)?.commands.accounts.reject_password_reset(parse_uuid(&account_id)?, &reason, &metadata).await?;
-        Ok(true)
+        let shared = shared(ctx)?;
+        let account =
+            shared.commands.accounts.reject_password_reset(parse_uuid(&account_id)?, &reason, &metadata).await?;
+        let reason = reason.trim();
+        Ok(AccountDecision::new(account_id, shared.messages.link(&account, Decision::ResetRejected { reason })))
     }
 
     /// Lets a verified resident see the old portal's documents of the same NIK for 24 hours.
-    /// Returns when the access ends.
     #[graphql(guard = "Require(Permission::WorkQueue)")]
     async fn grant_legacy_access(
         &self,
         ctx: &Context<'_>,
         legacy_account_id: ID,
         account_id: ID,
-    ) -> Result<DateTime<Utc>, ApiError> {
+    ) -> Result<LegacyAccessGrant, ApiError> {
         let metadata = staff_metadata(ctx)?;
-        let accounts = &shared(ctx)?.commands.accounts;
-        Ok(accounts.grant_legacy_access(parse_uuid(&legacy_account_id)?, parse_uuid(&account_id)?, &metadata).await?)
+        let shared = shared(ctx)?;
+        let grant = shared
+            .commands
+            .accounts
+            .grant_legacy_access(parse_uuid(&legacy_account_id)?, parse_uuid(&account_id)?, &metadata)
+            .await?;
+        Ok(LegacyAccessGrant::new(shared, grant))
     }
 
     /// `grantLegacyAccess` by the resident's NIK: the old portal's account and the resident's
-    /// active account are both found from it, so no officer handles an id. Returns when the
-    /// access ends.
+    /// active account are both found from it, so no officer handles an id.
     #[graphql(guard = "Require(Permission::WorkQueue)")]
-    async fn grant_legacy_access_by_nik(&self, ctx: &Context<'_>, nik: String) -> Result<DateTime<Utc>, ApiError> {
+    async fn grant_legacy_access_by_nik(&self, ctx: &Context<'_>, nik: String) -> Result<LegacyAccessGrant, ApiError> {
         let metadata = staff_metadata(ctx)?;
+        let shared = shared(ctx)?;
         let nik = Nik::parse(&nik).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
-        Ok(shared(ctx)?.commands.accounts.grant_legacy_access_by_nik(&nik, &metadata).await?)
+        let grant = shared.commands.accounts.grant_legacy_access_by_nik(&nik, &metadata).await?;
+        Ok(LegacyAccessGrant::new(shared, grant))
+    }
+}
+
+/// An officer's decision on an account, with the message to tell its holder.
+#[derive(SimpleObject)]
+pub struct AccountDecision {
+    account_id: ID,
+    /// Opens WhatsApp with the prefilled Indonesian message to the registered number (NIK
+    /// masked); absent when the account has no number.
+    whatsapp_link: Option<String>,
+}
+
+impl AccountDecision {
+    fn new(account_id: ID, whatsapp_link: Option<String>) -> Self {
+        Self { account_id, whatsapp_link }
+    }
+}
+
+/// Old-portal access granted: until when, and the message to tell the resident.
+#[derive(SimpleObject)]
+pub struct LegacyAccessGrant {
+    until: DateTime<Utc>,
+    /// Opens WhatsApp with the prefilled message (the end of the access, in WIB).
+    whatsapp_link: Option<String>,
+}
+
+impl LegacyAccessGrant {
+    fn new(shared: &super::Shared, grant: commands::accounts::LegacyGrant) -> Self {
+        let until = grant.until;
+        Self { until, whatsapp_link: shared.messages.link(&grant.account, Decision::LegacyAccessGranted { until }) }
     }
 }
 
@@ -404,10 +447,5 @@ mod tests {
         let decoded = decode_cursor(&encode_cursor(at, id)).ok();
         assert_eq!(decoded.map(|(t, i)| (t.timestamp_micros(), i)), Some((at.timestamp_micros(), id)));
         assert!(decode_cursor("abc").is_err());
-    }
-
-    #[test]
-    fn whatsapp_text_is_url_encoded() {
-        assert_eq!(url_encode("Kode: AB-12 ok"), "Kode%3A%20AB-12%20ok");
     }
 }

@@ -10,7 +10,7 @@ use crate::catalogue::{DocumentCode, DocumentRequirement, Outcome, SubmittedDocu
 use crate::decide::Decide;
 use crate::staff::StaffId;
 
-/// Where a request stands (DESIGN.md §4's state machine).
+/// Where a request stands; the transitions between these are the `decide` arms below.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RequestStatus {

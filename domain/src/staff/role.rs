@@ -38,7 +38,7 @@ impl Role {
     /// Every role, in the order a staff list shows them.
     pub const ALL: [Role; 4] = [Role::Operator, Role::Supervisor, Role::Auditor, Role::Admin];
 
-    /// The single permission table of the service (DESIGN.md §1).
+    /// The single permission table of the service (docs/SECURITY.md prints it as the access matrix).
     pub fn permits(self, permission: Permission) -> bool {
         use Permission::*;
         match self {

@@ -253,11 +253,11 @@ export class Staff extends ApiClient {
   }
 
   async approveAccount(accountId: string): Promise<void> {
-    await this.gql("mutation($a: ID!) { approveAccount(accountId: $a) }", { a: accountId });
+    await this.gql("mutation($a: ID!) { approveAccount(accountId: $a) { accountId } }", { a: accountId });
   }
 
   async rejectAccount(accountId: string, reason: string): Promise<void> {
-    await this.gql("mutation($a: ID!, $r: String!) { rejectAccount(accountId: $a, reason: $r) }", {
+    await this.gql("mutation($a: ID!, $r: String!) { rejectAccount(accountId: $a, reason: $r) { accountId } }", {
       a: accountId,
       r: reason,
     });

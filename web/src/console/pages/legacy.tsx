@@ -10,6 +10,7 @@ import { formatDateTime } from "../../lib/format";
 import { graphql } from "../gql";
 import type { LegacyAccountLookupQuery } from "../gql/graphql";
 import { RequireStaff } from "../layout";
+import { WhatsappButton } from "../whatsapp";
 import "../admin.css";
 
 const LegacyAccountLookup = graphql(`
@@ -27,7 +28,10 @@ const LegacyAccountLookup = graphql(`
 /** The grant by NIK: the server finds the old account and the resident's active account itself. */
 const GrantLegacyAccessByNik = graphql(`
   mutation GrantLegacyAccessByNik($nik: String!) {
-    grantLegacyAccessByNik(nik: $nik)
+    grantLegacyAccessByNik(nik: $nik) {
+      until
+      whatsappLink
+    }
   }
 `);
 
@@ -115,7 +119,7 @@ function LegacyPage() {
 }
 
 function LegacyDetail({ nik, account }: { nik: string; account: LegacyAccount }) {
-  const [until, setUntil] = useState<string | null>(null);
+  const [granted, setGranted] = useState<{ until: string; whatsappLink?: string | null } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const grant = async () => {
@@ -123,7 +127,7 @@ function LegacyDetail({ nik, account }: { nik: string; account: LegacyAccount })
     setBusy(true);
     setError(null);
     try {
-      setUntil((await gql(GrantLegacyAccessByNik, { nik })).grantLegacyAccessByNik);
+      setGranted((await gql(GrantLegacyAccessByNik, { nik })).grantLegacyAccessByNik);
     } catch (failure) {
       setError(messageOf(failure));
     } finally {
@@ -155,11 +159,16 @@ function LegacyDetail({ nik, account }: { nik: string; account: LegacyAccount })
           {error}
         </p>
       ) : null}
-      {until ? (
-        <p class="notice success" role="status">
-          Akses diberikan. Penduduk dapat mengunduh dokumen ini di Beranda akunnya sampai{" "}
-          <strong>{formatDateTime(until)}</strong>.
-        </p>
+      {granted ? (
+        <div class="notice success" role="status">
+          <p>
+            Akses diberikan. Penduduk dapat mengunduh dokumen ini di Beranda akunnya sampai{" "}
+            <strong>{formatDateTime(granted.until)}</strong>.
+          </p>
+          <p>
+            <WhatsappButton link={granted.whatsappLink} label="Kabari via WhatsApp" />
+          </p>
+        </div>
       ) : (
         <>
           <p class="small">

@@ -11,7 +11,7 @@ import { DocumentViewer } from "../components/viewer";
 import { graphql } from "../gql";
 import type { PasswordResetQueueQuery } from "../gql/graphql";
 import { RequireStaff } from "../layout";
-import { portalAddress, whatsappLink } from "../whatsapp";
+import { WhatsappButton } from "../whatsapp";
 import "../admin.css";
 
 const PasswordResetQueue = graphql(`
@@ -49,7 +49,9 @@ const ApprovePasswordReset = graphql(`
 
 const RejectPasswordReset = graphql(`
   mutation RejectPasswordReset($accountId: ID!, $reason: String!) {
-    rejectPasswordReset(accountId: $accountId, reason: $reason)
+    rejectPasswordReset(accountId: $accountId, reason: $reason) {
+      whatsappLink
+    }
   }
 `);
 
@@ -57,7 +59,7 @@ type Item = PasswordResetQueueQuery["passwordResetQueue"]["nodes"][number];
 
 type Outcome =
   | { item: Item; approved: true; code: string; expiresAt: string; link: string | null }
-  | { item: Item; approved: false; reason: string };
+  | { item: Item; approved: false; link: string | null };
 
 export function PasswordResets() {
   usePageTitle("Lupa Kata Sandi");
@@ -187,8 +189,8 @@ function Detail({ item, onDone }: { item: Item; onDone: (outcome: Outcome) => vo
     setBusy(true);
     setError(null);
     try {
-      await gql(RejectPasswordReset, { accountId: item.accountId, reason: reason.trim() });
-      onDone({ item, approved: false, reason: reason.trim() });
+      const reply = await gql(RejectPasswordReset, { accountId: item.accountId, reason: reason.trim() });
+      onDone({ item, approved: false, link: reply.rejectPasswordReset.whatsappLink ?? null });
     } catch (failure) {
       setError(messageOf(failure));
       setBusy(false);
@@ -277,13 +279,7 @@ function OutcomeNotice({ outcome, onClose }: { outcome: Outcome; onClose: () => 
           tidak ditampilkan lagi.
         </p>
         <p>
-          {outcome.link ? (
-            <a class="button whatsapp" href={outcome.link} target="_blank" rel="noopener noreferrer">
-              Kirim kode via WhatsApp
-            </a>
-          ) : (
-            <span>Nomor WhatsApp tidak tersedia: sampaikan kode langsung kepada penduduk.</span>
-          )}{" "}
+          <WhatsappButton link={outcome.link} label="Kirim kode via WhatsApp" />{" "}
           <button type="button" class="link-button" onClick={onClose}>
             Tutup
           </button>
@@ -291,16 +287,13 @@ function OutcomeNotice({ outcome, onClose }: { outcome: Outcome; onClose: () => 
       </div>
     );
   }
-  const message = `Halo ${item.registeredName}, permintaan reset kata sandi akun Layanan Online Dukcapil Kapuas Hulu (NIK ${item.nikMasked}) belum dapat kami setujui: ${outcome.reason} Silakan ajukan lagi di ${portalAddress("/lupa-kata-sandi")} atau datang ke kantor Dinas.`;
   return (
     <div class="notice warning" role="status">
       <p>
         Permintaan ditolak: <strong>{item.registeredName}</strong>.
       </p>
       <p>
-        <a class="button whatsapp" href={whatsappLink(item.phone, message)} target="_blank" rel="noopener noreferrer">
-          Hubungi via WhatsApp
-        </a>{" "}
+        <WhatsappButton link={outcome.link} label="Hubungi via WhatsApp" />{" "}
         <button type="button" class="link-button" onClick={onClose}>
           Tutup
         </button>

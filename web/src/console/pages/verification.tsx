@@ -10,7 +10,7 @@ import { DocumentViewer } from "../components/viewer";
 import { graphql } from "../gql";
 import type { FindResidentsQuery, VerificationQueueQuery } from "../gql/graphql";
 import { RequireStaff } from "../layout";
-import { portalAddress, whatsappLink } from "../whatsapp";
+import { WhatsappButton } from "../whatsapp";
 
 const VerificationQueue = graphql(`
   query VerificationQueue {
@@ -62,13 +62,17 @@ const ACCOUNT_STATUS: Record<string, string> = {
 
 const ApproveAccount = graphql(`
   mutation ApproveAccount($accountId: ID!) {
-    approveAccount(accountId: $accountId)
+    approveAccount(accountId: $accountId) {
+      whatsappLink
+    }
   }
 `);
 
 const RejectAccount = graphql(`
   mutation RejectAccount($accountId: ID!, $reason: String!) {
-    rejectAccount(accountId: $accountId, reason: $reason)
+    rejectAccount(accountId: $accountId, reason: $reason) {
+      whatsappLink
+    }
   }
 `);
 
@@ -77,7 +81,8 @@ type Item = VerificationQueueQuery["accountVerificationQueue"]["nodes"][number];
 interface Outcome {
   item: Item;
   approved: boolean;
-  reason?: string;
+  /** The server's prefilled message to the resident (absent without a number). */
+  link: string | null;
 }
 
 export function Verification() {
@@ -238,9 +243,10 @@ function Detail({ item, onDone }: { item: Item; onDone: (outcome: Outcome) => Pr
     }
     setBusy(true);
     try {
-      if (approved) await gql(ApproveAccount, { accountId: item.accountId });
-      else await gql(RejectAccount, { accountId: item.accountId, reason: reason.trim() });
-      await onDone({ item, approved, reason: reason.trim() });
+      const link = approved
+        ? (await gql(ApproveAccount, { accountId: item.accountId })).approveAccount.whatsappLink
+        : (await gql(RejectAccount, { accountId: item.accountId, reason: reason.trim() })).rejectAccount.whatsappLink;
+      await onDone({ item, approved, link: link ?? null });
     } catch (failure) {
       setError(messageOf(failure));
     } finally {
@@ -294,19 +300,14 @@ function Detail({ item, onDone }: { item: Item; onDone: (outcome: Outcome) => Pr
 }
 
 function OutcomeNotice({ outcome, onClose }: { outcome: Outcome; onClose: () => void }) {
-  const { item, approved, reason } = outcome;
-  const message = approved
-    ? `Halo ${item.fullName}, akun Layanan Online Dukcapil Kapuas Hulu Anda (NIK ${item.nikMasked}) sudah diverifikasi. Silakan login di ${portalAddress()} dengan NIK dan kata sandi Anda.`
-    : `Halo ${item.fullName}, pendaftaran akun Layanan Online Dukcapil Kapuas Hulu (NIK ${item.nikMasked}) belum dapat kami setujui: ${reason} Silakan daftar ulang di ${portalAddress("/daftar")} dengan data yang benar.`;
+  const { item, approved, link } = outcome;
   return (
     <div class={approved ? "notice success" : "notice warning"} role="status">
       <p>
         {approved ? "Akun disetujui" : "Pendaftaran ditolak"}: <strong>{item.fullName}</strong>.
       </p>
       <p>
-        <a class="button whatsapp" href={whatsappLink(item.phone, message)} target="_blank" rel="noopener noreferrer">
-          Hubungi via WhatsApp
-        </a>{" "}
+        <WhatsappButton link={link} label="Hubungi via WhatsApp" />{" "}
         <button type="button" class="link-button" onClick={onClose}>
           Tutup
         </button>
