@@ -13,6 +13,20 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use sqlx::PgPool;
 
+/// How a receipt check was answered.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelValue)]
+pub enum ReceiptAnswer {
+    Genuine,
+    Unknown,
+    Malformed,
+    Limited,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReceiptLabels {
+    answer: ReceiptAnswer,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct HttpLabels {
     method: String,
@@ -41,6 +55,7 @@ pub struct Metrics {
     decode_peak: Gauge,
     decode_budget: Gauge,
     sockets_open: Gauge,
+    receipt_checks: Family<ReceiptLabels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -83,6 +98,8 @@ impl Default for Metrics {
         registry.register("projector_lag_seconds", "Age of the oldest unprojected event", projector_lag.clone());
         registry.register("db_pool_connections", "Open database connections", pool_size.clone());
         registry.register("db_pool_idle_connections", "Idle database connections", pool_idle.clone());
+        let receipt_checks = Family::<ReceiptLabels, Counter>::default();
+        registry.register("receipt_checks", "Receipt verifications by answer", receipt_checks.clone());
         Self {
             registry,
             http_requests,
@@ -98,11 +115,17 @@ impl Default for Metrics {
             decode_peak,
             decode_budget,
             sockets_open,
+            receipt_checks,
         }
     }
 }
 
 impl Metrics {
+    /// Counts one receipt verification.
+    pub fn receipt_checked(&self, answer: ReceiptAnswer) {
+        self.receipt_checks.get_or_create(&ReceiptLabels { answer }).inc();
+    }
+
     /// Records one HTTP request.
     pub fn observe_http(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         self.http_requests

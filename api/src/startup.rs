@@ -96,6 +96,7 @@ impl Application {
         let pool_for_feed = pool.clone();
         let projector = Projector::new(pool.clone(), projections::all(), config.projector());
         let (feed, _) = tokio::sync::broadcast::channel(1024);
+        let metrics = Arc::new(Metrics::default());
         let schema = graphql::schema(
             Shared {
                 commands: commands.clone(),
@@ -103,6 +104,7 @@ impl Application {
                 catalogue,
                 contacts,
                 messages: crate::whatsapp::Messages::new(&config.public_url),
+                metrics: metrics.clone(),
                 cookie_secure: config.cookie_secure(),
             },
             feed.clone(),
@@ -123,9 +125,10 @@ impl Application {
             commands: commands.clone(),
             upload_body_limit: commands.files.max_bytes() as usize + 64 * 1024,
             allowed_origin: config.public_origin(),
+            public_url: config.public_url.clone(),
             projector: projector.state(),
             projections: projections::all(),
-            metrics: Arc::new(Metrics::default()),
+            metrics,
             ready_max_lag_seconds: config.ready_max_lag_seconds,
             forwarded_for: config
                 .trust_forwarded_for

@@ -54,7 +54,7 @@ impl Messages {
             ),
             Decision::LegacyAccessGranted { until } => format!(
                 "Halo {name}, dokumen Anda dari portal lama (NIK {nik}) sekarang dapat diunduh di Beranda akun Anda ({portal}/masuk) sampai {}.",
-                until.with_timezone(&domain::working_time::OFFICE_TZ).format("%d-%m-%Y %H.%M WIB")
+                domain::working_time::format_wib(until)
             ),
         }
     }

@@ -336,7 +336,15 @@ fn submitted(
         documents,
         requirements: service.documents.clone(),
         submitted_at: Utc::now(),
+        receipt_code: Some(receipt_code()),
     })
+}
+
+/// A random receipt code (from a v4 uuid's random bytes).
+fn receipt_code() -> domain::request::ReceiptCode {
+    let mut bytes = [0u8; 10];
+    bytes.copy_from_slice(&Uuid::new_v4().as_bytes()[..10]);
+    domain::request::ReceiptCode::from_random(bytes)
 }
 
 async fn baseline_rate(url: &str, connections: usize, seconds: u64, payload: &Value) -> anyhow::Result<f64> {

@@ -129,6 +129,7 @@ impl RequestService {
             catalogue_version: self.catalogue.version,
             fields: form.fields,
             documents,
+            receipt_code: domain::request::ReceiptCode::from_random(rand::random()),
             today,
             at: now,
         };

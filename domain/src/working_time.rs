@@ -186,6 +186,11 @@ pub fn local_instant(date: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> 
     OFFICE_TZ.from_local_datetime(&date.and_time(time)).single().map(|local| local.with_timezone(&Utc))
 }
 
+/// An instant as residents and officers read it: `02-12-2026 10.32 WIB`.
+pub fn format_wib(t: DateTime<Utc>) -> String {
+    t.with_timezone(&OFFICE_TZ).format("%d-%m-%Y %H.%M WIB").to_string()
+}
+
 /// Today's date at the office at instant `t`.
 pub fn office_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&OFFICE_TZ).date_naive()

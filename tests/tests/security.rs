@@ -75,11 +75,14 @@ const F: Expect = Expect::Deny("FORBIDDEN");
 const NY: Expect = Expect::Deny("REQUEST_NOT_YOURS");
 /// A file one may not see answers exactly like a file that does not exist (HTTP 404).
 const NF: Expect = Expect::Deny("FILE_NOT_FOUND");
+/// A receipt one may not have answers like a request that does not exist (HTTP 404).
+const RNF: Expect = Expect::Deny("RECEIPT_NOT_FOUND");
 /// A session upload without `X-Requested-With` (HTTP 403).
 const CS: Expect = Expect::Deny("CSRF_REJECTED");
 
 /// Every code that means "refused". Any other answer went through the guard.
-const DENY_CODES: [&str; 5] = ["UNAUTHENTICATED", "FORBIDDEN", "REQUEST_NOT_YOURS", "FILE_NOT_FOUND", "CSRF_REJECTED"];
+const DENY_CODES: [&str; 6] =
+    ["UNAUTHENTICATED", "FORBIDDEN", "REQUEST_NOT_YOURS", "FILE_NOT_FOUND", "RECEIPT_NOT_FOUND", "CSRF_REJECTED"];
 
 /// How a cell is tried. GraphQL operations may use these variables, bound to real objects:
 /// `$owner` (the owning resident's account), `$other` (the other resident's), `$ownerNik`,
@@ -91,6 +94,8 @@ enum How {
     Mutation(&'static str),
     Subscription(&'static str),
     Download(Document),
+    /// `GET /receipts/{id}` of the owner's open request.
+    Receipt,
     Upload(UploadWith),
 }
 
@@ -129,7 +134,7 @@ const fn row(name: &'static str, how: How, expect: [Expect; 7]) -> Row {
     Row { name, how, expect }
 }
 
-use How::{Download, Mutation, Query, Subscription, Upload};
+use How::{Download, Mutation, Query, Receipt, Subscription, Upload};
 
 /// THE access matrix. `docs/SECURITY.md` holds the same table (checked by
 /// `security_md_holds_the_access_matrix`); every root field of the schema must be here
@@ -142,6 +147,7 @@ const MATRIX: &[Row] = &[
     row("service", Query("{ service(code: \"KIA\") { name } }"), [A, A, A, A, A, A, A]),
     row("catalogueVersion", Query("{ catalogueVersion }"), [A, A, A, A, A, A, A]),
     row("contactInfo", Query("{ contactInfo { openNow } }"), [A, A, A, A, A, A, A]),
+    row("verifyReceipt", Query("{ verifyReceipt(code: \"ABCD-EFGH-JKMN-PQRS\") { genuine } }"), [A, A, A, A, A, A, A]),
     row("holidays", Query("{ holidays(year: 2026) { date } }"), [A, A, A, A, A, A, A]),
     // Staff administration.
     row("currentStaff", Query("{ currentStaff { id } }"), [U, F, F, A, A, A, A]),
@@ -209,6 +215,7 @@ const MATRIX: &[Row] = &[
     row("GET /files/{id}: finished document of a request", Download(Document::Result), [U, NF, A, A, A, NF, NF]),
     row("GET /files/{id}: old-portal document during a grant", Download(Document::Legacy), [U, NF, A, A, A, NF, NF]),
     row("GET /files/{id}: upload not attached to anything", Download(Document::Unattached), [U, NF, NF, NF, NF, NF, NF]),
+    row("GET /receipts/{id}: the receipt of a request", Receipt, [U, RNF, A, RNF, RNF, RNF, RNF]),
     // Before the session uploads: one client address may upload 30 files an hour with tokens.
     row("POST /uploads: upload token", Upload(UploadWith::UploadToken), [A, A, A, A, A, A, A]),
     row("POST /uploads: session and X-Requested-With", Upload(UploadWith::SessionAndHeader), [U, A, A, A, A, A, A]),
@@ -227,7 +234,7 @@ impl Row {
             Query(_) => format!("`{}` (query)", self.name),
             Mutation(_) => format!("`{}` (mutation)", self.name),
             Subscription(_) => format!("`{}` (subscription)", self.name),
-            Download(_) | Upload(_) => {
+            Download(_) | Receipt | Upload(_) => {
                 let (route, on) = self.name.split_once(": ").unwrap_or((self.name, ""));
                 format!("`{route}`: {on}")
             }
@@ -301,7 +308,7 @@ fn observe_route(status: u16, success: u16, body: &Value) -> Observed {
     let code = body.pointer("/errors/0/extensions/code").and_then(Value::as_str).unwrap_or_default();
     let fitting = match code {
         "UNAUTHENTICATED" => 401,
-        "FILE_NOT_FOUND" => 404,
+        "FILE_NOT_FOUND" | "RECEIPT_NOT_FOUND" => 404,
         "CSRF_REJECTED" => 403,
         _ => return Observed::Broken(format!("{status} {body}")),
     };
@@ -427,7 +434,7 @@ async fn access_matrix_every_root_field_and_route_for_every_caller(pool: PgPool)
             Query(_) => Some(("query", row.name.to_owned())),
             Mutation(_) => Some(("mutation", row.name.to_owned())),
             Subscription(_) => Some(("subscription", row.name.to_owned())),
-            Download(_) | Upload(_) => None,
+            Download(_) | Receipt | Upload(_) => None,
         })
         .collect();
     let missing: Vec<_> = in_schema.difference(&in_table).collect();
@@ -595,6 +602,12 @@ async fn access_matrix_every_root_field_and_route_for_every_caller(pool: PgPool)
                         Document::Unattached => &unattached,
                     };
                     let response = client.http.get(app.url(&format!("/files/{id}"))).send().await?;
+                    let status = response.status().as_u16();
+                    let body = if status == 200 { Value::Null } else { response.json().await.unwrap_or_default() };
+                    observe_route(status, 200, &body)
+                }
+                Receipt => {
+                    let response = client.http.get(app.url(&format!("/receipts/{request}"))).send().await?;
                     let status = response.status().as_u16();
                     let body = if status == 200 { Value::Null } else { response.json().await.unwrap_or_default() };
                     observe_route(status, 200, &body)

@@ -16,6 +16,7 @@ const Reupload = lazy(() => import("./pages/reupload").then((m) => m.Reupload));
 const Contact = lazy(() => import("./pages/contact").then((m) => m.Contact));
 const ForgotPassword = lazy(() => import("./pages/forgot-password").then((m) => m.ForgotPassword));
 const ResetPassword = lazy(() => import("./pages/reset-password").then((m) => m.ResetPassword));
+const VerifyReceipt = lazy(() => import("./pages/verify-receipt").then((m) => m.VerifyReceipt));
 const Console = lazy(() => import("./console/app").then((m) => m.ConsoleApp));
 
 function Portal() {
@@ -30,6 +31,8 @@ function Portal() {
         <Route path="/layanan/:code" component={ServiceForm} />
         <Route path="/pengajuan/:id/upload-ulang" component={Reupload} />
         <Route path="/kontak" component={Contact} />
+        <Route path="/verifikasi" component={VerifyReceipt} />
+        <Route path="/verifikasi/:code" component={VerifyReceipt} />
         <Route path="/lupa-kata-sandi" component={ForgotPassword} />
         <Route path="/lupa-kata-sandi/kode" component={ResetPassword} />
         <Route default component={NotFound} />

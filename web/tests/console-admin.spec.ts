@@ -440,7 +440,9 @@ test("operator: the old portal's account of a NIK, its documents, and 24 hours o
   await expect(granted).toContainText(/sampai \w+, \d+ \w+ \d{4} pukul \d{2}\.\d{2} WIB/);
   const told = granted.getByRole("link", { name: "Kabari via WhatsApp" });
   await expect(told).toHaveAttribute("href", /^https:\/\/wa\.me\/62\d+\?text=/);
-  expect(decodeURIComponent((await told.getAttribute("href")) ?? "")).toMatch(/portal lama \(NIK \d{4}\*{8}\d{4}\).*WIB/);
+  expect(decodeURIComponent((await told.getAttribute("href")) ?? "")).toMatch(
+    /portal lama \(NIK \d{4}\*{8}\d{4}\).*WIB/,
+  );
   await expect(card.getByRole("button", { name: "Beri akses 24 jam" })).toHaveCount(0);
   const board = await resident.gql<{ me: { legacyDocuments: { title: string }[] } }>(
     "{ me { legacyDocuments { title } } }",

@@ -7,6 +7,7 @@ mod calendar;
 mod catalogue;
 pub mod limits;
 mod public;
+mod receipts;
 pub mod requests;
 mod resident;
 mod staff;
@@ -44,6 +45,7 @@ pub struct Query(
     requests::RequestQuery,
     audit::AuditQuery,
     statistics::StatisticsQuery,
+    receipts::ReceiptQuery,
 );
 
 /// All root mutations.
@@ -67,6 +69,7 @@ pub struct Shared {
     pub contacts: Vec<WhatsappContact>,
     /// The prefilled WhatsApp messages officers send residents.
     pub messages: crate::whatsapp::Messages,
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     pub cookie_secure: bool,
 }
 

@@ -34,7 +34,7 @@ pub enum RequestStatus {
 }
 
 impl RequestStatus {
-    fn parse(raw: &str) -> Self {
+    pub(super) fn parse(raw: &str) -> Self {
         match raw {
             "IN_REVIEW" => Self::InReview,
             "AWAITING_REUPLOAD" => Self::AwaitingReupload,
@@ -87,7 +87,7 @@ impl RequestStatus {
     }
 
     /// What the status board says, in the manual's words.
-    fn label(self) -> &'static str {
+    pub(super) fn label(self) -> &'static str {
         match self {
             Self::Submitted => "Menunggu diproses",
             Self::InReview => "Sedang diproses",
@@ -137,6 +137,9 @@ pub struct StatusBoardEntry {
     /// For downloadable documents: they may also be printed at the kecamatan or the Dinas.
     print_note: Option<String>,
     rejection_reason: Option<String>,
+    /// `/receipts/{id}`: the submission's receipt (PDF) with its QR code; absent for requests
+    /// submitted before receipts existed.
+    receipt_url: Option<String>,
 }
 
 const PRINT_NOTE: &str = "Dokumen dapat diunduh pada kolom Download, atau dicetakkan di kantor kecamatan sesuai domisili \
@@ -174,7 +177,7 @@ impl From<BoardRow> for StatusBoardEntry {
             (Some(place), Some(from)) => Some(PickupNotice {
                 message: format!(
                     "Dokumen Anda sudah selesai dan dapat diambil di {place} mulai {} pada hari dan jam kerja.",
-                    from.with_timezone(&domain::working_time::OFFICE_TZ).format("%d-%m-%Y %H.%M WIB")
+                    domain::working_time::format_wib(from)
                 ),
                 place,
                 available_from: from,
@@ -195,6 +198,7 @@ impl From<BoardRow> for StatusBoardEntry {
             pickup,
             print_note: (row.outcome == "DOWNLOAD").then(|| PRINT_NOTE.to_owned()),
             rejection_reason: row.rejection_reason,
+            receipt_url: row.receipt_code.is_some().then(|| format!("/receipts/{}", row.request_id)),
         }
     }
 }

@@ -6,6 +6,7 @@ mod files;
 mod health;
 mod middleware;
 pub mod portal;
+mod receipts;
 mod server;
 mod socket;
 
@@ -64,6 +65,8 @@ pub struct AppState {
     pub graphiql: bool,
     /// The portal's pages and assets.
     pub portal: Arc<portal::Portal>,
+    /// `PUBLIC_URL`, for the addresses printed on receipts.
+    pub public_url: String,
 }
 
 /// The router of the whole service.
@@ -83,6 +86,7 @@ pub fn router(state: AppState) -> Router {
     // act with the session of any staff member who opened it, past every CSRF defence.
     let root = if state.graphiql { Router::new().route("/graphiql", get(graphiql)) } else { Router::new() };
     root.route("/files/{id}", get(files::download))
+        .route("/receipts/{id}", get(receipts::download))
         .route("/graphql/ws", get(socket::upgrade))
         .merge(uploads)
         .route("/healthz", get(health::healthz))

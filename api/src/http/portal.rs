@@ -33,7 +33,8 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 const PERMISSIONS_POLICY: &str = "camera=(self), microphone=(), geolocation=()";
 
 /// Paths the API owns: never answered with a page, so a typo in an API path is a plain 404.
-const API_PATHS: [&str; 7] = ["/graphql", "/uploads", "/files", "/healthz", "/readyz", "/metrics", "/graphiql"];
+const API_PATHS: [&str; 8] =
+    ["/graphql", "/uploads", "/files", "/receipts", "/healthz", "/readyz", "/metrics", "/graphiql"];
 
 /// What a browser is told when the binary was built before the portal.
 const NOT_BUILT_PAGE: &str = "<!doctype html>\n<html lang=\"id\">\n<head>\n<meta charset=\"utf-8\">\n<meta \

@@ -6,7 +6,7 @@ use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
 use super::{CalendarCommand, CalendarError, CalendarEvent};
-use crate::working_time::office_date;
+use crate::working_time::{format_wib, office_date};
 
 /// How far ahead a holiday may be recorded.
 const MAX_YEARS_AHEAD: i64 = 3;
@@ -23,10 +23,6 @@ impl OfficeCalendar {
     fn check_editable(date: NaiveDate, now: DateTime<Utc>) -> Result<(), CalendarError> {
         if date < office_date(now) { Err(CalendarError::HolidayInPast(date)) } else { Ok(()) }
     }
-}
-
-fn format_wib(t: DateTime<Utc>) -> String {
-    t.with_timezone(&crate::working_time::OFFICE_TZ).format("%d-%m-%Y %H.%M WIB").to_string()
 }
 
 impl crate::decide::Decide for OfficeCalendar {

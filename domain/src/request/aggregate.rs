@@ -119,6 +119,7 @@ impl Decide for ServiceRequest {
                 catalogue_version,
                 fields,
                 documents,
+                receipt_code,
                 today,
                 at,
             } => {
@@ -141,6 +142,7 @@ impl Decide for ServiceRequest {
                     documents,
                     requirements: service.documents.clone(),
                     submitted_at: at,
+                    receipt_code: Some(receipt_code),
                 }))])
             }
             C::Claim { by, at } => {

@@ -20,6 +20,7 @@ pub enum RequestCommand {
         catalogue_version: u32,
         fields: BTreeMap<String, String>,
         documents: Vec<SubmittedDocument>,
+        receipt_code: super::ReceiptCode,
         today: NaiveDate,
         at: DateTime<Utc>,
     },

@@ -27,6 +27,9 @@ pub struct SubmittedRequest {
     /// steps and the status board never consult a newer catalogue.
     pub requirements: Vec<DocumentRequirement>,
     pub submitted_at: DateTime<Utc>,
+    /// The code on the receipt; absent on requests submitted before receipts existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt_code: Option<super::ReceiptCode>,
 }
 
 /// One document the resident must upload again, and why.

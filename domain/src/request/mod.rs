@@ -8,6 +8,7 @@ mod aggregate;
 mod command;
 mod error;
 mod event;
+mod receipt;
 
 use std::fmt;
 
@@ -15,6 +16,7 @@ pub use aggregate::{RequestStatus, ServiceRequest};
 pub use command::RequestCommand;
 pub use error::RequestError;
 pub use event::{RequestEvent, ReuploadItem, SubmittedRequest};
+pub use receipt::ReceiptCode;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 

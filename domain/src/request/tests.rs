@@ -72,6 +72,7 @@ fn submit(service_code: &str) -> RequestCommand {
         catalogue_version: 1,
         fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect::<BTreeMap<_, _>>(),
         documents,
+        receipt_code: crate::request::ReceiptCode::from_random([7; 10]),
         today: NaiveDate::from_ymd_opt(2026, 11, 25).unwrap_or_default(),
         at: at(),
     }

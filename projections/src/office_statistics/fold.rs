@@ -134,6 +134,7 @@ mod tests {
             documents: Vec::new(),
             requirements: Vec::new(),
             submitted_at: at,
+            receipt_code: None,
         }))
     }
 

@@ -90,6 +90,7 @@ impl Rows {
                     pickup_from: None,
                     collected_at: None,
                     rejection_reason: None,
+                    receipt_code: s.receipt_code.as_ref().map(|c| c.as_str().to_owned()),
                 },
             );
             let mut queue = QueueState {
@@ -248,6 +249,7 @@ mod tests {
                 accepted: vec![FileType::Pdf],
             }],
             submitted_at: at,
+            receipt_code: None,
         }))
     }
 

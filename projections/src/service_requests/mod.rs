@@ -162,6 +162,7 @@ async fn write_board<'r>(
     let mut pickup_from = Vec::with_capacity(n);
     let mut collected_at = Vec::with_capacity(n);
     let mut rejection_reason = Vec::with_capacity(n);
+    let mut receipt_code = Vec::with_capacity(n);
     for r in rows {
         request_id.push(r.request_id);
         account_id.push(r.account_id);
@@ -178,12 +179,13 @@ async fn write_board<'r>(
         pickup_from.push(r.pickup_from);
         collected_at.push(r.collected_at);
         rejection_reason.push(r.rejection_reason.as_deref());
+        receipt_code.push(r.receipt_code.as_deref());
     }
     sqlx::query(&format!(
         "INSERT INTO status_board ({BOARD_COLUMNS})
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                               $8::timestamptz[], $9::timestamptz[], $10::jsonb[], $11::jsonb[], $12::text[],
-                              $13::timestamptz[], $14::timestamptz[], $15::text[])
+                              $13::timestamptz[], $14::timestamptz[], $15::text[], $16::text[])
          ON CONFLICT (request_id) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at,
              reupload_items = EXCLUDED.reupload_items, result_files = EXCLUDED.result_files,
              pickup_place = EXCLUDED.pickup_place, pickup_from = EXCLUDED.pickup_from,
@@ -204,6 +206,7 @@ async fn write_board<'r>(
     .bind(pickup_from)
     .bind(collected_at)
     .bind(rejection_reason)
+    .bind(receipt_code)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -290,10 +293,12 @@ pub struct BoardRow {
     pub pickup_from: Option<DateTime<Utc>>,
     pub collected_at: Option<DateTime<Utc>>,
     pub rejection_reason: Option<String>,
+    /// The code on the submission's receipt (none before receipts existed).
+    pub receipt_code: Option<String>,
 }
 
 const BOARD_COLUMNS: &str = "request_id, account_id, number, service_code, service_name, outcome, status, submitted_at, \
-     updated_at, reupload_items, result_files, pickup_place, pickup_from, collected_at, rejection_reason";
+     updated_at, reupload_items, result_files, pickup_place, pickup_from, collected_at, rejection_reason, receipt_code";
 
 /// A resident's requests, newest first, after the keyset cursor.
 pub async fn board_page(
@@ -313,6 +318,22 @@ pub async fn board_page(
     .bind(limit)
     .fetch_all(pool)
     .await?)
+}
+
+/// What a receipt's verification may show: the board row and the applicant's name (to be
+/// masked by the caller), found by the receipt's code.
+pub async fn by_receipt_code(pool: &PgPool, code: &str) -> Result<Option<(BoardRow, String)>, Error> {
+    let row: Option<BoardRow> =
+        sqlx::query_as(&format!("SELECT {BOARD_COLUMNS} FROM status_board WHERE receipt_code = $1"))
+            .bind(code)
+            .fetch_optional(pool)
+            .await?;
+    let Some(row) = row else { return Ok(None) };
+    let name: Option<String> = sqlx::query_scalar("SELECT applicant_name FROM work_queue WHERE request_id = $1")
+        .bind(row.request_id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(Some((row, name.unwrap_or_default())))
 }
 
 /// One request of the board.

@@ -36,6 +36,7 @@ graphql(`
     }
     printNote
     rejectionReason
+    receiptUrl
   }
 `);
 
@@ -193,6 +194,13 @@ function ServiceCell({ entry, onChange }: { entry: StatusEntryFragment; onChange
         <span class={`badge status-${entry.status.toLowerCase()}`}>{entry.statusLabel}</span>
       </p>
       <p class="small">Diajukan {formatDateTime(entry.submittedAt)}</p>
+      {entry.receiptUrl ? (
+        <p class="small">
+          <a href={entry.receiptUrl} download>
+            Unduh bukti pengajuan (PDF)<span class="visually-hidden"> No. {entry.number}</span>
+          </a>
+        </p>
+      ) : null}
       {entry.status === "AWAITING_REUPLOAD" && open.length ? (
         <div class="reupload-box">
           <p>
