@@ -402,6 +402,54 @@ impl Tally {
 /// refusal must carry its documented code and leave the database as it was; any unexpected
 /// allow fails the test, and so does any unexpected deny, wrong code or broken operation. A
 /// root field of the schema missing from the table fails it too.
+/// A refusal tells the caller who may: the roles that hold the permission (from the one
+/// permission table), or that the field is for staff or for residents only. The ADMIN manages
+/// staff and is not an officer (docs/SECURITY.md, "Roles"), so the verification queue tells
+/// them it is for Operators and Supervisors.
+#[sqlx::test(migrations = "../migrations")]
+async fn refusals_name_the_roles_that_may(pool: PgPool) -> anyhow::Result<()> {
+    let app = TestApp::spawn(pool.clone()).await?;
+    let admin = app.staff("kepala", Role::Admin).await?;
+    let operator = app.staff("siti", Role::Operator).await?;
+    let auditor = app.staff("audit", Role::Auditor).await?;
+    let (resident, _) = active_resident(&app, &operator, OWNER_NIK, "Siti Aminah").await?;
+    let cases: [(&Client, &str, &str); 6] = [
+        (
+            &admin,
+            "{ accountVerificationQueue { totalCount } }",
+            "Hanya petugas dengan peran Operator atau Supervisor yang dapat memverifikasi akun penduduk dan \
+             mengerjakan antrean pengajuan.",
+        ),
+        (
+            &operator,
+            "mutation { addHoliday(date: \"2020-01-01\", name: \"Coba\") { date } }",
+            "Hanya petugas dengan peran Supervisor yang dapat mengatur kalender kantor (hari tutup dan gangguan layanan).",
+        ),
+        (
+            &operator,
+            "{ officeStatistics(from: \"2026-12-01\", to: \"2026-12-31\") { submitted } }",
+            "Hanya petugas dengan peran Supervisor, Auditor atau Admin yang dapat membuka dasbor statistik kantor.",
+        ),
+        (
+            &auditor,
+            "{ staffMembers { totalCount } }",
+            "Hanya petugas dengan peran Admin yang dapat mengelola akun dan peran petugas.",
+        ),
+        (
+            &resident,
+            "{ workQueue { counts { count } } }",
+            "Hanya petugas yang dapat melakukan tindakan ini, melalui Konsol Petugas.",
+        ),
+        (&admin, "{ me { accountId } }", "Hanya penduduk yang dapat melakukan tindakan ini, dengan akunnya sendiri."),
+    ];
+    for (client, query, message) in cases {
+        let reply = client.gql(query, json!({})).await?;
+        assert_eq!(reply.error_code(), Some("FORBIDDEN"), "{query}");
+        assert_eq!(reply.error_message(), Some(message), "{query}");
+    }
+    Ok(())
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn access_matrix_every_root_field_and_route_for_every_caller(pool: PgPool) -> anyhow::Result<()> {
     let app = TestApp::spawn(pool.clone()).await?;

@@ -376,7 +376,7 @@ fn resident(ctx: &Context<'_>) -> Result<Uuid, ApiError> {
     if session.subject_kind == commands::SubjectKind::Resident {
         Ok(session.subject_id)
     } else {
-        Err(ApiError::forbidden())
+        Err(ApiError::residents_only())
     }
 }
 
