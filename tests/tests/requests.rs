@@ -314,7 +314,7 @@ fn due_of(item: &Value) -> Option<String> {
 #[sqlx::test(migrations = "../migrations")]
 async fn sla_due_time_crosses_a_weekend_a_holiday_and_an_outage(pool: PgPool) -> anyhow::Result<()> {
     let clock = ManualClock::default();
-    let app = TestApp::spawn_with_clock(pool.clone(), Arc::new(clock.clone())).await?;
+    let app = TestApp::spawn_with_options(pool.clone(), Arc::new(clock.clone()), e2e::LONG_SESSIONS).await?;
     let operator = app.staff("budi", Role::Operator).await?;
     let supervisor = app.staff("sri", Role::Supervisor).await?;
     // Friday 4 December 2026, 15:00 WIB.

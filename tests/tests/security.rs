@@ -913,6 +913,45 @@ async fn sign_in_is_throttled_per_account_across_addresses_and_per_address_acros
     app.stop().await
 }
 
+/// Sessions live by the service's clock, like everything else: moving the injected clock past
+/// the idle timeout (2 hours by default) or the absolute lifetime (12 hours) ends a session at
+/// once, for staff and residents alike, with nobody waiting.
+#[sqlx::test(migrations = "../migrations")]
+async fn sessions_expire_by_the_services_clock(pool: PgPool) -> anyhow::Result<()> {
+    use commands::Clock;
+    let clock = commands::ManualClock::default();
+    let app = TestApp::spawn_with_clock(pool.clone(), Arc::new(clock.clone())).await?;
+    let operator = app.staff("budi", Role::Operator).await?;
+    let (resident, _) = active_resident(&app, &operator, OWNER_NIK, "Siti Aminah").await?;
+    let staff_query = "{ currentStaff { id } }";
+    let resident_query = "{ me { accountId } }";
+    assert_eq!(operator.gql(staff_query, json!({})).await?.error_code(), None);
+
+    // Idle: each use within two hours keeps the session; two hours without one end it.
+    for _ in 0..3 {
+        clock.advance(chrono::Duration::minutes(110));
+        assert_eq!(operator.gql(staff_query, json!({})).await?.error_code(), None, "used in time");
+        assert_eq!(resident.gql(resident_query, json!({})).await?.error_code(), None, "used in time");
+    }
+    clock.advance(chrono::Duration::minutes(121));
+    assert_eq!(operator.gql(staff_query, json!({})).await?.error_code(), Some("UNAUTHENTICATED"));
+    assert_eq!(resident.gql(resident_query, json!({})).await?.error_code(), Some("UNAUTHENTICATED"));
+
+    // Absolute: however busy, twelve hours after sign-in the session ends.
+    let signed_in = operator.staff_login("budi", "sandi budi 2026").await?;
+    let expires_at = signed_in.data()?.pointer("/staffLogin/expiresAt").and_then(Value::as_str).context("expiresAt")?;
+    let expires_at = chrono::DateTime::parse_from_rfc3339(expires_at)?;
+    let expected = clock.now() + chrono::Duration::hours(12);
+    assert!((expires_at.with_timezone(&chrono::Utc) - expected).num_seconds().abs() < 5, "{expires_at} vs {expected}");
+    for _ in 0..6 {
+        clock.advance(chrono::Duration::minutes(115));
+        assert_eq!(operator.gql(staff_query, json!({})).await?.error_code(), None, "kept alive by use");
+    }
+    clock.advance(chrono::Duration::minutes(115));
+    assert_eq!(operator.gql(staff_query, json!({})).await?.error_code(), Some("UNAUTHENTICATED"));
+    app.stop().await
+}
+
 /// The token of the `dukcapil_session` cookie an answer sets.
 fn session_token(headers: &reqwest::header::HeaderMap) -> Option<String> {
     headers
