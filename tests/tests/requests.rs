@@ -148,11 +148,12 @@ async fn akta_kelahiran_walks_the_manual(pool: PgPool) -> anyhow::Result<()> {
         json!({ "r": request_id, "d": [{ "code": "KARTU_KELUARGA", "uploadId": new_kk }] }),
     )
     .await?;
-    assert_eq!(answered["reuploadDocuments"], "SUBMITTED");
-    let back = queue_item(&operator, &request_id, json!({ "status": "SUBMITTED" })).await?;
+    assert_eq!(answered["reuploadDocuments"], "IN_REVIEW", "back with the officer who asked");
+    let back = queue_item(&operator, &request_id, json!({ "status": "IN_REVIEW" })).await?;
     assert!(back["dueAt"].is_string(), "the clock runs again");
 
-    // Claimed again and completed with the signed PDF; the resident downloads it.
+    // Still the operator's (claiming again changes nothing), completed with the signed PDF;
+    // the resident downloads it.
     act(&operator, "mutation($r: ID!) { claimRequest(requestId: $r) }", json!({ "r": request_id })).await?;
     let photo = upload_as(&app, &operator, jpeg(50, 50), "bukan-pdf.jpg").await?;
     let not_pdf = operator
@@ -444,5 +445,69 @@ async fn bad_submissions_are_refused_with_codes_and_write_nothing(pool: PgPool) 
     .fetch_one(&pool)
     .await?;
     assert_eq!(attached, 0, "refused submissions leave their uploads unattached");
+    app.stop().await
+}
+
+/// A request that comes back from re-upload returns to the officer who asked for the documents
+/// (their claim, in review), so no colleague takes it in between and they need not find it
+/// again; if that officer can no longer work the queue (deactivated meanwhile) it comes back
+/// unclaimed, for anyone. Replay gives the same rows.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_request_back_from_reupload_returns_to_the_officer_who_asked(pool: PgPool) -> anyhow::Result<()> {
+    let app = TestApp::spawn(pool.clone()).await?;
+    let admin = app.staff("kepala", Role::Admin).await?;
+    let budi = app.staff("budi", Role::Operator).await?;
+    let rina = app.staff("rina", Role::Operator).await?;
+    let budi_id = act(&budi, "{ currentStaff { id } }", json!({})).await?["currentStaff"]["id"].clone();
+    let (resident, _) = active_resident(&app, &rina, "6106015205900001", "Siti Aminah").await?;
+    let demand = "mutation($r: ID!, $i: [ReuploadItemInput!]!) { demandReupload(requestId: $r, items: $i) }";
+    let reupload = "mutation($r: ID!, $d: [DocumentUploadInput!]!) { reuploadDocuments(requestId: $r, documents: $d) }";
+    let items = json!([{ "documentCode": "KARTU_KELUARGA", "reason": "Foto KK buram, mohon foto ulang" }]);
+    let mut requests = Vec::new();
+    for key in ["kunci-kembali-01", "kunci-kembali-02"] {
+        let input = birth_certificate_input(&app, &resident, key).await?;
+        let id = act(&resident, SUBMIT, input).await?["submitServiceRequest"]["requestId"].clone();
+        act(&budi, "mutation($r: ID!) { claimRequest(requestId: $r) }", json!({ "r": id })).await?;
+        act(&budi, demand, json!({ "r": id, "i": items })).await?;
+        requests.push(id.as_str().context("id")?.to_owned());
+    }
+
+    // Budi asked; the answer comes back to Budi, in review, and Rina cannot take it.
+    let kk = upload_as(&app, &resident, jpeg(100, 70), "kk2.jpg").await?;
+    let answered =
+        act(&resident, reupload, json!({ "r": requests[0], "d": [{ "code": "KARTU_KELUARGA", "uploadId": kk }] }))
+            .await?;
+    assert_eq!(answered["reuploadDocuments"], "IN_REVIEW");
+    let back = queue_item(&budi, &requests[0], json!({ "status": "IN_REVIEW" })).await?;
+    assert_eq!((&back["claimedBy"], &back["claimedByName"]), (&budi_id, &json!("budi")), "{back}");
+    assert!(back["dueAt"].is_string(), "the clock runs again");
+    let mine = queue_item(&budi, &requests[0], json!({ "assignedToMe": true })).await?;
+    assert_eq!(mine["requestId"], json!(requests[0]), "in Budi's own list");
+    let taken = rina.gql("mutation($r: ID!) { claimRequest(requestId: $r) }", json!({ "r": requests[0] })).await?;
+    assert_eq!(taken.error_code(), Some("REQUEST_ALREADY_CLAIMED"));
+    board_status(&resident, "Sedang diproses").await?;
+    // Budi may release it as any claim.
+    act(&budi, "mutation($r: ID!) { releaseRequest(requestId: $r) }", json!({ "r": requests[0] })).await?;
+    queue_item(&rina, &requests[0], json!({ "status": "SUBMITTED" })).await?;
+
+    // Budi is deactivated before the second answer arrives: it comes back unclaimed.
+    act(&admin, "mutation($s: ID!) { deactivateStaff(staffId: $s) { id } }", json!({ "s": budi_id })).await?;
+    let kk = upload_as(&app, &resident, jpeg(100, 70), "kk3.jpg").await?;
+    let answered =
+        act(&resident, reupload, json!({ "r": requests[1], "d": [{ "code": "KARTU_KELUARGA", "uploadId": kk }] }))
+            .await?;
+    assert_eq!(answered["reuploadDocuments"], "SUBMITTED");
+    let back = queue_item(&rina, &requests[1], json!({ "status": "SUBMITTED" })).await?;
+    assert_eq!(back["claimedBy"], Value::Null, "{back}");
+    act(&rina, "mutation($r: ID!) { claimRequest(requestId: $r) }", json!({ "r": requests[1] })).await?;
+
+    // Replay rebuilds exactly what live projection built.
+    eventually("caught up", || async {
+        Ok((projections::lag(&pool, &projections::all()).await?.pending_events == 0).then_some(()))
+    })
+    .await?;
+    let live = e2e::read_models(&pool).await?;
+    projections::replay(&pool, &projections::all(), 3, |_| {}).await?;
+    assert_eq!(e2e::read_models(&pool).await?, live);
     app.stop().await
 }
