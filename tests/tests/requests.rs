@@ -511,3 +511,63 @@ async fn a_request_back_from_reupload_returns_to_the_officer_who_asked(pool: PgP
     assert_eq!(e2e::read_models(&pool).await?, live);
     app.stop().await
 }
+
+/// While an outage declared in the office calendar lasts, every open request on the resident's
+/// board says so (the reason, and that the processing time is stopped), in the board's query
+/// and pushed over the subscription; a closed request does not, and once the outage ends the
+/// notice is gone.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_board_tells_residents_of_an_outage_while_it_lasts(pool: PgPool) -> anyhow::Result<()> {
+    let app = TestApp::spawn(pool.clone()).await?;
+    let operator = app.staff("budi", Role::Operator).await?;
+    let supervisor = app.staff("sri", Role::Supervisor).await?;
+    let (resident, _) = active_resident(&app, &operator, "6106015205900001", "Siti Aminah").await?;
+    let mut ids = Vec::new();
+    for key in ["kunci-gangguan-01", "kunci-gangguan-02"] {
+        let input = birth_certificate_input(&app, &resident, key).await?;
+        ids.push(act(&resident, SUBMIT, input).await?["submitServiceRequest"]["requestId"].clone());
+    }
+    act(&resident, "mutation($r: ID!) { cancelRequest(requestId: $r) }", json!({ "r": ids[1] })).await?;
+    let notices = || async {
+        let reply = resident.gql("{ myRequests { nodes { requestId status notice } } }", json!({})).await?;
+        let nodes = reply.data()?.pointer("/myRequests/nodes").and_then(Value::as_array).cloned().unwrap_or_default();
+        let of = |id: &Value| nodes.iter().find(|n| &n["requestId"] == id).map(|n| n["notice"].clone());
+        Ok::<_, anyhow::Error>((of(&ids[0]), of(&ids[1])))
+    };
+    eventually("both on the board", || async {
+        Ok((notices().await? == (Some(Value::Null), Some(Value::Null))).then_some(()))
+    })
+    .await?;
+    let cookie = resident.cookie_header().context("cookie")?;
+    let mut socket =
+        e2e::socket::subscribe(&app, Some(&cookie), "subscription { myRequestUpdates { requestId notice } }").await?;
+    // Let the server start the subscription before anything happens.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    act(
+        &supervisor,
+        "mutation { declareOutage(reason: \"Jaringan ke pusat data Dukcapil terputus\") { declaredAt } }",
+        json!({}),
+    )
+    .await?;
+    let expected =
+        json!("Layanan terganggu: Jaringan ke pusat data Dukcapil terputus, waktu proses dihentikan sementara.");
+    let during = eventually("the notice on the open request", || async {
+        let n = notices().await?;
+        Ok((n.0.as_ref() == Some(&expected)).then_some(n))
+    })
+    .await?;
+    assert_eq!(during.1, Some(Value::Null), "a cancelled request has nothing to wait for");
+    let pushed = e2e::socket::next_message(&mut socket, std::time::Duration::from_secs(10)).await?.context("push")?;
+    assert_eq!(pushed.pointer("/payload/data/myRequestUpdates/requestId"), Some(&ids[0]), "{pushed}");
+    assert_eq!(pushed.pointer("/payload/data/myRequestUpdates/notice"), Some(&expected), "{pushed}");
+
+    act(&supervisor, "mutation { endOutage { endedAt } }", json!({})).await?;
+    eventually("the notice gone", || async {
+        Ok((notices().await? == (Some(Value::Null), Some(Value::Null))).then_some(()))
+    })
+    .await?;
+    let pushed = e2e::socket::next_message(&mut socket, std::time::Duration::from_secs(10)).await?.context("push")?;
+    assert_eq!(pushed.pointer("/payload/data/myRequestUpdates/notice"), Some(&Value::Null), "{pushed}");
+    app.stop().await
+}

@@ -36,6 +36,7 @@ graphql(`
     }
     printNote
     rejectionReason
+    notice
   }
 `);
 
@@ -193,6 +194,7 @@ function ServiceCell({ entry, onChange }: { entry: StatusEntryFragment; onChange
         <span class={`badge status-${entry.status.toLowerCase()}`}>{entry.statusLabel}</span>
       </p>
       <p class="small">Diajukan {formatDateTime(entry.submittedAt)}</p>
+      {entry.notice ? <p class="notice warning">{entry.notice}</p> : null}
       {entry.status === "AWAITING_REUPLOAD" && open.length ? (
         <div class="reupload-box">
           <p>
