@@ -192,7 +192,11 @@ pub async fn create_admin(
     display_name: &str,
     password: &str,
 ) -> anyhow::Result<commands::StaffProfile> {
-    let sessions = commands::SessionStore::new(pool.clone(), commands::SessionPolicy::default());
+    let sessions = commands::SessionStore::new(
+        pool.clone(),
+        commands::SessionPolicy::default(),
+        std::sync::Arc::new(commands::SystemClock),
+    );
     let staff = commands::StaffService::new(pool.clone(), sessions);
     let metadata = CommandMetadata::system(Uuid::new_v4());
     staff.create(username, display_name, Role::Admin, password, &metadata).await.map_err(|e| anyhow::anyhow!("{e}"))

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_graphql::ErrorExtensions;
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest, NextSubscribe};
 use domain::ErrorCode;
+use domain::staff::Permission;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 
@@ -32,6 +33,22 @@ impl ApiError {
     /// Signed in, but the role does not allow this.
     pub fn forbidden() -> Self {
         Self::new("FORBIDDEN", "Anda tidak memiliki hak akses untuk tindakan ini.")
+    }
+
+    /// Signed in as staff whose role lacks `permission`: the message names the roles that have
+    /// it (the wording lives beside the permission table, [`Permission::refusal`]).
+    pub fn lacks(permission: Permission) -> Self {
+        Self::new("FORBIDDEN", permission.refusal())
+    }
+
+    /// Signed in as a resident where only staff may go.
+    pub fn staff_only() -> Self {
+        Self::new("FORBIDDEN", "Hanya petugas yang dapat melakukan tindakan ini, melalui Konsol Petugas.")
+    }
+
+    /// Signed in as staff where only a resident may go (their own account and requests).
+    pub fn residents_only() -> Self {
+        Self::new("FORBIDDEN", "Hanya penduduk yang dapat melakukan tindakan ini, dengan akunnya sendiri.")
     }
 
     /// Something broke on our side; the details are in the log.

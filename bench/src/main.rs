@@ -628,6 +628,7 @@ async fn seed(pool: &PgPool, target: u64) -> anyhow::Result<Uuid> {
                 events.push(RequestEvent::DocumentsReuploaded {
                     documents: vec![SubmittedDocument { code, file: FileId(Uuid::new_v4()), file_type: FileType::Pdf }],
                     all_answered: true,
+                    returned_to: None,
                     at: Utc::now(),
                 });
                 events.push(RequestEvent::RequestClaimed { by: operator, at: Utc::now() });

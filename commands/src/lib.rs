@@ -89,7 +89,7 @@ impl Commands {
     /// Wires every service to one connection pool.
     pub fn new(pool: PgPool, settings: Settings) -> Self {
         let Settings { session_policy, secrets, objects, upload_limits, captcha_limits, clock, catalogue } = settings;
-        let sessions = SessionStore::new(pool.clone(), session_policy);
+        let sessions = SessionStore::new(pool.clone(), session_policy, clock.clone());
         let files = files::FileStore::new(pool.clone(), objects, secrets.file_keys.clone(), upload_limits);
         let captchas = captcha::Captchas::new(pool.clone(), captcha_limits);
         let throttle = throttle::Throttle::new(pool.clone());

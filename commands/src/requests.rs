@@ -227,12 +227,17 @@ impl RequestService {
         to: StaffId,
         metadata: &CommandMetadata,
     ) -> Result<ServiceRequest, Error> {
-        let target = self.staff.load(&to.to_string()).await?;
-        let works_queue = target.role().is_some_and(|r| r.permits(domain::staff::Permission::WorkQueue));
-        if !target.is_active() || !works_queue {
+        if !self.works_queue(to).await? {
             return Err(domain::staff::StaffError::NotFound.into());
         }
         self.run(request, RequestCommand::Reassign { to, at: self.clock.now() }, metadata).await
+    }
+
+    /// Whether a staff member can hold a claim now: active, in a role that works the queue.
+    async fn works_queue(&self, staff: StaffId) -> Result<bool, Error> {
+        let account = self.staff.load(&staff.to_string()).await?;
+        let role = account.role().is_some_and(|r| r.permits(domain::staff::Permission::WorkQueue));
+        Ok(account.is_active() && role)
     }
 
     /// The claiming operator asks for documents again, each with a reason.
@@ -265,8 +270,15 @@ impl RequestService {
         let stream = stream_ref::<ServiceRequest>(request);
         let resolved = self.resolve(documents, &resident_uploader(account), &owner, &stream).await?;
         let files: Vec<FileId> = resolved.iter().map(|d| d.file).collect();
+        // The answer goes back to the officer who asked, if they can still hold a claim (not
+        // deactivated or moved to a role outside the queue); the domain checks it is them.
+        let returns_to = match self.load(request).await?.reupload_demanded_by() {
+            Some(demander) if self.works_queue(demander).await? => Some(demander),
+            _ => None,
+        };
         let attached = self.files.attach(&files, &resident_uploader(account), &owner, &stream, now).await?;
-        let command = RequestCommand::Reupload { account: AccountId(account), documents: resolved, at: now };
+        let command =
+            RequestCommand::Reupload { account: AccountId(account), documents: resolved, returns_to, at: now };
         match self.run(request, command, metadata).await {
             Ok(request) => Ok(request),
             Err(error) => {

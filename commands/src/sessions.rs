@@ -11,6 +11,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::Error;
+use crate::clock::SharedClock;
 
 /// Whose session it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,11 +83,14 @@ pub struct Generation(i64);
 /// so every instance can close the websockets they authenticate at once.
 pub const SESSIONS_ENDED_CHANNEL: &str = "sessions_ended";
 
-/// Creates, finds and revokes sessions.
+/// Creates, finds and revokes sessions. Every time it stores or compares is the injected
+/// clock's (bound into the SQL, never the database's `now()`), the same clock the services
+/// decide with, so a moved test clock and a real deployment expire sessions alike.
 #[derive(Clone)]
 pub struct SessionStore {
     pool: PgPool,
     policy: SessionPolicy,
+    clock: SharedClock,
 }
 
 /// Don't rewrite `last_seen_at` on every request; once a minute is precise enough for an
@@ -94,9 +98,14 @@ pub struct SessionStore {
 const TOUCH_INTERVAL_SECONDS: f64 = 60.0;
 
 impl SessionStore {
-    /// A store with the given lifetimes.
-    pub fn new(pool: PgPool, policy: SessionPolicy) -> Self {
-        Self { pool, policy }
+    /// A store with the given lifetimes, telling the time by `clock`.
+    pub fn new(pool: PgPool, policy: SessionPolicy, clock: SharedClock) -> Self {
+        Self { pool, policy, clock }
+    }
+
+    /// The instant sessions are judged at.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// The lifetimes in force.
@@ -131,16 +140,18 @@ impl SessionStore {
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let token = hex::encode(bytes);
         let token_hash = digest(&token);
+        let now = self.clock.now();
         let expires_at: DateTime<Utc> = sqlx::query_scalar(
-            "INSERT INTO sessions (token_hash, subject_kind, subject_id, role, expires_at, generation)
-             VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5), $6)
+            "INSERT INTO sessions (token_hash, subject_kind, subject_id, role, created_at, last_seen_at, expires_at, generation)
+             VALUES ($1, $2, $3, $4, $5, $5, $6, $7)
              RETURNING expires_at",
         )
         .bind(&token_hash)
         .bind(kind.as_str())
         .bind(subject_id)
         .bind(role)
-        .bind(self.policy.absolute_lifetime.num_seconds() as f64)
+        .bind(now)
+        .bind(now + self.policy.absolute_lifetime)
         .bind(generation.0)
         .fetch_one(&self.pool)
         .await?;
@@ -154,14 +165,16 @@ impl SessionStore {
             return Ok(None);
         }
         let token_hash = digest(token);
+        let now = self.clock.now();
         let row: Option<(String, Uuid, String, DateTime<Utc>, bool)> = sqlx::query_as(&format!(
             "SELECT subject_kind, subject_id, role, expires_at,
-                    last_seen_at < now() - make_interval(secs => $3)
+                    last_seen_at < $3 - make_interval(secs => $4)
                FROM sessions s
               WHERE token_hash = $1 AND {LIVE}"
         ))
         .bind(&token_hash)
         .bind(self.policy.idle_timeout.num_seconds() as f64)
+        .bind(now)
         .bind(TOUCH_INTERVAL_SECONDS)
         .fetch_optional(&self.pool)
         .await?;
@@ -170,8 +183,9 @@ impl SessionStore {
         };
         // Reads stay reads: the idle clock is moved at most once a minute.
         if stale {
-            sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE token_hash = $1")
+            sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
                 .bind(&token_hash)
+                .bind(now)
                 .execute(&self.pool)
                 .await?;
         }
@@ -192,6 +206,7 @@ impl SessionStore {
             sqlx::query_scalar(&format!("SELECT 1 FROM sessions s WHERE token_hash = $1 AND {LIVE}"))
                 .bind(&session.token_hash)
                 .bind(self.policy.idle_timeout.num_seconds() as f64)
+                .bind(self.clock.now())
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(live.is_some())
@@ -201,11 +216,12 @@ impl SessionStore {
     pub async fn revoke(&self, session: &Session) -> Result<(), Error> {
         sqlx::query(&format!(
             "WITH ended AS (
-                 UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL
+                 UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL
                  RETURNING subject_kind, subject_id)
              SELECT {ANNOUNCE} FROM ended"
         ))
         .bind(&session.token_hash)
+        .bind(self.clock.now())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -226,7 +242,7 @@ impl SessionStore {
                  UPDATE sessions SET generation = (SELECT generation FROM bumped)
                   WHERE token_hash = $3 AND subject_kind = $1 AND subject_id = $2),
              ended AS (
-                 UPDATE sessions SET revoked_at = now()
+                 UPDATE sessions SET revoked_at = $4
                   WHERE subject_kind = $1 AND subject_id = $2 AND revoked_at IS NULL AND token_hash <> $3
                  RETURNING 1),
              announced AS (SELECT {ANNOUNCE_PERSON})
@@ -235,6 +251,7 @@ impl SessionStore {
         .bind(kind.as_str())
         .bind(subject_id)
         .bind(keep_hash)
+        .bind(self.clock.now())
         .fetch_one(&self.pool)
         .await?;
         Ok(ended as u64)
@@ -244,21 +261,22 @@ impl SessionStore {
     pub async fn purge_ended(&self) -> Result<u64, Error> {
         let done = sqlx::query(
             "DELETE FROM sessions
-              WHERE expires_at < now() - interval '1 day'
-                 OR revoked_at < now() - interval '1 day'
-                 OR last_seen_at < now() - make_interval(secs => $1) - interval '1 day'",
+              WHERE expires_at < $2 - interval '1 day'
+                 OR revoked_at < $2 - interval '1 day'
+                 OR last_seen_at < $2 - make_interval(secs => $1) - interval '1 day'",
         )
         .bind(self.policy.idle_timeout.num_seconds() as f64)
+        .bind(self.clock.now())
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())
     }
 }
 
-/// The conditions of a live session row `s` (`$2`: the idle timeout in seconds).
+/// The conditions of a live session row `s` (`$2`: the idle timeout in seconds, `$3`: now).
 const LIVE: &str = "s.revoked_at IS NULL
-    AND s.expires_at > now()
-    AND s.last_seen_at > now() - make_interval(secs => $2)
+    AND s.expires_at > $3
+    AND s.last_seen_at > $3 - make_interval(secs => $2)
     AND s.generation = coalesce((SELECT g.generation FROM session_subjects g
                                   WHERE g.subject_kind = s.subject_kind AND g.subject_id = s.subject_id), 0)";
 

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use domain::CommandMetadata;
 use domain::password::Password;
 use domain::staff::{DisplayName, Role, StaffAccount, StaffCommand, StaffError, StaffId, Username};
@@ -103,7 +102,7 @@ impl StaffService {
         let new = Password::parse(new)?;
         // A stolen session must not become an oracle for the current password.
         let keys = throttle::keys(format!("staff-password:{}", session.subject_id), metadata.client_address.as_deref());
-        let attempt = self.throttle.reserve(&keys, ThrottlePolicy::STAFF, Utc::now()).await?;
+        let attempt = self.throttle.reserve(&keys, ThrottlePolicy::STAFF, self.sessions.now()).await?;
         let id = session.subject_id.to_string();
         let account = self.executor.load(&id).await?;
         if !passwords::verify(current.to_owned(), account.password_hash().cloned()).await? {
@@ -124,7 +123,7 @@ impl StaffService {
     pub async fn sign_in(&self, username: &str, password: &str, metadata: CommandMetadata) -> Result<SignedIn, Error> {
         let keys =
             throttle::keys(format!("staff:{}", username.trim().to_lowercase()), metadata.client_address.as_deref());
-        let attempt = self.throttle.reserve(&keys, ThrottlePolicy::STAFF, Utc::now()).await?;
+        let attempt = self.throttle.reserve(&keys, ThrottlePolicy::STAFF, self.sessions.now()).await?;
         let (account, generation) = match Username::parse(username) {
             Ok(username) => {
                 let id = username.staff_id();
@@ -145,7 +144,7 @@ impl StaffService {
         let metadata = CommandMetadata { actor_id: profile.id.0, actor_role: profile.role.actor_role(), ..metadata };
         let recorded = self
             .executor
-            .execute(&profile.id.to_string(), StaffCommand::RecordSignIn { at: Utc::now() }, &metadata)
+            .execute(&profile.id.to_string(), StaffCommand::RecordSignIn { at: self.sessions.now() }, &metadata)
             .await;
         match recorded {
             Ok(_) => Ok(SignedIn { token, session, profile }),

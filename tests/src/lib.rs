@@ -15,6 +15,10 @@ use sqlx::PgPool;
 /// WhatsApp contacts configured for tests.
 pub const TEST_CONTACTS: &str = "Admin Verifikasi Akun=0812-3456-7890;Layanan Akta=+6281298765432";
 
+/// Options for tests that jump the clock by days while their callers stay signed in: sessions
+/// live by the injected clock, so the default 2-hour idle timeout would end them.
+pub const LONG_SESSIONS: &[&str] = &["--session-idle-minutes", "5256000", "--session-max-hours", "87600"];
+
 /// A running application.
 pub struct TestApp {
     pub address: SocketAddr,

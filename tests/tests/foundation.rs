@@ -132,7 +132,12 @@ async fn admin_supervisor_and_operator_walk_the_foundation(pool: PgPool) -> anyh
     let tomorrow = (today + Duration::days(1)).to_string();
     let refused = operator.gql(ADD_HOLIDAY, json!({ "d": tomorrow, "n": "Coba", "k": null })).await?;
     assert_eq!(refused.error_code(), Some("FORBIDDEN"));
-    assert_eq!(refused.error_message(), Some("Anda tidak memiliki hak akses untuk tindakan ini."));
+    assert_eq!(
+        refused.error_message(),
+        Some(
+            "Hanya petugas dengan peran Supervisor yang dapat mengatur kalender kantor (hari tutup dan gangguan layanan)."
+        )
+    );
     assert_eq!(count_events(&pool, "HolidayAdded").await?, 1);
 
     // An admin is not a supervisor either; an anonymous caller is asked to sign in.

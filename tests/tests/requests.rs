@@ -148,11 +148,12 @@ async fn akta_kelahiran_walks_the_manual(pool: PgPool) -> anyhow::Result<()> {
         json!({ "r": request_id, "d": [{ "code": "KARTU_KELUARGA", "uploadId": new_kk }] }),
     )
     .await?;
-    assert_eq!(answered["reuploadDocuments"], "SUBMITTED");
-    let back = queue_item(&operator, &request_id, json!({ "status": "SUBMITTED" })).await?;
+    assert_eq!(answered["reuploadDocuments"], "IN_REVIEW", "back with the officer who asked");
+    let back = queue_item(&operator, &request_id, json!({ "status": "IN_REVIEW" })).await?;
     assert!(back["dueAt"].is_string(), "the clock runs again");
 
-    // Claimed again and completed with the signed PDF; the resident downloads it.
+    // Still the operator's (claiming again changes nothing), completed with the signed PDF;
+    // the resident downloads it.
     act(&operator, "mutation($r: ID!) { claimRequest(requestId: $r) }", json!({ "r": request_id })).await?;
     let photo = upload_as(&app, &operator, jpeg(50, 50), "bukan-pdf.jpg").await?;
     let not_pdf = operator
@@ -314,7 +315,7 @@ fn due_of(item: &Value) -> Option<String> {
 #[sqlx::test(migrations = "../migrations")]
 async fn sla_due_time_crosses_a_weekend_a_holiday_and_an_outage(pool: PgPool) -> anyhow::Result<()> {
     let clock = ManualClock::default();
-    let app = TestApp::spawn_with_clock(pool.clone(), Arc::new(clock.clone())).await?;
+    let app = TestApp::spawn_with_options(pool.clone(), Arc::new(clock.clone()), e2e::LONG_SESSIONS).await?;
     let operator = app.staff("budi", Role::Operator).await?;
     let supervisor = app.staff("sri", Role::Supervisor).await?;
     // Friday 4 December 2026, 15:00 WIB.
@@ -444,5 +445,129 @@ async fn bad_submissions_are_refused_with_codes_and_write_nothing(pool: PgPool) 
     .fetch_one(&pool)
     .await?;
     assert_eq!(attached, 0, "refused submissions leave their uploads unattached");
+    app.stop().await
+}
+
+/// A request that comes back from re-upload returns to the officer who asked for the documents
+/// (their claim, in review), so no colleague takes it in between and they need not find it
+/// again; if that officer can no longer work the queue (deactivated meanwhile) it comes back
+/// unclaimed, for anyone. Replay gives the same rows.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_request_back_from_reupload_returns_to_the_officer_who_asked(pool: PgPool) -> anyhow::Result<()> {
+    let app = TestApp::spawn(pool.clone()).await?;
+    let admin = app.staff("kepala", Role::Admin).await?;
+    let budi = app.staff("budi", Role::Operator).await?;
+    let rina = app.staff("rina", Role::Operator).await?;
+    let budi_id = act(&budi, "{ currentStaff { id } }", json!({})).await?["currentStaff"]["id"].clone();
+    let (resident, _) = active_resident(&app, &rina, "6106015205900001", "Siti Aminah").await?;
+    let demand = "mutation($r: ID!, $i: [ReuploadItemInput!]!) { demandReupload(requestId: $r, items: $i) }";
+    let reupload = "mutation($r: ID!, $d: [DocumentUploadInput!]!) { reuploadDocuments(requestId: $r, documents: $d) }";
+    let items = json!([{ "documentCode": "KARTU_KELUARGA", "reason": "Foto KK buram, mohon foto ulang" }]);
+    let mut requests = Vec::new();
+    for key in ["kunci-kembali-01", "kunci-kembali-02"] {
+        let input = birth_certificate_input(&app, &resident, key).await?;
+        let id = act(&resident, SUBMIT, input).await?["submitServiceRequest"]["requestId"].clone();
+        act(&budi, "mutation($r: ID!) { claimRequest(requestId: $r) }", json!({ "r": id })).await?;
+        act(&budi, demand, json!({ "r": id, "i": items })).await?;
+        requests.push(id.as_str().context("id")?.to_owned());
+    }
+
+    // Budi asked; the answer comes back to Budi, in review, and Rina cannot take it.
+    let kk = upload_as(&app, &resident, jpeg(100, 70), "kk2.jpg").await?;
+    let answered =
+        act(&resident, reupload, json!({ "r": requests[0], "d": [{ "code": "KARTU_KELUARGA", "uploadId": kk }] }))
+            .await?;
+    assert_eq!(answered["reuploadDocuments"], "IN_REVIEW");
+    let back = queue_item(&budi, &requests[0], json!({ "status": "IN_REVIEW" })).await?;
+    assert_eq!((&back["claimedBy"], &back["claimedByName"]), (&budi_id, &json!("budi")), "{back}");
+    assert!(back["dueAt"].is_string(), "the clock runs again");
+    let mine = queue_item(&budi, &requests[0], json!({ "assignedToMe": true })).await?;
+    assert_eq!(mine["requestId"], json!(requests[0]), "in Budi's own list");
+    let taken = rina.gql("mutation($r: ID!) { claimRequest(requestId: $r) }", json!({ "r": requests[0] })).await?;
+    assert_eq!(taken.error_code(), Some("REQUEST_ALREADY_CLAIMED"));
+    board_status(&resident, "Sedang diproses").await?;
+    // Budi may release it as any claim.
+    act(&budi, "mutation($r: ID!) { releaseRequest(requestId: $r) }", json!({ "r": requests[0] })).await?;
+    queue_item(&rina, &requests[0], json!({ "status": "SUBMITTED" })).await?;
+
+    // Budi is deactivated before the second answer arrives: it comes back unclaimed.
+    act(&admin, "mutation($s: ID!) { deactivateStaff(staffId: $s) { id } }", json!({ "s": budi_id })).await?;
+    let kk = upload_as(&app, &resident, jpeg(100, 70), "kk3.jpg").await?;
+    let answered =
+        act(&resident, reupload, json!({ "r": requests[1], "d": [{ "code": "KARTU_KELUARGA", "uploadId": kk }] }))
+            .await?;
+    assert_eq!(answered["reuploadDocuments"], "SUBMITTED");
+    let back = queue_item(&rina, &requests[1], json!({ "status": "SUBMITTED" })).await?;
+    assert_eq!(back["claimedBy"], Value::Null, "{back}");
+    act(&rina, "mutation($r: ID!) { claimRequest(requestId: $r) }", json!({ "r": requests[1] })).await?;
+
+    // Replay rebuilds exactly what live projection built.
+    eventually("caught up", || async {
+        Ok((projections::lag(&pool, &projections::all()).await?.pending_events == 0).then_some(()))
+    })
+    .await?;
+    let live = e2e::read_models(&pool).await?;
+    projections::replay(&pool, &projections::all(), 3, |_| {}).await?;
+    assert_eq!(e2e::read_models(&pool).await?, live);
+    app.stop().await
+}
+
+/// While an outage declared in the office calendar lasts, every open request on the resident's
+/// board says so (the reason, and that the processing time is stopped), in the board's query
+/// and pushed over the subscription; a closed request does not, and once the outage ends the
+/// notice is gone.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_board_tells_residents_of_an_outage_while_it_lasts(pool: PgPool) -> anyhow::Result<()> {
+    let app = TestApp::spawn(pool.clone()).await?;
+    let operator = app.staff("budi", Role::Operator).await?;
+    let supervisor = app.staff("sri", Role::Supervisor).await?;
+    let (resident, _) = active_resident(&app, &operator, "6106015205900001", "Siti Aminah").await?;
+    let mut ids = Vec::new();
+    for key in ["kunci-gangguan-01", "kunci-gangguan-02"] {
+        let input = birth_certificate_input(&app, &resident, key).await?;
+        ids.push(act(&resident, SUBMIT, input).await?["submitServiceRequest"]["requestId"].clone());
+    }
+    act(&resident, "mutation($r: ID!) { cancelRequest(requestId: $r) }", json!({ "r": ids[1] })).await?;
+    let notices = || async {
+        let reply = resident.gql("{ myRequests { nodes { requestId status notice } } }", json!({})).await?;
+        let nodes = reply.data()?.pointer("/myRequests/nodes").and_then(Value::as_array).cloned().unwrap_or_default();
+        let of = |id: &Value| nodes.iter().find(|n| &n["requestId"] == id).map(|n| n["notice"].clone());
+        Ok::<_, anyhow::Error>((of(&ids[0]), of(&ids[1])))
+    };
+    eventually("both on the board", || async {
+        Ok((notices().await? == (Some(Value::Null), Some(Value::Null))).then_some(()))
+    })
+    .await?;
+    let cookie = resident.cookie_header().context("cookie")?;
+    let mut socket =
+        e2e::socket::subscribe(&app, Some(&cookie), "subscription { myRequestUpdates { requestId notice } }").await?;
+    // Let the server start the subscription before anything happens.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    act(
+        &supervisor,
+        "mutation { declareOutage(reason: \"Jaringan ke pusat data Dukcapil terputus\") { declaredAt } }",
+        json!({}),
+    )
+    .await?;
+    let expected =
+        json!("Layanan terganggu: Jaringan ke pusat data Dukcapil terputus, waktu proses dihentikan sementara.");
+    let during = eventually("the notice on the open request", || async {
+        let n = notices().await?;
+        Ok((n.0.as_ref() == Some(&expected)).then_some(n))
+    })
+    .await?;
+    assert_eq!(during.1, Some(Value::Null), "a cancelled request has nothing to wait for");
+    let pushed = e2e::socket::next_message(&mut socket, std::time::Duration::from_secs(10)).await?.context("push")?;
+    assert_eq!(pushed.pointer("/payload/data/myRequestUpdates/requestId"), Some(&ids[0]), "{pushed}");
+    assert_eq!(pushed.pointer("/payload/data/myRequestUpdates/notice"), Some(&expected), "{pushed}");
+
+    act(&supervisor, "mutation { endOutage { endedAt } }", json!({})).await?;
+    eventually("the notice gone", || async {
+        Ok((notices().await? == (Some(Value::Null), Some(Value::Null))).then_some(()))
+    })
+    .await?;
+    let pushed = e2e::socket::next_message(&mut socket, std::time::Duration::from_secs(10)).await?.context("push")?;
+    assert_eq!(pushed.pointer("/payload/data/myRequestUpdates/notice"), Some(&Value::Null), "{pushed}");
     app.stop().await
 }

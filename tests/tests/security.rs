@@ -409,6 +409,54 @@ impl Tally {
 /// refusal must carry its documented code and leave the database as it was; any unexpected
 /// allow fails the test, and so does any unexpected deny, wrong code or broken operation. A
 /// root field of the schema missing from the table fails it too.
+/// A refusal tells the caller who may: the roles that hold the permission (from the one
+/// permission table), or that the field is for staff or for residents only. The ADMIN manages
+/// staff and is not an officer (docs/SECURITY.md, "Roles"), so the verification queue tells
+/// them it is for Operators and Supervisors.
+#[sqlx::test(migrations = "../migrations")]
+async fn refusals_name_the_roles_that_may(pool: PgPool) -> anyhow::Result<()> {
+    let app = TestApp::spawn(pool.clone()).await?;
+    let admin = app.staff("kepala", Role::Admin).await?;
+    let operator = app.staff("siti", Role::Operator).await?;
+    let auditor = app.staff("audit", Role::Auditor).await?;
+    let (resident, _) = active_resident(&app, &operator, OWNER_NIK, "Siti Aminah").await?;
+    let cases: [(&Client, &str, &str); 6] = [
+        (
+            &admin,
+            "{ accountVerificationQueue { totalCount } }",
+            "Hanya petugas dengan peran Operator atau Supervisor yang dapat memverifikasi akun penduduk dan \
+             mengerjakan antrean pengajuan.",
+        ),
+        (
+            &operator,
+            "mutation { addHoliday(date: \"2020-01-01\", name: \"Coba\") { date } }",
+            "Hanya petugas dengan peran Supervisor yang dapat mengatur kalender kantor (hari tutup dan gangguan layanan).",
+        ),
+        (
+            &operator,
+            "{ officeStatistics(from: \"2026-12-01\", to: \"2026-12-31\") { submitted } }",
+            "Hanya petugas dengan peran Supervisor, Auditor atau Admin yang dapat membuka dasbor statistik kantor.",
+        ),
+        (
+            &auditor,
+            "{ staffMembers { totalCount } }",
+            "Hanya petugas dengan peran Admin yang dapat mengelola akun dan peran petugas.",
+        ),
+        (
+            &resident,
+            "{ workQueue { counts { count } } }",
+            "Hanya petugas yang dapat melakukan tindakan ini, melalui Konsol Petugas.",
+        ),
+        (&admin, "{ me { accountId } }", "Hanya penduduk yang dapat melakukan tindakan ini, dengan akunnya sendiri."),
+    ];
+    for (client, query, message) in cases {
+        let reply = client.gql(query, json!({})).await?;
+        assert_eq!(reply.error_code(), Some("FORBIDDEN"), "{query}");
+        assert_eq!(reply.error_message(), Some(message), "{query}");
+    }
+    Ok(())
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn access_matrix_every_root_field_and_route_for_every_caller(pool: PgPool) -> anyhow::Result<()> {
     let app = TestApp::spawn(pool.clone()).await?;
@@ -875,6 +923,45 @@ async fn sign_in_is_throttled_per_account_across_addresses_and_per_address_acros
         assert!(codes[3..].iter().any(|c| c == "TOO_MANY_ATTEMPTS"), "{codes:?}");
         assert!(codes[3..].iter().all(|c| c == "TOO_MANY_ATTEMPTS" || c == "INVALID_CREDENTIALS"), "{codes:?}");
     }
+    app.stop().await
+}
+
+/// Sessions live by the service's clock, like everything else: moving the injected clock past
+/// the idle timeout (2 hours by default) or the absolute lifetime (12 hours) ends a session at
+/// once, for staff and residents alike, with nobody waiting.
+#[sqlx::test(migrations = "../migrations")]
+async fn sessions_expire_by_the_services_clock(pool: PgPool) -> anyhow::Result<()> {
+    use commands::Clock;
+    let clock = commands::ManualClock::default();
+    let app = TestApp::spawn_with_clock(pool.clone(), Arc::new(clock.clone())).await?;
+    let operator = app.staff("budi", Role::Operator).await?;
+    let (resident, _) = active_resident(&app, &operator, OWNER_NIK, "Siti Aminah").await?;
+    let staff_query = "{ currentStaff { id } }";
+    let resident_query = "{ me { accountId } }";
+    assert_eq!(operator.gql(staff_query, json!({})).await?.error_code(), None);
+
+    // Idle: each use within two hours keeps the session; two hours without one end it.
+    for _ in 0..3 {
+        clock.advance(chrono::Duration::minutes(110));
+        assert_eq!(operator.gql(staff_query, json!({})).await?.error_code(), None, "used in time");
+        assert_eq!(resident.gql(resident_query, json!({})).await?.error_code(), None, "used in time");
+    }
+    clock.advance(chrono::Duration::minutes(121));
+    assert_eq!(operator.gql(staff_query, json!({})).await?.error_code(), Some("UNAUTHENTICATED"));
+    assert_eq!(resident.gql(resident_query, json!({})).await?.error_code(), Some("UNAUTHENTICATED"));
+
+    // Absolute: however busy, twelve hours after sign-in the session ends.
+    let signed_in = operator.staff_login("budi", "sandi budi 2026").await?;
+    let expires_at = signed_in.data()?.pointer("/staffLogin/expiresAt").and_then(Value::as_str).context("expiresAt")?;
+    let expires_at = chrono::DateTime::parse_from_rfc3339(expires_at)?;
+    let expected = clock.now() + chrono::Duration::hours(12);
+    assert!((expires_at.with_timezone(&chrono::Utc) - expected).num_seconds().abs() < 5, "{expires_at} vs {expected}");
+    for _ in 0..6 {
+        clock.advance(chrono::Duration::minutes(115));
+        assert_eq!(operator.gql(staff_query, json!({})).await?.error_code(), None, "kept alive by use");
+    }
+    clock.advance(chrono::Duration::minutes(115));
+    assert_eq!(operator.gql(staff_query, json!({})).await?.error_code(), Some("UNAUTHENTICATED"));
     app.stop().await
 }
 

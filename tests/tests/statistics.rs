@@ -71,7 +71,7 @@ fn close_to(value: &Value, expected: f64) -> bool {
 #[sqlx::test(migrations = "../migrations")]
 async fn the_dashboard_gives_the_exact_figures_of_a_known_history(pool: PgPool) -> anyhow::Result<()> {
     let clock = ManualClock::default();
-    let app = TestApp::spawn_with_clock(pool.clone(), Arc::new(clock.clone())).await?;
+    let app = TestApp::spawn_with_options(pool.clone(), Arc::new(clock.clone()), e2e::LONG_SESSIONS).await?;
     clock.set_to(wib(7, 8, 0));
     let supervisor = app.staff("kepala", Role::Supervisor).await?;
     let budi = app.staff("budi", Role::Operator).await?;

@@ -106,9 +106,10 @@ test("an officer's day: verify by NIK, then claim, demand a re-upload, see it an
     },
   );
   await expect(row).not.toContainText("Menunggu upload ulang");
+  // Back with the officer who asked: still theirs, nothing to claim.
+  await expect(row.getByRole("button", { name: "Lepaskan" })).toBeVisible();
 
   // Complete with the signed PDF (uploaded with progress), and the resident can download it.
-  await row.getByRole("button", { name: "Ambil" }).click();
   await row.getByRole("link", { name: receipt.number }).click();
   const signed = pdf(["Kutipan Akta Kelahiran", "Bujang Kumang"]);
   await page

@@ -115,7 +115,7 @@ fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext, ApiError> {
 fn staff_session<'a>(ctx: &Context<'a>) -> Result<(&'a Session, Role), ApiError> {
     let session = request(ctx)?.session.as_ref().ok_or_else(ApiError::unauthenticated)?;
     if session.subject_kind != SubjectKind::Staff {
-        return Err(ApiError::forbidden());
+        return Err(ApiError::staff_only());
     }
     let role = session.role.parse::<Role>().map_err(|()| ApiError::forbidden())?;
     Ok((session, role))
@@ -150,7 +150,7 @@ pub struct Require(pub Permission);
 impl Guard for Require {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
         let (_, role) = staff_session(ctx)?;
-        if role.permits(self.0) { Ok(()) } else { Err(ApiError::forbidden().into()) }
+        if role.permits(self.0) { Ok(()) } else { Err(ApiError::lacks(self.0).into()) }
     }
 }
 

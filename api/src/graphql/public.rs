@@ -36,7 +36,7 @@ impl PublicQuery {
     /// How to reach the office, and whether it is open right now.
     async fn contact_info(&self, ctx: &Context<'_>) -> Result<ContactInfo, ApiError> {
         let shared = shared(ctx)?;
-        let now = Utc::now();
+        let now = shared.commands.clock.now();
         let calendar = projections::office_calendar::working_calendar(&shared.pool, now, CALENDAR_HORIZON_DAYS).await?;
         let outage = projections::office_calendar::current_outage(&shared.pool).await?;
         Ok(ContactInfo {

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use commands::requests::{DocumentUpload, SubmissionForm};
 use domain::staff::{Permission, StaffId};
 use futures::{Stream, StreamExt};
+use projections::office_calendar::OutageRow;
 use projections::service_requests::{BoardRow, QueueFilter, QueueRow};
 use serde_json::Value;
 use uuid::Uuid;
@@ -34,6 +35,11 @@ pub enum RequestStatus {
 }
 
 impl RequestStatus {
+    /// Still with the office or the resident (not finished, withdrawn or collected).
+    fn is_open(self) -> bool {
+        matches!(self, Self::Submitted | Self::InReview | Self::AwaitingReupload)
+    }
+
     pub(super) fn parse(raw: &str) -> Self {
         match raw {
             "IN_REVIEW" => Self::InReview,
@@ -140,14 +146,25 @@ pub struct StatusBoardEntry {
     /// `/receipts/{id}`: the submission's receipt (PDF) with its QR code; absent for requests
     /// submitted before receipts existed.
     receipt_url: Option<String>,
+    /// While an outage declared in the office calendar lasts, on every open request: the
+    /// office cannot process it and its SLA clock is stopped ("Layanan terganggu: …").
+    notice: Option<String>,
 }
 
 const PRINT_NOTE: &str = "Dokumen dapat diunduh pada kolom Download, atau dicetakkan di kantor kecamatan sesuai domisili \
      maupun langsung di Dinas Dukcapil.";
 
-impl From<BoardRow> for StatusBoardEntry {
-    fn from(row: BoardRow) -> Self {
+/// The notice an open request shows during an outage.
+fn outage_notice(outage: &OutageRow) -> String {
+    let reason = outage.reason.trim().trim_end_matches(['.', ',', ';', ' ']);
+    format!("Layanan terganggu: {reason}, waktu proses dihentikan sementara.")
+}
+
+impl StatusBoardEntry {
+    /// The entry of a board row, with the outage in progress (if any).
+    fn new(row: BoardRow, outage: Option<&OutageRow>) -> Self {
         let status = RequestStatus::parse(&row.status);
+        let notice = outage.filter(|_| status.is_open()).map(outage_notice);
         let labels = row.reupload_items.get("labels").cloned().unwrap_or(Value::Null);
         let reupload_items = row
             .reupload_items
@@ -199,6 +216,7 @@ impl From<BoardRow> for StatusBoardEntry {
             print_note: (row.outcome == "DOWNLOAD").then(|| PRINT_NOTE.to_owned()),
             rejection_reason: row.rejection_reason,
             receipt_url: row.receipt_code.is_some().then(|| format!("/receipts/{}", row.request_id)),
+            notice,
         }
     }
 }
@@ -380,7 +398,7 @@ fn resident(ctx: &Context<'_>) -> Result<Uuid, ApiError> {
     if session.subject_kind == commands::SubjectKind::Resident {
         Ok(session.subject_id)
     } else {
-        Err(ApiError::forbidden())
+        Err(ApiError::residents_only())
     }
 }
 
@@ -413,6 +431,7 @@ impl RequestQuery {
     ) -> async_graphql::Result<Connection<String, StatusBoardEntry>> {
         let account = resident(ctx)?;
         let pool = shared(ctx)?.pool.clone();
+        let outage = projections::office_calendar::current_outage(&pool).await.map_err(ApiError::from)?;
         query(after, None, first, None, |after: Option<String>, _: Option<String>, first, _| async move {
             let limit = first.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE);
             let cursor = match after.as_deref() {
@@ -429,7 +448,8 @@ impl RequestQuery {
             rows.truncate(limit);
             let mut connection = Connection::new(after.is_some(), has_next);
             connection.edges.extend(rows.into_iter().map(|row| {
-                Edge::new(format!("{}|{}", row.submitted_at.to_rfc3339(), row.request_id), StatusBoardEntry::from(row))
+                let cursor = format!("{}|{}", row.submitted_at.to_rfc3339(), row.request_id);
+                Edge::new(cursor, StatusBoardEntry::new(row, outage.as_ref()))
             }));
             Ok::<_, async_graphql::Error>(connection)
         })
@@ -747,19 +767,19 @@ pub struct Subscription;
 
 #[Subscription]
 impl Subscription {
-    /// The signed-in resident's status board entries, pushed whenever one changes.
+    /// The signed-in resident's status board entries, pushed whenever one changes; after a
+    /// change of the office calendar (an outage declared or ended), every open one.
     #[graphql(guard = "RequireResident")]
     async fn my_request_updates(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = StatusBoardEntry>, ApiError> {
         let account = resident(ctx)?;
         let pool = shared(ctx)?.pool.clone();
         let feed = ctx.data::<ChangeFeed>().map_err(|e| ApiError::internal(e.message))?.subscribe();
-        Ok(tokio_stream_from(feed).filter_map(move |change| {
-            let pool = pool.clone();
-            async move {
-                let id = change.request_id.filter(|_| change.account_id == Some(account))?;
-                projections::service_requests::board_row(&pool, id).await.ok().flatten().map(StatusBoardEntry::from)
-            }
-        }))
+        Ok(tokio_stream_from(feed)
+            .then(move |change| {
+                let pool = pool.clone();
+                async move { changed_entries(&pool, account, change).await.unwrap_or_default() }
+            })
+            .flat_map(futures::stream::iter))
     }
 
     /// Any change to the work queue (a request, or the calendar that moves due times).
@@ -769,6 +789,28 @@ impl Subscription {
         Ok(tokio_stream_from(feed)
             .map(|change| WorkQueueChange { request_id: change.request_id.map(|id| ID(id.to_string())) }))
     }
+}
+
+/// What one change means for a resident's board: the changed request if it is theirs; after a
+/// calendar change, their open requests (whose outage notice may have come or gone).
+async fn changed_entries(
+    pool: &sqlx::PgPool,
+    account: Uuid,
+    change: RequestChanged,
+) -> Result<Vec<StatusBoardEntry>, projections::Error> {
+    let rows = match change.request_id {
+        Some(id) if change.account_id == Some(account) => {
+            projections::service_requests::board_row(pool, id).await?.into_iter().collect()
+        }
+        Some(_) => return Ok(Vec::new()),
+        None => projections::service_requests::board_page(pool, account, None, MAX_PAGE as i64).await?,
+    };
+    let outage = projections::office_calendar::current_outage(pool).await?;
+    let entries = rows.into_iter().map(|row| StatusBoardEntry::new(row, outage.as_ref()));
+    Ok(match change.request_id {
+        Some(_) => entries.collect(),
+        None => entries.filter(|e| e.status.is_open()).collect(),
+    })
 }
 
 /// A stream of broadcast messages; a lagging subscriber skips what it missed.

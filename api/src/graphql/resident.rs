@@ -151,7 +151,7 @@ impl Guard for RequireResident {
 
 fn resident_id(ctx: &Context<'_>) -> Result<Uuid, ApiError> {
     let session = request(ctx)?.session.as_ref().ok_or_else(ApiError::unauthenticated)?;
-    if session.subject_kind == SubjectKind::Resident { Ok(session.subject_id) } else { Err(ApiError::forbidden()) }
+    if session.subject_kind == SubjectKind::Resident { Ok(session.subject_id) } else { Err(ApiError::residents_only()) }
 }
 
 /// Builds the resident's view from the event store (status, name) and read models (e-mail,

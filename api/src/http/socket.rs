@@ -222,7 +222,7 @@ impl Socket {
         let mut stopping = self.state.sockets.stopping.subscribe();
         let mut recheck = tokio::time::interval(self.limits.recheck_interval);
         recheck.tick().await;
-        let until_expiry = (self.session.expires_at - chrono::Utc::now()).to_std().unwrap_or_default();
+        let until_expiry = (self.session.expires_at - self.state.sessions.now()).to_std().unwrap_or_default();
         let expiry = tokio::time::sleep(until_expiry);
         tokio::pin!(expiry);
         let mut active = HashSet::new();

@@ -54,6 +54,9 @@ pub struct ServiceRequest {
     status: RequestStatus,
     submitted: Option<Box<SubmittedRequest>>,
     claimed_by: Option<StaffId>,
+    /// Who demanded the pending re-upload: the answered request returns to their claim.
+    #[serde(default)]
+    reupload_demanded_by: Option<StaffId>,
     pending_reupload: Vec<ReuploadItem>,
     answered: BTreeSet<DocumentCode>,
 }
@@ -71,6 +74,11 @@ impl ServiceRequest {
     /// The operator working on it.
     pub fn claimed_by(&self) -> Option<StaffId> {
         self.claimed_by
+    }
+
+    /// While awaiting re-upload: the officer who demanded it, to whom the answer returns.
+    pub fn reupload_demanded_by(&self) -> Option<StaffId> {
+        self.reupload_demanded_by
     }
 
     fn requirements(&self) -> &[DocumentRequirement] {
@@ -178,7 +186,7 @@ impl Decide for ServiceRequest {
                 let items = items.into_iter().map(|(code, reason)| ReuploadItem { code, reason }).collect();
                 Ok(vec![E::ReuploadDemanded { by, items, at }])
             }
-            C::Reupload { account, documents, at } => {
+            C::Reupload { account, documents, returns_to, at } => {
                 self.require_open()?;
                 if self.owner() != Some(account) {
                     return Err(RequestError::NotYours);
@@ -196,7 +204,10 @@ impl Decide for ServiceRequest {
                 }
                 let all_answered =
                     self.pending_reupload.iter().all(|i| self.answered.contains(&i.code) || newly.contains(&i.code));
-                Ok(vec![E::DocumentsReuploaded { documents, all_answered, at }])
+                // Back to the demander's claim, if the service says they can take it and it is
+                // the demander it names; otherwise back to the queue, unclaimed.
+                let returned_to = returns_to.filter(|staff| all_answered && self.reupload_demanded_by == Some(*staff));
+                Ok(vec![E::DocumentsReuploaded { documents, all_answered, returned_to, at }])
             }
             C::Complete { by, files, at } => {
                 self.require_claimed_by(by)?;
@@ -295,16 +306,20 @@ impl Aggregate for ServiceRequest {
                 self.status = RequestStatus::InReview;
                 self.claimed_by = Some(to);
             }
-            E::ReuploadDemanded { items, .. } => {
+            E::ReuploadDemanded { by, items, .. } => {
                 self.status = RequestStatus::AwaitingReupload;
                 self.claimed_by = None;
+                self.reupload_demanded_by = Some(by);
                 self.pending_reupload = items;
                 self.answered.clear();
             }
-            E::DocumentsReuploaded { documents, all_answered, .. } => {
+            E::DocumentsReuploaded { documents, all_answered, returned_to, .. } => {
                 self.answered.extend(documents.into_iter().map(|d| d.code));
                 if all_answered {
-                    self.status = RequestStatus::Submitted;
+                    self.status =
+                        if returned_to.is_some() { RequestStatus::InReview } else { RequestStatus::Submitted };
+                    self.claimed_by = returned_to;
+                    self.reupload_demanded_by = None;
                     self.pending_reupload.clear();
                     self.answered.clear();
                 }

@@ -41,9 +41,13 @@ pub enum RequestCommand {
         items: Vec<(DocumentCode, Reason)>,
         at: DateTime<Utc>,
     },
+    /// `returns_to`: the officer who demanded the documents, if they may still work the queue
+    /// (active, a queue role) — the service looks that up, the domain only accepts the officer
+    /// it remembers as the demander.
     Reupload {
         account: AccountId,
         documents: Vec<SubmittedDocument>,
+        returns_to: Option<StaffId>,
         at: DateTime<Utc>,
     },
     Complete {

@@ -61,10 +61,14 @@ pub enum RequestEvent {
         items: Vec<ReuploadItem>,
         at: DateTime<Utc>,
     },
-    /// `all_answered`: every demanded item has a new file; the request is back in the queue.
+    /// `all_answered`: every demanded item has a new file; the request is back in the queue,
+    /// claimed by `returned_to` — the officer who demanded the documents, when they could still
+    /// take it back — or unclaimed (`None`; also every event recorded before this field).
     DocumentsReuploaded {
         documents: Vec<SubmittedDocument>,
         all_answered: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        returned_to: Option<StaffId>,
         at: DateTime<Utc>,
     },
     RequestCompleted {

@@ -146,12 +146,13 @@ fn only_the_claimer_demands_reuploads_completes_or_rejects() {
 }
 
 #[test]
-fn reupload_answers_only_what_was_asked_and_returns_the_request_to_the_queue() {
+fn reupload_answers_only_what_was_asked() {
     let given = || Given::with(()).given(vec![submitted("AKTA_KELAHIRAN"), claimed(budi()), demanded()]);
     given()
         .when(RequestCommand::Reupload {
             account: owner(),
             documents: vec![doc("KTP_ORANG_TUA", FileType::Jpeg)],
+            returns_to: Some(budi()),
             at: at(),
         })
         .then_expect_error(RequestError::ReuploadNotRequested);
@@ -159,35 +160,79 @@ fn reupload_answers_only_what_was_asked_and_returns_the_request_to_the_queue() {
         .when(RequestCommand::Reupload {
             account: AccountId(Uuid::from_u128(2)),
             documents: vec![doc("KARTU_KELUARGA", FileType::Jpeg)],
+            returns_to: Some(budi()),
             at: at(),
         })
         .then_expect_error(RequestError::NotYours);
-    given()
-        .when(RequestCommand::Reupload {
-            account: owner(),
-            documents: vec![doc("KARTU_KELUARGA", FileType::Png)],
-            at: at(),
-        })
-        .then_expect_events(vec![RequestEvent::DocumentsReuploaded {
-            documents: vec![doc("KARTU_KELUARGA", FileType::Png)],
-            all_answered: true,
-            at: at(),
-        }]);
-    let mut request = ServiceRequest::default();
-    for event in [submitted("AKTA_KELAHIRAN"), claimed(budi()), demanded()] {
-        cqrs_es::Aggregate::apply(&mut request, event);
+}
+
+/// The answered request returns to the claim of the officer who demanded the documents, when
+/// the service says they can still take it; to the queue, unclaimed, when they cannot (e.g.
+/// deactivated meanwhile) or when the officer named is not the demander.
+#[test]
+fn an_answered_reupload_returns_to_the_officer_who_demanded_it() {
+    let given = || Given::with(()).given(vec![submitted("AKTA_KELAHIRAN"), claimed(budi()), demanded()]);
+    let rina = StaffId(Uuid::from_u128(77));
+    for (returns_to, returned_to) in [(Some(budi()), Some(budi())), (None, None), (Some(rina), None)] {
+        given()
+            .when(RequestCommand::Reupload {
+                account: owner(),
+                documents: vec![doc("KARTU_KELUARGA", FileType::Png)],
+                returns_to,
+                at: at(),
+            })
+            .then_expect_events(vec![RequestEvent::DocumentsReuploaded {
+                documents: vec![doc("KARTU_KELUARGA", FileType::Png)],
+                all_answered: true,
+                returned_to,
+                at: at(),
+            }]);
     }
-    assert_eq!(request.status(), RequestStatus::AwaitingReupload);
-    assert_eq!(request.claimed_by(), None);
-    cqrs_es::Aggregate::apply(
-        &mut request,
-        RequestEvent::DocumentsReuploaded {
-            documents: vec![doc("KARTU_KELUARGA", FileType::Png)],
-            all_answered: true,
-            at: at(),
-        },
-    );
-    assert_eq!(request.status(), RequestStatus::Submitted, "back in the queue");
+    let answered = |returned_to| {
+        let mut request = ServiceRequest::default();
+        for event in [submitted("AKTA_KELAHIRAN"), claimed(budi()), demanded()] {
+            cqrs_es::Aggregate::apply(&mut request, event);
+        }
+        assert_eq!((request.status(), request.claimed_by()), (RequestStatus::AwaitingReupload, None));
+        assert_eq!(request.reupload_demanded_by(), Some(budi()));
+        cqrs_es::Aggregate::apply(
+            &mut request,
+            RequestEvent::DocumentsReuploaded {
+                documents: vec![doc("KARTU_KELUARGA", FileType::Png)],
+                all_answered: true,
+                returned_to,
+                at: at(),
+            },
+        );
+        request
+    };
+    let back = answered(Some(budi()));
+    assert_eq!((back.status(), back.claimed_by()), (RequestStatus::InReview, Some(budi())), "Budi's claim again");
+    assert_eq!(back.reupload_demanded_by(), None);
+    let back = answered(None);
+    assert_eq!((back.status(), back.claimed_by()), (RequestStatus::Submitted, None), "back in the queue");
+    // Released as any claim.
+    Given::with(())
+        .given(vec![
+            submitted("AKTA_KELAHIRAN"),
+            claimed(budi()),
+            demanded(),
+            RequestEvent::DocumentsReuploaded {
+                documents: vec![doc("KARTU_KELUARGA", FileType::Png)],
+                all_answered: true,
+                returned_to: Some(budi()),
+                at: at(),
+            },
+        ])
+        .when(RequestCommand::Release { by: budi(), at: at() })
+        .then_expect_events(vec![RequestEvent::RequestReleased { by: budi(), at: at() }]);
+}
+
+#[test]
+fn events_recorded_before_the_claim_returned_read_as_unclaimed() {
+    let old = serde_json::json!({ "DocumentsReuploaded": { "documents": [], "all_answered": true, "at": "2026-12-01T01:00:00Z" } });
+    let event: RequestEvent = serde_json::from_value(old).unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(event, RequestEvent::DocumentsReuploaded { returned_to: None, .. }));
 }
 
 #[test]

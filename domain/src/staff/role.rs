@@ -49,6 +49,16 @@ impl Role {
         }
     }
 
+    /// The role's name as officers say it (the console's labels).
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Operator => "Operator",
+            Role::Supervisor => "Supervisor",
+            Role::Auditor => "Auditor",
+            Role::Admin => "Admin",
+        }
+    }
+
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -67,6 +77,38 @@ impl Role {
             Role::Auditor => ActorRole::Auditor,
             Role::Admin => ActorRole::Admin,
         }
+    }
+}
+
+impl Permission {
+    /// What the permission lets one do, in the officers' words (ends the sentence "… yang
+    /// dapat …").
+    fn action(self) -> &'static str {
+        match self {
+            Permission::ManageStaff => "mengelola akun dan peran petugas",
+            Permission::ManageCalendar => "mengatur kalender kantor (hari tutup dan gangguan layanan)",
+            Permission::WorkQueue => "memverifikasi akun penduduk dan mengerjakan antrean pengajuan",
+            Permission::SuperviseQueue => "membagi pekerjaan antrean ke petugas lain",
+            Permission::Audit => "membaca riwayat dan log akses dokumen",
+            Permission::ReadStatistics => "membuka dasbor statistik kantor",
+        }
+    }
+
+    /// The roles that hold the permission, read from [`Role::permits`].
+    pub fn holders(self) -> impl Iterator<Item = Role> {
+        Role::ALL.into_iter().filter(move |role| role.permits(self))
+    }
+
+    /// The refusal a staff member reads when their role lacks the permission: which roles
+    /// may, and what, e.g. "Hanya petugas dengan peran Operator atau Supervisor yang dapat …".
+    pub fn refusal(self) -> String {
+        let labels: Vec<&str> = self.holders().map(Role::label).collect();
+        let roles = match labels.as_slice() {
+            [] => String::new(),
+            [only] => (*only).to_owned(),
+            [rest @ .., last] => format!("{} atau {last}", rest.join(", ")),
+        };
+        format!("Hanya petugas dengan peran {roles} yang dapat {}.", self.action())
     }
 }
 
@@ -130,6 +172,29 @@ mod tests {
         assert!(Role::Admin.permits(Permission::ReadStatistics));
         assert!(!Role::Admin.permits(Permission::WorkQueue));
         assert!(!Role::Admin.permits(Permission::ManageCalendar));
+    }
+
+    #[test]
+    fn refusals_name_exactly_the_roles_that_may() {
+        assert_eq!(
+            Permission::WorkQueue.refusal(),
+            "Hanya petugas dengan peran Operator atau Supervisor yang dapat memverifikasi akun penduduk \
+             dan mengerjakan antrean pengajuan."
+        );
+        assert_eq!(
+            Permission::ReadStatistics.refusal(),
+            "Hanya petugas dengan peran Supervisor, Auditor atau Admin yang dapat membuka dasbor statistik kantor."
+        );
+        assert_eq!(
+            Permission::ManageStaff.refusal(),
+            "Hanya petugas dengan peran Admin yang dapat mengelola akun dan peran petugas."
+        );
+        for p in [Permission::ManageCalendar, Permission::SuperviseQueue, Permission::Audit] {
+            assert!(p.holders().next().is_some(), "{p:?} is held by some role");
+            for role in Role::ALL {
+                assert_eq!(p.refusal().contains(role.label()), role.permits(p), "{p:?} {role:?}");
+            }
+        }
     }
 
     #[test]

@@ -169,7 +169,12 @@ mod tests {
         rows.apply(id, RequestEvent::ReuploadDemanded { by: BUDI, items, at: wib(8, 13) }, &calendar);
         rows.apply(
             id,
-            RequestEvent::DocumentsReuploaded { documents: Vec::new(), all_answered: true, at: wib(8, 15) },
+            RequestEvent::DocumentsReuploaded {
+                documents: Vec::new(),
+                all_answered: true,
+                returned_to: None,
+                at: wib(8, 15),
+            },
             &calendar,
         );
         // Due Thursday 13:00; at Thursday 12:59 it would still be on time.

@@ -132,7 +132,7 @@ impl Rows {
                 queue.pauses.push((at, None));
                 queue.recompute_due(calendar);
             }
-            E::DocumentsReuploaded { documents, all_answered, at } => {
+            E::DocumentsReuploaded { documents, all_answered, returned_to, at } => {
                 for document in &documents {
                     let items =
                         board.reupload_items.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
@@ -149,7 +149,10 @@ impl Rows {
                     board.updated_at = at;
                 }
                 if all_answered {
-                    set_status(board, queue, RequestStatus::Submitted, at);
+                    // Back to the demander's claim when the event says so, else to the queue.
+                    let status = if returned_to.is_some() { RequestStatus::InReview } else { RequestStatus::Submitted };
+                    set_status(board, queue, status, at);
+                    queue.claimed_by = returned_to.map(|staff| staff.0);
                     set_items(&mut board.reupload_items, Vec::new());
                     // Close the open pause: the clock runs again from here, keeping the time used.
                     for pause in &mut queue.pauses {
@@ -282,7 +285,12 @@ mod tests {
         let document = SubmittedDocument { code: code(), file: FileId(Uuid::from_u128(3)), file_type: FileType::Pdf };
         rows.apply(
             id,
-            RequestEvent::DocumentsReuploaded { documents: vec![document], all_answered: true, at: monday(12) },
+            RequestEvent::DocumentsReuploaded {
+                documents: vec![document],
+                all_answered: true,
+                returned_to: None,
+                at: monday(12),
+            },
             &calendar,
         );
         let queue = &rows.queue[&id];
@@ -290,6 +298,29 @@ mod tests {
         assert_eq!(queue.pauses, vec![(monday(10), Some(monday(12)))]);
         assert_eq!(queue.due_at, Some(first_due + Duration::hours(2)), "two paused office hours are given back");
         assert_eq!(rows.board[&id].reupload_items["items"], json!([]));
+    }
+
+    #[test]
+    fn an_answer_returned_to_the_demander_is_in_review_and_claimed_by_them() {
+        let id = Uuid::from_u128(1);
+        let calendar = SlaCalendar::default();
+        let mut rows = Rows::default();
+        rows.apply(id, submitted(id, monday(9)), &calendar);
+        rows.apply(id, RequestEvent::RequestClaimed { by: staff(), at: monday(10) }, &calendar);
+        let items = vec![ReuploadItem { code: code(), reason: Reason::parse("Foto buram").expect("reason") }];
+        rows.apply(id, RequestEvent::ReuploadDemanded { by: staff(), items, at: monday(10) }, &calendar);
+        let document = SubmittedDocument { code: code(), file: FileId(Uuid::from_u128(3)), file_type: FileType::Pdf };
+        let answered = RequestEvent::DocumentsReuploaded {
+            documents: vec![document],
+            all_answered: true,
+            returned_to: Some(staff()),
+            at: monday(12),
+        };
+        rows.apply(id, answered, &calendar);
+        let queue = &rows.queue[&id];
+        assert_eq!((queue.status.as_str(), queue.claimed_by), ("IN_REVIEW", Some(staff().0)));
+        assert_eq!(rows.board[&id].status, "IN_REVIEW");
+        assert!(queue.due_at.is_some(), "the clock runs again");
     }
 
     #[test]

@@ -37,6 +37,7 @@ graphql(`
     printNote
     rejectionReason
     receiptUrl
+    notice
   }
 `);
 
@@ -201,6 +202,7 @@ function ServiceCell({ entry, onChange }: { entry: StatusEntryFragment; onChange
           </a>
         </p>
       ) : null}
+      {entry.notice ? <p class="notice warning">{entry.notice}</p> : null}
       {entry.status === "AWAITING_REUPLOAD" && open.length ? (
         <div class="reupload-box">
           <p>

@@ -68,7 +68,8 @@ const ROLE_DUTIES: Record<StaffRole, string> = {
   OPERATOR: "memverifikasi akun dan mengerjakan antrean; dapat membuka dokumen penduduk",
   SUPERVISOR: "seperti operator, ditambah membagi pekerjaan dan mengatur kalender kantor",
   AUDITOR: "membaca riwayat dan log akses dokumen; tidak mengubah apa pun",
-  ADMIN: "mengelola akun dan peran petugas",
+  ADMIN:
+    "mengelola akun dan peran petugas, membaca dasbor dan riwayat; tidak memverifikasi akun, mengerjakan antrean atau membuka dokumen penduduk",
 };
 
 const ROLES = Object.keys(ROLE_LABELS) as StaffRole[];
