@@ -538,6 +538,9 @@ async fn the_board_tells_residents_of_an_outage_while_it_lasts(pool: PgPool) -> 
         Ok((notices().await? == (Some(Value::Null), Some(Value::Null))).then_some(()))
     })
     .await?;
+    // The cancellation projected before the socket opens, so its push cannot be taken for the
+    // outage's.
+    board_status(&resident, "Dibatalkan").await?;
     let cookie = resident.cookie_header().context("cookie")?;
     let mut socket =
         e2e::socket::subscribe(&app, Some(&cookie), "subscription { myRequestUpdates { requestId notice } }").await?;

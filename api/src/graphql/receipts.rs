@@ -84,7 +84,7 @@ impl ReceiptQuery {
             number: Some(row.number),
             service_name: Some(row.service_name),
             submitted_on: Some(domain::working_time::office_date(row.submitted_at)),
-            status_label: Some(RequestStatus::parse(&row.status).label().to_owned()),
+            status_label: Some(RequestStatus::from(row.status).label().to_owned()),
             applicant_masked: Some(crate::receipt::masked_name(&applicant)),
         })
     }

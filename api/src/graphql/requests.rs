@@ -21,8 +21,10 @@ use crate::error::ApiError;
 const MAX_PAGE: usize = 100;
 const DEFAULT_PAGE: usize = 20;
 
-/// Where a request stands.
+/// Where a request stands: `domain::request::RequestStatus` itself (the conversions both ways
+/// are generated, so the GraphQL enum cannot drift from the domain's).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "domain::request::RequestStatus")]
 pub enum RequestStatus {
     Submitted,
     InReview,
@@ -35,48 +37,14 @@ pub enum RequestStatus {
 }
 
 impl RequestStatus {
+    fn domain(self) -> domain::request::RequestStatus {
+        self.into()
+    }
+
     /// Still with the office or the resident (not finished, withdrawn or collected).
     fn is_open(self) -> bool {
-        matches!(self, Self::Submitted | Self::InReview | Self::AwaitingReupload)
+        !self.domain().is_closed()
     }
-
-    pub(super) fn parse(raw: &str) -> Self {
-        match raw {
-            "IN_REVIEW" => Self::InReview,
-            "AWAITING_REUPLOAD" => Self::AwaitingReupload,
-            "COMPLETED" => Self::Completed,
-            "READY_FOR_PICKUP" => Self::ReadyForPickup,
-            "COLLECTED" => Self::Collected,
-            "REJECTED" => Self::Rejected,
-            "CANCELLED" => Self::Cancelled,
-            _ => Self::Submitted,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Submitted => "SUBMITTED",
-            Self::InReview => "IN_REVIEW",
-            Self::AwaitingReupload => "AWAITING_REUPLOAD",
-            Self::Completed => "COMPLETED",
-            Self::ReadyForPickup => "READY_FOR_PICKUP",
-            Self::Collected => "COLLECTED",
-            Self::Rejected => "REJECTED",
-            Self::Cancelled => "CANCELLED",
-        }
-    }
-
-    /// Every status, in the order a request lives through them.
-    const ALL: [Self; 8] = [
-        Self::Submitted,
-        Self::InReview,
-        Self::AwaitingReupload,
-        Self::Completed,
-        Self::ReadyForPickup,
-        Self::Collected,
-        Self::Rejected,
-        Self::Cancelled,
-    ];
 
     /// What officers read in the console (the queue, its filter, a request's page).
     fn staff_label(self) -> &'static str {
@@ -163,7 +131,7 @@ fn outage_notice(outage: &OutageRow) -> String {
 impl StatusBoardEntry {
     /// The entry of a board row, with the outage in progress (if any).
     fn new(row: BoardRow, outage: Option<&OutageRow>) -> Self {
-        let status = RequestStatus::parse(&row.status);
+        let status = RequestStatus::from(row.status);
         let notice = outage.filter(|_| status.is_open()).map(outage_notice);
         let labels = row.reupload_items.get("labels").cloned().unwrap_or(Value::Null);
         let reupload_items = row
@@ -471,7 +439,7 @@ impl RequestQuery {
         let filter = filter.unwrap_or_default();
         let me = me_as_staff(ctx)?;
         let filter = QueueFilter {
-            status: filter.status.map(|s| s.as_str().to_owned()),
+            status: filter.status.map(RequestStatus::domain),
             service_code: filter.service_code,
             claimed_by: filter.assigned_to_me.unwrap_or(false).then_some(me.0),
             overdue_at: filter.overdue.unwrap_or(false).then_some(now),
@@ -485,11 +453,11 @@ impl RequestQuery {
             let has_next = rows.len() > limit;
             rows.truncate(limit);
             let open = projections::service_requests::queue_counts(&pool).await.map_err(ApiError::from)?;
-            let counts = RequestStatus::ALL
+            let counts = domain::request::RequestStatus::ALL
                 .into_iter()
                 .map(|status| StatusCount {
-                    status,
-                    label: status.staff_label().to_owned(),
+                    status: status.into(),
+                    label: RequestStatus::from(status).staff_label().to_owned(),
                     count: open.iter().find(|(s, _)| s == status.as_str()).map_or(0, |(_, n)| *n),
                 })
                 .collect();
@@ -505,8 +473,8 @@ impl RequestQuery {
                         service_code: row.service_code,
                         service_name: row.service_name,
                         applicant_name: row.applicant_name,
-                        status: RequestStatus::parse(&row.status),
-                        status_label: RequestStatus::parse(&row.status).staff_label().to_owned(),
+                        status: row.status.into(),
+                        status_label: RequestStatus::from(row.status).staff_label().to_owned(),
                         claimed_by: row.claimed_by.map(|c| ID(c.to_string())),
                         claimed_by_name: row.claimed_by_name,
                         submitted_at: row.submitted_at,
@@ -531,15 +499,15 @@ impl RequestQuery {
         if request.submitted().is_some() {
             super::audit::log_unmasked(ctx, "serviceRequest", &format!("ServiceRequest:{id}")).await?;
         }
-        Ok(request.submitted().map(|s| RequestDetails {
+        Ok(request.submitted().zip(request.status()).map(|(s, status)| RequestDetails {
             request_id: ID(s.request_id.to_string()),
             number: s.number.as_str().to_owned(),
             service_code: s.service_code.as_str().to_owned(),
             service_name: s.service_name.clone(),
             applicant_name: s.applicant_name.clone(),
             catalogue_version: s.catalogue_version,
-            status: status_of(&request),
-            status_label: status_of(&request).staff_label().to_owned(),
+            status: status.into(),
+            status_label: RequestStatus::from(status).staff_label().to_owned(),
             claimed_by: request.claimed_by().map(|c| ID(c.to_string())),
             fields: s
                 .fields
@@ -604,7 +572,7 @@ impl RequestMutation {
             .requests
             .reupload(parse_uuid(&request_id)?, account, &documents, &resident_metadata(ctx)?)
             .await?;
-        Ok(status_of(&request))
+        status_of(&request)
     }
 
     /// Withdraws a request that is not finished.
@@ -613,7 +581,7 @@ impl RequestMutation {
         let account = resident(ctx)?;
         let request =
             shared(ctx)?.commands.requests.cancel(parse_uuid(&request_id)?, account, &resident_metadata(ctx)?).await?;
-        Ok(status_of(&request))
+        status_of(&request)
     }
 
     /// Takes a request to work on it; only one operator at a time (`REQUEST_ALREADY_CLAIMED`).
@@ -624,7 +592,7 @@ impl RequestMutation {
             .requests
             .claim(parse_uuid(&request_id)?, me_as_staff(ctx)?, &staff_metadata(ctx)?)
             .await?;
-        Ok(status_of(&request))
+        status_of(&request)
     }
 
     /// Puts a claimed request back in the queue.
@@ -635,7 +603,7 @@ impl RequestMutation {
             .requests
             .release(parse_uuid(&request_id)?, me_as_staff(ctx)?, &staff_metadata(ctx)?)
             .await?;
-        Ok(status_of(&request))
+        status_of(&request)
     }
 
     /// Gives a request to another operator (supervisors).
@@ -649,7 +617,7 @@ impl RequestMutation {
         let to = StaffId(parse_uuid(&staff_id)?);
         let request =
             shared(ctx)?.commands.requests.reassign(parse_uuid(&request_id)?, to, &staff_metadata(ctx)?).await?;
-        Ok(status_of(&request))
+        status_of(&request)
     }
 
     /// Asks the resident to upload documents again, each with a reason; the service clock pauses.
@@ -666,7 +634,7 @@ impl RequestMutation {
             .requests
             .demand_reupload(parse_uuid(&request_id)?, me_as_staff(ctx)?, &items, &staff_metadata(ctx)?)
             .await?;
-        Ok(status_of(&request))
+        status_of(&request)
     }
 
     /// Completes a download service with the signed PDF(s) (uploaded with `POST /uploads`).
@@ -683,7 +651,7 @@ impl RequestMutation {
             .requests
             .complete(parse_uuid(&request_id)?, me_as_staff(ctx)?, &ids, &staff_metadata(ctx)?)
             .await?;
-        Ok(status_of(&request))
+        status_of(&request)
     }
 
     /// For KTP-el and KIA: the card can be collected at `place` from `availableFrom`.
@@ -706,7 +674,7 @@ impl RequestMutation {
                 &staff_metadata(ctx)?,
             )
             .await?;
-        Ok(status_of(&request))
+        status_of(&request)
     }
 
     /// The resident collected the card.
@@ -717,7 +685,7 @@ impl RequestMutation {
             .requests
             .mark_collected(parse_uuid(&request_id)?, me_as_staff(ctx)?, &staff_metadata(ctx)?)
             .await?;
-        Ok(status_of(&request))
+        status_of(&request)
     }
 
     /// Refuses a claimed request with a reason the resident sees.
@@ -733,22 +701,13 @@ impl RequestMutation {
             .requests
             .reject(parse_uuid(&request_id)?, me_as_staff(ctx)?, &reason, &staff_metadata(ctx)?)
             .await?;
-        Ok(status_of(&request))
+        status_of(&request)
     }
 }
 
-fn status_of(request: &domain::request::ServiceRequest) -> RequestStatus {
-    use domain::request::RequestStatus as S;
-    match request.status() {
-        S::New | S::Submitted => RequestStatus::Submitted,
-        S::InReview => RequestStatus::InReview,
-        S::AwaitingReupload => RequestStatus::AwaitingReupload,
-        S::Completed => RequestStatus::Completed,
-        S::ReadyForPickup => RequestStatus::ReadyForPickup,
-        S::Collected => RequestStatus::Collected,
-        S::Rejected => RequestStatus::Rejected,
-        S::Cancelled => RequestStatus::Cancelled,
-    }
+/// The status of a request a command just acted on (always submitted by then).
+fn status_of(request: &domain::request::ServiceRequest) -> Result<RequestStatus, ApiError> {
+    request.status().map(Into::into).ok_or_else(|| ApiError::internal("a request without a status after a command"))
 }
 
 /// Change notifications from the projector (through PostgreSQL NOTIFY, so every API

@@ -11,12 +11,13 @@ use crate::decide::Decide;
 use crate::staff::StaffId;
 
 /// Where a request stands; the transitions between these are the `decide` arms below.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Spelled once: serde (events and the read models' `status` column), [`Self::as_str`] and
+/// [`FromStr`] agree, and an unknown spelling is an error, never a silent default. A request
+/// that was not submitted has no status at all ([`ServiceRequest::status`] is `None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RequestStatus {
-    /// Not submitted (no stream yet).
-    #[default]
-    New,
     /// In the queue, waiting for an operator.
     Submitted,
     /// Claimed by an operator.
@@ -34,6 +35,32 @@ pub enum RequestStatus {
 }
 
 impl RequestStatus {
+    /// Every status, in the order of the lifecycle (the queue's counts list them so).
+    pub const ALL: [RequestStatus; 8] = [
+        Self::Submitted,
+        Self::InReview,
+        Self::AwaitingReupload,
+        Self::Completed,
+        Self::ReadyForPickup,
+        Self::Collected,
+        Self::Rejected,
+        Self::Cancelled,
+    ];
+
+    /// The stored spelling (`IN_REVIEW`), the same as serde's.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Submitted => "SUBMITTED",
+            Self::InReview => "IN_REVIEW",
+            Self::AwaitingReupload => "AWAITING_REUPLOAD",
+            Self::Completed => "COMPLETED",
+            Self::ReadyForPickup => "READY_FOR_PICKUP",
+            Self::Collected => "COLLECTED",
+            Self::Rejected => "REJECTED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+
     /// Whether the request has left the work queue, one way or another.
     pub fn is_closed(self) -> bool {
         matches!(self, Self::Completed | Self::Collected | Self::Rejected | Self::Cancelled | Self::ReadyForPickup)
@@ -48,10 +75,33 @@ impl RequestStatus {
     }
 }
 
+/// A status spelling that is none of [`RequestStatus::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown request status {0:?}")]
+pub struct UnknownStatus(pub String);
+
+/// For read models that store the spelling (sqlx `try_from = "String"`).
+impl TryFrom<String> for RequestStatus {
+    type Error = UnknownStatus;
+
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        raw.parse()
+    }
+}
+
+impl std::str::FromStr for RequestStatus {
+    type Err = UnknownStatus;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw).ok_or_else(|| UnknownStatus(raw.to_owned()))
+    }
+}
+
 /// A service request's state.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct ServiceRequest {
-    status: RequestStatus,
+    /// `None` until submitted (no stream yet).
+    status: Option<RequestStatus>,
     submitted: Option<Box<SubmittedRequest>>,
     claimed_by: Option<StaffId>,
     /// Who demanded the pending re-upload: the answered request returns to their claim.
@@ -62,8 +112,14 @@ pub struct ServiceRequest {
 }
 
 impl ServiceRequest {
-    pub fn status(&self) -> RequestStatus {
+    /// Where it stands; `None` for a request that was never submitted.
+    pub fn status(&self) -> Option<RequestStatus> {
         self.status
+    }
+
+    /// The status of a submitted request (callers have checked [`Self::require_submitted`]).
+    fn current(&self) -> Result<RequestStatus, RequestError> {
+        self.status.ok_or(RequestError::NotFound)
     }
 
     /// What was submitted.
@@ -94,18 +150,18 @@ impl ServiceRequest {
     }
 
     fn require_submitted(&self) -> Result<(), RequestError> {
-        if self.status == RequestStatus::New { Err(RequestError::NotFound) } else { Ok(()) }
+        self.current().map(drop)
     }
 
     fn require_open(&self) -> Result<(), RequestError> {
         self.require_submitted()?;
-        if self.status.is_closed() { Err(RequestError::Closed) } else { Ok(()) }
+        if self.current()?.is_closed() { Err(RequestError::Closed) } else { Ok(()) }
     }
 
     /// The request must be in review by `by`.
     fn require_claimed_by(&self, by: StaffId) -> Result<(), RequestError> {
         self.require_open()?;
-        if self.status == RequestStatus::InReview && self.claimed_by == Some(by) {
+        if self.status == Some(RequestStatus::InReview) && self.claimed_by == Some(by) {
             Ok(())
         } else {
             Err(RequestError::NotClaimedByYou)
@@ -155,7 +211,7 @@ impl Decide for ServiceRequest {
             }
             C::Claim { by, at } => {
                 self.require_open()?;
-                match (self.status, self.claimed_by) {
+                match (self.current()?, self.claimed_by) {
                     (RequestStatus::Submitted, _) => Ok(vec![E::RequestClaimed { by, at }]),
                     (RequestStatus::InReview, Some(holder)) if holder != by => Err(RequestError::AlreadyClaimed),
                     (RequestStatus::InReview, _) => Ok(vec![]),
@@ -168,7 +224,7 @@ impl Decide for ServiceRequest {
             }
             C::Reassign { to, at } => {
                 self.require_open()?;
-                if !matches!(self.status, RequestStatus::Submitted | RequestStatus::InReview) {
+                if !matches!(self.status, Some(RequestStatus::Submitted | RequestStatus::InReview)) {
                     return Err(RequestError::NotClaimable);
                 }
                 if self.claimed_by == Some(to) {
@@ -191,7 +247,7 @@ impl Decide for ServiceRequest {
                 if self.owner() != Some(account) {
                     return Err(RequestError::NotYours);
                 }
-                if self.status != RequestStatus::AwaitingReupload || documents.is_empty() {
+                if self.status != Some(RequestStatus::AwaitingReupload) || documents.is_empty() {
                     return Err(RequestError::ReuploadNotRequested);
                 }
                 let mut newly = BTreeSet::new();
@@ -228,7 +284,7 @@ impl Decide for ServiceRequest {
             }
             C::MarkCollected { by, at } => {
                 self.require_submitted()?;
-                if self.status != RequestStatus::ReadyForPickup {
+                if self.status != Some(RequestStatus::ReadyForPickup) {
                     return Err(RequestError::NotReadyForPickup);
                 }
                 Ok(vec![E::DocumentCollected { by, at }])
@@ -242,7 +298,7 @@ impl Decide for ServiceRequest {
                 if self.owner() != Some(account) {
                     return Err(RequestError::NotYours);
                 }
-                if self.status.is_closed() {
+                if self.current()?.is_closed() {
                     return Err(RequestError::NotCancellable);
                 }
                 Ok(vec![E::RequestCancelled { at }])
@@ -291,23 +347,23 @@ impl Aggregate for ServiceRequest {
         use RequestEvent as E;
         match event {
             E::RequestSubmitted(submitted) => {
-                self.status = RequestStatus::Submitted;
+                self.status = Some(RequestStatus::Submitted);
                 self.submitted = Some(submitted);
             }
             E::RequestClaimed { by, .. } => {
-                self.status = RequestStatus::InReview;
+                self.status = Some(RequestStatus::InReview);
                 self.claimed_by = Some(by);
             }
             E::RequestReleased { .. } => {
-                self.status = RequestStatus::Submitted;
+                self.status = Some(RequestStatus::Submitted);
                 self.claimed_by = None;
             }
             E::RequestReassigned { to, .. } => {
-                self.status = RequestStatus::InReview;
+                self.status = Some(RequestStatus::InReview);
                 self.claimed_by = Some(to);
             }
             E::ReuploadDemanded { by, items, .. } => {
-                self.status = RequestStatus::AwaitingReupload;
+                self.status = Some(RequestStatus::AwaitingReupload);
                 self.claimed_by = None;
                 self.reupload_demanded_by = Some(by);
                 self.pending_reupload = items;
@@ -317,18 +373,18 @@ impl Aggregate for ServiceRequest {
                 self.answered.extend(documents.into_iter().map(|d| d.code));
                 if all_answered {
                     self.status =
-                        if returned_to.is_some() { RequestStatus::InReview } else { RequestStatus::Submitted };
+                        Some(if returned_to.is_some() { RequestStatus::InReview } else { RequestStatus::Submitted });
                     self.claimed_by = returned_to;
                     self.reupload_demanded_by = None;
                     self.pending_reupload.clear();
                     self.answered.clear();
                 }
             }
-            E::RequestCompleted { .. } => self.status = RequestStatus::Completed,
-            E::ReadyForPickup { .. } => self.status = RequestStatus::ReadyForPickup,
-            E::DocumentCollected { .. } => self.status = RequestStatus::Collected,
-            E::RequestRejected { .. } => self.status = RequestStatus::Rejected,
-            E::RequestCancelled { .. } => self.status = RequestStatus::Cancelled,
+            E::RequestCompleted { .. } => self.status = Some(RequestStatus::Completed),
+            E::ReadyForPickup { .. } => self.status = Some(RequestStatus::ReadyForPickup),
+            E::DocumentCollected { .. } => self.status = Some(RequestStatus::Collected),
+            E::RequestRejected { .. } => self.status = Some(RequestStatus::Rejected),
+            E::RequestCancelled { .. } => self.status = Some(RequestStatus::Cancelled),
         }
     }
 }

@@ -193,7 +193,7 @@ fn an_answered_reupload_returns_to_the_officer_who_demanded_it() {
         for event in [submitted("AKTA_KELAHIRAN"), claimed(budi()), demanded()] {
             cqrs_es::Aggregate::apply(&mut request, event);
         }
-        assert_eq!((request.status(), request.claimed_by()), (RequestStatus::AwaitingReupload, None));
+        assert_eq!((request.status(), request.claimed_by()), (Some(RequestStatus::AwaitingReupload), None));
         assert_eq!(request.reupload_demanded_by(), Some(budi()));
         cqrs_es::Aggregate::apply(
             &mut request,
@@ -207,10 +207,10 @@ fn an_answered_reupload_returns_to_the_officer_who_demanded_it() {
         request
     };
     let back = answered(Some(budi()));
-    assert_eq!((back.status(), back.claimed_by()), (RequestStatus::InReview, Some(budi())), "Budi's claim again");
+    assert_eq!((back.status(), back.claimed_by()), (Some(RequestStatus::InReview), Some(budi())), "Budi's claim again");
     assert_eq!(back.reupload_demanded_by(), None);
     let back = answered(None);
-    assert_eq!((back.status(), back.claimed_by()), (RequestStatus::Submitted, None), "back in the queue");
+    assert_eq!((back.status(), back.claimed_by()), (Some(RequestStatus::Submitted), None), "back in the queue");
     // Released as any claim.
     Given::with(())
         .given(vec![
@@ -304,4 +304,16 @@ fn supervisor_reassigns_and_release_needs_the_claim() {
         .given(vec![submitted("AKTA_KELAHIRAN"), claimed(budi())])
         .when(RequestCommand::Release { by: sri(), at: at() })
         .then_expect_error(RequestError::NotClaimedByYou);
+}
+
+#[test]
+fn each_status_is_spelled_once_and_unknown_spellings_are_errors() {
+    for status in RequestStatus::ALL {
+        let serde = serde_json::to_value(status).unwrap_or_default();
+        assert_eq!(serde.as_str(), Some(status.as_str()));
+        assert_eq!(status.as_str().parse::<RequestStatus>(), Ok(status));
+    }
+    assert!("NEW".parse::<RequestStatus>().is_err());
+    assert!("in_review".parse::<RequestStatus>().is_err());
+    assert_eq!(ServiceRequest::default().status(), None);
 }

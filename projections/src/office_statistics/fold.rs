@@ -9,7 +9,6 @@ use domain::staff::StaffId;
 use domain::working_time::office_date;
 use uuid::Uuid;
 
-use crate::service_requests::status_str;
 use crate::sla::{Pause, SlaCalendar, is_late};
 
 /// A request as the statistics know it (a row of `statistics_requests`).
@@ -94,7 +93,7 @@ impl Rows {
                 // The work queue's due time and lateness rule, on the same clock.
                 let due = calendar.due(request.submitted_at, &request.pauses);
                 request.finished_on = Some(office_date(at));
-                request.finished_as = Some(status_str(status).to_owned());
+                request.finished_as = Some(status.as_str().to_owned());
                 request.within_promise = Some(!is_late(due, at));
                 request.working_seconds =
                     Some(calendar.elapsed(request.submitted_at, &request.pauses, at).num_seconds());

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate, Weekday};
+use domain::request::RequestStatus;
 use domain::statistics::{CountedDays, counted_on};
 use domain::working_time::WorkingCalendar;
 
@@ -11,7 +12,8 @@ use domain::working_time::WorkingCalendar;
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct FinishedCount {
     pub finished_on: NaiveDate,
-    pub finished_as: String,
+    #[sqlx(try_from = "String")]
+    pub finished_as: RequestStatus,
     pub finished: i64,
     pub within_promise: i64,
 }
@@ -78,10 +80,10 @@ pub fn days(
     }
     for row in finished {
         let Some(day) = day_of(&mut days, calendar, row.finished_on) else { continue };
-        match row.finished_as.as_str() {
-            "COMPLETED" => day.completed += row.finished,
-            "READY_FOR_PICKUP" => day.ready_for_pickup += row.finished,
-            "REJECTED" => day.rejected += row.finished,
+        match row.finished_as {
+            RequestStatus::Completed => day.completed += row.finished,
+            RequestStatus::ReadyForPickup => day.ready_for_pickup += row.finished,
+            RequestStatus::Rejected => day.rejected += row.finished,
             _ => continue,
         }
         day.within_promise += row.within_promise;
@@ -131,7 +133,8 @@ mod tests {
     }
 
     fn finished(on: NaiveDate, how: &str, count: i64, within: i64) -> FinishedCount {
-        FinishedCount { finished_on: on, finished_as: how.into(), finished: count, within_promise: within }
+        let finished_as = how.parse().unwrap_or(RequestStatus::Cancelled);
+        FinishedCount { finished_on: on, finished_as, finished: count, within_promise: within }
     }
 
     #[test]

@@ -20,7 +20,8 @@ pub(super) struct QueueState {
     pub service_name: String,
     pub account_id: Uuid,
     pub applicant_name: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: RequestStatus,
     pub claimed_by: Option<Uuid>,
     pub submitted_at: DateTime<Utc>,
     #[sqlx(json)]
@@ -35,20 +36,6 @@ pub(super) struct QueueState {
 pub(super) struct Rows {
     pub board: HashMap<Uuid, BoardRow>,
     pub queue: HashMap<Uuid, QueueState>,
-}
-
-pub(crate) fn status_str(status: RequestStatus) -> &'static str {
-    match status {
-        RequestStatus::New => "NEW",
-        RequestStatus::Submitted => "SUBMITTED",
-        RequestStatus::InReview => "IN_REVIEW",
-        RequestStatus::AwaitingReupload => "AWAITING_REUPLOAD",
-        RequestStatus::Completed => "COMPLETED",
-        RequestStatus::ReadyForPickup => "READY_FOR_PICKUP",
-        RequestStatus::Collected => "COLLECTED",
-        RequestStatus::Rejected => "REJECTED",
-        RequestStatus::Cancelled => "CANCELLED",
-    }
 }
 
 impl QueueState {
@@ -71,7 +58,7 @@ impl Rows {
             // Labels of documents, for naming re-upload items later.
             let labels: Map<String, Value> =
                 s.requirements.iter().map(|r| (r.code.to_string(), Value::from(r.label.clone()))).collect();
-            let status = status_str(RequestStatus::Submitted).to_owned();
+            let status = RequestStatus::Submitted;
             self.board.insert(
                 id,
                 BoardRow {
@@ -81,7 +68,7 @@ impl Rows {
                     service_code: s.service_code.as_str().to_owned(),
                     service_name: s.service_name.clone(),
                     outcome,
-                    status: status.clone(),
+                    status,
                     submitted_at: s.submitted_at,
                     updated_at: s.submitted_at,
                     reupload_items: json!({ "labels": labels, "items": [] }),
@@ -193,11 +180,10 @@ impl Rows {
 }
 
 fn set_status(board: &mut BoardRow, queue: &mut QueueState, status: RequestStatus, at: DateTime<Utc>) {
-    let name = status_str(status);
-    board.status = name.to_owned();
+    board.status = status;
     board.updated_at = at;
     let closed = status.is_closed();
-    queue.status = name.to_owned();
+    queue.status = status;
     queue.updated_at = at;
     queue.closed_at = closed.then_some(at);
     if closed || matches!(status, RequestStatus::Submitted | RequestStatus::AwaitingReupload) {
@@ -268,15 +254,15 @@ mod tests {
         rows.apply(id, submitted(id, monday(9)), &calendar);
         let first_due = rows.queue[&id].due_at.expect("due while the clock runs");
         assert!(first_due > monday(9));
-        assert_eq!(rows.board[&id].status, "SUBMITTED");
+        assert_eq!(rows.board[&id].status, RequestStatus::Submitted);
 
         rows.apply(id, RequestEvent::RequestClaimed { by: staff(), at: monday(10) }, &calendar);
         assert_eq!(rows.queue[&id].claimed_by, Some(staff().0));
-        assert_eq!(rows.queue[&id].status, "IN_REVIEW");
+        assert_eq!(rows.queue[&id].status, RequestStatus::InReview);
 
         let items = vec![ReuploadItem { code: code(), reason: Reason::parse("Foto buram").expect("reason") }];
         rows.apply(id, RequestEvent::ReuploadDemanded { by: staff(), items, at: monday(10) }, &calendar);
-        assert_eq!(rows.board[&id].status, "AWAITING_REUPLOAD");
+        assert_eq!(rows.board[&id].status, RequestStatus::AwaitingReupload);
         assert_eq!(rows.board[&id].reupload_items["items"][0]["answered"], Value::Bool(false));
         assert_eq!(rows.board[&id].reupload_items["labels"]["KARTU_KELUARGA"], "Kartu Keluarga");
         assert_eq!(rows.queue[&id].claimed_by, None, "a demand hands the request back");
@@ -294,7 +280,7 @@ mod tests {
             &calendar,
         );
         let queue = &rows.queue[&id];
-        assert_eq!(queue.status, "SUBMITTED");
+        assert_eq!(queue.status, RequestStatus::Submitted);
         assert_eq!(queue.pauses, vec![(monday(10), Some(monday(12)))]);
         assert_eq!(queue.due_at, Some(first_due + Duration::hours(2)), "two paused office hours are given back");
         assert_eq!(rows.board[&id].reupload_items["items"], json!([]));
@@ -318,8 +304,8 @@ mod tests {
         };
         rows.apply(id, answered, &calendar);
         let queue = &rows.queue[&id];
-        assert_eq!((queue.status.as_str(), queue.claimed_by), ("IN_REVIEW", Some(staff().0)));
-        assert_eq!(rows.board[&id].status, "IN_REVIEW");
+        assert_eq!((queue.status, queue.claimed_by), (RequestStatus::InReview, Some(staff().0)));
+        assert_eq!(rows.board[&id].status, RequestStatus::InReview);
         assert!(queue.due_at.is_some(), "the clock runs again");
     }
 

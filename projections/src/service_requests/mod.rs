@@ -3,12 +3,10 @@
 
 mod fold;
 
-pub(crate) use self::fold::status_str;
-
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::calendar::{CalendarEvent, OfficeCalendar};
-use domain::request::{RequestEvent, ServiceRequest};
+use domain::request::{RequestEvent, RequestStatus, ServiceRequest};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde_json::Value;
@@ -240,7 +238,7 @@ async fn write_queue<'r>(
         service_name.push(r.service_name.clone());
         account_id.push(r.account_id);
         applicant_name.push(r.applicant_name.clone());
-        status.push(r.status.clone());
+        status.push(r.status.as_str());
         claimed_by.push(r.claimed_by);
         submitted_at.push(r.submitted_at);
         pauses.push(serde_json::to_value(&r.pauses).unwrap_or_else(|_| Value::Array(Vec::new())));
@@ -284,7 +282,8 @@ pub struct BoardRow {
     pub service_code: String,
     pub service_name: String,
     pub outcome: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: RequestStatus,
     pub submitted_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub reupload_items: Value,
@@ -353,7 +352,8 @@ pub struct QueueRow {
     pub service_name: String,
     pub account_id: Uuid,
     pub applicant_name: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: RequestStatus,
     pub claimed_by: Option<Uuid>,
     pub claimed_by_name: Option<String>,
     pub submitted_at: DateTime<Utc>,
@@ -364,7 +364,7 @@ pub struct QueueRow {
 /// What to show of the queue.
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
-    pub status: Option<String>,
+    pub status: Option<RequestStatus>,
     pub service_code: Option<String>,
     pub claimed_by: Option<Uuid>,
     /// Only requests past their due time at `now`.
@@ -389,7 +389,7 @@ pub async fn queue_page(
            FROM work_queue q LEFT JOIN staff_directory s ON s.staff_id = q.claimed_by WHERE ",
     );
     match &filter.status {
-        Some(status) => sql.push("q.status = ").push_bind(status.clone()),
+        Some(status) => sql.push("q.status = ").push_bind(status.as_str()),
         None => sql.push("q.closed_at IS NULL"),
     };
     if let Some(code) = &filter.service_code {
