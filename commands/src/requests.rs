@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use domain::account::{Account, AccountId, AccountStatus, Reason};
-use domain::catalogue::{Catalogue, DocumentCode, FileType, ServiceCode, SubmittedDocument};
-use domain::document::FileId;
+use domain::catalogue::{Catalogue, DocumentCode, DocumentRequirement, FileType, ServiceCode, SubmittedDocument};
+use domain::document::{DocumentProblem, FileId};
 use domain::request::{
-    IdempotencyKey, PickupPlace, RequestCommand, RequestError, RequestId, RequestNumber, ServiceRequest,
+    IdempotencyKey, PickupPlace, RESULT_FILES_LABEL, RequestCommand, RequestError, RequestId, RequestNumber,
+    ServiceRequest,
 };
 use domain::staff::StaffId;
 use domain::working_time::office_date;
@@ -25,7 +26,8 @@ use crate::{Error, Executor};
 #[derive(Debug, Clone)]
 pub struct DocumentUpload {
     pub code: String,
-    pub upload_id: String,
+    /// Absent or blank: the document was not sent (`DOCUMENT_REQUIRED`).
+    pub upload_id: Option<String>,
 }
 
 /// The submission form.
@@ -113,7 +115,8 @@ impl RequestService {
             .ok_or(RequestError::UnknownService)?;
         let owner = owner_ref(AccountId(account));
         let stream = stream_ref::<ServiceRequest>(request_id);
-        let documents = self.resolve(&form.documents, &resident_uploader(account), &owner, &stream).await?;
+        let documents =
+            self.resolve(&form.documents, &service.documents, &resident_uploader(account), &owner, &stream).await?;
         let sequence: i64 =
             sqlx::query_scalar("SELECT nextval('service_request_number_seq')").fetch_one(&self.pool).await?;
         let today = office_date(now);
@@ -141,18 +144,21 @@ impl RequestService {
         }
     }
 
-    /// Looks up uploads of the form: each must exist, be the caller's and unused (or attached to
-    /// `owner` for this command's `stream` by an earlier sending of it).
+    /// Looks up uploads of the form: each must have been sent (`DOCUMENT_REQUIRED`), exist, be
+    /// the caller's and unused (or attached to `owner` for this command's `stream` by an earlier
+    /// sending of it). `requirements` give the documents' labels.
     async fn resolve(
         &self,
         documents: &[DocumentUpload],
+        requirements: &[DocumentRequirement],
         uploader: &str,
         owner: &str,
         stream: &str,
     ) -> Result<Vec<SubmittedDocument>, Error> {
         let mut problems = Vec::new();
         let mut resolved = Vec::new();
-        let ids: Vec<Uuid> = documents.iter().filter_map(|d| Uuid::parse_str(d.upload_id.trim()).ok()).collect();
+        let ids: Vec<Uuid> =
+            documents.iter().filter_map(|d| Uuid::parse_str(d.upload_id.as_deref()?.trim()).ok()).collect();
         let found = self.files.find_many(&ids).await?;
         for document in documents {
             let field = format!("documents.{}", document.code);
@@ -163,23 +169,20 @@ impl RequestService {
                     continue;
                 }
             };
-            let file = Uuid::parse_str(document.upload_id.trim())
-                .ok()
-                .and_then(|id| found.iter().find(|f| f.file_id == id).cloned());
-            let usable = file.filter(|f| f.attachable(uploader, Some((owner, stream)), self.clock.now()));
-            match usable.and_then(|f| f.kind().map(|k| (f.file_id, k))) {
-                Some((id, kind)) => {
+            let label = requirements.iter().find(|r| r.code == code).map_or(document.code.as_str(), |r| &r.label);
+            let usable = domain::document::upload_id(document.upload_id.as_deref(), label).and_then(|id| {
+                found
+                    .iter()
+                    .find(|f| f.file_id == id)
+                    .filter(|f| f.attachable(uploader, Some((owner, stream)), self.clock.now()))
+                    .and_then(|f| f.kind().map(|k| (f.file_id, k)))
+                    .ok_or_else(|| DocumentProblem::not_usable(label))
+            });
+            match usable {
+                Ok((id, kind)) => {
                     resolved.push(SubmittedDocument { code, file: FileId(id), file_type: file_type(kind) })
                 }
-                None => problems.push(crate::FieldError {
-                    field,
-                    label: document.code.clone(),
-                    code: "UPLOAD_NOT_USABLE",
-                    message: format!(
-                        "{}: unggahan tidak ditemukan, bukan milik Anda, sudah dipakai, atau kedaluwarsa.",
-                        document.code
-                    ),
-                }),
+                Err(problem) => problems.push(crate::FieldError::new_dynamic(field, label.to_owned(), &problem)),
             }
         }
         if problems.is_empty() { Ok(resolved) } else { Err(Error::InvalidFields(problems)) }
@@ -262,7 +265,9 @@ impl RequestService {
         let now = self.clock.now();
         let owner = owner_ref(AccountId(account));
         let stream = stream_ref::<ServiceRequest>(request);
-        let resolved = self.resolve(documents, &resident_uploader(account), &owner, &stream).await?;
+        let current = self.load(request).await?;
+        let requirements = current.submitted().map_or(&[][..], |s| s.requirements.as_slice());
+        let resolved = self.resolve(documents, requirements, &resident_uploader(account), &owner, &stream).await?;
         let files: Vec<FileId> = resolved.iter().map(|d| d.file).collect();
         let attached = self.files.attach(&files, &resident_uploader(account), &owner, &stream, now).await?;
         let command = RequestCommand::Reupload { account: AccountId(account), documents: resolved, at: now };
@@ -288,7 +293,7 @@ impl RequestService {
         let owner = current.submitted().map(|s| owner_ref(s.account_id)).ok_or(RequestError::NotFound)?;
         let mut files = Vec::with_capacity(upload_ids.len());
         for raw in upload_ids {
-            let id = Uuid::parse_str(raw.trim()).map_err(|_| Error::UploadNotUsable(Uuid::nil()))?;
+            let id = domain::document::upload_id(Some(raw), RESULT_FILES_LABEL).map_err(RequestError::Document)?;
             let file = self.files.find(id).await?.ok_or(Error::UploadNotUsable(id))?;
             if file.kind() != Some(FileKind::Pdf) {
                 return Err(Error::Upload(crate::files::UploadError::TypeNotAllowed));

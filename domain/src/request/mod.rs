@@ -11,7 +11,7 @@ mod event;
 
 use std::fmt;
 
-pub use aggregate::{RequestStatus, ServiceRequest};
+pub use aggregate::{RESULT_FILES_LABEL, RequestStatus, ServiceRequest};
 pub use command::RequestCommand;
 pub use error::RequestError;
 pub use event::{RequestEvent, ReuploadItem, SubmittedRequest};
