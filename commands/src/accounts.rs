@@ -194,7 +194,7 @@ impl AccountService {
         let nik_masked = nik.masked();
         let password_hash = passwords::hash(password).await?;
         let (owner, stream) = (owner_ref(account_id), stream_ref::<Account>(account_id));
-        let attached = self.files.attach(&documents.files(), &uploader, &owner, &stream, now).await?;
+        let attached = self.files.attach(&documents.named_files(), &uploader, &owner, &stream, now).await?;
         let command =
             AccountCommand::Register { account_id, nik, full_name, phone, email, password_hash, documents, at: now };
         let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata.clone() };
@@ -379,7 +379,7 @@ impl AccountService {
         };
         let account_id = self.secrets.account_id(&nik);
         let (owner, stream) = (owner_ref(account_id), stream_ref::<Account>(account_id));
-        let attached = self.files.attach(&documents.files(), &uploader, &owner, &stream, now).await?;
+        let attached = self.files.attach(&documents.named_files(), &uploader, &owner, &stream, now).await?;
         let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata.clone() };
         let command = AccountCommand::RequestPasswordReset { full_name, documents, at: now };
         match self.executor.execute(&account_id.to_string(), command, &metadata).await {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use domain::account::{Account, AccountId, AccountStatus, Reason};
 use domain::catalogue::{Catalogue, DocumentCode, DocumentRequirement, FileType, ServiceCode, SubmittedDocument};
-use domain::document::{DocumentProblem, FileId};
+use domain::document::{DocumentName, DocumentProblem, FileId};
 use domain::request::{
     IdempotencyKey, PickupPlace, RESULT_FILES_LABEL, RequestCommand, RequestError, RequestId, RequestNumber,
     ServiceRequest,
@@ -121,7 +121,8 @@ impl RequestService {
             sqlx::query_scalar("SELECT nextval('service_request_number_seq')").fetch_one(&self.pool).await?;
         let today = office_date(now);
         let number = RequestNumber::new(chrono::Datelike::year(&today), sequence);
-        let files: Vec<FileId> = documents.iter().map(|d| d.file).collect();
+        let files: Vec<(FileId, DocumentName)> =
+            documents.iter().map(|d| (d.file, DocumentName::request_document(&d.code, &number))).collect();
         let attached = self.files.attach(&files, &resident_uploader(account), &owner, &stream, now).await?;
         let command = RequestCommand::Submit {
             request_id,
@@ -266,9 +267,11 @@ impl RequestService {
         let owner = owner_ref(AccountId(account));
         let stream = stream_ref::<ServiceRequest>(request);
         let current = self.load(request).await?;
-        let requirements = current.submitted().map_or(&[][..], |s| s.requirements.as_slice());
-        let resolved = self.resolve(documents, requirements, &resident_uploader(account), &owner, &stream).await?;
-        let files: Vec<FileId> = resolved.iter().map(|d| d.file).collect();
+        let submitted = current.submitted().ok_or(RequestError::NotFound)?;
+        let resolved =
+            self.resolve(documents, &submitted.requirements, &resident_uploader(account), &owner, &stream).await?;
+        let files: Vec<(FileId, DocumentName)> =
+            resolved.iter().map(|d| (d.file, DocumentName::request_document(&d.code, &submitted.number))).collect();
         let attached = self.files.attach(&files, &resident_uploader(account), &owner, &stream, now).await?;
         let command = RequestCommand::Reupload { account: AccountId(account), documents: resolved, at: now };
         match self.run(request, command, metadata).await {
@@ -290,7 +293,8 @@ impl RequestService {
     ) -> Result<ServiceRequest, Error> {
         let now = self.clock.now();
         let current = self.load(request).await?;
-        let owner = current.submitted().map(|s| owner_ref(s.account_id)).ok_or(RequestError::NotFound)?;
+        let submitted = current.submitted().ok_or(RequestError::NotFound)?;
+        let owner = owner_ref(submitted.account_id);
         let mut files = Vec::with_capacity(upload_ids.len());
         for raw in upload_ids {
             let id = domain::document::upload_id(Some(raw), RESULT_FILES_LABEL).map_err(RequestError::Document)?;
@@ -301,7 +305,12 @@ impl RequestService {
             files.push(FileId(id));
         }
         let stream = stream_ref::<ServiceRequest>(request);
-        let attached = self.files.attach(&files, &staff_uploader(by.0), &owner, &stream, now).await?;
+        let named: Vec<(FileId, DocumentName)> = files
+            .iter()
+            .enumerate()
+            .map(|(i, file)| (*file, DocumentName::result(&submitted.service_code, &submitted.number, i, files.len())))
+            .collect();
+        let attached = self.files.attach(&named, &staff_uploader(by.0), &owner, &stream, now).await?;
         match self.run(request, RequestCommand::Complete { by, files, at: now }, metadata).await {
             Ok(request) => Ok(request),
             Err(error) => {

@@ -123,3 +123,92 @@ async fn a_document_not_sent_is_document_required_everywhere_and_changes_nothing
     assert_eq!(attached().await?, attached_before, "no upload was attached");
     app.stop().await
 }
+
+/// `Content-Disposition` of `GET path` as `client`.
+async fn disposition(app: &TestApp, client: &Client, path: &str) -> anyhow::Result<String> {
+    let response = client.http.get(app.url(path)).send().await?;
+    anyhow::ensure!(response.status().as_u16() == 200, "{path}: {}", response.status());
+    Ok(response
+        .headers()
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .context("content-disposition")?
+        .to_owned())
+}
+
+fn named(kind: &str, file: &str) -> String {
+    format!("{kind}; filename=\"{file}\"; filename*=UTF-8''{file}")
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn downloads_are_named_by_service_and_request_number(pool: PgPool) -> anyhow::Result<()> {
+    let app = TestApp::spawn(pool.clone()).await?;
+    let operator = app.staff("budi", Role::Operator).await?;
+    let (resident, account_id) = active_resident(&app, &operator, "6106015205900001", "Siti Aminah").await?;
+    let request_id = claimed_request(&app, &resident, &operator).await?;
+    let details = operator
+        .gql(
+            "query($r: ID!) { serviceRequest(requestId: $r) { number documents { code url } } }",
+            json!({ "r": request_id }),
+        )
+        .await?;
+    let request = details.data()?.pointer("/serviceRequest").context("request")?.clone();
+    let number = request["number"].as_str().context("number")?.to_owned();
+    let url_of = |code: &str| {
+        request["documents"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["code"] == code))
+            .and_then(|d| d["url"].as_str())
+    };
+
+    // A resident's upload, by its document and the request number, its extension from its content.
+    let kk = url_of("KARTU_KELUARGA").context("kk")?;
+    assert_eq!(disposition(&app, &operator, kk).await?, named("inline", &format!("kartu-keluarga-{number}.jpg")));
+    let letter = url_of("SURAT_KETERANGAN_LAHIR").context("letter")?;
+    assert_eq!(
+        disposition(&app, &operator, &format!("{letter}?download=1")).await?,
+        named("attachment", &format!("surat-keterangan-lahir-{number}.pdf"))
+    );
+
+    // Registration's documents, by what they are and the file's short id (never the NIK).
+    let identity: Vec<(uuid::Uuid, String)> =
+        sqlx::query_as("SELECT file_id, content_type FROM stored_files WHERE attached_to = $1 ORDER BY created_at")
+            .bind(format!("Account:{account_id}"))
+            .fetch_all(&pool)
+            .await?;
+    let registration: Vec<_> = identity.iter().filter(|(_, kind)| kind == "image/jpeg").take(3).collect();
+    assert_eq!(registration.len(), 3, "{identity:?}");
+    for ((file, _), what) in registration.iter().zip(["ktp-el", "kartu-keluarga", "selfie"]) {
+        let short = &file.simple().to_string()[..8];
+        let header = disposition(&app, &operator, &format!("/files/{file}")).await?;
+        assert_eq!(header, named("inline", &format!("{what}-{short}.jpg")));
+    }
+
+    // The result PDFs, by service and request number; the resident's "Unduh" saves them.
+    let mut signed = Vec::new();
+    for name in ["akta-1.pdf", "akta-2.pdf"] {
+        signed.push(e2e::upload_as(&app, &operator, e2e::pdf(), name).await?);
+    }
+    let reply = operator
+        .gql(
+            "mutation($r: ID!, $u: [ID!]!) { completeRequest(requestId: $r, uploadIds: $u) }",
+            json!({ "r": request_id, "u": signed }),
+        )
+        .await?;
+    reply.data()?;
+    let urls = eventually("downloads on the board", || async {
+        let reply = resident.gql("{ myRequests { edges { node { downloadUrls } } } }", json!({})).await?;
+        let urls = reply.data()?.pointer("/myRequests/edges/0/node/downloadUrls").and_then(Value::as_array).cloned();
+        Ok(urls.filter(|u| u.len() == 2))
+    })
+    .await?;
+    let first = urls[0].as_str().context("url")?;
+    assert_eq!(
+        disposition(&app, &resident, &format!("{first}?download=1")).await?,
+        named("attachment", &format!("akta-kelahiran-{number}-1.pdf"))
+    );
+    assert_eq!(disposition(&app, &resident, first).await?, named("inline", &format!("akta-kelahiran-{number}-1.pdf")));
+    let second = urls[1].as_str().context("url")?;
+    assert_eq!(disposition(&app, &resident, second).await?, named("inline", &format!("akta-kelahiran-{number}-2.pdf")));
+    app.stop().await
+}
