@@ -125,6 +125,7 @@ impl AccountService {
     pub fn new(
         pool: PgPool,
         files: FileStore,
+        upload_tokens: UploadTokens,
         captchas: Captchas,
         sessions: SessionStore,
         throttle: Throttle,
@@ -133,8 +134,8 @@ impl AccountService {
     ) -> Self {
         Self {
             executor: Arc::new(Executor::new(pool.clone(), ())),
-            legacy: Arc::new(Executor::new(pool.clone(), ())),
-            upload_tokens: UploadTokens::new(pool),
+            legacy: Arc::new(Executor::new(pool, ())),
+            upload_tokens,
             files,
             captchas,
             sessions,
@@ -214,7 +215,7 @@ impl AccountService {
     /// What stands in for a person at the registration and password-reset forms: a captcha
     /// solved for this form, or else the live upload token its documents were uploaded with —
     /// issued only against a solved captcha, so a resident solves one captcha, not two. A token
-    /// carries at most [`crate::files::UPLOADS_PER_TOKEN`] uploads and every form needs three
+    /// carries at most [`UploadTokens::uploads_per_token`] uploads and every form needs three
     /// unused ones, so one solved captcha still bounds how many forms (and password hashes)
     /// a sender gets.
     async fn prove_human(

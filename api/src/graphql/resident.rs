@@ -226,7 +226,7 @@ impl ResidentMutation {
         let now = commands.clock.now();
         commands.captchas.verify(&captcha_id, &captcha_answer, now).await?;
         let (token, expires_at) = commands.upload_tokens.issue(now).await?;
-        Ok(UploadToken { token, expires_at, uploads_allowed: commands::files::UPLOADS_PER_TOKEN })
+        Ok(UploadToken { token, expires_at, uploads_allowed: commands.upload_tokens.uploads_per_token() })
     }
 
     /// Registers a new account; it waits for an operator's verification.

@@ -62,14 +62,17 @@ pub async fn upload(
     }
     let size = declared.unwrap_or(state.upload_body_limit as u64);
     let uploader = if let Some(token) = headers.get("x-upload-token").and_then(|v| v.to_str().ok()) {
+        // The token first: a made-up or used-up token is refused without touching the address's
+        // count, so no one can spend a shared address's uploads without solving captchas.
+        let uploader = match commands.upload_tokens.spend(token, now).await {
+            Ok(uploader) => uploader,
+            Err(e) => return command_error(e),
+        };
         let anonymous = Uploader::Anonymous { address: &address };
         if let Err(e) = commands.files.admit_upload(anonymous, size, now).await {
             return command_error(e);
         }
-        match commands.upload_tokens.spend(token, now).await {
-            Ok(uploader) => uploader,
-            Err(e) => return command_error(e),
-        }
+        uploader
     } else {
         match super::session_of(&state, &headers).await {
             Ok(Some(session)) if headers.contains_key("x-requested-with") => {

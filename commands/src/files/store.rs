@@ -107,8 +107,13 @@ pub struct UploadLimits {
     /// Uploads one signed-in account may make per hour, and their total bytes.
     pub per_account_per_hour: i64,
     pub bytes_per_account_per_hour: i64,
-    /// Uploads one client address may make per hour without an account (upload tokens).
+    /// Uploads one client address may make per hour without an account (upload tokens:
+    /// registration and password reset), and their total bytes. Signed-in uploads are never
+    /// counted here: they have their account's quota.
     pub anonymous_per_address_per_hour: i64,
+    pub anonymous_bytes_per_address_per_hour: i64,
+    /// Uploads one upload token allows (one solved captcha).
+    pub uploads_per_token: i32,
     /// The local directory files are stored in (none for object storage), and how much of its
     /// disk must stay free: below that, uploads are refused before anything is written.
     pub local_dir: Option<std::path::PathBuf>,
@@ -122,7 +127,9 @@ impl Default for UploadLimits {
             decode_memory_bytes: 512 * 1024 * 1024,
             per_account_per_hour: 60,
             bytes_per_account_per_hour: 100 * 1024 * 1024,
-            anonymous_per_address_per_hour: 30,
+            anonymous_per_address_per_hour: 300,
+            anonymous_bytes_per_address_per_hour: 600 * 1024 * 1024,
+            uploads_per_token: 8,
             local_dir: None,
             min_free_disk_bytes: 1024 * 1024 * 1024,
         }
@@ -132,7 +139,8 @@ impl Default for UploadLimits {
 /// Who is uploading, for the quota that applies.
 #[derive(Debug, Clone, Copy)]
 pub enum Uploader<'a> {
-    /// Before an account exists (an upload token): counted per client address.
+    /// Before an account exists, with an upload token already spent (so a made-up token costs
+    /// the address nothing): counted per client address.
     Anonymous { address: &'a str },
     /// A signed-in resident or staff member (`resident:<id>`, `staff:<id>`).
     Account { uploaded_by: &'a str },
@@ -183,7 +191,11 @@ impl FileStore {
         let (key, limit) = match uploader {
             Uploader::Anonymous { address } => (
                 format!("upload-address:{address}"),
-                Limit { uses: self.limits.anonymous_per_address_per_hour, amount: i64::MAX, window: hour },
+                Limit {
+                    uses: self.limits.anonymous_per_address_per_hour,
+                    amount: self.limits.anonymous_bytes_per_address_per_hour,
+                    window: hour,
+                },
             ),
             Uploader::Account { uploaded_by } => (
                 format!("upload-account:{uploaded_by}"),
