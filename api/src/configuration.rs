@@ -105,9 +105,20 @@ pub struct Config {
     #[arg(long, env = "UPLOAD_MB_PER_ACCOUNT_PER_HOUR", default_value_t = 100, global = true)]
     pub upload_mb_per_account_per_hour: i64,
 
-    /// Uploads one client address may make per hour without an account (upload tokens).
-    #[arg(long, env = "ANONYMOUS_UPLOADS_PER_ADDRESS_PER_HOUR", default_value_t = 30, global = true)]
+    /// Uploads one client address may make per hour without an account (registration and
+    /// password reset, with upload tokens). Sized for a warnet, a kecamatan office's wifi or a
+    /// mobile carrier's shared address: see docs/SECURITY.md. Signed-in uploads count against
+    /// their account instead.
+    #[arg(long, env = "ANONYMOUS_UPLOADS_PER_ADDRESS_PER_HOUR", default_value_t = 300, global = true)]
     pub anonymous_uploads_per_address_per_hour: i64,
+
+    /// Megabytes one client address may upload per hour without an account.
+    #[arg(long, env = "ANONYMOUS_UPLOAD_MB_PER_ADDRESS_PER_HOUR", default_value_t = 600, global = true)]
+    pub anonymous_upload_mb_per_address_per_hour: i64,
+
+    /// Uploads one upload token (one solved captcha) allows; at least 3, one form's documents.
+    #[arg(long, env = "UPLOADS_PER_TOKEN", default_value_t = 8, global = true)]
+    pub uploads_per_token: i32,
 
     /// Uploads are refused while the local file store's disk has less free space than this
     /// (MiB), so a flood cannot fill the disk the database and logs share.
@@ -278,6 +289,8 @@ impl Config {
             per_account_per_hour: self.uploads_per_account_per_hour.max(1),
             bytes_per_account_per_hour: self.upload_mb_per_account_per_hour.max(1) * 1024 * 1024,
             anonymous_per_address_per_hour: self.anonymous_uploads_per_address_per_hour.max(1),
+            anonymous_bytes_per_address_per_hour: self.anonymous_upload_mb_per_address_per_hour.max(1) * 1024 * 1024,
+            uploads_per_token: self.uploads_per_token.clamp(3, 100),
             local_dir: url.strip_prefix("file://").map(std::path::PathBuf::from),
             min_free_disk_bytes: self.min_free_disk_mb * 1024 * 1024,
         };

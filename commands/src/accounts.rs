@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use domain::account::{Account, AccountCommand, AccountError, AccountEvent, AccountId, AccountStatus, Reason};
-use domain::document::{FileId, IdentityDocumentKind, IdentityDocuments};
+use domain::document::{self, DocumentProblem, FileId, IdentityDocumentKind, IdentityDocuments};
 use domain::legacy::{LegacyAccount, LegacyAccountId};
 use domain::nik::Nik;
 use domain::password::Password;
@@ -58,9 +58,10 @@ pub struct CaptchaAnswer {
 #[derive(Debug, Clone)]
 pub struct DocumentForm {
     pub identity_kind: IdentityDocumentKind,
-    pub identity_upload_id: String,
-    pub family_card_upload_id: String,
-    pub selfie_upload_id: String,
+    /// Absent or blank: the document was not sent (`DOCUMENT_REQUIRED`).
+    pub identity_upload_id: Option<String>,
+    pub family_card_upload_id: Option<String>,
+    pub selfie_upload_id: Option<String>,
 }
 
 /// The forgotten-password form.
@@ -124,6 +125,7 @@ impl AccountService {
     pub fn new(
         pool: PgPool,
         files: FileStore,
+        upload_tokens: UploadTokens,
         captchas: Captchas,
         sessions: SessionStore,
         throttle: Throttle,
@@ -132,8 +134,8 @@ impl AccountService {
     ) -> Self {
         Self {
             executor: Arc::new(Executor::new(pool.clone(), ())),
-            legacy: Arc::new(Executor::new(pool.clone(), ())),
-            upload_tokens: UploadTokens::new(pool),
+            legacy: Arc::new(Executor::new(pool, ())),
+            upload_tokens,
             files,
             captchas,
             sessions,
@@ -193,7 +195,7 @@ impl AccountService {
         let nik_masked = nik.masked();
         let password_hash = passwords::hash(password).await?;
         let (owner, stream) = (owner_ref(account_id), stream_ref::<Account>(account_id));
-        let attached = self.files.attach(&documents.files(), &uploader, &owner, &stream, now).await?;
+        let attached = self.files.attach(&documents.named_files(), &uploader, &owner, &stream, now).await?;
         let command =
             AccountCommand::Register { account_id, nik, full_name, phone, email, password_hash, documents, at: now };
         let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata.clone() };
@@ -213,7 +215,7 @@ impl AccountService {
     /// What stands in for a person at the registration and password-reset forms: a captcha
     /// solved for this form, or else the live upload token its documents were uploaded with —
     /// issued only against a solved captcha, so a resident solves one captcha, not two. A token
-    /// carries at most [`crate::files::UPLOADS_PER_TOKEN`] uploads and every form needs three
+    /// carries at most [`UploadTokens::uploads_per_token`] uploads and every form needs three
     /// unused ones, so one solved captcha still bounds how many forms (and password hashes)
     /// a sender gets.
     async fn prove_human(
@@ -241,48 +243,31 @@ impl AccountService {
         let now = self.clock.now();
         let target = account.map(|id| (owner_ref(id), stream_ref::<Account>(id)));
         let fields = [
-            ("identityUploadId", "Foto KTP-el / surat kehilangan", form.identity_upload_id.as_str(), false),
-            ("familyCardUploadId", "Foto Kartu Keluarga", form.family_card_upload_id.as_str(), false),
-            ("selfieUploadId", "Foto selfie", form.selfie_upload_id.as_str(), true),
+            ("identityUploadId", "Foto KTP-el / surat kehilangan", form.identity_upload_id.as_deref(), false),
+            ("familyCardUploadId", "Foto Kartu Keluarga", form.family_card_upload_id.as_deref(), false),
+            ("selfieUploadId", "Foto selfie", form.selfie_upload_id.as_deref(), true),
         ];
         let mut ids = Vec::with_capacity(3);
         for (field, label, raw, must_be_photo) in fields {
-            let usable = match Uuid::parse_str(raw.trim()) {
-                Ok(id) => match self.files.find(id).await? {
-                    Some(file)
-                        if file.attachable(
-                            uploader,
-                            target.as_ref().map(|(owner, stream)| (owner.as_str(), stream.as_str())),
-                            now,
-                        ) =>
-                    {
-                        if must_be_photo && !file.kind().is_some_and(|k| k.is_image()) {
-                            errors.push(FieldError {
-                                field: field.to_owned(),
-                                label: label.to_owned(),
-                                code: "SELFIE_NOT_A_PHOTO",
-                                message: "Foto selfie harus berupa gambar JPEG atau PNG.".into(),
-                            });
-                            None
-                        } else {
-                            Some(FileId(id))
-                        }
-                    }
-                    _ => None,
-                },
-                Err(_) => None,
+            let id = match document::upload_id(raw, label) {
+                Ok(id) => id,
+                Err(problem) => {
+                    errors.push(FieldError::new(field, label, &problem));
+                    continue;
+                }
             };
+            let usable = self.files.find(id).await?.filter(|file| {
+                file.attachable(uploader, target.as_ref().map(|(owner, stream)| (owner.as_str(), stream.as_str())), now)
+            });
             match usable {
-                Some(id) => ids.push(id),
-                None if errors.iter().any(|e| e.field == field) => {}
-                None => errors.push(FieldError {
+                Some(file) if must_be_photo && !file.kind().is_some_and(|k| k.is_image()) => errors.push(FieldError {
                     field: field.to_owned(),
                     label: label.to_owned(),
-                    code: "UPLOAD_NOT_USABLE",
-                    message: format!(
-                        "{label}: unggahan tidak ditemukan, bukan milik Anda, sudah dipakai, atau kedaluwarsa."
-                    ),
+                    code: "SELFIE_NOT_A_PHOTO",
+                    message: "Foto selfie harus berupa gambar JPEG atau PNG.".into(),
                 }),
+                Some(_) => ids.push(FileId(id)),
+                None => errors.push(FieldError::new(field, label, &DocumentProblem::not_usable(label))),
             }
         }
         Ok(match ids.as_slice() {
@@ -395,7 +380,7 @@ impl AccountService {
         };
         let account_id = self.secrets.account_id(&nik);
         let (owner, stream) = (owner_ref(account_id), stream_ref::<Account>(account_id));
-        let attached = self.files.attach(&documents.files(), &uploader, &owner, &stream, now).await?;
+        let attached = self.files.attach(&documents.named_files(), &uploader, &owner, &stream, now).await?;
         let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata.clone() };
         let command = AccountCommand::RequestPasswordReset { full_name, documents, at: now };
         match self.executor.execute(&account_id.to_string(), command, &metadata).await {

@@ -109,6 +109,12 @@ impl From<RequestError> for Error {
                     .map(|p| FieldError { field: p.field, label: p.label, code: p.code, message: p.message })
                     .collect(),
             ),
+            // A document the command needs is a field of its form too (completion's `uploadIds`).
+            RequestError::Document(problem) => Self::InvalidFields(vec![FieldError::new_dynamic(
+                "uploadIds".into(),
+                problem.label().to_owned(),
+                &problem,
+            )]),
             other => Self::Request(other),
         }
     }

@@ -47,6 +47,7 @@ mod tests {
             attach_before: None,
             attached_to,
             attached_for: None,
+            download_name: None,
         }
     }
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use domain::CommandMetadata;
-use domain::document::FileId;
+use domain::document::{DocumentName, FileId};
 use domain::legacy::{ImportLegacyAccount, LegacyAccount, LegacyAccountId, LegacyDocument, LegacyError};
 use domain::nik::Nik;
 use sqlx::PgPool;
@@ -55,7 +55,7 @@ impl LegacyService {
         let owner = format!("LegacyAccount:{id}");
         let mut documents = Vec::with_capacity(record.documents.len());
         for (title, bytes) in record.documents {
-            let stored = self.files.store_attached(bytes, "import", &owner).await?;
+            let stored = self.files.store_attached(bytes, "import", &owner, DocumentName::new(&title).as_ref()).await?;
             documents.push(LegacyDocument { file: FileId(stored.file_id), title });
         }
         let count = documents.len();

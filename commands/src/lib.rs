@@ -90,6 +90,7 @@ impl Commands {
     pub fn new(pool: PgPool, settings: Settings) -> Self {
         let Settings { session_policy, secrets, objects, upload_limits, captcha_limits, clock, catalogue } = settings;
         let sessions = SessionStore::new(pool.clone(), session_policy, clock.clone());
+        let upload_tokens = files::UploadTokens::new(pool.clone(), upload_limits.uploads_per_token);
         let files = files::FileStore::new(pool.clone(), objects, secrets.file_keys.clone(), upload_limits);
         let captchas = captcha::Captchas::new(pool.clone(), captcha_limits);
         let throttle = throttle::Throttle::new(pool.clone());
@@ -99,6 +100,7 @@ impl Commands {
             accounts: AccountService::new(
                 pool.clone(),
                 files.clone(),
+                upload_tokens.clone(),
                 captchas.clone(),
                 sessions.clone(),
                 throttle.clone(),
@@ -108,7 +110,7 @@ impl Commands {
             legacy: LegacyService::new(pool.clone(), files.clone(), secrets, clock.clone()),
             requests: RequestService::new(pool.clone(), files.clone(), catalogue, clock.clone()),
             audit: audit::AuditLog::new(pool.clone()),
-            upload_tokens: files::UploadTokens::new(pool.clone()),
+            upload_tokens: upload_tokens.clone(),
             sessions,
             files,
             captchas,

@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use domain::account::{Account, AccountId, AccountStatus, Reason};
-use domain::catalogue::{Catalogue, DocumentCode, FileType, ServiceCode, SubmittedDocument};
-use domain::document::FileId;
+use domain::catalogue::{Catalogue, DocumentCode, DocumentRequirement, FileType, ServiceCode, SubmittedDocument};
+use domain::document::{DocumentName, DocumentProblem, FileId};
 use domain::request::{
-    IdempotencyKey, PickupPlace, RequestCommand, RequestError, RequestId, RequestNumber, ServiceRequest,
+    IdempotencyKey, PickupPlace, RESULT_FILES_LABEL, RequestCommand, RequestError, RequestId, RequestNumber,
+    ServiceRequest,
 };
 use domain::staff::StaffId;
 use domain::working_time::office_date;
@@ -25,7 +26,8 @@ use crate::{Error, Executor};
 #[derive(Debug, Clone)]
 pub struct DocumentUpload {
     pub code: String,
-    pub upload_id: String,
+    /// Absent or blank: the document was not sent (`DOCUMENT_REQUIRED`).
+    pub upload_id: Option<String>,
 }
 
 /// The submission form.
@@ -113,12 +115,14 @@ impl RequestService {
             .ok_or(RequestError::UnknownService)?;
         let owner = owner_ref(AccountId(account));
         let stream = stream_ref::<ServiceRequest>(request_id);
-        let documents = self.resolve(&form.documents, &resident_uploader(account), &owner, &stream).await?;
+        let documents =
+            self.resolve(&form.documents, &service.documents, &resident_uploader(account), &owner, &stream).await?;
         let sequence: i64 =
             sqlx::query_scalar("SELECT nextval('service_request_number_seq')").fetch_one(&self.pool).await?;
         let today = office_date(now);
         let number = RequestNumber::new(chrono::Datelike::year(&today), sequence);
-        let files: Vec<FileId> = documents.iter().map(|d| d.file).collect();
+        let files: Vec<(FileId, DocumentName)> =
+            documents.iter().map(|d| (d.file, DocumentName::request_document(&d.code, &number))).collect();
         let attached = self.files.attach(&files, &resident_uploader(account), &owner, &stream, now).await?;
         let command = RequestCommand::Submit {
             request_id,
@@ -142,18 +146,21 @@ impl RequestService {
         }
     }
 
-    /// Looks up uploads of the form: each must exist, be the caller's and unused (or attached to
-    /// `owner` for this command's `stream` by an earlier sending of it).
+    /// Looks up uploads of the form: each must have been sent (`DOCUMENT_REQUIRED`), exist, be
+    /// the caller's and unused (or attached to `owner` for this command's `stream` by an earlier
+    /// sending of it). `requirements` give the documents' labels.
     async fn resolve(
         &self,
         documents: &[DocumentUpload],
+        requirements: &[DocumentRequirement],
         uploader: &str,
         owner: &str,
         stream: &str,
     ) -> Result<Vec<SubmittedDocument>, Error> {
         let mut problems = Vec::new();
         let mut resolved = Vec::new();
-        let ids: Vec<Uuid> = documents.iter().filter_map(|d| Uuid::parse_str(d.upload_id.trim()).ok()).collect();
+        let ids: Vec<Uuid> =
+            documents.iter().filter_map(|d| Uuid::parse_str(d.upload_id.as_deref()?.trim()).ok()).collect();
         let found = self.files.find_many(&ids).await?;
         for document in documents {
             let field = format!("documents.{}", document.code);
@@ -164,23 +171,20 @@ impl RequestService {
                     continue;
                 }
             };
-            let file = Uuid::parse_str(document.upload_id.trim())
-                .ok()
-                .and_then(|id| found.iter().find(|f| f.file_id == id).cloned());
-            let usable = file.filter(|f| f.attachable(uploader, Some((owner, stream)), self.clock.now()));
-            match usable.and_then(|f| f.kind().map(|k| (f.file_id, k))) {
-                Some((id, kind)) => {
+            let label = requirements.iter().find(|r| r.code == code).map_or(document.code.as_str(), |r| &r.label);
+            let usable = domain::document::upload_id(document.upload_id.as_deref(), label).and_then(|id| {
+                found
+                    .iter()
+                    .find(|f| f.file_id == id)
+                    .filter(|f| f.attachable(uploader, Some((owner, stream)), self.clock.now()))
+                    .and_then(|f| f.kind().map(|k| (f.file_id, k)))
+                    .ok_or_else(|| DocumentProblem::not_usable(label))
+            });
+            match usable {
+                Ok((id, kind)) => {
                     resolved.push(SubmittedDocument { code, file: FileId(id), file_type: file_type(kind) })
                 }
-                None => problems.push(crate::FieldError {
-                    field,
-                    label: document.code.clone(),
-                    code: "UPLOAD_NOT_USABLE",
-                    message: format!(
-                        "{}: unggahan tidak ditemukan, bukan milik Anda, sudah dipakai, atau kedaluwarsa.",
-                        document.code
-                    ),
-                }),
+                Err(problem) => problems.push(crate::FieldError::new_dynamic(field, label.to_owned(), &problem)),
             }
         }
         if problems.is_empty() { Ok(resolved) } else { Err(Error::InvalidFields(problems)) }
@@ -268,11 +272,15 @@ impl RequestService {
         let now = self.clock.now();
         let owner = owner_ref(AccountId(account));
         let stream = stream_ref::<ServiceRequest>(request);
-        let resolved = self.resolve(documents, &resident_uploader(account), &owner, &stream).await?;
-        let files: Vec<FileId> = resolved.iter().map(|d| d.file).collect();
+        let current = self.load(request).await?;
+        let submitted = current.submitted().ok_or(RequestError::NotFound)?;
+        let resolved =
+            self.resolve(documents, &submitted.requirements, &resident_uploader(account), &owner, &stream).await?;
+        let files: Vec<(FileId, DocumentName)> =
+            resolved.iter().map(|d| (d.file, DocumentName::request_document(&d.code, &submitted.number))).collect();
         // The answer goes back to the officer who asked, if they can still hold a claim (not
         // deactivated or moved to a role outside the queue); the domain checks it is them.
-        let returns_to = match self.load(request).await?.reupload_demanded_by() {
+        let returns_to = match current.reupload_demanded_by() {
             Some(demander) if self.works_queue(demander).await? => Some(demander),
             _ => None,
         };
@@ -298,10 +306,11 @@ impl RequestService {
     ) -> Result<ServiceRequest, Error> {
         let now = self.clock.now();
         let current = self.load(request).await?;
-        let owner = current.submitted().map(|s| owner_ref(s.account_id)).ok_or(RequestError::NotFound)?;
+        let submitted = current.submitted().ok_or(RequestError::NotFound)?;
+        let owner = owner_ref(submitted.account_id);
         let mut files = Vec::with_capacity(upload_ids.len());
         for raw in upload_ids {
-            let id = Uuid::parse_str(raw.trim()).map_err(|_| Error::UploadNotUsable(Uuid::nil()))?;
+            let id = domain::document::upload_id(Some(raw), RESULT_FILES_LABEL).map_err(RequestError::Document)?;
             let file = self.files.find(id).await?.ok_or(Error::UploadNotUsable(id))?;
             if file.kind() != Some(FileKind::Pdf) {
                 return Err(Error::Upload(crate::files::UploadError::TypeNotAllowed));
@@ -309,7 +318,12 @@ impl RequestService {
             files.push(FileId(id));
         }
         let stream = stream_ref::<ServiceRequest>(request);
-        let attached = self.files.attach(&files, &staff_uploader(by.0), &owner, &stream, now).await?;
+        let named: Vec<(FileId, DocumentName)> = files
+            .iter()
+            .enumerate()
+            .map(|(i, file)| (*file, DocumentName::result(&submitted.service_code, &submitted.number, i, files.len())))
+            .collect();
+        let attached = self.files.attach(&named, &staff_uploader(by.0), &owner, &stream, now).await?;
         match self.run(request, RequestCommand::Complete { by, files, at: now }, metadata).await {
             Ok(request) => Ok(request),
             Err(error) => {

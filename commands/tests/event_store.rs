@@ -226,7 +226,7 @@ async fn sessions_end_when_idle_or_too_old_and_tokens_are_stored_hashed(pool: Pg
 
 #[sqlx::test(migrations = "../migrations")]
 async fn expired_uploads_are_purged_with_their_bytes_and_attached_files_are_kept(pool: PgPool) -> anyhow::Result<()> {
-    use domain::document::FileId;
+    use domain::document::{DocumentName, FileId};
     let commands = commands(&pool);
     let files = &commands.files;
     let now = chrono::Utc::now();
@@ -238,9 +238,10 @@ async fn expired_uploads_are_purged_with_their_bytes_and_attached_files_are_kept
     };
     let kept = files.store_upload(photo.clone(), "token:a", None, now).await?;
     let dropped = files.store_upload(photo, "token:a", None, now).await?;
-    files.attach(&[FileId(kept.file_id)], "token:a", "Account:x", "Account:x", now).await?;
+    let named = |id| [(FileId(id), DocumentName::fallback(FileId(id)))];
+    files.attach(&named(kept.file_id), "token:a", "Account:x", "Account:x", now).await?;
     assert!(
-        files.attach(&[FileId(dropped.file_id)], "token:b", "Account:y", "Account:y", now).await.is_err(),
+        files.attach(&named(dropped.file_id), "token:b", "Account:y", "Account:y", now).await.is_err(),
         "someone else's upload"
     );
     let later = now + chrono::Duration::hours(25);
@@ -285,9 +286,9 @@ async fn simultaneous_registrations_of_one_nik_have_exactly_one_winner(pool: PgP
             password: "rumah panjang 2026".into(),
             documents: DocumentForm {
                 identity_kind: IdentityDocumentKind::KtpEl,
-                identity_upload_id: ids[0].clone(),
-                family_card_upload_id: ids[1].clone(),
-                selfie_upload_id: ids[2].clone(),
+                identity_upload_id: Some(ids[0].clone()),
+                family_card_upload_id: Some(ids[1].clone()),
+                selfie_upload_id: Some(ids[2].clone()),
             },
             upload_token: token,
             captcha: Some(CaptchaAnswer { id: captcha.id.to_string(), answer: "abcde".into() }),
@@ -330,7 +331,7 @@ async fn uploads_of_a_command_that_died_before_recording_are_reusable_then_used_
     use commands::accounts::{CaptchaAnswer, DocumentForm, RegistrationForm};
     use commands::files::{UploadTokens, stream_ref};
     use domain::account::Account;
-    use domain::document::{FileId, IdentityDocumentKind};
+    use domain::document::{DocumentName, FileId, IdentityDocumentKind};
     use domain::nik::Nik;
     let settings = Settings::for_tests();
     let commands = Commands::new(pool.clone(), settings.clone());
@@ -351,7 +352,8 @@ async fn uploads_of_a_command_that_died_before_recording_are_reusable_then_used_
     let account = settings.secrets.account_id(&Nik::parse(nik)?);
     let (owner, stream) = (format!("Account:{account}"), stream_ref::<Account>(account));
     // The first sending attached the three documents, and a fourth upload, then died.
-    let files: Vec<FileId> = ids.iter().copied().map(FileId).collect();
+    let files: Vec<(FileId, DocumentName)> =
+        ids.iter().copied().map(|id| (FileId(id), DocumentName::fallback(FileId(id)))).collect();
     assert_eq!(commands.files.attach(&files, &uploader, &owner, &stream, now).await?.len(), 4);
     // Another command may not take them; the same one, sent again, may.
     let elsewhere = commands.files.attach(&files[..1], &uploader, &owner, "Account:lain", now).await;
@@ -370,9 +372,9 @@ async fn uploads_of_a_command_that_died_before_recording_are_reusable_then_used_
         password: "rumah panjang 2026".into(),
         documents: DocumentForm {
             identity_kind: IdentityDocumentKind::KtpEl,
-            identity_upload_id: ids[0].to_string(),
-            family_card_upload_id: ids[1].to_string(),
-            selfie_upload_id: ids[2].to_string(),
+            identity_upload_id: Some(ids[0].to_string()),
+            family_card_upload_id: Some(ids[1].to_string()),
+            selfie_upload_id: Some(ids[2].to_string()),
         },
         upload_token: token,
         captcha: Some(CaptchaAnswer { id: captcha.id.to_string(), answer: "abcde".into() }),

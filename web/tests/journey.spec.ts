@@ -189,7 +189,7 @@ test("the manual's walk: register, verified, sign in, Akta Kelahiran, re-upload,
     const download = page.waitForEvent("download");
     await link.click();
     const file = await download;
-    expect(file.suggestedFilename()).toBe(`Akta-Kelahiran-${number}.pdf`);
+    expect(file.suggestedFilename(), "the name the server gives it").toBe(`akta-kelahiran-${number}.pdf`);
     const path = await file.path();
     expect(readFileSync(path).equals(signed)).toBe(true);
   });

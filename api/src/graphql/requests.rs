@@ -196,16 +196,17 @@ pub struct FieldValueInput {
     value: String,
 }
 
-/// A document of a form: its catalogue code and the id `POST /uploads` returned.
+/// A document of a form: its catalogue code and the id `POST /uploads` returned (null or
+/// blank: not sent, answered `DOCUMENT_REQUIRED`).
 #[derive(InputObject)]
 pub struct DocumentUploadInput {
     code: String,
-    upload_id: ID,
+    upload_id: Option<ID>,
 }
 
 impl From<DocumentUploadInput> for DocumentUpload {
     fn from(d: DocumentUploadInput) -> Self {
-        Self { code: d.code, upload_id: d.upload_id.0 }
+        Self { code: d.code, upload_id: d.upload_id.map(|id| id.0) }
     }
 }
 
@@ -637,13 +638,14 @@ impl RequestMutation {
         status_of(&request)
     }
 
-    /// Completes a download service with the signed PDF(s) (uploaded with `POST /uploads`).
+    /// Completes a download service with the signed PDF(s) (uploaded with `POST /uploads`); none
+    /// is answered `DOCUMENT_REQUIRED` on `uploadIds`.
     #[graphql(guard = "Require(Permission::WorkQueue)")]
     async fn complete_request(
         &self,
         ctx: &Context<'_>,
         request_id: ID,
-        upload_ids: Vec<ID>,
+        #[graphql(default)] upload_ids: Vec<ID>,
     ) -> Result<RequestStatus, ApiError> {
         let ids: Vec<String> = upload_ids.into_iter().map(|i| i.0).collect();
         let request = shared(ctx)?

@@ -50,22 +50,23 @@ pub struct UploadToken {
     uploads_allowed: i32,
 }
 
-/// The three identity documents, as ids returned by `POST /uploads`.
+/// The three identity documents, as ids returned by `POST /uploads`. Each is nullable so that
+/// one not sent is answered `DOCUMENT_REQUIRED` on its field, like any other field of the form.
 #[derive(InputObject)]
 pub struct IdentityDocumentsInput {
     identity_document_kind: IdentityDocumentKind,
-    identity_upload_id: ID,
-    family_card_upload_id: ID,
-    selfie_upload_id: ID,
+    identity_upload_id: Option<ID>,
+    family_card_upload_id: Option<ID>,
+    selfie_upload_id: Option<ID>,
 }
 
 impl From<IdentityDocumentsInput> for DocumentForm {
     fn from(d: IdentityDocumentsInput) -> Self {
         Self {
             identity_kind: d.identity_document_kind.into(),
-            identity_upload_id: d.identity_upload_id.0,
-            family_card_upload_id: d.family_card_upload_id.0,
-            selfie_upload_id: d.selfie_upload_id.0,
+            identity_upload_id: d.identity_upload_id.map(|id| id.0),
+            family_card_upload_id: d.family_card_upload_id.map(|id| id.0),
+            selfie_upload_id: d.selfie_upload_id.map(|id| id.0),
         }
     }
 }
@@ -225,7 +226,7 @@ impl ResidentMutation {
         let now = commands.clock.now();
         commands.captchas.verify(&captcha_id, &captcha_answer, now).await?;
         let (token, expires_at) = commands.upload_tokens.issue(now).await?;
-        Ok(UploadToken { token, expires_at, uploads_allowed: commands::files::UPLOADS_PER_TOKEN })
+        Ok(UploadToken { token, expires_at, uploads_allowed: commands.upload_tokens.uploads_per_token() })
     }
 
     /// Registers a new account; it waits for an operator's verification.

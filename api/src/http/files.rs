@@ -5,12 +5,13 @@ use std::net::SocketAddr;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::multipart::{MultipartError, MultipartRejection};
-use axum::extract::{ConnectInfo, Multipart, Path, State};
+use axum::extract::{ConnectInfo, Multipart, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use commands::file_access::{self, Viewer};
 use commands::files::{UploadError, Uploader};
 use commands::{Session, SubjectKind};
+use domain::document::Disposition;
 use domain::staff::Role;
 use serde_json::json;
 use uuid::Uuid;
@@ -61,14 +62,17 @@ pub async fn upload(
     }
     let size = declared.unwrap_or(state.upload_body_limit as u64);
     let uploader = if let Some(token) = headers.get("x-upload-token").and_then(|v| v.to_str().ok()) {
+        // The token first: a made-up or used-up token is refused without touching the address's
+        // count, so no one can spend a shared address's uploads without solving captchas.
+        let uploader = match commands.upload_tokens.spend(token, now).await {
+            Ok(uploader) => uploader,
+            Err(e) => return command_error(e),
+        };
         let anonymous = Uploader::Anonymous { address: &address };
         if let Err(e) = commands.files.admit_upload(anonymous, size, now).await {
             return command_error(e);
         }
-        match commands.upload_tokens.spend(token, now).await {
-            Ok(uploader) => uploader,
-            Err(e) => return command_error(e),
-        }
+        uploader
     } else {
         match super::session_of(&state, &headers).await {
             Ok(Some(session)) if headers.contains_key("x-requested-with") => {
@@ -147,11 +151,13 @@ async fn read_single_file(mut multipart: Multipart, limit: u64) -> Result<Vec<u8
     file.ok_or(UploadError::MissingFile)
 }
 
-/// Serves a stored document to whoever may see it, after recording the view.
+/// Serves a stored document to whoever may see it, after recording the view, under its name
+/// (`Content-Disposition`): `inline` for viewing, `attachment` with `?download=1`.
 pub async fn download(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     let not_found =
@@ -210,6 +216,14 @@ pub async fn download(
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
-    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
+    let disposition = if query.as_deref().is_some_and(|q| q.split('&').any(|pair| pair == "download=1")) {
+        Disposition::Attachment
+    } else {
+        Disposition::Inline
+    };
+    let extension = file.kind().map_or("bin", |kind| kind.extension());
+    let value = HeaderValue::from_str(&file.name().content_disposition(extension, disposition))
+        .unwrap_or_else(|_| HeaderValue::from_static("inline"));
+    headers.insert(header::CONTENT_DISPOSITION, value);
     response
 }

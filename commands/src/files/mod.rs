@@ -16,4 +16,4 @@ pub use store::{
     AccessFilter, AccessRecord, DocumentAccess, FileStore, StoredFile, UploadLimits, Uploader, object_store_from_url,
     stream_ref,
 };
-pub use tokens::{UPLOADS_PER_TOKEN, UploadTokens};
+pub use tokens::UploadTokens;

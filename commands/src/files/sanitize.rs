@@ -34,6 +34,15 @@ impl FileKind {
         }
     }
 
+    /// The file-name extension it is downloaded with.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Jpeg => "jpg",
+            Self::Png => "png",
+            Self::Pdf => "pdf",
+        }
+    }
+
     /// Whether it is a photo (selfies must be).
     pub fn is_image(self) -> bool {
         matches!(self, Self::Jpeg | Self::Png)

@@ -15,7 +15,7 @@ use super::sanitize::decode_cost;
 use super::{FileKeys, FileKind, UploadError, sanitize};
 use crate::Error;
 use crate::rate_limit::{Limit, RateLimits};
-use domain::document::FileId;
+use domain::document::{DocumentName, FileId};
 
 /// How long an upload may wait to be attached before it expires.
 pub const ATTACH_WINDOW: Duration = Duration::hours(24);
@@ -33,12 +33,23 @@ pub struct StoredFile {
     pub attached_to: Option<String>,
     /// The stream the attachment was made for, until housekeeping has seen it recorded.
     pub attached_for: Option<String>,
+    /// What it is saved as when downloaded (without extension), set when it was attached.
+    pub download_name: Option<String>,
 }
 
 impl StoredFile {
     /// What the content turned out to be.
     pub fn kind(&self) -> Option<FileKind> {
         FileKind::from_content_type(&self.content_type)
+    }
+
+    /// The name it is downloaded under (without extension): the one recorded when it was
+    /// attached, or `dokumen-<short id>`.
+    pub fn name(&self) -> DocumentName {
+        self.download_name
+            .as_deref()
+            .and_then(DocumentName::new)
+            .unwrap_or_else(|| DocumentName::fallback(FileId(self.file_id)))
     }
 
     /// Whether `uploaded_by` may attach it at `now` for a command on `stream` (see
@@ -96,8 +107,13 @@ pub struct UploadLimits {
     /// Uploads one signed-in account may make per hour, and their total bytes.
     pub per_account_per_hour: i64,
     pub bytes_per_account_per_hour: i64,
-    /// Uploads one client address may make per hour without an account (upload tokens).
+    /// Uploads one client address may make per hour without an account (upload tokens:
+    /// registration and password reset), and their total bytes. Signed-in uploads are never
+    /// counted here: they have their account's quota.
     pub anonymous_per_address_per_hour: i64,
+    pub anonymous_bytes_per_address_per_hour: i64,
+    /// Uploads one upload token allows (one solved captcha).
+    pub uploads_per_token: i32,
     /// The local directory files are stored in (none for object storage), and how much of its
     /// disk must stay free: below that, uploads are refused before anything is written.
     pub local_dir: Option<std::path::PathBuf>,
@@ -111,7 +127,9 @@ impl Default for UploadLimits {
             decode_memory_bytes: 512 * 1024 * 1024,
             per_account_per_hour: 60,
             bytes_per_account_per_hour: 100 * 1024 * 1024,
-            anonymous_per_address_per_hour: 30,
+            anonymous_per_address_per_hour: 300,
+            anonymous_bytes_per_address_per_hour: 600 * 1024 * 1024,
+            uploads_per_token: 8,
             local_dir: None,
             min_free_disk_bytes: 1024 * 1024 * 1024,
         }
@@ -121,7 +139,8 @@ impl Default for UploadLimits {
 /// Who is uploading, for the quota that applies.
 #[derive(Debug, Clone, Copy)]
 pub enum Uploader<'a> {
-    /// Before an account exists (an upload token): counted per client address.
+    /// Before an account exists, with an upload token already spent (so a made-up token costs
+    /// the address nothing): counted per client address.
     Anonymous { address: &'a str },
     /// A signed-in resident or staff member (`resident:<id>`, `staff:<id>`).
     Account { uploaded_by: &'a str },
@@ -138,8 +157,8 @@ pub struct FileStore {
     rate: RateLimits,
 }
 
-const COLUMNS: &str =
-    "file_id, content_type, byte_size, sha256, uploaded_by, created_at, attach_before, attached_to, attached_for";
+const COLUMNS: &str = "file_id, content_type, byte_size, sha256, uploaded_by, created_at, attach_before, attached_to, attached_for, \
+     download_name";
 
 impl FileStore {
     pub fn new(pool: PgPool, objects: Arc<dyn ObjectStore>, keys: FileKeys, limits: UploadLimits) -> Self {
@@ -172,7 +191,11 @@ impl FileStore {
         let (key, limit) = match uploader {
             Uploader::Anonymous { address } => (
                 format!("upload-address:{address}"),
-                Limit { uses: self.limits.anonymous_per_address_per_hour, amount: i64::MAX, window: hour },
+                Limit {
+                    uses: self.limits.anonymous_per_address_per_hour,
+                    amount: self.limits.anonymous_bytes_per_address_per_hour,
+                    window: hour,
+                },
             ),
             Uploader::Account { uploaded_by } => (
                 format!("upload-account:{uploaded_by}"),
@@ -202,14 +225,16 @@ impl FileStore {
         self.store(bytes, uploaded_by, client_address, Some(now + ATTACH_WINDOW), None).await
     }
 
-    /// Stores a file that belongs to something from the start (imports, office documents).
+    /// Stores a file that belongs to something from the start (imports, office documents),
+    /// downloaded as `name`.
     pub async fn store_attached(
         &self,
         bytes: Vec<u8>,
         uploaded_by: &str,
         attached_to: &str,
+        name: Option<&DocumentName>,
     ) -> Result<StoredFile, Error> {
-        self.store(bytes, uploaded_by, None, None, Some(attached_to)).await
+        self.store(bytes, uploaded_by, None, None, Some((attached_to, name))).await
     }
 
     async fn store(
@@ -218,8 +243,9 @@ impl FileStore {
         uploaded_by: &str,
         client_address: Option<&str>,
         attach_before: Option<DateTime<Utc>>,
-        attached_to: Option<&str>,
+        attached_to: Option<(&str, Option<&DocumentName>)>,
     ) -> Result<StoredFile, Error> {
+        let (attached_to, download_name) = attached_to.map_or((None, None), |(to, name)| (Some(to), name));
         if bytes.len() as u64 > self.limits.max_bytes {
             return Err(UploadError::TooLarge(self.limits.max_bytes / (1024 * 1024)).into());
         }
@@ -243,8 +269,8 @@ impl FileStore {
         let file = sqlx::query_as(&format!(
             "INSERT INTO stored_files
                  (file_id, content_type, byte_size, sha256, storage_key, uploaded_by, client_address,
-                  attach_before, attached_to, attached_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $9::text IS NULL THEN NULL ELSE now() END)
+                  attach_before, attached_to, attached_at, download_name)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $9::text IS NULL THEN NULL ELSE now() END, $10)
              RETURNING {COLUMNS}"
         ))
         .bind(file_id)
@@ -256,26 +282,27 @@ impl FileStore {
         .bind(client_address)
         .bind(attach_before)
         .bind(attached_to)
+        .bind(download_name.map(DocumentName::as_str))
         .fetch_one(&self.pool)
         .await?;
         Ok(file)
     }
 
     /// Attaches uploads to `attach_to` (whose they are, e.g. `Account:<id>`) for the command
-    /// about to be recorded on `stream` ([`stream_ref`]), all or none: each must exist, come
-    /// from `uploaded_by`, be unexpired, and be unattached — or already attached to the same
-    /// owner for the same stream: the same command sent again, after a crash between attaching
-    /// and recording, or twice at once. Returns the files this call attached, which
-    /// [`Self::release`] undoes if the command is refused.
+    /// about to be recorded on `stream` ([`stream_ref`]), each with the name it is downloaded
+    /// under, all or none: each must exist, come from `uploaded_by`, be unexpired, and be
+    /// unattached — or already attached to the same owner for the same stream: the same command
+    /// sent again, after a crash between attaching and recording, or twice at once. Returns the
+    /// files this call attached, which [`Self::release`] undoes if the command is refused.
     pub async fn attach(
         &self,
-        files: &[FileId],
+        files: &[(FileId, DocumentName)],
         uploaded_by: &str,
         attach_to: &str,
         stream: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<FileId>, Error> {
-        let ids: Vec<Uuid> = files.iter().map(|f| f.0).collect();
+        let ids: Vec<Uuid> = files.iter().map(|(f, _)| f.0).collect();
         let mut tx = self.pool.begin().await?;
         // Locks the rows: a concurrent attach of the same files waits, then sees them attached.
         let usable: Vec<(Uuid, bool)> = sqlx::query_as(
@@ -294,18 +321,26 @@ impl FileStore {
         if let Some(missing) = ids.iter().find(|id| !usable.iter().any(|(f, _)| f == *id)) {
             return Err(Error::UploadNotUsable(*missing));
         }
-        let fresh: Vec<Uuid> = usable.into_iter().filter_map(|(id, fresh)| fresh.then_some(id)).collect();
+        let fresh: Vec<(Uuid, &str)> = files
+            .iter()
+            .filter(|(file, _)| usable.iter().any(|(id, fresh)| *fresh && *id == file.0))
+            .map(|(file, name)| (file.0, name.as_str()))
+            .collect();
+        let (fresh_ids, names): (Vec<Uuid>, Vec<&str>) = fresh.iter().copied().unzip();
         sqlx::query(
-            "UPDATE stored_files SET attached_to = $2, attached_for = $3, attached_at = $4 WHERE file_id = ANY($1)",
+            "UPDATE stored_files f SET attached_to = $3, attached_for = $4, attached_at = $5, download_name = n.name
+               FROM unnest($1::uuid[], $2::text[]) AS n(file_id, name)
+              WHERE f.file_id = n.file_id",
         )
-        .bind(&fresh)
+        .bind(&fresh_ids)
+        .bind(&names)
         .bind(attach_to)
         .bind(stream)
         .bind(now)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(fresh.into_iter().map(FileId).collect())
+        Ok(fresh_ids.into_iter().map(FileId).collect())
     }
 
     /// Undoes [`Self::attach`] for the files it attached when the command was refused — but
@@ -314,7 +349,7 @@ impl FileStore {
     pub async fn release(&self, files: &[FileId], attach_to: &str, stream: &str) -> Result<(), Error> {
         let ids: Vec<Uuid> = files.iter().map(|f| f.0).collect();
         sqlx::query(&format!(
-            "UPDATE stored_files f SET attached_to = NULL, attached_for = NULL, attached_at = NULL
+            "UPDATE stored_files f SET attached_to = NULL, attached_for = NULL, attached_at = NULL, download_name = NULL
               WHERE file_id = ANY($1) AND attached_to = $2 AND attached_for = $3 AND NOT {}",
             RECORDED.replace("$n", "$3")
         ))

@@ -9,8 +9,6 @@ use sqlx::PgPool;
 
 use crate::Error;
 
-/// Uploads one token allows (three documents plus retries).
-pub const UPLOADS_PER_TOKEN: i32 = 8;
 /// How long a token lives.
 pub const TOKEN_LIFETIME: Duration = Duration::minutes(60);
 
@@ -18,11 +16,19 @@ pub const TOKEN_LIFETIME: Duration = Duration::minutes(60);
 #[derive(Clone)]
 pub struct UploadTokens {
     pool: PgPool,
+    uploads_per_token: i32,
 }
 
 impl UploadTokens {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    /// Tokens good for `uploads_per_token` uploads each (three documents plus retries; see
+    /// [`crate::files::UploadLimits::uploads_per_token`]).
+    pub fn new(pool: PgPool, uploads_per_token: i32) -> Self {
+        Self { pool, uploads_per_token }
+    }
+
+    /// Uploads one token allows.
+    pub fn uploads_per_token(&self) -> i32 {
+        self.uploads_per_token
     }
 
     /// A new token (the caller has already checked the captcha).
@@ -33,14 +39,15 @@ impl UploadTokens {
         let expires_at = now + TOKEN_LIFETIME;
         sqlx::query("INSERT INTO upload_tokens (token_hash, uploads_left, expires_at) VALUES ($1, $2, $3)")
             .bind(digest(&token))
-            .bind(UPLOADS_PER_TOKEN)
+            .bind(self.uploads_per_token)
             .bind(expires_at)
             .execute(&self.pool)
             .await?;
         Ok((token, expires_at))
     }
 
-    /// Spends one upload of `token`; returns the uploader identity files are recorded under.
+    /// Spends one upload of `token` in one statement (parallel uploads cannot pass the limit);
+    /// returns the uploader identity files are recorded under.
     pub async fn spend(&self, token: &str, now: DateTime<Utc>) -> Result<String, Error> {
         let spent = sqlx::query(
             "UPDATE upload_tokens SET uploads_left = uploads_left - 1

@@ -7,7 +7,8 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::{DocumentCode, FieldKind, FileType, ServiceDefinition};
-use crate::document::FileId;
+use crate::ErrorCode;
+use crate::document::{DocumentProblem, FileId};
 use crate::nik::Nik;
 use crate::phone::PhoneNumber;
 
@@ -123,11 +124,12 @@ pub fn validate_submission(
                     .is_some_and(|years| (age.min_years..=age.max_years).contains(&years))
             });
         if required && !documents.iter().any(|d| d.code == requirement.code) {
+            let problem = DocumentProblem::required(&requirement.label);
             problems.push(SubmissionProblem::document(
                 requirement.code.as_str(),
                 &requirement.label,
-                "DOCUMENT_REQUIRED",
-                format!("{} wajib diunggah.", requirement.label),
+                problem.code(),
+                problem.to_string(),
             ));
         }
     }

@@ -8,7 +8,11 @@ use super::{RequestCommand, RequestError, RequestEvent, ReuploadItem, SubmittedR
 use crate::account::AccountId;
 use crate::catalogue::{DocumentCode, DocumentRequirement, Outcome, SubmittedDocument, validate_submission};
 use crate::decide::Decide;
+use crate::document::DocumentProblem;
 use crate::staff::StaffId;
+
+/// What the result files of a completion are called in the officers' words.
+pub const RESULT_FILES_LABEL: &str = "Dokumen hasil (PDF)";
 
 /// Where a request stands; the transitions between these are the `decide` arms below.
 ///
@@ -271,7 +275,7 @@ impl Decide for ServiceRequest {
                     return Err(RequestError::NotADownloadService);
                 }
                 if files.is_empty() {
-                    return Err(RequestError::NoResultFiles);
+                    return Err(RequestError::Document(DocumentProblem::required(RESULT_FILES_LABEL)));
                 }
                 Ok(vec![E::RequestCompleted { by, files, at }])
             }

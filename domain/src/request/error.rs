@@ -1,5 +1,6 @@
 use crate::ErrorCode;
 use crate::catalogue::SubmissionProblem;
+use crate::document::DocumentProblem;
 
 /// Why a request command was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,8 +31,10 @@ pub enum RequestError {
     NotAPickupService,
     #[error("Layanan ini berakhir dengan pengambilan kartu, bukan unduhan.")]
     NotADownloadService,
-    #[error("Lampirkan minimal satu dokumen hasil (PDF).")]
-    NoResultFiles,
+    /// A document the command needs was not sent or cannot be used (completion without a
+    /// result file: `DOCUMENT_REQUIRED`).
+    #[error(transparent)]
+    Document(DocumentProblem),
     #[error("Tempat pengambilan wajib diisi, 3–200 karakter.")]
     InvalidPickupPlace,
     #[error("Dokumen belum siap diambil.")]
@@ -58,7 +61,7 @@ impl ErrorCode for RequestError {
             Self::ReuploadNotRequested => "REUPLOAD_NOT_REQUESTED",
             Self::NotAPickupService => "NOT_A_PICKUP_SERVICE",
             Self::NotADownloadService => "NOT_A_DOWNLOAD_SERVICE",
-            Self::NoResultFiles => "NO_RESULT_FILES",
+            Self::Document(problem) => problem.code(),
             Self::InvalidPickupPlace => "INVALID_PICKUP_PLACE",
             Self::NotReadyForPickup => "REQUEST_NOT_READY_FOR_PICKUP",
             Self::NotCancellable => "REQUEST_NOT_CANCELLABLE",

@@ -12,7 +12,7 @@ mod receipt;
 
 use std::fmt;
 
-pub use aggregate::{RequestStatus, ServiceRequest, UnknownStatus};
+pub use aggregate::{RESULT_FILES_LABEL, RequestStatus, ServiceRequest, UnknownStatus};
 pub use command::RequestCommand;
 pub use error::RequestError;
 pub use event::{RequestEvent, ReuploadItem, SubmittedRequest};

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::*;
 use crate::account::{AccountId, Reason};
 use crate::catalogue::{Catalogue, DocumentCode, FileType, ServiceCode, SubmittedDocument};
-use crate::document::FileId;
+use crate::document::{DocumentProblem, FileId};
 use crate::staff::StaffId;
 
 type Given = TestFramework<ServiceRequest>;
@@ -253,7 +253,7 @@ fn outcomes_match_the_service() {
     Given::with(())
         .given(vec![submitted("AKTA_KELAHIRAN"), claimed(budi())])
         .when(RequestCommand::Complete { by: budi(), files: vec![], at: at() })
-        .then_expect_error(RequestError::NoResultFiles);
+        .then_expect_error(RequestError::Document(DocumentProblem::required(RESULT_FILES_LABEL)));
 }
 
 #[test]

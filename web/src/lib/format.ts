@@ -42,15 +42,3 @@ export function formatBytes(bytes: number): string {
     return `${(bytes / (1024 * 1024)).toLocaleString("id-ID", { maximumFractionDigits: 1 })} MB`;
   return `${Math.max(1, Math.round(bytes / 1024))} KB`;
 }
-
-/** A file name for a downloaded document: "Akta-Kelahiran-AK-2026-000123.pdf". */
-export function downloadName(serviceName: string, number: string, index: number, count: number): string {
-  const slug = (text: string) =>
-    text
-      .normalize("NFKD")
-      .replace(/[^\w\s-]/g, "")
-      .trim()
-      .replace(/[\s_]+/g, "-");
-  const part = count > 1 ? `-${index + 1}` : "";
-  return `${slug(serviceName)}-${slug(number)}${part}.pdf`;
-}

@@ -9,7 +9,7 @@ import { liveConnected, subscribe } from "../api/live";
 import { RequireResident, usePageTitle } from "../components/layout";
 import { graphql } from "../gql";
 import type { StatusEntryFragment } from "../gql/graphql";
-import { downloadName, formatDateTime, formatTime } from "../lib/format";
+import { formatDateTime, formatTime } from "../lib/format";
 import { resident, sessionEnded } from "../lib/session";
 
 graphql(`
@@ -266,11 +266,9 @@ function DownloadCell({ entry }: { entry: StatusEntryFragment }) {
     <ul class="downloads">
       {entry.downloadUrls.map((url, index) => (
         <li key={url}>
-          <a
-            class="button small"
-            href={url}
-            download={downloadName(entry.serviceName, entry.number, index, entry.downloadUrls.length)}
-          >
+          {/* The server names the file (akta-kelahiran-KH-2026-000002.pdf) and, with
+              ?download=1, asks the browser to save it rather than show it. */}
+          <a class="button small" href={`${url}?download=1`} download>
             Unduh{entry.downloadUrls.length > 1 ? ` ${index + 1}` : ""}
             <span class="visually-hidden"> {entry.serviceName}</span>
           </a>
@@ -291,7 +289,7 @@ function LegacyDocuments({ documents }: { documents: { title: string; url: strin
       <ul>
         {documents.map((document) => (
           <li key={document.url}>
-            <a href={document.url} download>
+            <a href={`${document.url}?download=1`} download>
               {document.title}
             </a>{" "}
             <span class="small">(tersedia sampai {formatDateTime(document.availableUntil)})</span>

@@ -4,7 +4,7 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { useRoute } from "preact-iso";
-import { gql, messageOf } from "../../api/client";
+import { ApiError, gql, messageOf } from "../../api/client";
 import { usePageTitle } from "../../components/layout";
 import { FileSlot, useUploads } from "../../components/uploads";
 import { DocumentViewer } from "../components/viewer";
@@ -135,7 +135,9 @@ function DetailPage() {
       setNotice(done);
       await load();
     } catch (failure) {
-      setError(messageOf(failure));
+      // A refused form names what is wrong on its fields ("Dokumen hasil (PDF) wajib diunggah.").
+      const fields = failure instanceof ApiError ? failure.fields.map((field) => field.message) : [];
+      setError(fields.length ? fields.join(" ") : messageOf(failure));
     }
   };
 
