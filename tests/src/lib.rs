@@ -525,6 +525,19 @@ pub async fn read_models(pool: &PgPool) -> anyhow::Result<Vec<(String, String)>>
     Ok(out)
 }
 
+/// Waits until the live projector has applied every event, then checks that a full replay
+/// rebuilds exactly the read models it built.
+pub async fn assert_replay_rebuilds_live_read_models(pool: &PgPool) -> anyhow::Result<()> {
+    eventually("caught up", || async {
+        Ok((projections::lag(pool, &projections::all()).await?.pending_events == 0).then_some(()))
+    })
+    .await?;
+    let live = read_models(pool).await?;
+    projections::replay(pool, &projections::all(), 3, |_| {}).await?;
+    anyhow::ensure!(read_models(pool).await? == live, "replay rebuilt read models that differ from the live ones");
+    Ok(())
+}
+
 /// Uploads `bytes` with the client's session (as a signed-in resident or staff member);
 /// returns the upload id.
 pub async fn upload_as<S: Site + ?Sized>(

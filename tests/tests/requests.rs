@@ -193,13 +193,7 @@ async fn akta_kelahiran_walks_the_manual(pool: PgPool) -> anyhow::Result<()> {
     assert_eq!(other.http.get(app.url(&url)).send().await?.status().as_u16(), 404);
 
     // Replay rebuilds exactly what live projection built.
-    eventually("caught up", || async {
-        Ok((projections::lag(&pool, &projections::all()).await?.pending_events == 0).then_some(()))
-    })
-    .await?;
-    let live = e2e::read_models(&pool).await?;
-    projections::replay(&pool, &projections::all(), 3, |_| {}).await?;
-    assert_eq!(e2e::read_models(&pool).await?, live);
+    e2e::assert_replay_rebuilds_live_read_models(&pool).await?;
     app.stop().await
 }
 
@@ -502,13 +496,7 @@ async fn a_request_back_from_reupload_returns_to_the_officer_who_asked(pool: PgP
     act(&rina, "mutation($r: ID!) { claimRequest(requestId: $r) }", json!({ "r": requests[1] })).await?;
 
     // Replay rebuilds exactly what live projection built.
-    eventually("caught up", || async {
-        Ok((projections::lag(&pool, &projections::all()).await?.pending_events == 0).then_some(()))
-    })
-    .await?;
-    let live = e2e::read_models(&pool).await?;
-    projections::replay(&pool, &projections::all(), 3, |_| {}).await?;
-    assert_eq!(e2e::read_models(&pool).await?, live);
+    e2e::assert_replay_rebuilds_live_read_models(&pool).await?;
     app.stop().await
 }
 

@@ -13,7 +13,7 @@ test("a receipt from the board is checked at its printed address by someone with
   const { resident } = await activeResident(server, officer, { fullName: "Siti Aminah" }, page.request);
   const submitted = await resident.submitBirthCertificate();
   await page.goto("/beranda");
-  const link = page.getByRole("link", { name: `Unduh bukti pengajuan (PDF) No. ${submitted.number}` });
+  const link = page.getByRole("link", { name: `Bukti pengajuan (PDF) No. ${submitted.number}` });
   await expect(link).toBeVisible();
   const download = page.waitForEvent("download");
   await link.click();

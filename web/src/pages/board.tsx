@@ -198,7 +198,7 @@ function ServiceCell({ entry, onChange }: { entry: StatusEntryFragment; onChange
       {entry.receiptUrl ? (
         <p class="small">
           <a href={entry.receiptUrl} download>
-            Unduh bukti pengajuan (PDF)<span class="visually-hidden"> No. {entry.number}</span>
+            Bukti pengajuan (PDF)<span class="visually-hidden"> No. {entry.number}</span>
           </a>
         </p>
       ) : null}
