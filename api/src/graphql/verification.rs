@@ -120,7 +120,7 @@ pub struct ResidentMatch {
 impl From<ResidentMatchRow> for ResidentMatch {
     fn from(row: ResidentMatchRow) -> Self {
         Self {
-            status: row.account_status().into(),
+            status: row.status.into(),
             account_id: ID(row.account_id.to_string()),
             nik_masked: row.nik_masked,
             full_name: row.full_name,

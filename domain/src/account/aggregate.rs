@@ -13,7 +13,8 @@ use crate::phone::PhoneNumber;
 /// How long a granted look at the old portal's documents lasts (FAQ 2: "1×24 jam").
 pub const LEGACY_ACCESS_DURATION: Duration = Duration::hours(24);
 
-/// Where an account stands.
+/// Where an account stands. Spelled once: serde, [`Self::as_str`] and [`FromStr`] agree, and
+/// an unknown spelling is an error.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AccountStatus {
@@ -26,6 +27,42 @@ pub enum AccountStatus {
     Active,
     /// Refused by an operator; the resident may register again.
     Rejected,
+}
+
+impl AccountStatus {
+    pub const ALL: [AccountStatus; 4] = [Self::Unregistered, Self::AwaitingVerification, Self::Active, Self::Rejected];
+
+    /// The stored spelling (`AWAITING_VERIFICATION`), the same as serde's.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Unregistered => "UNREGISTERED",
+            Self::AwaitingVerification => "AWAITING_VERIFICATION",
+            Self::Active => "ACTIVE",
+            Self::Rejected => "REJECTED",
+        }
+    }
+}
+
+/// An account status spelling that is none of [`AccountStatus::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown account status {0:?}")]
+pub struct UnknownAccountStatus(pub String);
+
+impl std::str::FromStr for AccountStatus {
+    type Err = UnknownAccountStatus;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw).ok_or_else(|| UnknownAccountStatus(raw.to_owned()))
+    }
+}
+
+/// For read models that store the spelling (sqlx `try_from = "String"`).
+impl TryFrom<String> for AccountStatus {
+    type Error = UnknownAccountStatus;
+
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        raw.parse()
+    }
 }
 
 /// A resident account's state, folded from its events.
@@ -270,6 +307,16 @@ impl Aggregate for Account {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn each_account_status_is_spelled_once_and_unknown_spellings_are_errors() {
+        for status in super::AccountStatus::ALL {
+            let serde = serde_json::to_value(status).unwrap_or_default();
+            assert_eq!(serde.as_str(), Some(status.as_str()));
+            assert_eq!(status.as_str().parse::<super::AccountStatus>(), Ok(status));
+        }
+        assert!("active".parse::<super::AccountStatus>().is_err());
+    }
+
     use chrono::TimeZone;
     use cqrs_es::test::TestFramework;
     use uuid::Uuid;

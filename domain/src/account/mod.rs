@@ -12,7 +12,7 @@ mod lookup;
 
 use std::fmt;
 
-pub use aggregate::{Account, AccountStatus};
+pub use aggregate::{Account, AccountStatus, UnknownAccountStatus};
 pub use command::AccountCommand;
 pub use error::AccountError;
 pub use event::AccountEvent;

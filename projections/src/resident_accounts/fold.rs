@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use domain::account::AccountEvent;
+use domain::account::{AccountEvent, AccountStatus};
 use domain::document::{IdentityDocumentKind, IdentityDocuments};
 use uuid::Uuid;
 
@@ -18,7 +18,8 @@ pub(super) struct Profile {
     pub full_name: String,
     pub phone: String,
     pub email: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: AccountStatus,
     pub registered_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
     pub rejection_reason: Option<String>,
@@ -92,7 +93,7 @@ impl AccountRows {
                         full_name: full_name.as_str().to_owned(),
                         phone: phone.as_str().to_owned(),
                         email: email.clone(),
-                        status: "AWAITING_VERIFICATION".into(),
+                        status: AccountStatus::AwaitingVerification,
                         registered_at,
                         decided_at: None,
                         rejection_reason: None,
@@ -115,9 +116,9 @@ impl AccountRows {
                     }),
                 );
             }
-            AccountEvent::AccountApproved { approved_at } => self.decide(id, "ACTIVE", approved_at, None),
+            AccountEvent::AccountApproved { approved_at } => self.decide(id, AccountStatus::Active, approved_at, None),
             AccountEvent::AccountRejected { reason, rejected_at } => {
-                self.decide(id, "REJECTED", rejected_at, Some(reason.as_str().to_owned()));
+                self.decide(id, AccountStatus::Rejected, rejected_at, Some(reason.as_str().to_owned()));
             }
             AccountEvent::ResidentSignedIn { at } => {
                 if let Some(profile) = self.profiles.get_mut(&id) {
@@ -137,9 +138,9 @@ impl AccountRows {
         }
     }
 
-    fn decide(&mut self, id: Uuid, status: &str, at: DateTime<Utc>, reason: Option<String>) {
+    fn decide(&mut self, id: Uuid, status: AccountStatus, at: DateTime<Utc>, reason: Option<String>) {
         if let Some(profile) = self.profiles.get_mut(&id) {
-            profile.status = status.to_owned();
+            profile.status = status;
             profile.decided_at = Some(at);
             profile.rejection_reason = reason;
         }
@@ -228,15 +229,15 @@ mod tests {
         );
         assert_eq!(rows.verification[&id], None);
         let profile = &rows.profiles[&id];
-        assert_eq!((profile.status.as_str(), profile.decided_at), ("REJECTED", Some(at(5))));
+        assert_eq!((profile.status, profile.decided_at), (AccountStatus::Rejected, Some(at(5))));
         assert_eq!(profile.rejection_reason.as_deref(), Some("Foto buram"));
         // Registering again reopens the account and keeps when it last signed in.
         rows.profiles.get_mut(&id).expect("profile").last_signed_in = Some(at(6));
         rows.apply(id, registered(id, "Siti Aminah", 10));
         let profile = &rows.profiles[&id];
         assert_eq!(
-            (profile.status.as_str(), profile.decided_at, profile.last_signed_in),
-            ("AWAITING_VERIFICATION", None, Some(at(6)))
+            (profile.status, profile.decided_at, profile.last_signed_in),
+            (AccountStatus::AwaitingVerification, None, Some(at(6)))
         );
         assert!(rows.verification[&id].is_some());
     }

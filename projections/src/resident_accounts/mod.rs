@@ -264,7 +264,8 @@ pub struct ResidentRow {
     pub full_name: String,
     pub phone: String,
     pub email: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: AccountStatus,
     pub registered_at: DateTime<Utc>,
     pub rejection_reason: Option<String>,
 }
@@ -430,17 +431,11 @@ pub struct ResidentMatchRow {
     pub nik_masked: String,
     pub full_name: String,
     pub phone: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: AccountStatus,
     pub registered_at: DateTime<Utc>,
     pub awaiting_verification: bool,
     pub awaiting_password_reset: bool,
-}
-
-impl ResidentMatchRow {
-    /// The stored status as the domain's (stored in its serde spelling).
-    pub fn account_status(&self) -> AccountStatus {
-        serde_json::from_value(serde_json::Value::String(self.status.clone())).unwrap_or_default()
-    }
 }
 
 /// Residents matching `filter`, by name, at most `limit`. A NIK or a number finds one account

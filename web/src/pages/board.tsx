@@ -6,6 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { gql, messageOf } from "../api/client";
 import { liveConnected, subscribe } from "../api/live";
+import { Alert } from "../components/alert";
 import { RequireResident, usePageTitle } from "../components/layout";
 import { graphql } from "../gql";
 import type { StatusEntryFragment } from "../gql/graphql";
@@ -139,11 +140,7 @@ function BoardPage() {
           {live ? "● Status diperbarui otomatis." : "○ Sambungan langsung terputus; status diperiksa tiap 30 detik."}{" "}
           {updatedAt ? `Terakhir diperbarui ${formatTime(updatedAt)}.` : ""}
         </p>
-        {error ? (
-          <p class="error-message" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <Alert message={error} />
         {entries === null ? <p class="loading">Memuat pengajuan…</p> : null}
         {entries?.length === 0 ? (
           <p>
@@ -251,11 +248,7 @@ function ServiceCell({ entry, onChange }: { entry: StatusEntryFragment; onChange
           </button>
         </p>
       ) : null}
-      {cancelError ? (
-        <p class="error-message" role="alert">
-          {cancelError}
-        </p>
-      ) : null}
+      <Alert message={cancelError} />
     </>
   );
 }

@@ -3,6 +3,7 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { gql, messageOf } from "../api/client";
+import { Alert } from "../components/alert";
 import { usePageTitle } from "../components/layout";
 import { graphql } from "../gql";
 import type { ContactQuery } from "../gql/graphql";
@@ -47,11 +48,7 @@ function ContactPage() {
         Hal yang perlu dikonfirmasi dapat ditanyakan ke nomor WhatsApp di bawah ini pada hari dan jam kantor. Hari libur
         dan cuti bersama kantor tutup.
       </p>
-      {error ? (
-        <p class="error-message" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={error} />
       {info === null && !error ? <p class="loading">Memuat kontak…</p> : null}
       {info ? (
         <>

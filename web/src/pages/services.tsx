@@ -2,6 +2,7 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { gql, messageOf } from "../api/client";
+import { Alert } from "../components/alert";
 import { RequireResident, usePageTitle } from "../components/layout";
 import { graphql } from "../gql";
 import type { ServicesQuery } from "../gql/graphql";
@@ -49,11 +50,7 @@ function ServiceList() {
     <>
       <h1>Pilihan Layanan</h1>
       <p>Pilih layanan yang Anda butuhkan. Siapkan foto dokumen pendukung yang tercantum.</p>
-      {error ? (
-        <p class="error-message" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={error} />
       {services === null && !error ? <p class="loading">Memuat layanan…</p> : null}
       <ul class="service-list">
         {services?.map((service) => (

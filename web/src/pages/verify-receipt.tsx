@@ -5,6 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { useLocation, useRoute } from "preact-iso";
 import { gql, messageOf } from "../api/client";
+import { Alert } from "../components/alert";
 import { TextInput } from "../components/fields";
 import { usePageTitle } from "../components/layout";
 import { graphql } from "../gql";
@@ -50,11 +51,7 @@ export function VerifyReceipt() {
         Pindai kode QR pada bukti pengajuan, atau ketik kode verifikasinya (16 huruf dan angka, misalnya
         ABCD-EFGH-JKMN-PQRS).
       </p>
-      {error ? (
-        <p class="error-message" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={error} />
       {code && !check && !error ? <p class="loading">Memeriksa…</p> : null}
       {check ? <Result check={check} /> : null}
       <form

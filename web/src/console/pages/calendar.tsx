@@ -11,6 +11,7 @@ import { graphql } from "../gql";
 import type { HolidayKind, OfficeHolidaysQuery } from "../gql/graphql";
 import { RequireStaff } from "../layout";
 import "../admin.css";
+import { Alert } from "../../components/alert";
 
 const OfficeHolidays = graphql(`
   query OfficeHolidays($year: Int!) {
@@ -186,11 +187,7 @@ function CalendarPage() {
         Hari libur nasional, cuti bersama dan hari kantor tutup tidak dihitung sebagai jam kerja: batas waktu layanan
         bergeser sesuai kalender ini. Hari yang sudah lewat tidak dapat diubah.
       </p>
-      {error ? (
-        <p class="error-message" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={error} />
       {notice ? (
         <p class="notice success" role="status">
           {notice}
@@ -262,11 +259,7 @@ function CalendarPage() {
 
       <section aria-labelledby="closed-title">
         <h2 id="closed-title">Hari tutup di bulan {title}</h2>
-        {listError ? (
-          <p class="error-message" role="alert">
-            {listError}
-          </p>
-        ) : null}
+        <Alert message={listError} />
         {holidays && inMonth.length === 0 ? <p>Tidak ada hari tutup di bulan ini (selain akhir pekan).</p> : null}
         <ul class="closed-list">
           {inMonth.map((holiday) => (
@@ -424,11 +417,7 @@ function Outage() {
         Saat jaringan ke data center Dukcapil terputus, nyatakan gangguan: jam layanan berhenti dihitung dan penduduk
         melihat pemberitahuan di halaman Kontak Bantuan.
       </p>
-      {error ? (
-        <p class="error-message" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={error} />
       {outage === undefined ? <p class="loading">Memuat…</p> : null}
       {outage ? (
         <>

@@ -5,6 +5,7 @@
 
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { gql, messageOf } from "../../api/client";
+import { Alert } from "../../components/alert";
 import { usePageTitle } from "../../components/layout";
 import { formatDate, formatDateTime } from "../../lib/format";
 import { Chart } from "../components/chart";
@@ -191,11 +192,7 @@ function DashboardView() {
           Unduh CSV
         </button>
       </form>
-      {error ? (
-        <p class="error-message" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={error} />
       {stats && charts ? (
         <>
           <ul class="tiles">

@@ -12,6 +12,7 @@ import type { LegacyAccountLookupQuery } from "../gql/graphql";
 import { RequireStaff } from "../layout";
 import { WhatsappButton } from "../whatsapp";
 import "../admin.css";
+import { Alert } from "../../components/alert";
 
 const LegacyAccountLookup = graphql(`
   query LegacyAccountLookup($nik: String!) {
@@ -154,11 +155,7 @@ function LegacyDetail({ nik, account }: { nik: string; account: LegacyAccount })
       ) : (
         <p>Akun lama ini tidak memiliki dokumen.</p>
       )}
-      {error ? (
-        <p class="error-message" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={error} />
       {granted ? (
         <div class="notice success" role="status">
           <p>

@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { gql, messageOf } from "../../api/client";
 import { liveConnected, subscribe } from "../../api/live";
+import { Alert } from "../../components/alert";
 import { usePageTitle } from "../../components/layout";
 import { formatDateTime } from "../../lib/format";
 import { graphql } from "../gql";
@@ -239,11 +240,7 @@ function QueuePage() {
             ))}
         </p>
       ) : null}
-      {error ? (
-        <p class="error-message" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={error} />
       <table class="queue">
         <caption class="visually-hidden">Pengajuan menurut batas waktu</caption>
         <thead>

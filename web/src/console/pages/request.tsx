@@ -5,6 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { useRoute } from "preact-iso";
 import { ApiError, gql, messageOf } from "../../api/client";
+import { Alert } from "../../components/alert";
 import { usePageTitle } from "../../components/layout";
 import { FileSlot, useUploads } from "../../components/uploads";
 import { DocumentViewer } from "../components/viewer";
@@ -158,11 +159,7 @@ function DetailPage() {
           {notice}
         </p>
       ) : null}
-      {error ? (
-        <p class="error-message" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={error} />
       <div class="actions">
         {open && !details.claimedBy ? (
           <button

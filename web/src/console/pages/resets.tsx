@@ -13,6 +13,7 @@ import type { PasswordResetQueueQuery } from "../gql/graphql";
 import { RequireStaff } from "../layout";
 import { WhatsappButton } from "../whatsapp";
 import "../admin.css";
+import { Alert } from "../../components/alert";
 
 const PasswordResetQueue = graphql(`
   query PasswordResetQueue {
@@ -108,11 +109,7 @@ function ResetsPage() {
         {items ? `${shown.length} permintaan menunggu` : "Memuat…"}, yang terlama di atas. Waktu tunggu dihitung dalam
         jam kerja kantor. Cocokkan nama dan foto baru dengan data akun sebelum memberi kode reset.
       </p>
-      {error ? (
-        <p class="error-message" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={error} />
       {outcome ? <OutcomeNotice outcome={outcome} onClose={() => setOutcome(null)} /> : null}
       <div class="split">
         <section aria-labelledby="resets-title" class="split-list">
@@ -238,11 +235,7 @@ function Detail({ item, onDone }: { item: Item; onDone: (outcome: Outcome) => vo
         <dd>{formatDateTime(item.requestedAt)}</dd>
       </dl>
       <DocumentViewer documents={documents} pair={[0, 2]} />
-      {error ? (
-        <p class="error-message" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={error} />
       <div class="actions">
         <button type="button" class="button" disabled={busy} onClick={() => void approve()}>
           Setujui dan buat kode reset

@@ -11,6 +11,7 @@ import type { StaffListQuery, StaffRole } from "../gql/graphql";
 import { RequireStaff } from "../layout";
 import { ROLE_LABELS, staff } from "../session";
 import "../admin.css";
+import { Alert } from "../../components/alert";
 
 const StaffList = graphql(`
   query StaffList {
@@ -113,11 +114,7 @@ function StaffPage() {
           {notice}
         </p>
       ) : null}
-      {error ? (
-        <p class="error-message" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={error} />
       <table class="data-table">
         <caption>Akun petugas{members ? ` (${members.length})` : ""}</caption>
         <thead>
@@ -247,11 +244,7 @@ function MemberRow({
             )}
           </div>
         )}
-        {error ? (
-          <p class="error-message" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <Alert message={error} />
       </td>
     </tr>
   );

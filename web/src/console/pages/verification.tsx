@@ -4,6 +4,7 @@
 
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { gql, messageOf } from "../../api/client";
+import { Alert } from "../../components/alert";
 import { usePageTitle } from "../../components/layout";
 import { formatDateTime } from "../../lib/format";
 import { DocumentViewer } from "../components/viewer";
@@ -148,11 +149,7 @@ function VerificationPage() {
         {total} akun menunggu, yang terlama di atas. Waktu tunggu dihitung dalam jam kerja kantor. Cocokkan data dengan
         foto KTP-el, KK dan selfie sebelum menyetujui.
       </p>
-      {error ? (
-        <p class="error-message" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={error} />
       {outcome ? <OutcomeNotice outcome={outcome} onClose={() => setOutcome(null)} /> : null}
       <div class="split">
         <section aria-labelledby="queue-title" class="split-list">
@@ -272,11 +269,7 @@ function Detail({ item, onDone }: { item: Item; onDone: (outcome: Outcome) => Pr
         <dd>{formatDateTime(item.registeredAt)}</dd>
       </dl>
       <DocumentViewer documents={documents} pair={[0, 2]} />
-      {error ? (
-        <p class="error-message" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={error} />
       <div class="actions">
         <button type="button" class="button" disabled={busy} onClick={() => void act(true)}>
           Setujui akun
