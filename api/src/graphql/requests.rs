@@ -181,7 +181,7 @@ impl StatusBoardEntry {
             reupload_items,
             download_urls,
             pickup,
-            print_note: (row.outcome == "DOWNLOAD").then(|| PRINT_NOTE.to_owned()),
+            print_note: (row.outcome == domain::catalogue::Outcome::Download).then(|| PRINT_NOTE.to_owned()),
             rejection_reason: row.rejection_reason,
             receipt_url: row.receipt_code.is_some().then(|| format!("/receipts/{}", row.request_id)),
             notice,

@@ -48,6 +48,31 @@ pub enum Outcome {
     Pickup,
 }
 
+impl Outcome {
+    /// The read models' spelling (`DOWNLOAD`, `PICKUP`; the catalogue and events write it in
+    /// lower case, through serde).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Download => "DOWNLOAD",
+            Self::Pickup => "PICKUP",
+        }
+    }
+}
+
+/// A stored outcome spelling that is neither `DOWNLOAD` nor `PICKUP`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown outcome {0:?}")]
+pub struct UnknownOutcome(pub String);
+
+/// For read models that store the spelling (sqlx `try_from = "String"`).
+impl TryFrom<String> for Outcome {
+    type Error = UnknownOutcome;
+
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        [Self::Download, Self::Pickup].into_iter().find(|o| o.as_str() == raw).ok_or(UnknownOutcome(raw))
+    }
+}
+
 /// A form field of a service. (`deny_unknown_fields` cannot be combined with the flattened
 /// kind, so a misspelt key here is ignored rather than refused.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -51,10 +51,7 @@ impl Rows {
     pub fn apply(&mut self, id: Uuid, event: RequestEvent, calendar: &SlaCalendar) {
         use RequestEvent as E;
         if let E::RequestSubmitted(s) = event {
-            let outcome = serde_json::to_value(s.outcome)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_uppercase))
-                .unwrap_or_default();
+            let outcome = s.outcome;
             // Labels of documents, for naming re-upload items later.
             let labels: Map<String, Value> =
                 s.requirements.iter().map(|r| (r.code.to_string(), Value::from(r.label.clone()))).collect();

@@ -6,6 +6,7 @@ mod fold;
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::calendar::{CalendarEvent, OfficeCalendar};
+use domain::catalogue::Outcome;
 use domain::request::{RequestEvent, RequestStatus, ServiceRequest};
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -281,7 +282,8 @@ pub struct BoardRow {
     pub number: String,
     pub service_code: String,
     pub service_name: String,
-    pub outcome: String,
+    #[sqlx(try_from = "String")]
+    pub outcome: Outcome,
     #[sqlx(try_from = "String")]
     pub status: RequestStatus,
     pub submitted_at: DateTime<Utc>,
