@@ -158,8 +158,18 @@ async fn crash_inside_a_batch_resumes_from_checkpoint_without_gap_or_duplicate(p
         }
     };
     assert!(failure.to_string().contains("simulated crash"));
-    // The first batch (3 events) committed; the second died after applying one event.
-    assert_eq!(logged(&pool).await?, positions[..3].to_vec());
+    // The batches before the failing one committed; the failing one died part-way and left
+    // nothing. (Where batches start depends on what was visible when each was read: other
+    // tests' open transactions on the same cluster can hold the horizon back, so a batch may
+    // be shorter than 3.) The log and the checkpoint moved together, to the same event.
+    let applied = logged(&pool).await?;
+    assert!(applied.len() <= 4 && applied == positions[..applied.len()], "a gap-free prefix: {applied:?}");
+    let checkpoint: i64 =
+        sqlx::query_scalar("SELECT last_position FROM projection_checkpoints WHERE projection = 'test_event_log'")
+            .fetch_optional(&pool)
+            .await?
+            .unwrap_or(0);
+    assert_eq!(checkpoint, applied.last().copied().unwrap_or(0), "the checkpoint is where the log stops");
     active.close().await;
 
     // Restart: a new projector picks up from the checkpoint.
