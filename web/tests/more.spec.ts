@@ -135,6 +135,13 @@ test("Kontak Bantuan: WhatsApp links, hours, open or closed, and an outage in pl
   await supervisor.gql("mutation($r: String!) { declareOutage(reason: $r) { declaredAt } }", {
     r: "Jaringan ke data center Dukcapil Kemendagri terputus",
   });
+  // The page reads the calendar's read model: reload once the projector has applied the outage.
+  await eventually("the outage projected", async () => {
+    const info = await supervisor.gql<{ contactInfo: { outage: { reason: string } | null } }>(
+      "{ contactInfo { outage { reason } } }",
+    );
+    return info.contactInfo.outage ?? undefined;
+  });
   await page.reload();
   const warning = page.locator(".notice.warning");
   await expect(warning).toContainText("Layanan sedang terganggu");
