@@ -10,6 +10,7 @@ pub mod graphql;
 pub mod http;
 pub mod legacy_import;
 pub mod metrics;
+pub mod notifications;
 pub mod receipt;
 pub mod startup;
 pub mod telemetry;

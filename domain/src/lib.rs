@@ -12,6 +12,7 @@ pub mod document;
 pub mod error;
 pub mod legacy;
 pub mod metadata;
+pub mod notification;
 pub mod nik;
 pub mod password;
 pub mod person;

@@ -1,0 +1,3 @@
+//! Telling residents: the senders of each channel and the worker that delivers the outbox.
+
+pub mod channel;
