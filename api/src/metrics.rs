@@ -1,4 +1,4 @@
-//! Prometheus metrics: HTTP traffic, the projector, the connection pool.
+//! Prometheus metrics: HTTP traffic, the projector, the connection pool, notifications.
 
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
@@ -25,6 +25,25 @@ pub enum ReceiptAnswer {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReceiptLabels {
     answer: ReceiptAnswer,
+}
+
+/// How a notification delivery attempt ended.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelValue)]
+pub enum DeliveryResult {
+    /// Delivered.
+    Sent,
+    /// Failed; will be tried again.
+    Failed,
+    /// Given up on: a dead letter.
+    Dead,
+    /// No longer worth sending (an expired reset code).
+    Skipped,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryLabels {
+    channel: &'static str,
+    result: DeliveryResult,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -56,6 +75,10 @@ pub struct Metrics {
     decode_budget: Gauge,
     sockets_open: Gauge,
     receipt_checks: Family<ReceiptLabels, Counter>,
+    deliveries: Family<DeliveryLabels, Counter>,
+    outbox_pending: Gauge,
+    outbox_dead: Gauge,
+    outbox_oldest: Gauge<f64, AtomicU64>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -100,6 +123,21 @@ impl Default for Metrics {
         registry.register("db_pool_idle_connections", "Idle database connections", pool_idle.clone());
         let receipt_checks = Family::<ReceiptLabels, Counter>::default();
         registry.register("receipt_checks", "Receipt verifications by answer", receipt_checks.clone());
+        let deliveries = Family::<DeliveryLabels, Counter>::default();
+        registry.register(
+            "notification_deliveries",
+            "Notification delivery attempts by channel and result",
+            deliveries.clone(),
+        );
+        let (outbox_pending, outbox_dead, outbox_oldest) =
+            (Gauge::default(), Gauge::default(), Gauge::<f64, AtomicU64>::default());
+        registry.register("notifications_pending", "Messages waiting to be delivered", outbox_pending.clone());
+        registry.register("notifications_dead", "Dead letters waiting for a supervisor", outbox_dead.clone());
+        registry.register(
+            "notifications_oldest_pending_seconds",
+            "Age of the oldest message waiting to be delivered",
+            outbox_oldest.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -116,6 +154,10 @@ impl Default for Metrics {
             decode_budget,
             sockets_open,
             receipt_checks,
+            deliveries,
+            outbox_pending,
+            outbox_dead,
+            outbox_oldest,
         }
     }
 }
@@ -124,6 +166,18 @@ impl Metrics {
     /// Counts one receipt verification.
     pub fn receipt_checked(&self, answer: ReceiptAnswer) {
         self.receipt_checks.get_or_create(&ReceiptLabels { answer }).inc();
+    }
+
+    /// Counts one notification delivery attempt.
+    pub fn delivery(&self, channel: domain::notification::Channel, result: DeliveryResult) {
+        self.deliveries.get_or_create(&DeliveryLabels { channel: channel.as_str(), result }).inc();
+    }
+
+    /// Brings the outbox gauges up to date (called at scrape time).
+    pub fn observe_outbox(&self, backlog: projections::notifications::outbox::Backlog) {
+        self.outbox_pending.set(backlog.pending);
+        self.outbox_dead.set(backlog.dead);
+        self.outbox_oldest.set(backlog.oldest_pending_seconds);
     }
 
     /// Records one HTTP request.

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use domain::account::{Account, AccountCommand, AccountError, AccountEvent, AccountId, AccountStatus, Reason};
+use domain::account::{
+    Account, AccountCommand, AccountError, AccountEvent, AccountId, AccountStatus, NotificationPreferences, Reason,
+};
 use domain::document::{self, DocumentProblem, FileId, IdentityDocumentKind, IdentityDocuments};
 use domain::legacy::{LegacyAccount, LegacyAccountId};
 use domain::nik::Nik;
@@ -403,9 +405,21 @@ impl AccountService {
         let code = new_code();
         let expires_at = self.clock.now() + RESET_CODE_VALIDITY;
         let code_hash = self.secrets.reset_code_hash(AccountId(account), &code);
-        let command = AccountCommand::ApprovePasswordReset { code_hash, expires_at };
+        let sealed_code = Some(self.secrets.seal_reset_code(AccountId(account), &code)?);
+        let command = AccountCommand::ApprovePasswordReset { code_hash, expires_at, sealed_code };
         let outcome = self.executor.execute(&account.to_string(), command, metadata).await?;
         Ok(ResetCode { code, expires_at, account: outcome.aggregate })
+    }
+
+    /// The resident's choice of channels for the messages they may turn off (signed in).
+    pub async fn set_notification_preferences(
+        &self,
+        account: Uuid,
+        preferences: NotificationPreferences,
+        metadata: &CommandMetadata,
+    ) -> Result<Account, Error> {
+        let command = AccountCommand::SetNotificationPreferences { preferences, at: self.clock.now() };
+        Ok(self.executor.execute(&account.to_string(), command, metadata).await?.aggregate)
     }
 
     /// Refuses a reset (operator). Returns the account as decided.

@@ -63,6 +63,26 @@ impl Secrets {
     }
 }
 
+impl Secrets {
+    /// A reset code sealed for the notification outbox: only this service (holding the file
+    /// keys) can read it back, and only for this account.
+    pub fn seal_reset_code(&self, account: AccountId, code: &str) -> Result<String, crate::Error> {
+        Ok(hex::encode(self.file_keys.seal_bound(&reset_code_aad(account), code.as_bytes())?))
+    }
+
+    /// The code [`Self::seal_reset_code`] sealed, or `None` when it was altered, sealed for
+    /// another account or under a key no longer configured.
+    pub fn open_reset_code(&self, account: AccountId, sealed: &str) -> Option<String> {
+        let blob = hex::decode(sealed).ok()?;
+        let plain = self.file_keys.open_bound(&reset_code_aad(account), &blob).ok()?;
+        String::from_utf8(plain).ok()
+    }
+}
+
+fn reset_code_aad(account: AccountId) -> Vec<u8> {
+    [b"reset-code:".as_slice(), account.0.as_bytes()].concat()
+}
+
 fn uuid_from(hash: [u8; 32]) -> Uuid {
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&hash[..16]);
@@ -105,5 +125,20 @@ mod tests {
         let id = s.account_id(&nik("6106011205900001"));
         assert_eq!(s.reset_code_hash(id, "abcd-2345"), s.reset_code_hash(id, "ABCD2345"));
         assert_ne!(s.reset_code_hash(id, "ABCD2345"), s.reset_code_hash(id, "ABCD2346"));
+    }
+
+    #[test]
+    fn a_sealed_reset_code_opens_only_for_its_account() {
+        let s = secrets(1);
+        let owner = s.account_id(&nik("6106011205900001"));
+        let other = s.account_id(&nik("6106011205900002"));
+        let sealed = s.seal_reset_code(owner, "ABCD-2345").unwrap_or_else(|e| panic!("{e}"));
+        assert!(!sealed.contains("ABCD"));
+        assert_eq!(s.open_reset_code(owner, &sealed).as_deref(), Some("ABCD-2345"));
+        assert_eq!(s.open_reset_code(other, &sealed), None);
+        let mut altered = sealed.into_bytes();
+        let last = altered.len() - 1;
+        altered[last] = if altered[last] == b'0' { b'1' } else { b'0' };
+        assert_eq!(s.open_reset_code(owner, &String::from_utf8_lossy(&altered)), None);
     }
 }

@@ -1,5 +1,5 @@
 //! What auditors see of personal data in event payloads by default: masked. Secrets (password
-//! and code hashes) are never shown, masked or not.
+//! and code hashes, sealed codes) are never shown, masked or not.
 
 use serde_json::{Map, Value};
 
@@ -27,6 +27,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "PasswordResetCodeRefused",
     "PasswordChanged",
     "LegacyAccessGranted",
+    "NotificationPreferencesChanged",
     "LegacyAccountImported",
     "RequestSubmitted",
     "RequestClaimed",
@@ -49,7 +50,7 @@ pub fn redact(value: &Value, mask_personal: bool) -> Value {
             map.iter()
                 .map(|(key, v)| {
                     let shown = match key.as_str() {
-                        "password_hash" | "code_hash" => Value::from(HIDDEN),
+                        "password_hash" | "code_hash" | "sealed_code" => Value::from(HIDDEN),
                         _ if !mask_personal => redact(v, false),
                         k if k == "nik" || k.starts_with("nik_") => mask_with(v, mask_nik),
                         "phone" => mask_with(v, |s| keep_ends(s, 4, 2)),

@@ -9,6 +9,7 @@ mod checkpoint;
 mod error;
 mod event;
 pub mod history;
+pub mod notifications;
 pub mod office_calendar;
 pub mod office_statistics;
 mod projection;
@@ -38,6 +39,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(resident_accounts::ResidentAccounts),
         Arc::new(service_requests::ServiceRequests),
         Arc::new(office_statistics::OfficeStatistics),
+        Arc::new(notifications::Notifications),
         Arc::new(chain::EventChain),
     ]
 }

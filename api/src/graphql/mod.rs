@@ -6,6 +6,7 @@ mod audit;
 mod calendar;
 mod catalogue;
 pub mod limits;
+mod notifications;
 mod public;
 mod receipts;
 pub mod requests;
@@ -46,6 +47,7 @@ pub struct Query(
     audit::AuditQuery,
     statistics::StatisticsQuery,
     receipts::ReceiptQuery,
+    notifications::NotificationQuery,
 );
 
 /// All root mutations.
@@ -56,6 +58,7 @@ pub struct Mutation(
     resident::ResidentMutation,
     verification::VerificationMutation,
     requests::RequestMutation,
+    notifications::NotificationMutation,
 );
 
 /// The executable schema.

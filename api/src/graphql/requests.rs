@@ -117,6 +117,9 @@ pub struct StatusBoardEntry {
     /// While an outage declared in the office calendar lasts, on every open request: the
     /// office cannot process it and its SLA clock is stopped ("Layanan terganggu: …").
     notice: Option<String>,
+    /// The last message about this request on each channel, e.g. "Pemberitahuan terkirim via
+    /// WhatsApp 02-12-2026 10.32 WIB".
+    notifications: Vec<super::notifications::NotificationDelivery>,
 }
 
 const PRINT_NOTE: &str = "Dokumen dapat diunduh pada kolom Download, atau dicetakkan di kantor kecamatan sesuai domisili \
@@ -185,6 +188,7 @@ impl StatusBoardEntry {
             rejection_reason: row.rejection_reason,
             receipt_url: row.receipt_code.is_some().then(|| format!("/receipts/{}", row.request_id)),
             notice,
+            notifications: Vec::new(),
         }
     }
 }
@@ -371,7 +375,7 @@ fn resident(ctx: &Context<'_>) -> Result<Uuid, ApiError> {
     }
 }
 
-fn resident_metadata(ctx: &Context<'_>) -> Result<domain::CommandMetadata, ApiError> {
+pub(super) fn resident_metadata(ctx: &Context<'_>) -> Result<domain::CommandMetadata, ApiError> {
     let request = request(ctx)?;
     Ok(domain::CommandMetadata {
         actor_id: resident(ctx)?,
@@ -415,11 +419,11 @@ impl RequestQuery {
                 .map_err(ApiError::from)?;
             let has_next = rows.len() > limit;
             rows.truncate(limit);
+            let cursors: Vec<String> =
+                rows.iter().map(|row| format!("{}|{}", row.submitted_at.to_rfc3339(), row.request_id)).collect();
+            let entries = board_entries(&pool, rows, outage.as_ref()).await?;
             let mut connection = Connection::new(after.is_some(), has_next);
-            connection.edges.extend(rows.into_iter().map(|row| {
-                let cursor = format!("{}|{}", row.submitted_at.to_rfc3339(), row.request_id);
-                Edge::new(cursor, StatusBoardEntry::new(row, outage.as_ref()))
-            }));
+            connection.edges.extend(cursors.into_iter().zip(entries).map(|(cursor, entry)| Edge::new(cursor, entry)));
             Ok::<_, async_graphql::Error>(connection)
         })
         .await
@@ -752,6 +756,29 @@ impl Subscription {
     }
 }
 
+/// Board entries of `rows`, with what became of each request's messages (one query for all).
+async fn board_entries(
+    pool: &sqlx::PgPool,
+    rows: Vec<BoardRow>,
+    outage: Option<&OutageRow>,
+) -> Result<Vec<StatusBoardEntry>, projections::Error> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.request_id).collect();
+    let deliveries = projections::notifications::outbox::deliveries(pool, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let id = row.request_id;
+            let mut entry = StatusBoardEntry::new(row, outage);
+            entry.notifications = deliveries
+                .iter()
+                .filter(|d| d.request_id == id)
+                .filter_map(super::notifications::NotificationDelivery::of)
+                .collect();
+            entry
+        })
+        .collect())
+}
+
 /// What one change means for a resident's board: the changed request if it is theirs; after a
 /// calendar change, their open requests (whose outage notice may have come or gone).
 async fn changed_entries(
@@ -767,7 +794,7 @@ async fn changed_entries(
         None => projections::service_requests::board_page(pool, account, None, MAX_PAGE as i64).await?,
     };
     let outage = projections::office_calendar::current_outage(pool).await?;
-    let entries = rows.into_iter().map(|row| StatusBoardEntry::new(row, outage.as_ref()));
+    let entries = board_entries(pool, rows, outage.as_ref()).await?.into_iter();
     Ok(match change.request_id {
         Some(_) => entries.collect(),
         None => entries.filter(|e| e.status.is_open()).collect(),

@@ -122,6 +122,8 @@ pub struct Resident {
     status: AccountStatus,
     /// Documents of the old portal, visible only during a granted 24-hour window.
     legacy_documents: Vec<LegacyDocumentLink>,
+    /// Which channels the office may use to tell the resident about their account and requests.
+    notification_settings: super::notifications::NotificationSettings,
 }
 
 /// A document of the old portal the resident may download now.
@@ -150,7 +152,7 @@ impl Guard for RequireResident {
     }
 }
 
-fn resident_id(ctx: &Context<'_>) -> Result<Uuid, ApiError> {
+pub(super) fn resident_id(ctx: &Context<'_>) -> Result<Uuid, ApiError> {
     let session = request(ctx)?.session.as_ref().ok_or_else(ApiError::unauthenticated)?;
     if session.subject_kind == SubjectKind::Resident { Ok(session.subject_id) } else { Err(ApiError::residents_only()) }
 }
@@ -176,6 +178,7 @@ pub(super) async fn resident_view(ctx: &Context<'_>, account_id: Uuid) -> Result
         phone: account.phone().map(|p| p.as_str().to_owned()).unwrap_or_default(),
         email: row.and_then(|r| r.email),
         status: account.status().into(),
+        notification_settings: account.notification_preferences().into(),
         legacy_documents: documents
             .into_iter()
             .filter_map(|d| {

@@ -41,6 +41,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     let lag = projections::lag(&state.pool, &state.projections).await.ok();
     state.metrics.observe_projector(&state.projector, lag, &state.pool);
     state.metrics.observe_limits(state.commands.files.decode_gate(), state.sockets.open_count());
+    match projections::notifications::outbox::backlog(&state.pool, state.commands.clock.now()).await {
+        Ok(backlog) => state.metrics.observe_outbox(backlog),
+        Err(error) => tracing::warn!(%error, "reading the notification backlog"),
+    }
     match state.metrics.encode() {
         Ok(text) => ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
             .into_response(),

@@ -41,10 +41,22 @@ impl FileKeys {
 
     /// Encrypts `plaintext` for file `file_id` with the current key.
     pub fn seal(&self, file_id: Uuid, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
+        self.seal_bound(file_id.as_bytes(), plaintext)
+    }
+
+    /// Decrypts a blob of file `file_id`, with whichever listed key sealed it.
+    pub fn open(&self, file_id: Uuid, blob: &[u8]) -> Result<Vec<u8>, Error> {
+        self.open_bound(file_id.as_bytes(), blob).map_err(|()| {
+            Error::Internal(format!("stored file {file_id} is corrupt, was altered or uses an unknown key"))
+        })
+    }
+
+    /// Encrypts `plaintext` bound to `aad` (what it belongs to: it opens under nothing else).
+    pub fn seal_bound(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, Error> {
         let (id, key) = self.keys.first().ok_or_else(|| Error::Internal("no file key".into()))?;
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let ciphertext = XChaCha20Poly1305::new(key)
-            .encrypt(&nonce, Payload { msg: plaintext, aad: file_id.as_bytes() })
+            .encrypt(&nonce, Payload { msg: plaintext, aad })
             .map_err(|_| Error::Internal("file encryption failed".into()))?;
         let mut blob = Vec::with_capacity(4 + 1 + id.len() + NONCE_LEN + ciphertext.len());
         blob.extend_from_slice(MAGIC);
@@ -55,25 +67,18 @@ impl FileKeys {
         Ok(blob)
     }
 
-    /// Decrypts a blob of file `file_id`, with whichever listed key sealed it.
-    pub fn open(&self, file_id: Uuid, blob: &[u8]) -> Result<Vec<u8>, Error> {
-        let corrupt = || Error::Internal(format!("stored file {file_id} is corrupt or was altered"));
-        let rest = blob.strip_prefix(MAGIC.as_slice()).ok_or_else(corrupt)?;
-        let (&id_len, rest) = rest.split_first().ok_or_else(corrupt)?;
+    /// Decrypts what [`Self::seal_bound`] sealed for `aad`, with whichever listed key sealed it.
+    pub fn open_bound(&self, aad: &[u8], blob: &[u8]) -> Result<Vec<u8>, ()> {
+        let rest = blob.strip_prefix(MAGIC.as_slice()).ok_or(())?;
+        let (&id_len, rest) = rest.split_first().ok_or(())?;
         let id_len = usize::from(id_len);
         if rest.len() < id_len + NONCE_LEN {
-            return Err(corrupt());
+            return Err(());
         }
         let (id, rest) = rest.split_at(id_len);
         let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
-        let (_, key) = self
-            .keys
-            .iter()
-            .find(|(known, _)| known.as_bytes() == id)
-            .ok_or_else(|| Error::Internal(format!("stored file {file_id} uses an unknown key")))?;
-        XChaCha20Poly1305::new(key)
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: file_id.as_bytes() })
-            .map_err(|_| corrupt())
+        let (_, key) = self.keys.iter().find(|(known, _)| known.as_bytes() == id).ok_or(())?;
+        XChaCha20Poly1305::new(key).decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad }).map_err(|_| ())
     }
 }
 

@@ -3,7 +3,7 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
-use super::{AccountCommand, AccountError, AccountEvent, AccountId};
+use super::{AccountCommand, AccountError, AccountEvent, AccountId, NotificationPreferences};
 use crate::legacy::LegacyAccountId;
 use crate::nik::Nik;
 use crate::password::PasswordHash;
@@ -77,6 +77,8 @@ pub struct Account {
     reset: Reset,
     rejection_reason: Option<String>,
     legacy_grants: Vec<(LegacyAccountId, DateTime<Utc>)>,
+    #[serde(default)]
+    notifications: NotificationPreferences,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -115,6 +117,11 @@ impl Account {
     /// The registered WhatsApp number.
     pub fn phone(&self) -> Option<&PhoneNumber> {
         self.phone.as_ref()
+    }
+
+    /// The channels the resident accepts messages on.
+    pub fn notification_preferences(&self) -> NotificationPreferences {
+        self.notifications
     }
 
     /// The stored password hash, for sign-in verification.
@@ -203,10 +210,10 @@ impl crate::decide::Decide for Account {
                     _ => Ok(vec![E::PasswordResetRequested { full_name, documents, requested_at: at }]),
                 }
             }
-            C::ApprovePasswordReset { code_hash, expires_at } => {
+            C::ApprovePasswordReset { code_hash, expires_at, sealed_code } => {
                 self.require_active()?;
                 match self.reset {
-                    Reset::Requested => Ok(vec![E::PasswordResetApproved { code_hash, expires_at }]),
+                    Reset::Requested => Ok(vec![E::PasswordResetApproved { code_hash, expires_at, sealed_code }]),
                     _ => Err(AccountError::NoResetRequested),
                 }
             }
@@ -241,6 +248,17 @@ impl crate::decide::Decide for Account {
                     legacy_account_id,
                     granted_at: at,
                     until: at + LEGACY_ACCESS_DURATION,
+                }])
+            }
+            C::SetNotificationPreferences { preferences, at } => {
+                self.require_active()?;
+                if preferences == self.notifications {
+                    return Ok(vec![]);
+                }
+                Ok(vec![E::NotificationPreferencesChanged {
+                    whatsapp: preferences.whatsapp,
+                    email: preferences.email,
+                    at,
                 }])
             }
         }
@@ -286,7 +304,10 @@ impl Aggregate for Account {
                 self.legacy_grants.push((legacy_account_id, until))
             }
             E::PasswordResetRequested { .. } => self.reset = Reset::Requested,
-            E::PasswordResetApproved { code_hash, expires_at } => {
+            E::NotificationPreferencesChanged { whatsapp, email, .. } => {
+                self.notifications = NotificationPreferences { whatsapp, email };
+            }
+            E::PasswordResetApproved { code_hash, expires_at, .. } => {
                 self.reset = Reset::Approved { code_hash, expires_at, failed_attempts: 0 };
             }
             E::PasswordResetRejected { .. } => self.reset = Reset::None,
@@ -456,7 +477,11 @@ mod tests {
     }
 
     fn reset_approved() -> AccountEvent {
-        AccountEvent::PasswordResetApproved { code_hash: "c0de".into(), expires_at: t0() + Duration::hours(24) }
+        AccountEvent::PasswordResetApproved {
+            code_hash: "c0de".into(),
+            expires_at: t0() + Duration::hours(24),
+            sealed_code: None,
+        }
     }
 
     fn complete(code: &str, now: DateTime<Utc>) -> AccountCommand {
@@ -474,6 +499,7 @@ mod tests {
             .when(AccountCommand::ApprovePasswordReset {
                 code_hash: "c0de".into(),
                 expires_at: t0() + Duration::hours(24),
+                sealed_code: None,
             })
             .then_expect_events(vec![reset_approved()]);
         Given::with(())
@@ -486,7 +512,7 @@ mod tests {
     fn reset_needs_a_request_and_an_active_account() {
         Given::with(())
             .given(vec![registered(), approved()])
-            .when(AccountCommand::ApprovePasswordReset { code_hash: "x".into(), expires_at: t0() })
+            .when(AccountCommand::ApprovePasswordReset { code_hash: "x".into(), expires_at: t0(), sealed_code: None })
             .then_expect_error(AccountError::NoResetRequested);
         Given::with(())
             .given(vec![registered()])
@@ -604,5 +630,29 @@ mod tests {
     fn reasons_are_checked() {
         assert_eq!(Reason::parse("ok"), Err(AccountError::InvalidReason));
         assert!(Reason::parse("Selfie tidak jelas").is_ok());
+    }
+
+    #[test]
+    fn a_resident_turns_channels_off_and_an_unchanged_choice_records_nothing() {
+        let off = NotificationPreferences { whatsapp: true, email: false };
+        Given::with(())
+            .given(vec![registered(), approved()])
+            .when(AccountCommand::SetNotificationPreferences { preferences: off, at: t0() })
+            .then_expect_events(vec![AccountEvent::NotificationPreferencesChanged {
+                whatsapp: true,
+                email: false,
+                at: t0(),
+            }]);
+        Given::with(())
+            .given(vec![registered(), approved()])
+            .when(AccountCommand::SetNotificationPreferences {
+                preferences: NotificationPreferences::default(),
+                at: t0(),
+            })
+            .then_expect_events(vec![]);
+        Given::with(())
+            .given(vec![registered()])
+            .when(AccountCommand::SetNotificationPreferences { preferences: off, at: t0() })
+            .then_expect_error(AccountError::NotActive);
     }
 }

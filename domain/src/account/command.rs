@@ -40,6 +40,8 @@ pub enum AccountCommand {
         /// Keyed hash of the one-time code; the code itself is never stored.
         code_hash: String,
         expires_at: DateTime<Utc>,
+        /// The code sealed for delivery to the registered number (see the event).
+        sealed_code: Option<String>,
     },
     RejectPasswordReset {
         reason: Reason,
@@ -54,4 +56,22 @@ pub enum AccountCommand {
         legacy_nik: Nik,
         at: DateTime<Utc>,
     },
+    SetNotificationPreferences {
+        preferences: NotificationPreferences,
+        at: DateTime<Utc>,
+    },
+}
+
+/// Which channels a resident accepts messages on (the reset code ignores it: see
+/// [`crate::notification::Template::can_opt_out`]). Both on until the resident says otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NotificationPreferences {
+    pub whatsapp: bool,
+    pub email: bool,
+}
+
+impl Default for NotificationPreferences {
+    fn default() -> Self {
+        Self { whatsapp: true, email: true }
+    }
 }

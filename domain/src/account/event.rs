@@ -41,6 +41,12 @@ pub enum AccountEvent {
     PasswordResetApproved {
         code_hash: String,
         expires_at: DateTime<Utc>,
+        /// The code sealed for the notification outbox (AEAD under the service's file keys,
+        /// bound to the account), so the delivery worker can send it to the registered number
+        /// while no one reading the history can. Absent on resets approved before
+        /// notifications existed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sealed_code: Option<String>,
     },
     PasswordResetRejected {
         reason: Reason,
@@ -60,6 +66,12 @@ pub enum AccountEvent {
         granted_at: DateTime<Utc>,
         until: DateTime<Utc>,
     },
+    /// The resident's choice of channels for messages they may turn off.
+    NotificationPreferencesChanged {
+        whatsapp: bool,
+        email: bool,
+        at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for AccountEvent {
@@ -75,6 +87,7 @@ impl DomainEvent for AccountEvent {
             Self::PasswordResetCodeRefused { .. } => "PasswordResetCodeRefused",
             Self::PasswordChanged { .. } => "PasswordChanged",
             Self::LegacyAccessGranted { .. } => "LegacyAccessGranted",
+            Self::NotificationPreferencesChanged { .. } => "NotificationPreferencesChanged",
         }
         .to_owned()
     }

@@ -13,7 +13,7 @@ mod lookup;
 use std::fmt;
 
 pub use aggregate::{Account, AccountStatus, UnknownAccountStatus};
-pub use command::AccountCommand;
+pub use command::{AccountCommand, NotificationPreferences};
 pub use error::AccountError;
 pub use event::AccountEvent;
 pub use lookup::{LookupError, ResidentLookup};

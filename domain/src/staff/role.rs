@@ -32,6 +32,8 @@ pub enum Permission {
     /// Read the office statistics (the supervisor's dashboard): figures about the office's
     /// work, no personal data; supervisors run the office, auditors and admins oversee it.
     ReadStatistics,
+    /// See the messages that could not be delivered (dead letters) and send them again.
+    ManageNotifications,
 }
 
 impl Role {
@@ -43,7 +45,9 @@ impl Role {
         use Permission::*;
         match self {
             Role::Operator => matches!(permission, WorkQueue),
-            Role::Supervisor => matches!(permission, WorkQueue | SuperviseQueue | ManageCalendar | ReadStatistics),
+            Role::Supervisor => {
+                matches!(permission, WorkQueue | SuperviseQueue | ManageCalendar | ReadStatistics | ManageNotifications)
+            }
             Role::Auditor => matches!(permission, Audit | ReadStatistics),
             Role::Admin => matches!(permission, ManageStaff | Audit | ReadStatistics),
         }
@@ -91,6 +95,7 @@ impl Permission {
             Permission::SuperviseQueue => "membagi pekerjaan antrean ke petugas lain",
             Permission::Audit => "membaca riwayat dan log akses dokumen",
             Permission::ReadStatistics => "membuka dasbor statistik kantor",
+            Permission::ManageNotifications => "melihat dan mengirim ulang pemberitahuan yang gagal terkirim",
         }
     }
 
@@ -189,7 +194,9 @@ mod tests {
             Permission::ManageStaff.refusal(),
             "Hanya petugas dengan peran Admin yang dapat mengelola akun dan peran petugas."
         );
-        for p in [Permission::ManageCalendar, Permission::SuperviseQueue, Permission::Audit] {
+        for p in
+            [Permission::ManageCalendar, Permission::SuperviseQueue, Permission::Audit, Permission::ManageNotifications]
+        {
             assert!(p.holders().next().is_some(), "{p:?} is held by some role");
             for role in Role::ALL {
                 assert_eq!(p.refusal().contains(role.label()), role.permits(p), "{p:?} {role:?}");

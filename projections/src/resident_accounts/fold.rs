@@ -131,7 +131,9 @@ impl AccountRows {
             AccountEvent::PasswordResetApproved { .. } | AccountEvent::PasswordResetRejected { .. } => {
                 self.resets.insert(id, ResetChange { delete_stored: true, upsert: None });
             }
-            AccountEvent::PasswordResetCodeRefused { .. } | AccountEvent::PasswordChanged { .. } => {}
+            AccountEvent::PasswordResetCodeRefused { .. }
+            | AccountEvent::PasswordChanged { .. }
+            | AccountEvent::NotificationPreferencesChanged { .. } => {}
             AccountEvent::LegacyAccessGranted { legacy_account_id, granted_at, until } => {
                 self.grants.push(Grant { account_id: id, legacy_account_id: legacy_account_id.0, granted_at, until });
             }

@@ -1,0 +1,214 @@
+//! The notification outbox (`notification_outbox`): one row per message and channel, derived
+//! from events by this projection, so a crash can neither lose nor invent a message, and
+//! delivered by the worker of any `serve` instance (`outbox.rs`).
+//!
+//! Not rebuildable: its rows are the record of what was sent, and a rebuild would make every
+//! message of the past pending again. `replay` leaves it alone, so it never sends twice.
+
+mod message;
+pub mod outbox;
+
+use chrono::{DateTime, Utc};
+use cqrs_es::Aggregate;
+use domain::account::{Account, AccountEvent};
+use domain::request::{RequestEvent, ServiceRequest};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use self::message::{Message, Recipient, RequestFacts};
+use crate::{Error, Mode, Projection, StoredEvent};
+
+/// Channel notified (on commit) when new messages are waiting, to wake the delivery workers.
+pub const CHANNEL: &str = "notifications_pending";
+
+/// Projects account and request events into the outbox.
+pub struct Notifications;
+
+impl Projection for Notifications {
+    fn name(&self) -> &'static str {
+        "notifications"
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["notification_recipients", "notification_requests", "notification_outbox"]
+    }
+
+    fn rebuildable(&self) -> bool {
+        false
+    }
+
+    fn apply<'a>(&'a self, conn: &'a mut PgConnection, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), Error>> {
+        self.apply_batch(conn, std::slice::from_ref(event), Mode::Live)
+    }
+
+    /// Most events cause nothing: only the few that do touch the database.
+    fn apply_batch<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        events: &'a [StoredEvent],
+        mode: Mode,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        async move {
+            let mut start: Option<DateTime<Utc>> = None;
+            let mut queued = 0u64;
+            for event in events {
+                queued += apply(conn, event, &mut start).await?;
+            }
+            if queued > 0 && mode == Mode::Live {
+                sqlx::query("SELECT pg_notify($1, '')").bind(CHANNEL).execute(&mut *conn).await?;
+            }
+            Ok(())
+        }
+        .boxed()
+    }
+}
+
+/// Applies one event; returns how many messages became pending.
+async fn apply(conn: &mut PgConnection, event: &StoredEvent, start: &mut Option<DateTime<Utc>>) -> Result<u64, Error> {
+    let message = if event.aggregate_type == Account::TYPE {
+        let account = event.aggregate_uuid()?;
+        let decoded: AccountEvent = event.decode()?;
+        match &decoded {
+            AccountEvent::AccountRegistered { nik, full_name, phone, email, .. } => {
+                sqlx::query(
+                    "INSERT INTO notification_recipients (account_id, full_name, nik_masked, phone, email)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (account_id) DO UPDATE SET full_name = EXCLUDED.full_name,
+                         nik_masked = EXCLUDED.nik_masked, phone = EXCLUDED.phone, email = EXCLUDED.email",
+                )
+                .bind(account)
+                .bind(full_name.as_str())
+                .bind(nik.masked())
+                .bind(phone.as_str())
+                .bind(email.as_ref().map(|e| e.as_str()))
+                .execute(&mut *conn)
+                .await?;
+                return Ok(0);
+            }
+            AccountEvent::NotificationPreferencesChanged { whatsapp, email, .. } => {
+                sqlx::query(
+                    "UPDATE notification_recipients SET whatsapp_enabled = $2, email_enabled = $3 WHERE account_id = $1",
+                )
+                .bind(account)
+                .bind(whatsapp)
+                .bind(email)
+                .execute(&mut *conn)
+                .await?;
+                return Ok(0);
+            }
+            AccountEvent::AccountApproved { .. }
+            | AccountEvent::AccountRejected { .. }
+            | AccountEvent::PasswordResetApproved { .. }
+            | AccountEvent::LegacyAccessGranted { .. } => {}
+            _ => return Ok(0),
+        }
+        let Some(to) = recipient(conn, account).await? else { return Ok(0) };
+        message::for_account(&decoded, &to).map(|m| (m, to))
+    } else if event.aggregate_type == ServiceRequest::TYPE {
+        let request = event.aggregate_uuid()?;
+        let decoded: RequestEvent = event.decode()?;
+        match &decoded {
+            RequestEvent::RequestSubmitted(submitted) => {
+                let labels: std::collections::BTreeMap<String, String> =
+                    submitted.requirements.iter().map(|r| (r.code.as_str().to_owned(), r.label.clone())).collect();
+                sqlx::query(
+                    "INSERT INTO notification_requests (request_id, account_id, number, service_name, document_labels)
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO NOTHING",
+                )
+                .bind(request)
+                .bind(submitted.account_id.0)
+                .bind(submitted.number.as_str())
+                .bind(&submitted.service_name)
+                .bind(sqlx::types::Json(labels))
+                .execute(&mut *conn)
+                .await?;
+                return Ok(0);
+            }
+            RequestEvent::ReuploadDemanded { .. }
+            | RequestEvent::RequestCompleted { .. }
+            | RequestEvent::ReadyForPickup { .. }
+            | RequestEvent::RequestRejected { .. } => {}
+            _ => return Ok(0),
+        }
+        let facts: Option<RequestFacts> = sqlx::query_as(
+            "SELECT request_id, account_id, number, service_name, document_labels
+               FROM notification_requests WHERE request_id = $1",
+        )
+        .bind(request)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(facts) = facts else { return Ok(0) };
+        let Some(to) = recipient(conn, facts.account_id).await? else { return Ok(0) };
+        message::for_request(&decoded, &facts, &to).map(|m| (m, to))
+    } else {
+        None
+    };
+    let Some((message, to)) = message else { return Ok(0) };
+    if event.recorded_at < started_at(conn, start).await? {
+        return Ok(0);
+    }
+    enqueue(conn, event, &message, &to).await
+}
+
+async fn recipient(conn: &mut PgConnection, account: Uuid) -> Result<Option<Recipient>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT account_id, full_name, nik_masked, phone, email, whatsapp_enabled, email_enabled
+           FROM notification_recipients WHERE account_id = $1",
+    )
+    .bind(account)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// When the outbox began (read once per batch): older events cause no message.
+async fn started_at(conn: &mut PgConnection, cached: &mut Option<DateTime<Utc>>) -> Result<DateTime<Utc>, Error> {
+    if let Some(at) = *cached {
+        return Ok(at);
+    }
+    let at: Option<DateTime<Utc>> =
+        sqlx::query_scalar("SELECT min(started_at) FROM notification_outbox_start").fetch_one(&mut *conn).await?;
+    let at = at.unwrap_or(DateTime::<Utc>::MIN_UTC);
+    *cached = Some(at);
+    Ok(at)
+}
+
+async fn enqueue(
+    conn: &mut PgConnection,
+    event: &StoredEvent,
+    message: &Message,
+    to: &Recipient,
+) -> Result<u64, Error> {
+    let mut pending = 0;
+    for addressed in message::address(message.template, to) {
+        let state = if addressed.skipped.is_some() { "SKIPPED" } else { "PENDING" };
+        let inserted = sqlx::query(
+            "INSERT INTO notification_outbox (idempotency_key, event_position, account_id, request_id, channel,
+                 recipient, template, params, sealed_secret, expires_at, state, reason, next_attempt_at,
+                 created_at, finished_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13,
+                 CASE WHEN $11 = 'SKIPPED' THEN $13 END)
+             ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(format!("{}:{}", event.global_position, addressed.channel.as_str()))
+        .bind(event.global_position)
+        .bind(to.account_id)
+        .bind(message.request_id)
+        .bind(addressed.channel.as_str())
+        .bind(&addressed.to)
+        .bind(message.template.as_str())
+        .bind(sqlx::types::Json(&message.params))
+        .bind(&message.sealed_secret)
+        .bind(message.expires_at)
+        .bind(state)
+        .bind(addressed.skipped)
+        .bind(event.recorded_at)
+        .execute(&mut *conn)
+        .await?;
+        if state == "PENDING" {
+            pending += inserted.rows_affected();
+        }
+    }
+    Ok(pending)
+}
