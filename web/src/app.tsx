@@ -17,6 +17,7 @@ const Contact = lazy(() => import("./pages/contact").then((m) => m.Contact));
 const ForgotPassword = lazy(() => import("./pages/forgot-password").then((m) => m.ForgotPassword));
 const ResetPassword = lazy(() => import("./pages/reset-password").then((m) => m.ResetPassword));
 const VerifyReceipt = lazy(() => import("./pages/verify-receipt").then((m) => m.VerifyReceipt));
+const NotificationSettings = lazy(() => import("./pages/notification-settings").then((m) => m.NotificationSettings));
 const Console = lazy(() => import("./console/app").then((m) => m.ConsoleApp));
 
 function Portal() {
@@ -35,6 +36,7 @@ function Portal() {
         <Route path="/verifikasi/:code" component={VerifyReceipt} />
         <Route path="/lupa-kata-sandi" component={ForgotPassword} />
         <Route path="/lupa-kata-sandi/kode" component={ResetPassword} />
+        <Route path="/akun/pemberitahuan" component={NotificationSettings} />
         <Route default component={NotFound} />
       </Router>
     </Layout>

@@ -20,6 +20,7 @@ const OfficeCalendar = lazy(() => import("./pages/calendar").then((m) => m.Offic
 const StaffAdmin = lazy(() => import("./pages/staff").then((m) => m.StaffAdmin));
 const History = lazy(() => import("./pages/history").then((m) => m.History));
 const AccessLog = lazy(() => import("./pages/access-log").then((m) => m.AccessLog));
+const NotificationFailures = lazy(() => import("./pages/notifications").then((m) => m.NotificationFailures));
 
 export function ConsoleApp() {
   useEffect(() => {
@@ -41,6 +42,7 @@ export function ConsoleApp() {
         <Route path="/petugas/staf" component={StaffAdmin} />
         <Route path="/petugas/riwayat" component={History} />
         <Route path="/petugas/akses-dokumen" component={AccessLog} />
+        <Route path="/petugas/pemberitahuan" component={NotificationFailures} />
         <Route default component={NotFound} />
       </Router>
     </ConsoleLayout>

@@ -19,6 +19,7 @@ const NAV: NavItem[] = [
   { href: "/petugas/layanan-lama", label: "Layanan Lama", area: "verification" },
   { href: "/petugas/antrean", label: "Antrean Pengajuan", area: "queue" },
   { href: "/petugas/kalender", label: "Kalender Kantor", area: "calendar" },
+  { href: "/petugas/pemberitahuan", label: "Pemberitahuan Gagal", area: "notifications" },
   { href: "/petugas/dasbor", label: "Dasbor", area: "dashboard" },
   { href: "/petugas/riwayat", label: "Riwayat", area: "history" },
   { href: "/petugas/akses-dokumen", label: "Akses Dokumen", area: "history" },

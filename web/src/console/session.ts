@@ -57,6 +57,7 @@ export const AREAS = {
   dashboard: ["SUPERVISOR", "AUDITOR", "ADMIN"],
   history: ["AUDITOR", "ADMIN"],
   staffAdmin: ["ADMIN"],
+  notifications: ["SUPERVISOR"],
 } satisfies Record<string, StaffRole[]>;
 
 export type Area = keyof typeof AREAS;

@@ -5,27 +5,38 @@ import { signal } from "@preact/signals";
 import { ApiError, gql } from "../api/client";
 import { closeLive } from "../api/live";
 import { graphql } from "../gql";
-import type { MeQuery } from "../gql/graphql";
+import type { ResidentFieldsFragment } from "../gql/graphql";
 
-export type Resident = MeQuery["me"];
+/** What the portal knows of the signed-in resident (from `me`, or from signing in). */
+export type Resident = ResidentFieldsFragment;
 
 /** `undefined` while it is not known yet; `null` when nobody is signed in. */
 export const resident = signal<Resident | null | undefined>(undefined);
 
+graphql(`
+  fragment ResidentFields on Resident {
+    accountId
+    nikMasked
+    fullName
+    phone
+    email
+    status
+    legacyDocuments {
+      title
+      url
+      availableUntil
+    }
+    notificationSettings {
+      whatsapp
+      email
+    }
+  }
+`);
+
 const Me = graphql(`
   query Me {
     me {
-      accountId
-      nikMasked
-      fullName
-      phone
-      email
-      status
-      legacyDocuments {
-        title
-        url
-        availableUntil
-      }
+      ...ResidentFields
     }
   }
 `);

@@ -39,6 +39,11 @@ graphql(`
     rejectionReason
     receiptUrl
     notice
+    notifications {
+      channel
+      state
+      label
+    }
   }
 `);
 
@@ -131,7 +136,8 @@ function BoardPage() {
       <p>
         <a class="button" href="/layanan">
           Pilih Layanan
-        </a>
+        </a>{" "}
+        <a href="/akun/pemberitahuan">Pengaturan pemberitahuan</a>
       </p>
       {me?.legacyDocuments.length ? <LegacyDocuments documents={me.legacyDocuments} /> : null}
       <section aria-labelledby="status-title">
@@ -200,6 +206,15 @@ function ServiceCell({ entry, onChange }: { entry: StatusEntryFragment; onChange
         </p>
       ) : null}
       {entry.notice ? <p class="notice warning">{entry.notice}</p> : null}
+      {entry.notifications.length ? (
+        <ul class="small notifications" aria-label={`Pemberitahuan untuk pengajuan No. ${entry.number}`}>
+          {entry.notifications.map((n) => (
+            <li key={n.channel} class={`delivery-${n.state.toLowerCase()}`}>
+              {n.label}
+            </li>
+          ))}
+        </ul>
+      ) : null}
       {entry.status === "AWAITING_REUPLOAD" && open.length ? (
         <div class="reupload-box">
           <p>

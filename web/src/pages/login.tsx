@@ -14,17 +14,7 @@ const SignIn = graphql(`
   mutation Login($nik: String!, $password: String!, $captchaId: ID!, $captchaAnswer: String!) {
     login(nik: $nik, password: $password, captchaId: $captchaId, captchaAnswer: $captchaAnswer) {
       resident {
-        accountId
-        nikMasked
-        fullName
-        phone
-        email
-        status
-        legacyDocuments {
-          title
-          url
-          availableUntil
-        }
+        ...ResidentFields
       }
       expiresAt
     }
