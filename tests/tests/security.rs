@@ -156,6 +156,10 @@ const MATRIX: &[Row] = &[
     row("assignableStaff", Query("{ assignableStaff { id } }"), [U, F, F, F, A, F, F]),
     // The resident's own data.
     row("me", Query("{ me { accountId } }"), [U, A, A, F, F, F, F]),
+    row("setNotificationPreferences", Mutation("mutation { setNotificationPreferences(whatsapp: true, email: true) { accountId } }"), [U, A, A, F, F, F, F]),
+    // Notifications that could not be delivered (supervisors).
+    row("notificationDeadLetters", Query("{ notificationDeadLetters { edges { node { id } } } }"), [U, F, F, F, A, F, F]),
+    row("retryNotification", Mutation("mutation { retryNotification(id: \"0\") }"), [U, F, F, F, A, F, F]),
     row("myRequests", Query("{ myRequests { edges { node { requestId } } } }"), [U, A, A, F, F, F, F]),
     // Verification and the work queue.
     row("accountVerificationQueue", Query("{ accountVerificationQueue { totalCount } }"), [U, F, F, A, A, F, F]),
