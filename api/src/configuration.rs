@@ -193,6 +193,10 @@ pub struct Config {
     /// localhost (GraphiQL needs it); the schema is published in `docs/schema.graphql`.
     #[arg(long, env = "GRAPHQL_INTROSPECTION", global = true)]
     pub graphql_introspection: Option<bool>,
+
+    /// Notification channels, templates and delivery (`NOTIFY_*`, `WHATSAPP_*`, `SMTP_URL`, …).
+    #[command(flatten)]
+    pub notifications: crate::notifications::NotificationConfig,
 }
 
 /// Parses a configuration from flags alone (environment variables still fill the rest); a

@@ -73,6 +73,7 @@ pub struct Application {
     commands: Commands,
     feed: graphql::requests::ChangeFeed,
     pool: PgPool,
+    notifier: crate::notifications::worker::Worker,
 }
 
 impl Application {
@@ -92,11 +93,22 @@ impl Application {
         commands::passwords::prepare().await?;
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+        let secrets = settings.secrets.clone();
         let commands = Commands::new(pool.clone(), settings);
         let pool_for_feed = pool.clone();
         let projector = Projector::new(pool.clone(), projections::all(), config.projector());
         let (feed, _) = tokio::sync::broadcast::channel(1024);
         let metrics = Arc::new(Metrics::default());
+        let templates = Arc::new(config.notifications.templates()?);
+        let senders = crate::notifications::Senders::from_config(&config.notifications, templates, &config.public_url)?;
+        let notifier = crate::notifications::worker::Worker {
+            pool: pool.clone(),
+            clock: commands.clock.clone(),
+            secrets,
+            senders,
+            metrics: metrics.clone(),
+            settings: config.notifications.worker(),
+        };
         let schema = graphql::schema(
             Shared {
                 commands: commands.clone(),
@@ -149,6 +161,7 @@ impl Application {
             commands,
             feed,
             pool: pool_for_feed,
+            notifier,
         })
     }
 
@@ -194,6 +207,7 @@ impl Application {
                 }
             }
         });
+        let notifier = tokio::spawn(self.notifier.run());
         let feed = tokio::spawn(forward_notifications(self.pool.clone(), self.feed.clone(), self.sockets.clone()));
         let address = self.listener.local_addr()?;
         tracing::info!(%address, "serving");
@@ -206,6 +220,9 @@ impl Application {
         http::serve(self.listener, self.router, self.limits, stop_rx).await;
         purge.abort();
         feed.abort();
+        // A delivery cut short here keeps its lease until it runs out, then goes again with
+        // the same idempotency key.
+        notifier.abort();
         projector.await.context("projector task")?;
         tracing::info!("stopped");
         Ok(())

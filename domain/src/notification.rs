@@ -4,6 +4,14 @@
 
 use std::collections::BTreeMap;
 
+mod templates;
+
+pub use templates::{Rendered, TemplateError, Templates, WhatsAppMessage, portal_link};
+
+/// The templates shipped with the code (`catalogue/notifications.toml`), used unless
+/// `NOTIFICATION_TEMPLATES_FILE` names another file.
+pub const BUILT_IN_TEMPLATES: &str = include_str!("../../catalogue/notifications.toml");
+
 /// A way of reaching a resident.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Channel {

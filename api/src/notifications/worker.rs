@@ -14,7 +14,8 @@ use projections::notifications::outbox::{self, Claimed, Outcome};
 use rand::Rng;
 use sqlx::PgPool;
 
-use super::channel::{Outgoing, SendError, Sender};
+use super::Senders;
+use super::channel::{Outgoing, SendError};
 use crate::metrics::{DeliveryResult, Metrics};
 
 /// How the worker paces itself.
@@ -39,8 +40,7 @@ pub struct Worker {
     pub pool: PgPool,
     pub clock: SharedClock,
     pub secrets: Secrets,
-    pub whatsapp: Arc<dyn Sender>,
-    pub email: Arc<dyn Sender>,
+    pub senders: Senders,
     pub metrics: Arc<Metrics>,
     pub settings: WorkerSettings,
 }
@@ -104,6 +104,9 @@ impl Worker {
         if message.expires_at.is_some_and(|at| at <= now) {
             return Outcome::Skipped { reason: "EXPIRED" };
         }
+        if !self.senders.enabled(message.channel) {
+            return Outcome::Skipped { reason: "CHANNEL_OFF" };
+        }
         let mut params = message.params.clone();
         if message.template == Template::ResetCode {
             let code = message
@@ -127,11 +130,7 @@ impl Worker {
             template: message.template,
             params,
         };
-        let sender = match message.channel {
-            Channel::WhatsApp => &self.whatsapp,
-            Channel::Email => &self.email,
-        };
-        let sent = tokio::time::timeout(self.settings.lease, sender.send(&outgoing))
+        let sent = tokio::time::timeout(self.settings.lease, self.senders.for_channel(message.channel).send(&outgoing))
             .await
             .unwrap_or_else(|_| Err(SendError::Failed("no answer within the lease".into())));
         match sent {
