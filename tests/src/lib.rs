@@ -448,6 +448,14 @@ pub async fn active_resident<S: Site + ?Sized>(
     name: &str,
 ) -> anyhow::Result<(Client, String)> {
     let client = registered_resident(app, nik, name).await?;
+    let account_id = approve_queued(app, operator, nik).await?;
+    client.resident_login(app.pool(), nik, RESIDENT_PASSWORD).await?.data()?;
+    Ok((client, account_id))
+}
+
+/// Waits for the registration of `nik` in the verification queue and approves it as
+/// `operator`. Returns the account id.
+pub async fn approve_queued<S: Site + ?Sized>(_app: &S, operator: &Client, nik: &str) -> anyhow::Result<String> {
     let masked = format!("{}********{}", &nik[..4], &nik[12..]);
     let account_id = eventually("account queued", || async {
         let reply = operator
@@ -469,13 +477,22 @@ pub async fn active_resident<S: Site + ?Sized>(
         .gql("mutation($a: ID!) { approveAccount(accountId: $a) { accountId } }", json!({ "a": account_id }))
         .await?
         .data()?;
-    client.resident_login(app.pool(), nik, RESIDENT_PASSWORD).await?.data()?;
-    Ok((client, account_id))
+    Ok(account_id)
 }
 
 /// A resident registered through the API (three documents, captcha, [`RESIDENT_PASSWORD`]) and
 /// waiting for verification. Returns the client that registered.
 pub async fn registered_resident<S: Site + ?Sized>(app: &S, nik: &str, name: &str) -> anyhow::Result<Client> {
+    registered_resident_with(app, nik, name, None).await
+}
+
+/// [`registered_resident`] with an e-mail address.
+pub async fn registered_resident_with<S: Site + ?Sized>(
+    app: &S,
+    nik: &str,
+    name: &str,
+    email: Option<&str>,
+) -> anyhow::Result<Client> {
     let client = app.client()?;
     let (token, ids) = identity_uploads(app, &client).await?;
     let (captcha, answer) = client.solve_captcha(app.pool()).await?;
@@ -483,7 +500,7 @@ pub async fn registered_resident<S: Site + ?Sized>(app: &S, nik: &str, name: &st
         .gql(
             "mutation($i: RegisterAccountInput!) { registerAccount(input: $i) { nikMasked } }",
             json!({ "i": {
-                "nik": nik, "fullName": name, "phone": "081234567890", "password": RESIDENT_PASSWORD,
+                "nik": nik, "fullName": name, "phone": "081234567890", "email": email, "password": RESIDENT_PASSWORD,
                 "documents": { "identityDocumentKind": "KTP_EL", "identityUploadId": ids[0], "familyCardUploadId": ids[1], "selfieUploadId": ids[2] },
                 "uploadToken": token, "captchaId": captcha, "captchaAnswer": answer } }),
         )
@@ -509,10 +526,12 @@ pub async fn identity_uploads<S: Site + ?Sized>(app: &S, client: &Client) -> any
 /// The password `active_resident` registers with.
 pub const RESIDENT_PASSWORD: &str = "rumah panjang 2026";
 
-/// Every read-model table as canonical JSON, independent of row order.
+/// Every rebuildable read-model table as canonical JSON, independent of row order. (The hash
+/// chain and the notification outbox are never rebuilt, and the outbox's delivery state moves
+/// while a test looks.)
 pub async fn read_models(pool: &PgPool) -> anyhow::Result<Vec<(String, String)>> {
     let mut out = Vec::new();
-    for projection in projections::all() {
+    for projection in projections::all().into_iter().filter(|p| p.rebuildable()) {
         for table in projection.tables() {
             let rows: String = sqlx::query_scalar(&format!(
                 "SELECT coalesce(json_agg(t ORDER BY t::text), '[]')::text FROM {table} t"

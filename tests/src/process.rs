@@ -283,3 +283,23 @@ pub async fn projector_lock_holders(pool: &sqlx::PgPool) -> anyhow::Result<i64> 
     .fetch_one(pool)
     .await?)
 }
+
+/// A running `serve` seen as a [`crate::Site`]: its address and its database.
+pub struct Remote<'a> {
+    pub base: String,
+    pub pool: &'a sqlx::PgPool,
+}
+
+impl crate::Site for Remote<'_> {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn pool(&self) -> &sqlx::PgPool {
+        self.pool
+    }
+
+    fn client(&self) -> anyhow::Result<crate::Client> {
+        crate::Client::new(&self.base, Some(&crate::next_client_address()))
+    }
+}

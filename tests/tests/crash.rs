@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use e2e::process::{Database, Server, projector_lock_holders, wait_until};
+use e2e::process::{Database, Remote, Server, projector_lock_holders, wait_until};
 use e2e::{Client, Reply, Site, active_resident, birth_certificate_form, jpeg, next_client_address, pdf, read_models};
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -413,25 +413,6 @@ impl Load {
 }
 
 /// A running deployment as [`Site`]: the first route and the database.
-struct Live<'a> {
-    base: String,
-    pool: &'a PgPool,
-}
-
-impl Site for Live<'_> {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn pool(&self) -> &PgPool {
-        self.pool
-    }
-
-    fn client(&self) -> anyhow::Result<Client> {
-        Client::new(&self.base, Some(&next_client_address()))
-    }
-}
-
 /// Staff and residents to drive the load: operators created by the admin through the API,
 /// residents registered and approved through the API.
 struct Cast {
@@ -439,7 +420,7 @@ struct Cast {
     residents: Vec<(Client, String)>,
 }
 
-async fn cast(site: &Live<'_>, mode: &Mode) -> anyhow::Result<Cast> {
+async fn cast(site: &Remote<'_>, mode: &Mode) -> anyhow::Result<Cast> {
     api::cli::create_admin(site.pool, "admin", "Admin Dinas", ADMIN_PASSWORD).await?;
     let admin = site.client()?;
     admin.staff_login("admin", ADMIN_PASSWORD).await?;
@@ -644,7 +625,7 @@ async fn kill_9_under_load_loses_nothing_acknowledged() -> anyhow::Result<()> {
     let probe = reqwest::Client::new();
     server.wait_answering(&probe, Duration::from_secs(30)).await?;
     let base = server.url("");
-    let cast = cast(&Live { base: base.clone(), pool: &pool }, &mode).await?;
+    let cast = cast(&Remote { base: base.clone(), pool: &pool }, &mode).await?;
 
     // Kill moments, by number of commands sent: seeded, spread over the middle of the run.
     let mut rng = Rng(mode.seed);
@@ -758,7 +739,7 @@ async fn two_instances_one_projector_and_takeover_under_load() -> anyhow::Result
     assert_eq!(second.projector_active(&probe).await, Some(false), "only one projector may be active");
     assert_eq!(projector_lock_holders(&pool).await?, 1);
 
-    let cast = cast(&Live { base: first.url(""), pool: &pool }, &mode).await?;
+    let cast = cast(&Remote { base: first.url(""), pool: &pool }, &mode).await?;
     let servers = Arc::new(Mutex::new(vec![Some(first), Some(second)]));
     let bases: Vec<String> =
         servers.lock().map(|s| s.iter().flatten().map(|s| s.url("")).collect()).unwrap_or_default();
