@@ -1,7 +1,9 @@
 //! Support for end-to-end tests: the real application on a real port, over a fresh
 //! PostgreSQL database per test, driven through real HTTP.
 
+pub mod gateway;
 pub mod process;
+pub mod smtp;
 pub mod socket;
 
 use std::net::SocketAddr;
