@@ -28,7 +28,7 @@ struct ReceiptLabels {
 }
 
 /// How a notification delivery attempt ended.
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelValue)]
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub enum DeliveryResult {
     /// Delivered.
     Sent,
@@ -40,10 +40,22 @@ pub enum DeliveryResult {
     Skipped,
 }
 
+impl DeliveryResult {
+    /// The label value: `sent`, `failed`, `dead`, `skipped`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+            Self::Dead => "dead",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DeliveryLabels {
     channel: &'static str,
-    result: DeliveryResult,
+    result: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -170,7 +182,7 @@ impl Metrics {
 
     /// Counts one notification delivery attempt.
     pub fn delivery(&self, channel: domain::notification::Channel, result: DeliveryResult) {
-        self.deliveries.get_or_create(&DeliveryLabels { channel: channel.as_str(), result }).inc();
+        self.deliveries.get_or_create(&DeliveryLabels { channel: channel.as_str(), result: result.as_str() }).inc();
     }
 
     /// Brings the outbox gauges up to date (called at scrape time).

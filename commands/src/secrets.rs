@@ -74,7 +74,7 @@ impl Secrets {
     /// another account or under a key no longer configured.
     pub fn open_reset_code(&self, account: AccountId, sealed: &str) -> Option<String> {
         let blob = hex::decode(sealed).ok()?;
-        let plain = self.file_keys.open_bound(&reset_code_aad(account), &blob).ok()?;
+        let plain = self.file_keys.open_bound(&reset_code_aad(account), &blob)?;
         String::from_utf8(plain).ok()
     }
 }

@@ -72,9 +72,7 @@ async fn metrics(app: &TestApp) -> anyhow::Result<String> {
 
 /// The value of one sample of `/metrics`, e.g. `dukcapil_notifications_dead`.
 fn sample(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series).and_then(|rest| rest.trim().parse().ok()))
-        .unwrap_or(0.0)
+    text.lines().find_map(|line| line.strip_prefix(series).and_then(|rest| rest.trim().parse().ok())).unwrap_or(0.0)
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -94,39 +92,75 @@ async fn residents_hear_of_each_decision_once_per_channel_through_failures(pool:
 
     // A request: the KK asked again, answered, then e-mail turned off before completion.
     let input = birth_certificate_input(&app, &resident, "kunci-pemberitahuan-1").await?;
-    let submitted = act(&resident, "mutation($i: SubmitServiceRequestInput!) { submitServiceRequest(input: $i) { requestId number } }", input).await?;
-    let request_id = submitted.pointer("/submitServiceRequest/requestId").and_then(Value::as_str).context("id")?.to_owned();
-    let number = submitted.pointer("/submitServiceRequest/number").and_then(Value::as_str).context("number")?.to_owned();
+    let submitted = act(
+        &resident,
+        "mutation($i: SubmitServiceRequestInput!) { submitServiceRequest(input: $i) { requestId number } }",
+        input,
+    )
+    .await?;
+    let request_id =
+        submitted.pointer("/submitServiceRequest/requestId").and_then(Value::as_str).context("id")?.to_owned();
+    let number =
+        submitted.pointer("/submitServiceRequest/number").and_then(Value::as_str).context("number")?.to_owned();
     eventually("queued", || async {
-        let reply = operator.gql("mutation($r: ID!) { claimRequest(requestId: $r) }", json!({ "r": request_id })).await?;
+        let reply =
+            operator.gql("mutation($r: ID!) { claimRequest(requestId: $r) }", json!({ "r": request_id })).await?;
         Ok(reply.error_code().is_none().then_some(()))
     })
     .await?;
-    act(&operator, "mutation($r: ID!, $i: [ReuploadItemInput!]!) { demandReupload(requestId: $r, items: $i) }", json!({ "r": request_id, "i": [{ "documentCode": "KARTU_KELUARGA", "reason": "Foto KK buram" }] })).await?;
+    act(
+        &operator,
+        "mutation($r: ID!, $i: [ReuploadItemInput!]!) { demandReupload(requestId: $r, items: $i) }",
+        json!({ "r": request_id, "i": [{ "documentCode": "KARTU_KELUARGA", "reason": "Foto KK buram" }] }),
+    )
+    .await?;
     let new_kk = upload_as(&app, &resident, e2e::jpeg(100, 70), "kk2.jpg").await?;
     eventually("re-upload accepted", || async {
         let reply = resident
-            .gql("mutation($r: ID!, $d: [DocumentUploadInput!]!) { reuploadDocuments(requestId: $r, documents: $d) }", json!({ "r": request_id, "d": [{ "code": "KARTU_KELUARGA", "uploadId": new_kk }] }))
+            .gql(
+                "mutation($r: ID!, $d: [DocumentUploadInput!]!) { reuploadDocuments(requestId: $r, documents: $d) }",
+                json!({ "r": request_id, "d": [{ "code": "KARTU_KELUARGA", "uploadId": new_kk }] }),
+            )
             .await?;
         Ok(reply.error_code().is_none().then_some(()))
     })
     .await?;
     let off = act(&resident, "mutation { setNotificationPreferences(whatsapp: true, email: false) { notificationSettings { whatsapp email } } }", json!({})).await?;
-    assert_eq!(off.pointer("/setNotificationPreferences/notificationSettings"), Some(&json!({ "whatsapp": true, "email": false })));
+    assert_eq!(
+        off.pointer("/setNotificationPreferences/notificationSettings"),
+        Some(&json!({ "whatsapp": true, "email": false }))
+    );
     let akta = upload_as(&app, &operator, pdf(), "akta.pdf").await?;
     eventually("completed", || async {
         let reply = operator
-            .gql("mutation($r: ID!, $u: [ID!]!) { completeRequest(requestId: $r, uploadIds: $u) }", json!({ "r": request_id, "u": [akta] }))
+            .gql(
+                "mutation($r: ID!, $u: [ID!]!) { completeRequest(requestId: $r, uploadIds: $u) }",
+                json!({ "r": request_id, "u": [akta] }),
+            )
             .await?;
         Ok(reply.error_code().is_none().then_some(()))
     })
     .await?;
 
-    // WhatsApp: approval, re-upload, completion; e-mail: approval and re-upload only.
-    let messages = gateway.wait_for(3, WAIT).await?;
-    let mails = smtp.wait_for(2, WAIT).await?;
+    // WhatsApp: approval, re-upload, completion; e-mail: approval and re-upload only. Every
+    // delivery recorded first, so that no repeat is still on its way.
+    gateway.wait_for(3, WAIT).await?;
+    smtp.wait_for(2, WAIT).await?;
+    let rows = eventually("all recorded", || async {
+        let rows = outbox(&pool).await?;
+        Ok((rows.len() == 6 && rows.iter().all(|(_, _, state)| state != "PENDING")).then_some(rows))
+    })
+    .await?;
+    let messages = gateway.accepted();
+    let mut mails = smtp.mails();
+    mails.sort_by_key(|m| {
+        m.message_id().and_then(|id| id.trim_start_matches('<').split('_').next()?.parse::<i64>().ok())
+    });
+    // Arrival order is the order retries allowed, not the order of the events.
+    let mut messages = messages;
+    messages.sort_by_key(|m| m.key.as_deref().and_then(|k| k.split(':').next()?.parse::<i64>().ok()));
     let templates: Vec<&str> = messages.iter().map(|m| m.template()).collect();
-    assert_eq!(templates, ["akun_diverifikasi", "unggah_ulang_dokumen", "dokumen_selesai"], "{templates:?}");
+    assert_eq!(templates, ["akun_diverifikasi", "unggah_ulang_dokumen", "pengajuan_selesai"], "{templates:?}");
     let keys: std::collections::BTreeSet<_> = messages.iter().filter_map(|m| m.key.clone()).collect();
     assert_eq!(keys.len(), 3, "one idempotency key per message");
     for message in &messages {
@@ -150,11 +184,6 @@ async fn residents_hear_of_each_decision_once_per_channel_through_failures(pool:
     assert_eq!(smtp.attempts(), 3, "one refused for now, then both");
 
     // The outbox: five sent, the completion's e-mail skipped; the board says so.
-    let rows = eventually("all recorded", || async {
-        let rows = outbox(&pool).await?;
-        Ok(rows.iter().all(|(_, _, state)| state != "PENDING").then_some(rows))
-    })
-    .await?;
     let states: Vec<(&str, &str, &str)> = rows.iter().map(|(t, c, s)| (t.as_str(), c.as_str(), s.as_str())).collect();
     assert_eq!(
         states,
@@ -178,7 +207,11 @@ async fn residents_hear_of_each_decision_once_per_channel_through_failures(pool:
 
     // Metrics count what happened.
     let text = metrics(&app).await?;
-    assert_eq!(sample(&text, "dukcapil_notification_deliveries_total{channel=\"WHATSAPP\",result=\"sent\"}"), 3.0, "{text}");
+    assert_eq!(
+        sample(&text, "dukcapil_notification_deliveries_total{channel=\"WHATSAPP\",result=\"sent\"}"),
+        3.0,
+        "{text}"
+    );
     assert_eq!(sample(&text, "dukcapil_notification_deliveries_total{channel=\"WHATSAPP\",result=\"failed\"}"), 3.0);
     assert_eq!(sample(&text, "dukcapil_notification_deliveries_total{channel=\"EMAIL\",result=\"failed\"}"), 1.0);
     assert_eq!(sample(&text, "dukcapil_notifications_pending"), 0.0);
@@ -201,7 +234,8 @@ async fn the_reset_code_reaches_the_registered_number_and_opens_the_account(pool
     let operator = app.staff("budi", Role::Operator).await?;
     let (resident, account_id) = active_resident(&app, &operator, NIK, "Siti Aminah").await?;
     // Turning WhatsApp off does not stop the code: it answers the resident's own request.
-    act(&resident, "mutation { setNotificationPreferences(whatsapp: false, email: false) { accountId } }", json!({})).await?;
+    act(&resident, "mutation { setNotificationPreferences(whatsapp: false, email: false) { accountId } }", json!({}))
+        .await?;
     let (token, ids) = e2e::identity_uploads(&app, &resident).await?;
     let (captcha, answer) = resident.solve_captcha(&pool).await?;
     act(&resident, "mutation($i: RequestPasswordResetInput!) { requestPasswordReset(input: $i) }", json!({ "i": {
@@ -209,7 +243,9 @@ async fn the_reset_code_reaches_the_registered_number_and_opens_the_account(pool
         "documents": { "identityDocumentKind": "KTP_EL", "identityUploadId": ids[0], "familyCardUploadId": ids[1], "selfieUploadId": ids[2] },
         "uploadToken": token, "captchaId": captcha, "captchaAnswer": answer } })).await?;
     let approved = eventually("reset queued", || async {
-        let reply = operator.gql("mutation($a: ID!) { approvePasswordReset(accountId: $a) { code } }", json!({ "a": account_id })).await?;
+        let reply = operator
+            .gql("mutation($a: ID!) { approvePasswordReset(accountId: $a) { code } }", json!({ "a": account_id }))
+            .await?;
         Ok(reply.error_code().is_none().then(|| reply.data().ok().cloned()).flatten())
     })
     .await?;

@@ -46,7 +46,7 @@ impl FileKeys {
 
     /// Decrypts a blob of file `file_id`, with whichever listed key sealed it.
     pub fn open(&self, file_id: Uuid, blob: &[u8]) -> Result<Vec<u8>, Error> {
-        self.open_bound(file_id.as_bytes(), blob).map_err(|()| {
+        self.open_bound(file_id.as_bytes(), blob).ok_or_else(|| {
             Error::Internal(format!("stored file {file_id} is corrupt, was altered or uses an unknown key"))
         })
     }
@@ -68,17 +68,17 @@ impl FileKeys {
     }
 
     /// Decrypts what [`Self::seal_bound`] sealed for `aad`, with whichever listed key sealed it.
-    pub fn open_bound(&self, aad: &[u8], blob: &[u8]) -> Result<Vec<u8>, ()> {
-        let rest = blob.strip_prefix(MAGIC.as_slice()).ok_or(())?;
-        let (&id_len, rest) = rest.split_first().ok_or(())?;
+    pub fn open_bound(&self, aad: &[u8], blob: &[u8]) -> Option<Vec<u8>> {
+        let rest = blob.strip_prefix(MAGIC.as_slice())?;
+        let (&id_len, rest) = rest.split_first()?;
         let id_len = usize::from(id_len);
         if rest.len() < id_len + NONCE_LEN {
-            return Err(());
+            return None;
         }
         let (id, rest) = rest.split_at(id_len);
         let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
-        let (_, key) = self.keys.iter().find(|(known, _)| known.as_bytes() == id).ok_or(())?;
-        XChaCha20Poly1305::new(key).decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad }).map_err(|_| ())
+        let (_, key) = self.keys.iter().find(|(known, _)| known.as_bytes() == id)?;
+        XChaCha20Poly1305::new(key).decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad }).ok()
     }
 }
 
