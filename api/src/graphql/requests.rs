@@ -45,34 +45,6 @@ impl RequestStatus {
     fn is_open(self) -> bool {
         !self.domain().is_closed()
     }
-
-    /// What officers read in the console (the queue, its filter, a request's page).
-    fn staff_label(self) -> &'static str {
-        match self {
-            Self::Submitted => "Menunggu diproses",
-            Self::InReview => "Sedang diproses",
-            Self::AwaitingReupload => "Menunggu upload ulang",
-            Self::Completed => "Selesai",
-            Self::ReadyForPickup => "Siap diambil",
-            Self::Collected => "Sudah diambil",
-            Self::Rejected => "Ditolak",
-            Self::Cancelled => "Dibatalkan",
-        }
-    }
-
-    /// What the status board says, in the manual's words.
-    pub(super) fn label(self) -> &'static str {
-        match self {
-            Self::Submitted => "Menunggu diproses",
-            Self::InReview => "Sedang diproses",
-            Self::AwaitingReupload => "Perlu upload ulang dokumen",
-            Self::Completed => "Selesai – dokumen dapat diunduh",
-            Self::ReadyForPickup => "Siap diambil",
-            Self::Collected => "Sudah diambil",
-            Self::Rejected => "Ditolak",
-            Self::Cancelled => "Dibatalkan",
-        }
-    }
 }
 
 /// A document the resident must upload again.
@@ -175,7 +147,7 @@ impl StatusBoardEntry {
             service_code: row.service_code,
             service_name: row.service_name,
             status,
-            status_label: status.label().to_owned(),
+            status_label: status.domain().resident_label().to_owned(),
             submitted_at: row.submitted_at,
             updated_at: row.updated_at,
             reupload_items,
@@ -458,7 +430,7 @@ impl RequestQuery {
                 .into_iter()
                 .map(|status| StatusCount {
                     status: status.into(),
-                    label: RequestStatus::from(status).staff_label().to_owned(),
+                    label: status.staff_label().to_owned(),
                     count: open.iter().find(|(s, _)| s == status.as_str()).map_or(0, |(_, n)| *n),
                 })
                 .collect();
@@ -475,7 +447,7 @@ impl RequestQuery {
                         service_name: row.service_name,
                         applicant_name: row.applicant_name,
                         status: row.status.into(),
-                        status_label: RequestStatus::from(row.status).staff_label().to_owned(),
+                        status_label: row.status.staff_label().to_owned(),
                         claimed_by: row.claimed_by.map(|c| ID(c.to_string())),
                         claimed_by_name: row.claimed_by_name,
                         submitted_at: row.submitted_at,
@@ -508,7 +480,7 @@ impl RequestQuery {
             applicant_name: s.applicant_name.clone(),
             catalogue_version: s.catalogue_version,
             status: status.into(),
-            status_label: RequestStatus::from(status).staff_label().to_owned(),
+            status_label: status.staff_label().to_owned(),
             claimed_by: request.claimed_by().map(|c| ID(c.to_string())),
             fields: s
                 .fields
