@@ -11,7 +11,6 @@ use domain::staff::{Permission, StaffId};
 use futures::{Stream, StreamExt};
 use projections::office_calendar::OutageRow;
 use projections::service_requests::{BoardRow, QueueFilter, QueueRow};
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::resident::RequireResident;
@@ -105,31 +104,18 @@ impl StatusBoardEntry {
     fn new(row: BoardRow, outage: Option<&OutageRow>) -> Self {
         let status = RequestStatus::from(row.status);
         let notice = outage.filter(|_| status.is_open()).map(outage_notice);
-        let labels = row.reupload_items.get("labels").cloned().unwrap_or(Value::Null);
         let reupload_items = row
             .reupload_items
-            .get("items")
-            .and_then(Value::as_array)
-            .map(|items| {
-                items
-                    .iter()
-                    .map(|item| {
-                        let code = item["code"].as_str().unwrap_or_default().to_owned();
-                        ReuploadItem {
-                            label: labels[&code].as_str().unwrap_or(&code).to_owned(),
-                            reason: item["reason"].as_str().unwrap_or_default().to_owned(),
-                            answered: item["answered"].as_bool().unwrap_or(false),
-                            document_code: code,
-                        }
-                    })
-                    .collect()
+            .items
+            .iter()
+            .map(|item| ReuploadItem {
+                label: row.reupload_items.label(&item.code).to_owned(),
+                reason: item.reason.clone(),
+                answered: item.answered,
+                document_code: item.code.clone(),
             })
-            .unwrap_or_default();
-        let download_urls = row
-            .result_files
-            .as_array()
-            .map(|files| files.iter().filter_map(Value::as_str).map(|f| format!("/files/{f}")).collect())
-            .unwrap_or_default();
+            .collect();
+        let download_urls = row.result_files.iter().map(|f| format!("/files/{f}")).collect();
         let pickup = match (row.pickup_place, row.pickup_from) {
             (Some(place), Some(from)) => Some(PickupNotice {
                 message: format!(
