@@ -27,4 +27,4 @@ pub mod upcast;
 pub mod working_time;
 
 pub use error::ErrorCode;
-pub use metadata::{ActorRole, CommandMetadata};
+pub use metadata::{Actor, ActorRole, CommandMetadata};

@@ -6,6 +6,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::account::AccountId;
+use crate::staff::{Role, StaffId};
+
 /// The kind of actor behind a command, recorded on every event for the auditors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -36,6 +39,64 @@ impl ActorRole {
 impl fmt::Display for ActorRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Who acts: the one typed identity behind a command, a file view or an ownership check, from
+/// which the stored `actor_id`/`actor_role` pair is derived (and back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// Nobody signed in (registration, sign-in, a password-reset request). Stored as the
+    /// system actor, as it always was.
+    Anonymous,
+    /// A signed-in resident.
+    Resident(AccountId),
+    /// A signed-in staff member, with the role they signed in with.
+    Staff { id: StaffId, role: Role },
+    /// The service itself or an operator at the command line (e.g. `create-admin`).
+    System,
+}
+
+impl Actor {
+    /// The stored actor id: the account's or staff member's id, nil for the system and for
+    /// anonymous callers.
+    pub fn id(self) -> Uuid {
+        match self {
+            Self::Resident(account) => account.0,
+            Self::Staff { id, .. } => id.0,
+            Self::Anonymous | Self::System => CommandMetadata::SYSTEM_ACTOR,
+        }
+    }
+
+    /// The stored actor role.
+    pub fn role(self) -> ActorRole {
+        match self {
+            Self::Resident(_) => ActorRole::Resident,
+            Self::Staff { role, .. } => role.actor_role(),
+            Self::Anonymous | Self::System => ActorRole::System,
+        }
+    }
+
+    /// The actor of a stored `actor_id`/`actor_role` pair (anonymous callers read back as the
+    /// system: they were stored alike).
+    pub fn from_stored(id: Uuid, role: ActorRole) -> Self {
+        let staff = |role| Self::Staff { id: StaffId(id), role };
+        match role {
+            ActorRole::Resident => Self::Resident(AccountId(id)),
+            ActorRole::Operator => staff(Role::Operator),
+            ActorRole::Supervisor => staff(Role::Supervisor),
+            ActorRole::Auditor => staff(Role::Auditor),
+            ActorRole::Admin => staff(Role::Admin),
+            ActorRole::System => Self::System,
+        }
+    }
+
+    /// The resident's account, for ownership checks.
+    pub fn resident(self) -> Option<AccountId> {
+        match self {
+            Self::Resident(account) => Some(account),
+            _ => None,
+        }
     }
 }
 
