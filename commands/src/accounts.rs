@@ -10,7 +10,7 @@ use domain::nik::Nik;
 use domain::password::Password;
 use domain::person::{Email, FullName};
 use domain::phone::PhoneNumber;
-use domain::{ActorRole, CommandMetadata};
+use domain::{Actor, CommandMetadata};
 use rand::Rng;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -198,7 +198,7 @@ impl AccountService {
         let files = documents.named_files();
         let command =
             AccountCommand::Register { account_id, nik, full_name, phone, email, password_hash, documents, at: now };
-        let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata.clone() };
+        let metadata = metadata.clone().with_actor(Actor::Resident(account_id));
         let run = || async {
             match self.executor.execute(&account_id.to_string(), command, &metadata).await {
                 Ok(_) => Ok(()),
@@ -340,7 +340,7 @@ impl AccountService {
         }
         let (token, session) =
             self.sessions.create(SubjectKind::Resident, account_id.0, "RESIDENT", generation).await?;
-        let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata };
+        let metadata = metadata.with_actor(Actor::Resident(account_id));
         self.executor.execute(&account_id.to_string(), AccountCommand::RecordSignIn { at: now }, &metadata).await?;
         Ok(ResidentSignedIn { token, session, account_id })
     }
@@ -382,7 +382,7 @@ impl AccountService {
         let account_id = self.secrets.account_id(&nik);
         let (owner, stream) = (FileOwner::Account(account_id), stream_ref::<Account>(account_id));
         let files = documents.named_files();
-        let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata.clone() };
+        let metadata = metadata.clone().with_actor(Actor::Resident(account_id));
         let command = AccountCommand::RequestPasswordReset { full_name, documents, at: now };
         let run = || async {
             match self.executor.execute(&account_id.to_string(), command, &metadata).await {
@@ -452,7 +452,7 @@ impl AccountService {
         let password_hash = passwords::hash(password).await?;
         let code_hash = self.secrets.reset_code_hash(account_id, code);
         let command = AccountCommand::CompletePasswordReset { code_hash, password_hash, now };
-        let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata.clone() };
+        let metadata = metadata.clone().with_actor(Actor::Resident(account_id));
         self.executor.execute(&account_id.to_string(), command, &metadata).await?;
         self.throttle.succeeded(attempt, None).await?;
         self.sessions.revoke_all(SubjectKind::Resident, account_id.0, None).await?;

@@ -13,7 +13,7 @@ use domain::request::{
 };
 use domain::staff::StaffId;
 use domain::working_time::office_date;
-use domain::{ActorRole, CommandMetadata};
+use domain::{Actor, CommandMetadata};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -350,7 +350,7 @@ impl RequestService {
         account: Uuid,
         metadata: &CommandMetadata,
     ) -> Result<ServiceRequest, Error> {
-        let metadata = CommandMetadata { actor_role: ActorRole::Resident, ..metadata.clone() };
+        let metadata = metadata.clone().with_actor(Actor::Resident(AccountId(account)));
         self.run(request, RequestCommand::Cancel { account: AccountId(account), at: self.clock.now() }, &metadata).await
     }
 }

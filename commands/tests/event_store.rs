@@ -3,8 +3,8 @@
 use commands::files::{FileOwner, UploadedBy};
 use commands::{Commands, Error, SessionPolicy, Settings};
 use domain::calendar::HolidayKind;
-use domain::staff::{Role, StaffError};
-use domain::{ActorRole, CommandMetadata, ErrorCode};
+use domain::staff::{Role, StaffError, StaffId};
+use domain::{Actor, CommandMetadata, ErrorCode};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -17,8 +17,7 @@ async fn every_event_carries_actor_role_and_correlation_id(pool: PgPool) -> anyh
     let correlation = Uuid::new_v4();
     let actor = Uuid::new_v4();
     let metadata = CommandMetadata {
-        actor_id: actor,
-        actor_role: ActorRole::Supervisor,
+        actor: Actor::Staff { id: StaffId(actor), role: Role::Supervisor },
         correlation_id: correlation,
         client_address: Some("10.0.0.7".into()),
     };
@@ -34,6 +33,8 @@ async fn every_event_carries_actor_role_and_correlation_id(pool: PgPool) -> anyh
     assert_eq!(meta["actor_role"], "SUPERVISOR");
     assert_eq!(meta["correlation_id"], correlation.to_string());
     assert_eq!(meta["client_address"], "10.0.0.7");
+    let stored: std::collections::HashMap<String, String> = serde_json::from_value(meta)?;
+    assert_eq!(CommandMetadata::from_map(&stored), Some(metadata), "the stored metadata reads back as written");
     assert!(xid_set && position >= 1);
     Ok(())
 }

@@ -330,13 +330,7 @@ fn resident(ctx: &Context<'_>) -> Result<Uuid, ApiError> {
 }
 
 fn resident_metadata(ctx: &Context<'_>) -> Result<domain::CommandMetadata, ApiError> {
-    let request = request(ctx)?;
-    Ok(domain::CommandMetadata {
-        actor_id: resident(ctx)?,
-        actor_role: domain::ActorRole::Resident,
-        correlation_id: request.correlation_id,
-        client_address: request.client_address.clone(),
-    })
+    Ok(request(ctx)?.metadata(domain::Actor::Resident(domain::account::AccountId(resident(ctx)?))))
 }
 
 fn me_as_staff(ctx: &Context<'_>) -> Result<StaffId, ApiError> {

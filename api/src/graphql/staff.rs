@@ -212,7 +212,7 @@ impl StaffMutation {
     ) -> Result<StaffProfile, ApiError> {
         let target = parse_uuid(&staff_id)?;
         let metadata = staff_metadata(ctx)?;
-        let by = StaffId(metadata.actor_id);
+        let by = StaffId(metadata.actor.id());
         Ok(shared(ctx)?.commands.staff.change_role(target, role.into(), by, &metadata).await?.into())
     }
 
@@ -221,7 +221,7 @@ impl StaffMutation {
     async fn deactivate_staff(&self, ctx: &Context<'_>, staff_id: ID) -> Result<StaffProfile, ApiError> {
         let target = parse_uuid(&staff_id)?;
         let metadata = staff_metadata(ctx)?;
-        let by = StaffId(metadata.actor_id);
+        let by = StaffId(metadata.actor.id());
         Ok(shared(ctx)?.commands.staff.deactivate(target, by, &metadata).await?.into())
     }
 
