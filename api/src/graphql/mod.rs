@@ -6,6 +6,7 @@ mod audit;
 mod calendar;
 mod catalogue;
 pub mod limits;
+mod paging;
 mod public;
 mod receipts;
 pub mod requests;

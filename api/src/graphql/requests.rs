@@ -10,15 +10,13 @@ use commands::requests::{DocumentUpload, SubmissionForm};
 use domain::staff::{Permission, StaffId};
 use futures::{Stream, StreamExt};
 use projections::office_calendar::OutageRow;
-use projections::service_requests::{BoardRow, QueueFilter, QueueRow};
+use projections::service_requests::{BoardRow, QueueFilter};
 use uuid::Uuid;
 
+use super::paging::{Page, PageSize, decode_time_cursor, decode_timed_cursor, encode_time_cursor};
 use super::resident::RequireResident;
 use super::{Require, parse_uuid, request, shared, staff_metadata, staff_session};
 use crate::error::ApiError;
-
-const MAX_PAGE: usize = 100;
-const DEFAULT_PAGE: usize = 20;
 
 /// Where a request stands: `domain::request::RequestStatus` itself (the conversions both ways
 /// are generated, so the GraphQL enum cannot drift from the domain's).
@@ -283,21 +281,6 @@ pub struct WorkQueueChange {
     request_id: Option<ID>,
 }
 
-fn encode_queue_cursor(row: &QueueRow) -> String {
-    format!("{}|{}", row.due_at.map(|d| d.to_rfc3339()).unwrap_or_default(), row.request_id)
-}
-
-fn decode_queue_cursor(cursor: &str) -> Result<(Option<DateTime<Utc>>, Uuid), ApiError> {
-    let invalid = || ApiError::new("INVALID_CURSOR", "Cursor halaman tidak valid.");
-    let (due, id) = cursor.split_once('|').ok_or_else(invalid)?;
-    let due = if due.is_empty() {
-        None
-    } else {
-        Some(DateTime::parse_from_rfc3339(due).map_err(|_| invalid())?.with_timezone(&Utc))
-    };
-    Ok((due, Uuid::parse_str(id).map_err(|_| invalid())?))
-}
-
 /// The form's values by field name. A name sent twice is refused rather than letting one value
 /// silently win.
 fn field_map(fields: Vec<FieldValueInput>) -> Result<BTreeMap<String, String>, ApiError> {
@@ -354,22 +337,13 @@ impl RequestQuery {
         let pool = shared(ctx)?.pool.clone();
         let outage = projections::office_calendar::current_outage(&pool).await.map_err(ApiError::from)?;
         query(after, None, first, None, |after: Option<String>, _: Option<String>, first, _| async move {
-            let limit = first.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE);
-            let cursor = match after.as_deref() {
-                Some(raw) => {
-                    let (at, id) = decode_queue_cursor(raw)?;
-                    Some((at.ok_or_else(|| ApiError::new("INVALID_CURSOR", "Cursor halaman tidak valid."))?, id))
-                }
-                None => None,
-            };
-            let mut rows = projections::service_requests::board_page(&pool, account, cursor, limit as i64 + 1)
-                .await
-                .map_err(ApiError::from)?;
-            let has_next = rows.len() > limit;
-            rows.truncate(limit);
-            let mut connection = Connection::new(after.is_some(), has_next);
-            connection.edges.extend(rows.into_iter().map(|row| {
-                let cursor = format!("{}|{}", row.submitted_at.to_rfc3339(), row.request_id);
+            let cursor = after.as_deref().map(decode_timed_cursor).transpose()?;
+            let page = PageSize::STANDARD
+                .fetch(first, |limit| projections::service_requests::board_page(&pool, account, cursor, limit))
+                .await?;
+            let mut connection = Connection::new(after.is_some(), page.has_next);
+            connection.edges.extend(page.rows.into_iter().map(|row| {
+                let cursor = encode_time_cursor(Some(row.submitted_at), row.request_id);
                 Edge::new(cursor, StatusBoardEntry::new(row, outage.as_ref()))
             }));
             Ok::<_, async_graphql::Error>(connection)
@@ -398,13 +372,10 @@ impl RequestQuery {
             overdue_at: filter.overdue.unwrap_or(false).then_some(now),
         };
         query(after, None, first, None, |after: Option<String>, _: Option<String>, first, _| async move {
-            let limit = first.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE);
-            let cursor = after.as_deref().map(decode_queue_cursor).transpose()?;
-            let mut rows = projections::service_requests::queue_page(&pool, &filter, cursor, limit as i64 + 1)
-                .await
-                .map_err(ApiError::from)?;
-            let has_next = rows.len() > limit;
-            rows.truncate(limit);
+            let cursor = after.as_deref().map(decode_time_cursor).transpose()?;
+            let Page { rows, has_next } = PageSize::STANDARD
+                .fetch(first, |limit| projections::service_requests::queue_page(&pool, &filter, cursor, limit))
+                .await?;
             let open = projections::service_requests::queue_counts(&pool).await.map_err(ApiError::from)?;
             let counts = domain::request::RequestStatus::ALL
                 .into_iter()
@@ -417,7 +388,7 @@ impl RequestQuery {
             let left = working_hours_left(&pool, now, &rows).await?;
             let mut connection = Connection::with_additional_fields(after.is_some(), has_next, QueueSummary { counts });
             connection.edges.extend(rows.into_iter().zip(left).map(|(row, working_hours_left)| {
-                let cursor = encode_queue_cursor(&row);
+                let cursor = encode_time_cursor(row.due_at, row.request_id);
                 Edge::new(
                     cursor,
                     WorkQueueItem {
@@ -716,7 +687,7 @@ async fn changed_entries(
             projections::service_requests::board_row(pool, id).await?.into_iter().collect()
         }
         Some(_) => return Ok(Vec::new()),
-        None => projections::service_requests::board_page(pool, account, None, MAX_PAGE as i64).await?,
+        None => projections::service_requests::board_page(pool, account, None, PageSize::STANDARD.max as i64).await?,
     };
     let outage = projections::office_calendar::current_outage(pool).await?;
     let entries = rows.into_iter().map(|row| StatusBoardEntry::new(row, outage.as_ref()));
