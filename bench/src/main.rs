@@ -431,7 +431,7 @@ async fn residents(
         let generation = commands.sessions.generation(commands::SubjectKind::Resident, account_id.0).await?;
         let (token, _) =
             commands.sessions.create(commands::SubjectKind::Resident, account_id.0, "RESIDENT", generation).await?;
-        let uploader = commands::requests::resident_uploader(account_id.0);
+        let uploader = commands::files::UploadedBy::Resident(account_id);
         let mut uploads = Vec::with_capacity(per_client);
         for _ in 0..per_client {
             let mut ids = Vec::with_capacity(3);

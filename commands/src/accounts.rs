@@ -12,7 +12,7 @@ use domain::nik::Nik;
 use domain::password::Password;
 use domain::person::{Email, FullName};
 use domain::phone::PhoneNumber;
-use domain::{ActorRole, CommandMetadata};
+use domain::{Actor, CommandMetadata};
 use rand::Rng;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::captcha::Captchas;
 use crate::clock::SharedClock;
 use crate::error::FieldError;
-use crate::files::{FileStore, UploadTokens, stream_ref};
+use crate::files::{FileOwner, FileStore, UploadTokens, UploadedBy, stream_ref};
 use crate::secrets::Secrets;
 use crate::sessions::{Session, SessionStore, SubjectKind};
 use crate::throttle::{Throttle, ThrottlePolicy};
@@ -196,21 +196,22 @@ impl AccountService {
         let account_id = self.secrets.account_id(&nik);
         let nik_masked = nik.masked();
         let password_hash = passwords::hash(password).await?;
-        let (owner, stream) = (owner_ref(account_id), stream_ref::<Account>(account_id));
-        let attached = self.files.attach(&documents.named_files(), &uploader, &owner, &stream, now).await?;
+        let (owner, stream) = (FileOwner::Account(account_id), stream_ref::<Account>(account_id));
+        let files = documents.named_files();
         let command =
             AccountCommand::Register { account_id, nik, full_name, phone, email, password_hash, documents, at: now };
-        let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata.clone() };
-        match self.executor.execute(&account_id.to_string(), command, &metadata).await {
-            Ok(_) => {}
-            Err(Error::Account(AccountError::AlreadyRegistered | AccountError::AwaitingVerification)) => {
-                tracing::info!(nik = %nik_masked, "registration for a NIK that has an account: answered as usual");
+        let metadata = metadata.clone().with_actor(Actor::Resident(account_id));
+        let run = || async {
+            match self.executor.execute(&account_id.to_string(), command, &metadata).await {
+                Ok(_) => Ok(()),
+                Err(Error::Account(AccountError::AlreadyRegistered | AccountError::AwaitingVerification)) => {
+                    tracing::info!(nik = %nik_masked, "registration for a NIK that has an account: answered as usual");
+                    Ok(())
+                }
+                Err(error) => Err(error),
             }
-            Err(error) => {
-                self.files.release(&attached, &owner, &stream).await?;
-                return Err(error);
-            }
-        }
+        };
+        self.files.attached(&files, &uploader, owner, &stream, now, run).await?;
         Ok(RegistrationReceipt { account_id, nik_masked })
     }
 
@@ -238,12 +239,12 @@ impl AccountService {
     async fn check_documents(
         &self,
         form: &DocumentForm,
-        uploader: &str,
+        uploader: &UploadedBy,
         account: Option<AccountId>,
         errors: &mut Vec<FieldError>,
     ) -> Result<Option<IdentityDocuments>, Error> {
         let now = self.clock.now();
-        let target = account.map(|id| (owner_ref(id), stream_ref::<Account>(id)));
+        let target = account.map(|id| (FileOwner::Account(id), stream_ref::<Account>(id)));
         let fields = [
             ("identityUploadId", "Foto KTP-el / surat kehilangan", form.identity_upload_id.as_deref(), false),
             ("familyCardUploadId", "Foto Kartu Keluarga", form.family_card_upload_id.as_deref(), false),
@@ -259,7 +260,7 @@ impl AccountService {
                 }
             };
             let usable = self.files.find(id).await?.filter(|file| {
-                file.attachable(uploader, target.as_ref().map(|(owner, stream)| (owner.as_str(), stream.as_str())), now)
+                file.attachable(uploader, target.as_ref().map(|(owner, stream)| (*owner, stream.as_str())), now)
             });
             match usable {
                 Some(file) if must_be_photo && !file.kind().is_some_and(|k| k.is_image()) => errors.push(FieldError {
@@ -341,7 +342,7 @@ impl AccountService {
         }
         let (token, session) =
             self.sessions.create(SubjectKind::Resident, account_id.0, "RESIDENT", generation).await?;
-        let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata };
+        let metadata = metadata.with_actor(Actor::Resident(account_id));
         self.executor.execute(&account_id.to_string(), AccountCommand::RecordSignIn { at: now }, &metadata).await?;
         Ok(ResidentSignedIn { token, session, account_id })
     }
@@ -381,23 +382,23 @@ impl AccountService {
             return Err(Error::InvalidFields(errors));
         };
         let account_id = self.secrets.account_id(&nik);
-        let (owner, stream) = (owner_ref(account_id), stream_ref::<Account>(account_id));
-        let attached = self.files.attach(&documents.named_files(), &uploader, &owner, &stream, now).await?;
-        let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata.clone() };
+        let (owner, stream) = (FileOwner::Account(account_id), stream_ref::<Account>(account_id));
+        let files = documents.named_files();
+        let metadata = metadata.clone().with_actor(Actor::Resident(account_id));
         let command = AccountCommand::RequestPasswordReset { full_name, documents, at: now };
-        match self.executor.execute(&account_id.to_string(), command, &metadata).await {
-            Ok(_) => Ok(()),
-            Err(Error::Account(
-                AccountError::NotFound | AccountError::NotActive | AccountError::ResetAlreadyPending,
-            )) => {
-                tracing::info!(nik = %nik, "password reset request not filed (no active account, or one waiting)");
-                Ok(())
+        let run = || async {
+            match self.executor.execute(&account_id.to_string(), command, &metadata).await {
+                Ok(_) => Ok(()),
+                Err(Error::Account(
+                    AccountError::NotFound | AccountError::NotActive | AccountError::ResetAlreadyPending,
+                )) => {
+                    tracing::info!(nik = %nik, "password reset request not filed (no active account, or one waiting)");
+                    Ok(())
+                }
+                Err(error) => Err(error),
             }
-            Err(error) => {
-                self.files.release(&attached, &owner, &stream).await?;
-                Err(error)
-            }
-        }
+        };
+        self.files.attached(&files, &uploader, owner, &stream, now, run).await
     }
 
     /// Approves a reset (operator): returns the one-time code to send; only its keyed hash is kept.
@@ -465,7 +466,7 @@ impl AccountService {
         let password_hash = passwords::hash(password).await?;
         let code_hash = self.secrets.reset_code_hash(account_id, code);
         let command = AccountCommand::CompletePasswordReset { code_hash, password_hash, now };
-        let metadata = CommandMetadata { actor_id: account_id.0, actor_role: ActorRole::Resident, ..metadata.clone() };
+        let metadata = metadata.clone().with_actor(Actor::Resident(account_id));
         self.executor.execute(&account_id.to_string(), command, &metadata).await?;
         self.throttle.succeeded(attempt, None).await?;
         self.sessions.revoke_all(SubjectKind::Resident, account_id.0, None).await?;
@@ -534,11 +535,6 @@ async fn at_least<T>(floor: std::time::Duration, work: impl std::future::Future<
     let answer = work.await;
     tokio::time::sleep_until(started + floor).await;
     answer
-}
-
-/// How stored files name the account they belong to.
-pub fn owner_ref(account: AccountId) -> String {
-    format!("Account:{account}")
 }
 
 fn collect<T, E: domain::ErrorCode + std::fmt::Display>(

@@ -1,11 +1,14 @@
-//! Who may see which stored file, and why — the single rule behind `GET /files/{id}`.
+//! Who may see which stored file, and why, and the one way a stored document leaves the
+//! service ([`crate::Commands::open_file`]: the rule, the access log, the bytes).
 
 use chrono::{DateTime, Utc};
+use domain::Actor;
 use domain::account::Account;
 use domain::staff::{Permission, Role};
 use uuid::Uuid;
 
-use crate::files::StoredFile;
+use crate::Error;
+use crate::files::{DocumentAccess, FileOwner, StoredFile};
 
 /// Who asks.
 #[derive(Debug, Clone, Copy)]
@@ -18,17 +21,58 @@ pub enum Viewer<'a> {
 
 /// The purpose recorded in the access log, or `None` when the viewer may not see the file.
 pub fn purpose(viewer: Viewer<'_>, file: &StoredFile, now: DateTime<Utc>) -> Option<&'static str> {
-    let owner = file.attached_to.as_deref()?;
-    let (kind, id) = owner.split_once(':')?;
-    let id = Uuid::parse_str(id).ok()?;
-    match (viewer, kind) {
-        (Viewer::Resident { account_id, .. }, "Account") if account_id == id => Some("owner"),
-        (Viewer::Resident { account, .. }, "LegacyAccount") => {
-            account.legacy_access_at(now).iter().any(|(legacy, _)| legacy.0 == id).then_some("legacy-access")
+    match (viewer, file.owner()?) {
+        (Viewer::Resident { account_id, .. }, FileOwner::Account(owner)) if account_id == owner.0 => Some("owner"),
+        (Viewer::Resident { account, .. }, FileOwner::LegacyAccount(id)) => {
+            account.legacy_access_at(now).iter().any(|(legacy, _)| *legacy == id).then_some("legacy-access")
         }
-        (Viewer::Staff { role }, "Account") if role.permits(Permission::WorkQueue) => Some("verification"),
-        (Viewer::Staff { role }, "LegacyAccount") if role.permits(Permission::WorkQueue) => Some("legacy-verification"),
+        (Viewer::Staff { role }, FileOwner::Account(_)) if role.permits(Permission::WorkQueue) => Some("verification"),
+        (Viewer::Staff { role }, FileOwner::LegacyAccount(_)) if role.permits(Permission::WorkQueue) => {
+            Some("legacy-verification")
+        }
         _ => None,
+    }
+}
+
+/// A stored document opened for a viewer: its record (type, name) and its decrypted bytes.
+#[derive(Debug)]
+pub struct OpenedFile {
+    pub file: StoredFile,
+    pub bytes: Vec<u8>,
+}
+
+impl crate::Commands {
+    /// Opens a stored document for `actor`: checks [`purpose`], records the view in
+    /// `document_access_log` (before any byte is read: no log, no view) and returns the bytes.
+    /// `None` for a file that does not exist and, alike, for one the actor may not see.
+    pub async fn open_file(
+        &self,
+        actor: Actor,
+        file_id: Uuid,
+        client_address: Option<&str>,
+    ) -> Result<Option<OpenedFile>, Error> {
+        let Some(file) = self.files.find(file_id).await? else { return Ok(None) };
+        let now = self.clock.now();
+        let (purpose, viewer_kind) = match actor {
+            Actor::Resident(account_id) => {
+                let account = self.accounts.load(account_id.0).await?;
+                (purpose(Viewer::Resident { account_id: account_id.0, account: &account }, &file, now), "RESIDENT")
+            }
+            Actor::Staff { role, .. } => (purpose(Viewer::Staff { role }, &file, now), "STAFF"),
+            Actor::Anonymous | Actor::System => (None, ""),
+        };
+        let Some(purpose) = purpose else { return Ok(None) };
+        let access = DocumentAccess {
+            file_id,
+            viewer_kind,
+            viewer_id: actor.id(),
+            viewer_role: actor.role().as_str(),
+            purpose,
+            client_address,
+        };
+        self.files.log_access(&access).await?;
+        let bytes = self.files.read(&file).await?;
+        Ok(Some(OpenedFile { file, bytes }))
     }
 }
 

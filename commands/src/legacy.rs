@@ -9,7 +9,7 @@ use domain::nik::Nik;
 use sqlx::PgPool;
 
 use crate::clock::SharedClock;
-use crate::files::FileStore;
+use crate::files::{FileOwner, FileStore, UploadedBy};
 use crate::secrets::Secrets;
 use crate::{Error, Executor};
 
@@ -52,10 +52,13 @@ impl LegacyService {
         if self.executor.load(&id.to_string()).await?.nik().is_some() {
             return Ok(ImportOutcome::AlreadyImported);
         }
-        let owner = format!("LegacyAccount:{id}");
+        let owner = FileOwner::LegacyAccount(id);
         let mut documents = Vec::with_capacity(record.documents.len());
         for (title, bytes) in record.documents {
-            let stored = self.files.store_attached(bytes, "import", &owner, DocumentName::new(&title).as_ref()).await?;
+            let stored = self
+                .files
+                .store_attached(bytes, &UploadedBy::Import, owner, DocumentName::new(&title).as_ref())
+                .await?;
             documents.push(LegacyDocument { file: FileId(stored.file_id), title });
         }
         let count = documents.len();

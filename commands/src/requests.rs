@@ -13,13 +13,12 @@ use domain::request::{
 };
 use domain::staff::StaffId;
 use domain::working_time::office_date;
-use domain::{ActorRole, CommandMetadata};
+use domain::{Actor, CommandMetadata};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::accounts::owner_ref;
 use crate::clock::SharedClock;
-use crate::files::{FileKind, FileStore, stream_ref};
+use crate::files::{FileKind, FileOwner, FileStore, UploadedBy, stream_ref};
 use crate::{Error, Executor};
 
 /// A document of a form: its catalogue code and the upload's id.
@@ -49,16 +48,6 @@ pub struct RequestService {
     files: FileStore,
     catalogue: Arc<Catalogue>,
     clock: SharedClock,
-}
-
-/// The uploader identity of a resident's own uploads.
-pub fn resident_uploader(account: Uuid) -> String {
-    format!("resident:{account}")
-}
-
-/// The uploader identity of a staff member's uploads.
-pub fn staff_uploader(staff: Uuid) -> String {
-    format!("staff:{staff}")
 }
 
 fn file_type(kind: FileKind) -> FileType {
@@ -113,17 +102,15 @@ impl RequestService {
             .ok()
             .and_then(|code| self.catalogue.service(&code).cloned())
             .ok_or(RequestError::UnknownService)?;
-        let owner = owner_ref(AccountId(account));
+        let (uploader, owner) = (UploadedBy::Resident(AccountId(account)), FileOwner::Account(AccountId(account)));
         let stream = stream_ref::<ServiceRequest>(request_id);
-        let documents =
-            self.resolve(&form.documents, &service.documents, &resident_uploader(account), &owner, &stream).await?;
+        let documents = self.resolve(&form.documents, &service.documents, &uploader, owner, &stream).await?;
         let sequence: i64 =
             sqlx::query_scalar("SELECT nextval('service_request_number_seq')").fetch_one(&self.pool).await?;
         let today = office_date(now);
         let number = RequestNumber::new(chrono::Datelike::year(&today), sequence);
         let files: Vec<(FileId, DocumentName)> =
             documents.iter().map(|d| (d.file, DocumentName::request_document(&d.code, &number))).collect();
-        let attached = self.files.attach(&files, &resident_uploader(account), &owner, &stream, now).await?;
         let command = RequestCommand::Submit {
             request_id,
             account_id: AccountId(account),
@@ -137,13 +124,8 @@ impl RequestService {
             today,
             at: now,
         };
-        match self.executor.execute_loaded(loaded, command, metadata).await {
-            Ok(outcome) => Ok(outcome.aggregate),
-            Err(error) => {
-                self.files.release(&attached, &owner, &stream).await?;
-                Err(error)
-            }
-        }
+        let run = || async { Ok(self.executor.execute_loaded(loaded, command, metadata).await?.aggregate) };
+        self.files.attached(&files, &uploader, owner, &stream, now, run).await
     }
 
     /// Looks up uploads of the form: each must have been sent (`DOCUMENT_REQUIRED`), exist, be
@@ -153,8 +135,8 @@ impl RequestService {
         &self,
         documents: &[DocumentUpload],
         requirements: &[DocumentRequirement],
-        uploader: &str,
-        owner: &str,
+        uploader: &UploadedBy,
+        owner: FileOwner,
         stream: &str,
     ) -> Result<Vec<SubmittedDocument>, Error> {
         let mut problems = Vec::new();
@@ -270,12 +252,11 @@ impl RequestService {
         metadata: &CommandMetadata,
     ) -> Result<ServiceRequest, Error> {
         let now = self.clock.now();
-        let owner = owner_ref(AccountId(account));
+        let (uploader, owner) = (UploadedBy::Resident(AccountId(account)), FileOwner::Account(AccountId(account)));
         let stream = stream_ref::<ServiceRequest>(request);
         let current = self.load(request).await?;
         let submitted = current.submitted().ok_or(RequestError::NotFound)?;
-        let resolved =
-            self.resolve(documents, &submitted.requirements, &resident_uploader(account), &owner, &stream).await?;
+        let resolved = self.resolve(documents, &submitted.requirements, &uploader, owner, &stream).await?;
         let files: Vec<(FileId, DocumentName)> =
             resolved.iter().map(|d| (d.file, DocumentName::request_document(&d.code, &submitted.number))).collect();
         // The answer goes back to the officer who asked, if they can still hold a claim (not
@@ -284,16 +265,9 @@ impl RequestService {
             Some(demander) if self.works_queue(demander).await? => Some(demander),
             _ => None,
         };
-        let attached = self.files.attach(&files, &resident_uploader(account), &owner, &stream, now).await?;
         let command =
             RequestCommand::Reupload { account: AccountId(account), documents: resolved, returns_to, at: now };
-        match self.run(request, command, metadata).await {
-            Ok(request) => Ok(request),
-            Err(error) => {
-                self.files.release(&attached, &owner, &stream).await?;
-                Err(error)
-            }
-        }
+        self.files.attached(&files, &uploader, owner, &stream, now, || self.run(request, command, metadata)).await
     }
 
     /// The claiming operator attaches the signed PDF(s); the resident can download them.
@@ -307,7 +281,7 @@ impl RequestService {
         let now = self.clock.now();
         let current = self.load(request).await?;
         let submitted = current.submitted().ok_or(RequestError::NotFound)?;
-        let owner = owner_ref(submitted.account_id);
+        let owner = FileOwner::Account(submitted.account_id);
         let mut files = Vec::with_capacity(upload_ids.len());
         for raw in upload_ids {
             let id = domain::document::upload_id(Some(raw), RESULT_FILES_LABEL).map_err(RequestError::Document)?;
@@ -323,14 +297,10 @@ impl RequestService {
             .enumerate()
             .map(|(i, file)| (*file, DocumentName::result(&submitted.service_code, &submitted.number, i, files.len())))
             .collect();
-        let attached = self.files.attach(&named, &staff_uploader(by.0), &owner, &stream, now).await?;
-        match self.run(request, RequestCommand::Complete { by, files, at: now }, metadata).await {
-            Ok(request) => Ok(request),
-            Err(error) => {
-                self.files.release(&attached, &owner, &stream).await?;
-                Err(error)
-            }
-        }
+        let command = RequestCommand::Complete { by, files, at: now };
+        self.files
+            .attached(&named, &UploadedBy::Staff(by), owner, &stream, now, || self.run(request, command, metadata))
+            .await
     }
 
     /// For KTP-el and KIA: where and from when the card can be collected.
@@ -380,7 +350,7 @@ impl RequestService {
         account: Uuid,
         metadata: &CommandMetadata,
     ) -> Result<ServiceRequest, Error> {
-        let metadata = CommandMetadata { actor_role: ActorRole::Resident, ..metadata.clone() };
+        let metadata = metadata.clone().with_actor(Actor::Resident(AccountId(account)));
         self.run(request, RequestCommand::Cancel { account: AccountId(account), at: self.clock.now() }, &metadata).await
     }
 }

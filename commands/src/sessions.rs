@@ -67,6 +67,19 @@ pub struct Session {
 }
 
 impl Session {
+    /// Who the session acts for; `None` for a staff session whose stored role this build does
+    /// not know (treated as nobody, never as a weaker or stronger role).
+    pub fn actor(&self) -> Option<domain::Actor> {
+        match self.subject_kind {
+            SubjectKind::Resident => Some(domain::Actor::Resident(domain::account::AccountId(self.subject_id))),
+            SubjectKind::Staff => self
+                .role
+                .parse()
+                .ok()
+                .map(|role| domain::Actor::Staff { id: domain::staff::StaffId(self.subject_id), role }),
+        }
+    }
+
     /// Identifies the session without its secret (the token's SHA-256), e.g. to count the
     /// websockets one session holds open.
     pub fn key(&self) -> &[u8] {

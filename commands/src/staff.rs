@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use domain::CommandMetadata;
 use domain::password::Password;
 use domain::staff::{DisplayName, Role, StaffAccount, StaffCommand, StaffError, StaffId, Username};
+use domain::{Actor, CommandMetadata};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -141,7 +141,7 @@ impl StaffService {
         self.throttle.succeeded(attempt, keys.first().map(String::as_str)).await?;
         let (token, session) =
             self.sessions.create(SubjectKind::Staff, profile.id.0, profile.role.as_str(), generation).await?;
-        let metadata = CommandMetadata { actor_id: profile.id.0, actor_role: profile.role.actor_role(), ..metadata };
+        let metadata = metadata.with_actor(Actor::Staff { id: profile.id, role: profile.role });
         let recorded = self
             .executor
             .execute(&profile.id.to_string(), StaffCommand::RecordSignIn { at: self.sessions.now() }, &metadata)
@@ -177,8 +177,8 @@ fn alert_on_document_access(role: Role, staff: Uuid, metadata: &CommandMetadata)
             alert = "document_access_granted",
             staff_id = %staff,
             role = role.as_str(),
-            by = %metadata.actor_id,
-            by_role = ?metadata.actor_role,
+            by = %metadata.actor.id(),
+            by_role = ?metadata.actor.role(),
             "a staff account that can open residents' documents was created or promoted"
         );
     }

@@ -1,9 +1,10 @@
 //! The event store's guarantees, against a real PostgreSQL (fresh database per test).
 
+use commands::files::{FileOwner, UploadedBy};
 use commands::{Commands, Error, SessionPolicy, Settings};
 use domain::calendar::HolidayKind;
-use domain::staff::{Role, StaffError};
-use domain::{ActorRole, CommandMetadata, ErrorCode};
+use domain::staff::{Role, StaffError, StaffId};
+use domain::{Actor, CommandMetadata, ErrorCode};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -16,8 +17,7 @@ async fn every_event_carries_actor_role_and_correlation_id(pool: PgPool) -> anyh
     let correlation = Uuid::new_v4();
     let actor = Uuid::new_v4();
     let metadata = CommandMetadata {
-        actor_id: actor,
-        actor_role: ActorRole::Supervisor,
+        actor: Actor::Staff { id: StaffId(actor), role: Role::Supervisor },
         correlation_id: correlation,
         client_address: Some("10.0.0.7".into()),
     };
@@ -33,6 +33,8 @@ async fn every_event_carries_actor_role_and_correlation_id(pool: PgPool) -> anyh
     assert_eq!(meta["actor_role"], "SUPERVISOR");
     assert_eq!(meta["correlation_id"], correlation.to_string());
     assert_eq!(meta["client_address"], "10.0.0.7");
+    let stored: std::collections::HashMap<String, String> = serde_json::from_value(meta)?;
+    assert_eq!(CommandMetadata::from_map(&stored), Some(metadata), "the stored metadata reads back as written");
     assert!(xid_set && position >= 1);
     Ok(())
 }
@@ -236,12 +238,14 @@ async fn expired_uploads_are_purged_with_their_bytes_and_attached_files_are_kept
         image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Png)?;
         out.into_inner()
     };
-    let kept = files.store_upload(photo.clone(), "token:a", None, now).await?;
-    let dropped = files.store_upload(photo, "token:a", None, now).await?;
+    let (a, b) = (UploadedBy::Token("a".into()), UploadedBy::Token("b".into()));
+    let owner = |n| FileOwner::Account(domain::account::AccountId(uuid::Uuid::from_u128(n)));
+    let kept = files.store_upload(photo.clone(), &a, None, now).await?;
+    let dropped = files.store_upload(photo, &a, None, now).await?;
     let named = |id| [(FileId(id), DocumentName::fallback(FileId(id)))];
-    files.attach(&named(kept.file_id), "token:a", "Account:x", "Account:x", now).await?;
+    files.attach(&named(kept.file_id), &a, owner(1), "Account:x", now).await?;
     assert!(
-        files.attach(&named(dropped.file_id), "token:b", "Account:y", "Account:y", now).await.is_err(),
+        files.attach(&named(dropped.file_id), &b, owner(2), "Account:y", now).await.is_err(),
         "someone else's upload"
     );
     let later = now + chrono::Duration::hours(25);
@@ -350,13 +354,13 @@ async fn uploads_of_a_command_that_died_before_recording_are_reusable_then_used_
     }
     let nik = "6106015205900001";
     let account = settings.secrets.account_id(&Nik::parse(nik)?);
-    let (owner, stream) = (format!("Account:{account}"), stream_ref::<Account>(account));
+    let (owner, stream) = (FileOwner::Account(account), stream_ref::<Account>(account));
     // The first sending attached the three documents, and a fourth upload, then died.
     let files: Vec<(FileId, DocumentName)> =
         ids.iter().copied().map(|id| (FileId(id), DocumentName::fallback(FileId(id)))).collect();
-    assert_eq!(commands.files.attach(&files, &uploader, &owner, &stream, now).await?.len(), 4);
+    assert_eq!(commands.files.attach(&files, &uploader, owner, &stream, now).await?.len(), 4);
     // Another command may not take them; the same one, sent again, may.
-    let elsewhere = commands.files.attach(&files[..1], &uploader, &owner, "Account:lain", now).await;
+    let elsewhere = commands.files.attach(&files[..1], &uploader, owner, "Account:lain", now).await;
     assert!(matches!(elsewhere, Err(Error::UploadNotUsable(_))), "{elsewhere:?}");
     let captcha = commands.captchas.create(now, None).await?;
     sqlx::query("UPDATE captchas SET answer_hash = $2 WHERE captcha_id = $1")

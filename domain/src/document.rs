@@ -165,6 +165,11 @@ impl DocumentName {
         Self(format!("{what}-{}", short_id(file)))
     }
 
+    /// A submission's receipt ("Bukti Pengajuan"): `bukti-pengajuan-KH-2026-000002`.
+    pub fn receipt(number: &RequestNumber) -> Self {
+        Self(format!("bukti-pengajuan-{}", number.as_str()))
+    }
+
     /// What a file without a recorded name is called: `dokumen-1a2b3c4d`.
     pub fn fallback(file: FileId) -> Self {
         Self(format!("dokumen-{}", short_id(file)))
@@ -284,6 +289,7 @@ mod tests {
         assert_eq!(DocumentName::identity(&documents, documents.family_card).as_str(), "kartu-keluarga-00000002");
         assert_eq!(DocumentName::identity(&documents, documents.selfie).as_str(), "selfie-00000003");
         assert_eq!(DocumentName::fallback(file(0xff)).as_str(), "dokumen-000000ff");
+        assert_eq!(DocumentName::receipt(&number()).as_str(), "bukti-pengajuan-KH-2026-000002");
     }
 
     #[test]

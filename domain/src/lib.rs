@@ -19,6 +19,7 @@ pub mod person;
 pub mod phone;
 pub mod privacy;
 pub mod request;
+mod spelled;
 pub mod staff;
 pub mod statistics;
 pub mod text;
@@ -26,4 +27,4 @@ pub mod upcast;
 pub mod working_time;
 
 pub use error::ErrorCode;
-pub use metadata::{ActorRole, CommandMetadata};
+pub use metadata::{Actor, ActorRole, CommandMetadata};

@@ -12,31 +12,15 @@ pub use templates::{Rendered, TemplateError, Templates, WhatsAppMessage, portal_
 /// `NOTIFICATION_TEMPLATES_FILE` names another file.
 pub const BUILT_IN_TEMPLATES: &str = include_str!("../../catalogue/notifications.toml");
 
-/// A way of reaching a resident.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Channel {
-    /// The resident's registered number (`628…`), through the WhatsApp gateway.
-    WhatsApp,
-    /// The e-mail address the resident gave, if any.
-    Email,
-}
-
-impl Channel {
-    pub const ALL: [Self; 2] = [Self::WhatsApp, Self::Email];
-
-    /// The stored spelling (`notification_outbox.channel`) and the idempotency key's suffix.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::WhatsApp => "WHATSAPP",
-            Self::Email => "EMAIL",
-        }
-    }
-}
-
-impl std::str::FromStr for Channel {
-    type Err = UnknownName;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| UnknownName(s.to_owned()))
+crate::spelled::spelled_enum! {
+    /// A way of reaching a resident. `as_str` is the stored spelling
+    /// (`notification_outbox.channel`) and the idempotency key's suffix.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Channel: UnknownName {
+        /// The resident's registered number (`628…`), through the WhatsApp gateway.
+        WhatsApp = "WHATSAPP",
+        /// The e-mail address the resident gave, if any.
+        Email = "EMAIL",
     }
 }
 
@@ -45,47 +29,25 @@ impl std::str::FromStr for Channel {
 #[error("unknown name {0:?}")]
 pub struct UnknownName(pub String);
 
-/// The messages the service sends. Each has a template in `catalogue/notifications.toml` under
-/// its `as_str` key, which may use exactly the variables of [`Template::variables`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Template {
-    AccountApproved,
-    AccountRejected,
-    /// The password-reset code, sent to the registered WhatsApp number only.
-    ResetCode,
-    ReuploadDemanded,
-    RequestCompleted,
-    ReadyForPickup,
-    RequestRejected,
-    LegacyAccessGranted,
+crate::spelled::spelled_enum! {
+    /// The messages the service sends. Each has a template in `catalogue/notifications.toml`
+    /// under its `as_str` key (also its stored spelling), which may use exactly the variables
+    /// of [`Template::variables`].
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Template: UnknownName {
+        AccountApproved = "account_approved",
+        AccountRejected = "account_rejected",
+        /// The password-reset code, sent to the registered WhatsApp number only.
+        ResetCode = "reset_code",
+        ReuploadDemanded = "reupload_demanded",
+        RequestCompleted = "request_completed",
+        ReadyForPickup = "ready_for_pickup",
+        RequestRejected = "request_rejected",
+        LegacyAccessGranted = "legacy_access_granted",
+    }
 }
 
 impl Template {
-    pub const ALL: [Self; 8] = [
-        Self::AccountApproved,
-        Self::AccountRejected,
-        Self::ResetCode,
-        Self::ReuploadDemanded,
-        Self::RequestCompleted,
-        Self::ReadyForPickup,
-        Self::RequestRejected,
-        Self::LegacyAccessGranted,
-    ];
-
-    /// The template's key in the catalogue and its stored spelling.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::AccountApproved => "account_approved",
-            Self::AccountRejected => "account_rejected",
-            Self::ResetCode => "reset_code",
-            Self::ReuploadDemanded => "reupload_demanded",
-            Self::RequestCompleted => "request_completed",
-            Self::ReadyForPickup => "ready_for_pickup",
-            Self::RequestRejected => "request_rejected",
-            Self::LegacyAccessGranted => "legacy_access_granted",
-        }
-    }
-
     /// The variables the outbox fills for this message. Values are final text, except those
     /// whose name starts with `tautan`: a path on the portal, joined to `PUBLIC_URL` when the
     /// message is rendered (so a moved portal does not need the outbox rewritten).
@@ -114,13 +76,6 @@ impl Template {
             Self::ResetCode => &[Channel::WhatsApp],
             _ => &Channel::ALL,
         }
-    }
-}
-
-impl std::str::FromStr for Template {
-    type Err = UnknownName;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| UnknownName(s.to_owned()))
     }
 }
 

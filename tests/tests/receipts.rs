@@ -44,7 +44,10 @@ async fn a_receipt_is_downloaded_by_its_resident_and_checked_by_anyone(pool: PgP
     assert_eq!(response.status(), 200);
     let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     assert_eq!(header("content-type"), "application/pdf");
-    assert_eq!(header("content-disposition"), format!("attachment; filename=\"bukti-pengajuan-{number}.pdf\""));
+    assert_eq!(
+        header("content-disposition"),
+        format!("attachment; filename=\"bukti-pengajuan-{number}.pdf\"; filename*=UTF-8''bukti-pengajuan-{number}.pdf")
+    );
     let pdf = response.bytes().await?;
     assert!(pdf.starts_with(b"%PDF-") && pdf.len() < 100_000, "{} bytes", pdf.len());
     assert!(!String::from_utf8_lossy(&pdf).contains("6106015205900001"), "no NIK on the receipt");

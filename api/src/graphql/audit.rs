@@ -15,11 +15,9 @@ use projections::{Checkpoint, StoredEvent};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::paging::{Page, PageSize, invalid_cursor};
 use super::{Require, parse_uuid, shared, staff_session};
 use crate::error::ApiError;
-
-const MAX_PAGE: usize = 200;
-const DEFAULT_PAGE: usize = 50;
 
 /// One event as auditors read it.
 #[derive(SimpleObject)]
@@ -129,10 +127,6 @@ impl StaffNames {
     }
 }
 
-fn invalid_cursor() -> ApiError {
-    ApiError::new("INVALID_CURSOR", "Cursor halaman tidak valid.")
-}
-
 fn encode(checkpoint: Checkpoint) -> String {
     format!("h{}.{}", checkpoint.transaction_id, checkpoint.position)
 }
@@ -215,12 +209,9 @@ impl AuditQuery {
         }
         let pool = shared(ctx)?.pool.clone();
         query(after, None, first, None, |after: Option<String>, _: Option<String>, first, _| async move {
-            let limit = first.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE);
             let cursor = after.as_deref().map(decode).transpose()?;
-            let mut events =
-                projections::history::page(&pool, &filter, cursor, limit as i64 + 1).await.map_err(ApiError::from)?;
-            let has_next = events.len() > limit;
-            events.truncate(limit);
+            let Page { rows: events, has_next } =
+                PageSize::AUDIT.fetch(first, |limit| projections::history::page(&pool, &filter, cursor, limit)).await?;
             let names = StaffNames::of_events(&pool, &events).await?;
             let mut connection = Connection::new(after.is_some(), has_next);
             connection.edges.extend(events.into_iter().map(|e| {
@@ -284,14 +275,12 @@ impl AuditQuery {
         let shared = shared(ctx)?;
         let (files, pool) = (shared.commands.files.clone(), shared.pool.clone());
         query(after, None, first, None, |after: Option<String>, _: Option<String>, first, _| async move {
-            let limit = first.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE);
             let after = after
                 .as_deref()
                 .map(|c| c.strip_prefix('a').and_then(|n| n.parse::<i64>().ok()).ok_or_else(invalid_cursor))
                 .transpose()?;
-            let mut rows = files.access_log(&filter, after, limit as i64 + 1).await.map_err(ApiError::from)?;
-            let has_next = rows.len() > limit;
-            rows.truncate(limit);
+            let Page { rows, has_next } =
+                PageSize::AUDIT.fetch(first, |limit| files.access_log(&filter, after, limit)).await?;
             let names = StaffNames::load(&pool, rows.iter().map(|r| r.viewer_id)).await?;
             let mut connection = Connection::new(after.is_some(), has_next);
             connection.edges.extend(rows.into_iter().map(|r| {

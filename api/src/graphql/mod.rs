@@ -7,6 +7,7 @@ mod calendar;
 mod catalogue;
 pub mod limits;
 mod notifications;
+mod paging;
 mod public;
 mod receipts;
 pub mod requests;
@@ -20,8 +21,8 @@ use std::sync::Arc;
 use async_graphql::{Context, Guard, MergedObject, Schema};
 use commands::{Commands, Session, SubjectKind};
 use domain::catalogue::Catalogue;
-use domain::staff::{Permission, Role};
-use domain::{ActorRole, CommandMetadata};
+use domain::staff::{Permission, Role, StaffId};
+use domain::{Actor, CommandMetadata};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -84,6 +85,18 @@ pub struct RequestContext {
     pub client_address: Option<String>,
 }
 
+impl RequestContext {
+    /// Who is asking: the session's resident or staff member, else nobody.
+    pub fn actor(&self) -> Actor {
+        self.session.as_ref().and_then(Session::actor).unwrap_or(Actor::Anonymous)
+    }
+
+    /// Metadata for a command `actor` issues in this request.
+    pub fn metadata(&self, actor: Actor) -> CommandMetadata {
+        CommandMetadata { actor, correlation_id: self.correlation_id, client_address: self.client_address.clone() }
+    }
+}
+
 /// Builds the schema with its limits; without `introspection`, `__schema` and `__type` are
 /// refused (production: the schema is published in `docs/schema.graphql`, and a map of every
 /// field is not something to hand an attacker).
@@ -127,24 +140,12 @@ fn staff_session<'a>(ctx: &Context<'a>) -> Result<(&'a Session, Role), ApiError>
 /// Metadata for a command issued by the signed-in staff member.
 fn staff_metadata(ctx: &Context<'_>) -> Result<CommandMetadata, ApiError> {
     let (session, role) = staff_session(ctx)?;
-    let request = request(ctx)?;
-    Ok(CommandMetadata {
-        actor_id: session.subject_id,
-        actor_role: role.actor_role(),
-        correlation_id: request.correlation_id,
-        client_address: request.client_address.clone(),
-    })
+    Ok(request(ctx)?.metadata(Actor::Staff { id: StaffId(session.subject_id), role }))
 }
 
 /// Metadata for a command issued before anyone is known (sign-in fills in the actor).
 fn anonymous_metadata(ctx: &Context<'_>) -> Result<CommandMetadata, ApiError> {
-    let request = request(ctx)?;
-    Ok(CommandMetadata {
-        actor_id: CommandMetadata::SYSTEM_ACTOR,
-        actor_role: ActorRole::System,
-        correlation_id: request.correlation_id,
-        client_address: request.client_address.clone(),
-    })
+    Ok(request(ctx)?.metadata(Actor::Anonymous))
 }
 
 /// Guard: the caller is staff whose role grants the permission.

@@ -8,7 +8,6 @@ use chrono::NaiveDate;
 use commands::rate_limit::Limit;
 use domain::request::ReceiptCode;
 
-use super::requests::RequestStatus;
 use super::{request, shared};
 use crate::error::ApiError;
 use crate::metrics::ReceiptAnswer;
@@ -84,7 +83,7 @@ impl ReceiptQuery {
             number: Some(row.number),
             service_name: Some(row.service_name),
             submitted_on: Some(domain::working_time::office_date(row.submitted_at)),
-            status_label: Some(RequestStatus::from(row.status).label().to_owned()),
+            status_label: Some(row.status.resident_label().to_owned()),
             applicant_masked: Some(crate::receipt::masked_name(&applicant)),
         })
     }

@@ -5,7 +5,6 @@ use async_graphql::{Context, Enum, Guard, ID, InputObject, Object, SimpleObject}
 use chrono::{DateTime, Utc};
 use commands::SubjectKind;
 use commands::accounts::{CaptchaAnswer, DocumentForm, PasswordResetForm, RegistrationForm};
-use domain::{ActorRole, CommandMetadata};
 use uuid::Uuid;
 
 use super::public::WhatsappContact;
@@ -311,7 +310,8 @@ impl ResidentMutation {
         code: String,
         new_password: String,
     ) -> Result<bool, ApiError> {
-        let metadata = CommandMetadata { actor_role: ActorRole::Resident, ..anonymous_metadata(ctx)? };
+        // The service names the resident once the code has identified the account.
+        let metadata = anonymous_metadata(ctx)?;
         shared(ctx)?.commands.accounts.complete_password_reset(&nik, &code, &new_password, &metadata).await?;
         Ok(true)
     }

@@ -5,13 +5,10 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use domain::staff::{Permission, StaffId};
 
+use super::paging::{Page, PageSize};
 use super::{Require, RequireStaff, anonymous_metadata, parse_uuid, request, shared, staff_metadata, staff_session};
 use crate::error::ApiError;
 use crate::http::cookies;
-
-/// Largest page a list returns.
-const MAX_PAGE: usize = 100;
-const DEFAULT_PAGE: usize = 20;
 
 /// A staff role.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -122,12 +119,9 @@ impl StaffQuery {
     ) -> async_graphql::Result<Connection<String, StaffMember, StaffTotals, EmptyFields>> {
         let pool = &shared(ctx)?.pool;
         query(after, None, first, None, |after: Option<String>, _before: Option<String>, first, _last| async move {
-            let limit = first.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE);
-            let mut rows = projections::staff_directory::page(pool, after.as_deref(), limit as i64 + 1)
-                .await
-                .map_err(ApiError::from)?;
-            let has_next = rows.len() > limit;
-            rows.truncate(limit);
+            let Page { rows, has_next } = PageSize::STANDARD
+                .fetch(first, |limit| projections::staff_directory::page(pool, after.as_deref(), limit))
+                .await?;
             let total_count = projections::staff_directory::count(pool).await.map_err(ApiError::from)?;
             let mut connection =
                 Connection::with_additional_fields(after.is_some(), has_next, StaffTotals { total_count });
@@ -212,7 +206,7 @@ impl StaffMutation {
     ) -> Result<StaffProfile, ApiError> {
         let target = parse_uuid(&staff_id)?;
         let metadata = staff_metadata(ctx)?;
-        let by = StaffId(metadata.actor_id);
+        let by = StaffId(metadata.actor.id());
         Ok(shared(ctx)?.commands.staff.change_role(target, role.into(), by, &metadata).await?.into())
     }
 
@@ -221,7 +215,7 @@ impl StaffMutation {
     async fn deactivate_staff(&self, ctx: &Context<'_>, staff_id: ID) -> Result<StaffProfile, ApiError> {
         let target = parse_uuid(&staff_id)?;
         let metadata = staff_metadata(ctx)?;
-        let by = StaffId(metadata.actor_id);
+        let by = StaffId(metadata.actor.id());
         Ok(shared(ctx)?.commands.staff.deactivate(target, by, &metadata).await?.into())
     }
 

@@ -11,13 +11,11 @@ use domain::staff::Permission;
 use projections::resident_accounts::{ResidentFilter, ResidentMatchRow};
 use uuid::Uuid;
 
+use super::paging::{Page, PageSize, decode_timed_cursor, encode_time_cursor};
 use super::resident::{AccountStatus, IdentityDocumentKind};
 use super::{Require, parse_uuid, shared, staff_metadata};
 use crate::error::ApiError;
 use crate::whatsapp::Decision;
-
-const MAX_PAGE: usize = 100;
-const DEFAULT_PAGE: usize = 20;
 
 /// Links to the three identity documents (`GET` them with the staff session; each view is logged).
 #[derive(SimpleObject)]
@@ -153,17 +151,6 @@ pub struct QueueTotals {
 
 type QueueConnection<T> = Connection<String, T, QueueTotals>;
 
-fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
-    format!("{}|{id}", at.to_rfc3339())
-}
-
-fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
-    let invalid = || ApiError::new("INVALID_CURSOR", "Cursor halaman tidak valid.");
-    let (at, id) = cursor.split_once('|').ok_or_else(invalid)?;
-    let at = DateTime::parse_from_rfc3339(at).map_err(|_| invalid())?.with_timezone(&Utc);
-    Ok((at, Uuid::parse_str(id).map_err(|_| invalid())?))
-}
-
 async fn working_hours_since(ctx: &Context<'_>, since: &[DateTime<Utc>]) -> Result<Vec<f64>, ApiError> {
     let shared = shared(ctx)?;
     let now = shared.commands.clock.now();
@@ -188,13 +175,10 @@ impl VerificationQuery {
     ) -> async_graphql::Result<QueueConnection<VerificationItem>> {
         let pool = shared(ctx)?.pool.clone();
         query(after, None, first, None, |after: Option<String>, _: Option<String>, first, _| async move {
-            let limit = first.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE);
-            let cursor = after.as_deref().map(decode_cursor).transpose()?;
-            let mut rows = projections::resident_accounts::verification_queue(&pool, cursor, limit as i64 + 1)
-                .await
-                .map_err(ApiError::from)?;
-            let has_next = rows.len() > limit;
-            rows.truncate(limit);
+            let cursor = after.as_deref().map(decode_timed_cursor).transpose()?;
+            let Page { rows, has_next } = PageSize::STANDARD
+                .fetch(first, |limit| projections::resident_accounts::verification_queue(&pool, cursor, limit))
+                .await?;
             let total_count =
                 projections::resident_accounts::verification_queue_count(&pool).await.map_err(ApiError::from)?;
             let waited = working_hours_since(ctx, &rows.iter().map(|r| r.registered_at).collect::<Vec<_>>()).await?;
@@ -202,7 +186,7 @@ impl VerificationQuery {
                 Connection::with_additional_fields(after.is_some(), has_next, QueueTotals { total_count });
             connection.edges.extend(rows.into_iter().zip(waited).map(|(row, hours)| {
                 Edge::new(
-                    encode_cursor(row.registered_at, row.account_id),
+                    encode_time_cursor(Some(row.registered_at), row.account_id),
                     VerificationItem {
                         account_id: ID(row.account_id.to_string()),
                         nik_masked: row.nik_masked,
@@ -235,20 +219,17 @@ impl VerificationQuery {
     ) -> async_graphql::Result<QueueConnection<PasswordResetItem>> {
         let pool = shared(ctx)?.pool.clone();
         query(after, None, first, None, |after: Option<String>, _: Option<String>, first, _| async move {
-            let limit = first.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE);
-            let cursor = after.as_deref().map(decode_cursor).transpose()?;
-            let mut rows = projections::resident_accounts::reset_queue(&pool, cursor, limit as i64 + 1)
-                .await
-                .map_err(ApiError::from)?;
-            let has_next = rows.len() > limit;
-            rows.truncate(limit);
+            let cursor = after.as_deref().map(decode_timed_cursor).transpose()?;
+            let Page { rows, has_next } = PageSize::STANDARD
+                .fetch(first, |limit| projections::resident_accounts::reset_queue(&pool, cursor, limit))
+                .await?;
             let total_count = projections::resident_accounts::reset_queue_count(&pool).await.map_err(ApiError::from)?;
             let waited = working_hours_since(ctx, &rows.iter().map(|r| r.requested_at).collect::<Vec<_>>()).await?;
             let mut connection =
                 Connection::with_additional_fields(after.is_some(), has_next, QueueTotals { total_count });
             connection.edges.extend(rows.into_iter().zip(waited).map(|(row, hours)| {
                 Edge::new(
-                    encode_cursor(row.requested_at, row.account_id),
+                    encode_time_cursor(Some(row.requested_at), row.account_id),
                     PasswordResetItem {
                         account_id: ID(row.account_id.to_string()),
                         nik_masked: row.nik_masked,
@@ -433,19 +414,5 @@ impl LegacyAccessGrant {
     fn new(shared: &super::Shared, grant: commands::accounts::LegacyGrant) -> Self {
         let until = grant.until;
         Self { until, whatsapp_link: shared.messages.link(&grant.account, Decision::LegacyAccessGranted { until }) }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_garbage_is_refused() {
-        let at = Utc::now();
-        let id = Uuid::new_v4();
-        let decoded = decode_cursor(&encode_cursor(at, id)).ok();
-        assert_eq!(decoded.map(|(t, i)| (t.timestamp_micros(), i)), Some((at.timestamp_micros(), id)));
-        assert!(decode_cursor("abc").is_err());
     }
 }

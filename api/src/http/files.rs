@@ -8,11 +8,9 @@ use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::{ConnectInfo, Multipart, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use commands::file_access::{self, Viewer};
-use commands::files::{UploadError, Uploader};
-use commands::{Session, SubjectKind};
+use commands::file_access::OpenedFile;
+use commands::files::{UploadError, UploadedBy, Uploader};
 use domain::document::Disposition;
-use domain::staff::Role;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -76,7 +74,9 @@ pub async fn upload(
     } else {
         match super::session_of(&state, &headers).await {
             Ok(Some(session)) if headers.contains_key("x-requested-with") => {
-                let uploader = uploader_of(&session);
+                let Some(uploader) = session.actor().and_then(UploadedBy::of) else {
+                    return error_response(StatusCode::UNAUTHORIZED, ApiError::unauthenticated());
+                };
                 let account = Uploader::Account { uploaded_by: &uploader };
                 if let Err(e) = commands.files.admit_upload(account, size, now).await {
                     return command_error(e);
@@ -112,13 +112,6 @@ pub async fn upload(
         )
             .into_response(),
         Err(e) => command_error(e),
-    }
-}
-
-fn uploader_of(session: &Session) -> String {
-    match session.subject_kind {
-        SubjectKind::Resident => format!("resident:{}", session.subject_id),
-        SubjectKind::Staff => format!("staff:{}", session.subject_id),
     }
 }
 
@@ -168,44 +161,13 @@ pub async fn download(
         Err(e) => return error_response(StatusCode::INTERNAL_SERVER_ERROR, e),
     };
     let Ok(file_id) = Uuid::parse_str(&id) else { return not_found() };
-    let commands = &state.commands;
-    let file = match commands.files.find(file_id).await {
-        Ok(Some(file)) => file,
-        Ok(None) => return not_found(),
-        Err(e) => return command_error(e),
-    };
-    let now = commands.clock.now();
-    let purpose = match session.subject_kind {
-        SubjectKind::Resident => match commands.accounts.load(session.subject_id).await {
-            Ok(account) => {
-                file_access::purpose(Viewer::Resident { account_id: session.subject_id, account: &account }, &file, now)
-            }
-            Err(e) => return command_error(e),
-        },
-        SubjectKind::Staff => match session.role.parse::<Role>() {
-            Ok(role) => file_access::purpose(Viewer::Staff { role }, &file, now),
-            Err(()) => None,
-        },
-    };
-    // Files one may not see look exactly like files that do not exist.
-    let Some(purpose) = purpose else { return not_found() };
+    // A session whose role this build does not know sees nothing, like a missing file.
+    let Some(actor) = session.actor() else { return not_found() };
     let address = client_address(&headers, peer, state.forwarded_for);
-    let access = commands::files::DocumentAccess {
-        file_id,
-        viewer_kind: match session.subject_kind {
-            SubjectKind::Resident => "RESIDENT",
-            SubjectKind::Staff => "STAFF",
-        },
-        viewer_id: session.subject_id,
-        viewer_role: &session.role,
-        purpose,
-        client_address: Some(&address),
-    };
-    if let Err(e) = commands.files.log_access(&access).await {
-        return command_error(e);
-    }
-    let bytes = match commands.files.read(&file).await {
-        Ok(bytes) => bytes,
+    // Files one may not see look exactly like files that do not exist.
+    let OpenedFile { file, bytes } = match state.commands.open_file(actor, file_id, Some(&address)).await {
+        Ok(Some(opened)) => opened,
+        Ok(None) => return not_found(),
         Err(e) => return command_error(e),
     };
     let mut response = Response::new(Body::from(bytes));

@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use commands::SubjectKind;
+use domain::document::Disposition;
 use uuid::Uuid;
 
 use super::AppState;
@@ -34,7 +35,7 @@ pub async fn download(State(state): State<AppState>, Path(id): Path<String>, hea
     let Some(receipt) = owned.then(|| Receipt::of(&request, &state.public_url)).flatten() else {
         return not_found();
     };
-    let name = receipt.file_name();
+    let disposition = receipt.name().content_disposition("pdf", Disposition::Attachment);
     // Subsetting the fonts is a few milliseconds of CPU: off the async workers.
     let rendered = tokio::task::spawn_blocking(move || receipt.pdf()).await;
     let pdf = match rendered {
@@ -46,8 +47,7 @@ pub async fn download(State(state): State<AppState>, Path(id): Path<String>, hea
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    // The name is ASCII by construction (a request number).
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     response

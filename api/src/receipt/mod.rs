@@ -8,7 +8,8 @@
 mod pdf;
 
 use chrono::{DateTime, Utc};
-use domain::request::{ReceiptCode, ServiceRequest};
+use domain::document::DocumentName;
+use domain::request::{ReceiptCode, RequestNumber, ServiceRequest};
 pub use pdf::RenderError;
 use pdf::{PAGE_HEIGHT, PAGE_WIDTH, Page, Weight};
 
@@ -18,7 +19,7 @@ const MARGIN: f32 = 60.0;
 /// What a receipt shows.
 #[derive(Debug, Clone)]
 pub struct Receipt {
-    pub number: String,
+    pub number: RequestNumber,
     pub service: String,
     pub submitted_at: DateTime<Utc>,
     /// Labels of the documents sent ("Surat keterangan lahir dari bidan/rumah sakit").
@@ -41,7 +42,7 @@ impl Receipt {
                 .map_or_else(|| code.to_string(), |r| r.label.clone())
         };
         Some(Self {
-            number: submitted.number.as_str().to_owned(),
+            number: submitted.number.clone(),
             service: submitted.service_name.clone(),
             submitted_at: submitted.submitted_at,
             documents: submitted.documents.iter().map(|d| label(&d.code)).collect(),
@@ -50,9 +51,9 @@ impl Receipt {
         })
     }
 
-    /// The download's file name.
-    pub fn file_name(&self) -> String {
-        format!("bukti-pengajuan-{}.pdf", self.number)
+    /// The download's name (without `.pdf`), named like every other document.
+    pub fn name(&self) -> DocumentName {
+        DocumentName::receipt(&self.number)
     }
 
     /// The one-page A4 PDF.
@@ -71,7 +72,7 @@ impl Receipt {
 
         let submitted = domain::working_time::format_wib(self.submitted_at);
         let rows: [(&str, &str); 3] =
-            [("Nomor pengajuan", &self.number), ("Layanan", &self.service), ("Waktu pengajuan", &submitted)];
+            [("Nomor pengajuan", self.number.as_str()), ("Layanan", &self.service), ("Waktu pengajuan", &submitted)];
         let value_x = MARGIN + 140.0;
         for (label, value) in rows {
             page.text(MARGIN, y, label, 11.0, Weight::Regular);
@@ -130,7 +131,7 @@ impl Receipt {
             Weight::Regular,
             width,
         );
-        page.finish(&format!("Bukti Pengajuan {}", self.number))
+        page.finish(&format!("Bukti Pengajuan {}", self.number.as_str()))
     }
 }
 
@@ -167,7 +168,7 @@ mod tests {
     fn a_receipt_renders_on_one_small_page() -> Result<(), RenderError> {
         let code = ReceiptCode::from_random([3; 10]);
         let receipt = Receipt {
-            number: "KH-2026-000002".into(),
+            number: RequestNumber::new(2026, 2),
             service: "Akta Kelahiran".into(),
             submitted_at: Utc::now(),
             documents: vec!["Surat keterangan lahir dari bidan/rumah sakit".into(), "Kartu Keluarga".into()],
@@ -176,7 +177,7 @@ mod tests {
         };
         let pdf = receipt.pdf()?;
         assert!(pdf.starts_with(b"%PDF-") && pdf.len() < 80_000, "{}", pdf.len());
-        assert_eq!(receipt.file_name(), "bukti-pengajuan-KH-2026-000002.pdf");
+        assert_eq!(receipt.name().file_name("pdf"), "bukti-pengajuan-KH-2026-000002.pdf");
         Ok(())
     }
 }

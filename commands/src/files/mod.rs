@@ -4,6 +4,7 @@
 
 mod crypto;
 mod gate;
+mod identity;
 mod pdf;
 mod sanitize;
 mod store;
@@ -11,6 +12,7 @@ mod tokens;
 
 pub use crypto::FileKeys;
 pub use gate::DecodeGate;
+pub use identity::{FileOwner, UploadedBy};
 pub use sanitize::{FileKind, MAX_PIXELS, UploadError, sanitize};
 pub use store::{
     AccessFilter, AccessRecord, DocumentAccess, FileStore, StoredFile, UploadLimits, Uploader, object_store_from_url,

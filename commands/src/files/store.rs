@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::gate::DecodeGate;
 use super::sanitize::decode_cost;
-use super::{FileKeys, FileKind, UploadError, sanitize};
+use super::{FileKeys, FileKind, FileOwner, UploadError, UploadedBy, sanitize};
 use crate::Error;
 use crate::rate_limit::{Limit, RateLimits};
 use domain::document::{DocumentName, FileId};
@@ -43,6 +43,11 @@ impl StoredFile {
         FileKind::from_content_type(&self.content_type)
     }
 
+    /// Whose it is, once attached.
+    pub fn owner(&self) -> Option<FileOwner> {
+        self.attached_to.as_deref().and_then(FileOwner::parse)
+    }
+
     /// The name it is downloaded under (without extension): the one recorded when it was
     /// attached, or `dokumen-<short id>`.
     pub fn name(&self) -> DocumentName {
@@ -57,11 +62,11 @@ impl StoredFile {
     /// to `owner` for that very stream (the same command sent again). Without a target (the
     /// stream is not known yet) only an unattached upload will do. [`FileStore::attach`]
     /// applies the same rule atomically.
-    pub fn attachable(&self, uploaded_by: &str, target: Option<(&str, &str)>, now: DateTime<Utc>) -> bool {
-        self.uploaded_by == uploaded_by
+    pub fn attachable(&self, uploaded_by: &UploadedBy, target: Option<(FileOwner, &str)>, now: DateTime<Utc>) -> bool {
+        self.uploaded_by == uploaded_by.to_string()
             && self.attach_before.is_some_and(|t| t > now)
-            && match (&self.attached_to, target) {
-                (None, _) => true,
+            && match (self.owner(), target) {
+                (None, _) => self.attached_to.is_none(),
                 (Some(to), Some((owner, stream))) => to == owner && self.attached_for.as_deref() == Some(stream),
                 (Some(_), None) => false,
             }
@@ -142,8 +147,8 @@ pub enum Uploader<'a> {
     /// Before an account exists, with an upload token already spent (so a made-up token costs
     /// the address nothing): counted per client address.
     Anonymous { address: &'a str },
-    /// A signed-in resident or staff member (`resident:<id>`, `staff:<id>`).
-    Account { uploaded_by: &'a str },
+    /// A signed-in resident or staff member.
+    Account { uploaded_by: &'a UploadedBy },
 }
 
 /// Stores, attaches, reads and logs access to files.
@@ -218,7 +223,7 @@ impl FileStore {
     pub async fn store_upload(
         &self,
         bytes: Vec<u8>,
-        uploaded_by: &str,
+        uploaded_by: &UploadedBy,
         client_address: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<StoredFile, Error> {
@@ -230,8 +235,8 @@ impl FileStore {
     pub async fn store_attached(
         &self,
         bytes: Vec<u8>,
-        uploaded_by: &str,
-        attached_to: &str,
+        uploaded_by: &UploadedBy,
+        attached_to: FileOwner,
         name: Option<&DocumentName>,
     ) -> Result<StoredFile, Error> {
         self.store(bytes, uploaded_by, None, None, Some((attached_to, name))).await
@@ -240,12 +245,12 @@ impl FileStore {
     async fn store(
         &self,
         bytes: Vec<u8>,
-        uploaded_by: &str,
+        uploaded_by: &UploadedBy,
         client_address: Option<&str>,
         attach_before: Option<DateTime<Utc>>,
-        attached_to: Option<(&str, Option<&DocumentName>)>,
+        attached_to: Option<(FileOwner, Option<&DocumentName>)>,
     ) -> Result<StoredFile, Error> {
-        let (attached_to, download_name) = attached_to.map_or((None, None), |(to, name)| (Some(to), name));
+        let (attached_to, download_name) = attached_to.map_or((None, None), |(to, name)| (Some(to.to_string()), name));
         if bytes.len() as u64 > self.limits.max_bytes {
             return Err(UploadError::TooLarge(self.limits.max_bytes / (1024 * 1024)).into());
         }
@@ -278,7 +283,7 @@ impl FileStore {
         .bind(clean.len() as i64)
         .bind(sha256)
         .bind(key)
-        .bind(uploaded_by)
+        .bind(uploaded_by.to_string())
         .bind(client_address)
         .bind(attach_before)
         .bind(attached_to)
@@ -297,11 +302,12 @@ impl FileStore {
     pub async fn attach(
         &self,
         files: &[(FileId, DocumentName)],
-        uploaded_by: &str,
-        attach_to: &str,
+        uploaded_by: &UploadedBy,
+        attach_to: FileOwner,
         stream: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<FileId>, Error> {
+        let (uploaded_by, attach_to) = (uploaded_by.to_string(), attach_to.to_string());
         let ids: Vec<Uuid> = files.iter().map(|(f, _)| f.0).collect();
         let mut tx = self.pool.begin().await?;
         // Locks the rows: a concurrent attach of the same files waits, then sees them attached.
@@ -313,7 +319,7 @@ impl FileStore {
         )
         .bind(&ids)
         .bind(uploaded_by)
-        .bind(attach_to)
+        .bind(&attach_to)
         .bind(stream)
         .bind(now)
         .fetch_all(&mut *tx)
@@ -343,10 +349,37 @@ impl FileStore {
         Ok(fresh_ids.into_iter().map(FileId).collect())
     }
 
+    /// The one way a command takes uploads: attaches `files` to `owner` for the command about
+    /// to be recorded on `stream` ([`Self::attach`]), runs it, and releases what this call
+    /// attached if the command fails ([`Self::release`]), so a refused command leaves its
+    /// uploads free for the next try.
+    pub async fn attached<T, F>(
+        &self,
+        files: &[(FileId, DocumentName)],
+        uploaded_by: &UploadedBy,
+        owner: FileOwner,
+        stream: &str,
+        now: DateTime<Utc>,
+        run: impl FnOnce() -> F,
+    ) -> Result<T, Error>
+    where
+        F: std::future::Future<Output = Result<T, Error>>,
+    {
+        let attached = self.attach(files, uploaded_by, owner, stream, now).await?;
+        match run().await {
+            Ok(value) => Ok(value),
+            Err(error) => {
+                self.release(&attached, owner, stream).await?;
+                Err(error)
+            }
+        }
+    }
+
     /// Undoes [`Self::attach`] for the files it attached when the command was refused — but
     /// never for a file an event of `stream` references (the same command, sent at the same
     /// time, was recorded with it).
-    pub async fn release(&self, files: &[FileId], attach_to: &str, stream: &str) -> Result<(), Error> {
+    pub async fn release(&self, files: &[FileId], attach_to: FileOwner, stream: &str) -> Result<(), Error> {
+        let attach_to = attach_to.to_string();
         let ids: Vec<Uuid> = files.iter().map(|f| f.0).collect();
         sqlx::query(&format!(
             "UPDATE stored_files f SET attached_to = NULL, attached_for = NULL, attached_at = NULL, download_name = NULL

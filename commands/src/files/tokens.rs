@@ -7,6 +7,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
+use super::UploadedBy;
 use crate::Error;
 
 /// How long a token lives.
@@ -48,7 +49,7 @@ impl UploadTokens {
 
     /// Spends one upload of `token` in one statement (parallel uploads cannot pass the limit);
     /// returns the uploader identity files are recorded under.
-    pub async fn spend(&self, token: &str, now: DateTime<Utc>) -> Result<String, Error> {
+    pub async fn spend(&self, token: &str, now: DateTime<Utc>) -> Result<UploadedBy, Error> {
         let spent = sqlx::query(
             "UPDATE upload_tokens SET uploads_left = uploads_left - 1
               WHERE token_hash = $1 AND uploads_left > 0 AND expires_at > $2",
@@ -73,8 +74,8 @@ impl UploadTokens {
     }
 
     /// The uploader identity of a token (without spending it), to check who owns an upload.
-    pub fn uploader(token: &str) -> String {
-        format!("token:{}", hex::encode(&digest(token)[..16]))
+    pub fn uploader(token: &str) -> UploadedBy {
+        UploadedBy::Token(hex::encode(&digest(token)[..16]))
     }
 }
 

@@ -13,55 +13,21 @@ use crate::phone::PhoneNumber;
 /// How long a granted look at the old portal's documents lasts (FAQ 2: "1×24 jam").
 pub const LEGACY_ACCESS_DURATION: Duration = Duration::hours(24);
 
-/// Where an account stands. Spelled once: serde, [`Self::as_str`] and [`FromStr`] agree, and
-/// an unknown spelling is an error.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum AccountStatus {
-    /// No registration (or none since the stream began).
-    #[default]
-    Unregistered,
-    /// Registered, waiting for an operator.
-    AwaitingVerification,
-    /// Verified: may sign in.
-    Active,
-    /// Refused by an operator; the resident may register again.
-    Rejected,
-}
-
-impl AccountStatus {
-    pub const ALL: [AccountStatus; 4] = [Self::Unregistered, Self::AwaitingVerification, Self::Active, Self::Rejected];
-
-    /// The stored spelling (`AWAITING_VERIFICATION`), the same as serde's.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Unregistered => "UNREGISTERED",
-            Self::AwaitingVerification => "AWAITING_VERIFICATION",
-            Self::Active => "ACTIVE",
-            Self::Rejected => "REJECTED",
-        }
-    }
-}
-
-/// An account status spelling that is none of [`AccountStatus::ALL`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown account status {0:?}")]
-pub struct UnknownAccountStatus(pub String);
-
-impl std::str::FromStr for AccountStatus {
-    type Err = UnknownAccountStatus;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw).ok_or_else(|| UnknownAccountStatus(raw.to_owned()))
-    }
-}
-
-/// For read models that store the spelling (sqlx `try_from = "String"`).
-impl TryFrom<String> for AccountStatus {
-    type Error = UnknownAccountStatus;
-
-    fn try_from(raw: String) -> Result<Self, Self::Error> {
-        raw.parse()
+crate::spelled::spelled_enum! {
+    /// Where an account stands. Spelled once: serde, `as_str` and `FromStr` agree, and
+    /// an unknown spelling is an error.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    pub enum AccountStatus: UnknownAccountStatus("account status") {
+        /// No registration (or none since the stream began).
+        #[default]
+        Unregistered = "UNREGISTERED",
+        /// Registered, waiting for an operator.
+        AwaitingVerification = "AWAITING_VERIFICATION",
+        /// Verified: may sign in.
+        Active = "ACTIVE",
+        /// Refused by an operator; the resident may register again.
+        Rejected = "REJECTED",
     }
 }
 

@@ -38,38 +38,18 @@ pub struct ServiceDefinition {
     pub documents: Vec<DocumentRequirement>,
 }
 
-/// How a finished request reaches the resident.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    /// A signed PDF the resident downloads (or has printed at the kecamatan or the Dinas).
-    Download,
-    /// A card the resident collects in person (KTP-el, KIA).
-    Pickup,
-}
-
-impl Outcome {
-    /// The read models' spelling (`DOWNLOAD`, `PICKUP`; the catalogue and events write it in
-    /// lower case, through serde).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Download => "DOWNLOAD",
-            Self::Pickup => "PICKUP",
-        }
-    }
-}
-
-/// A stored outcome spelling that is neither `DOWNLOAD` nor `PICKUP`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown outcome {0:?}")]
-pub struct UnknownOutcome(pub String);
-
-/// For read models that store the spelling (sqlx `try_from = "String"`).
-impl TryFrom<String> for Outcome {
-    type Error = UnknownOutcome;
-
-    fn try_from(raw: String) -> Result<Self, Self::Error> {
-        [Self::Download, Self::Pickup].into_iter().find(|o| o.as_str() == raw).ok_or(UnknownOutcome(raw))
+crate::spelled::spelled_enum! {
+    /// How a finished request reaches the resident.
+    ///
+    /// The read models spell it `DOWNLOAD`/`PICKUP` (`as_str`); the catalogue and events write it
+    /// in lower case, through serde.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Outcome: UnknownOutcome("outcome") {
+        /// A signed PDF the resident downloads (or has printed at the kecamatan or the Dinas).
+        Download = "DOWNLOAD",
+        /// A card the resident collects in person (KTP-el, KIA).
+        Pickup = "PICKUP",
     }
 }
 

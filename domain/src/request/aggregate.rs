@@ -14,57 +14,34 @@ use crate::staff::StaffId;
 /// What the result files of a completion are called in the officers' words.
 pub const RESULT_FILES_LABEL: &str = "Dokumen hasil (PDF)";
 
-/// Where a request stands; the transitions between these are the `decide` arms below.
-///
-/// Spelled once: serde (events and the read models' `status` column), [`Self::as_str`] and
-/// [`FromStr`] agree, and an unknown spelling is an error, never a silent default. A request
-/// that was not submitted has no status at all ([`ServiceRequest::status`] is `None`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum RequestStatus {
-    /// In the queue, waiting for an operator.
-    Submitted,
-    /// Claimed by an operator.
-    InReview,
-    /// Waiting for the resident to upload documents again (SLA clock paused).
-    AwaitingReupload,
-    /// Finished; the document can be downloaded.
-    Completed,
-    /// Finished; the card can be collected.
-    ReadyForPickup,
-    /// The card was collected.
-    Collected,
-    Rejected,
-    Cancelled,
+crate::spelled::spelled_enum! {
+    /// Where a request stands; the transitions between these are the `decide` arms below.
+    ///
+    /// Spelled once: serde (events and the read models' `status` column), `as_str` and
+    /// `FromStr` agree, `ALL` is in the lifecycle's order (the queue's counts list them so),
+    /// and an unknown spelling is an error, never a silent default. A request that was not
+    /// submitted has no status at all ([`ServiceRequest::status`] is `None`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    pub enum RequestStatus: UnknownStatus("request status") {
+        /// In the queue, waiting for an operator.
+        Submitted = "SUBMITTED",
+        /// Claimed by an operator.
+        InReview = "IN_REVIEW",
+        /// Waiting for the resident to upload documents again (SLA clock paused).
+        AwaitingReupload = "AWAITING_REUPLOAD",
+        /// Finished; the document can be downloaded.
+        Completed = "COMPLETED",
+        /// Finished; the card can be collected.
+        ReadyForPickup = "READY_FOR_PICKUP",
+        /// The card was collected.
+        Collected = "COLLECTED",
+        Rejected = "REJECTED",
+        Cancelled = "CANCELLED",
+    }
 }
 
 impl RequestStatus {
-    /// Every status, in the order of the lifecycle (the queue's counts list them so).
-    pub const ALL: [RequestStatus; 8] = [
-        Self::Submitted,
-        Self::InReview,
-        Self::AwaitingReupload,
-        Self::Completed,
-        Self::ReadyForPickup,
-        Self::Collected,
-        Self::Rejected,
-        Self::Cancelled,
-    ];
-
-    /// The stored spelling (`IN_REVIEW`), the same as serde's.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Submitted => "SUBMITTED",
-            Self::InReview => "IN_REVIEW",
-            Self::AwaitingReupload => "AWAITING_REUPLOAD",
-            Self::Completed => "COMPLETED",
-            Self::ReadyForPickup => "READY_FOR_PICKUP",
-            Self::Collected => "COLLECTED",
-            Self::Rejected => "REJECTED",
-            Self::Cancelled => "CANCELLED",
-        }
-    }
-
     /// Whether the request has left the work queue, one way or another.
     pub fn is_closed(self) -> bool {
         matches!(self, Self::Completed | Self::Collected | Self::Rejected | Self::Cancelled | Self::ReadyForPickup)
@@ -77,27 +54,29 @@ impl RequestStatus {
     pub fn is_finished(self) -> bool {
         matches!(self, Self::Completed | Self::ReadyForPickup | Self::Rejected)
     }
-}
 
-/// A status spelling that is none of [`RequestStatus::ALL`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown request status {0:?}")]
-pub struct UnknownStatus(pub String);
-
-/// For read models that store the spelling (sqlx `try_from = "String"`).
-impl TryFrom<String> for RequestStatus {
-    type Error = UnknownStatus;
-
-    fn try_from(raw: String) -> Result<Self, Self::Error> {
-        raw.parse()
+    /// What officers read in the console (the queue, its filter, a request's page).
+    pub const fn staff_label(self) -> &'static str {
+        match self {
+            Self::Submitted => "Menunggu diproses",
+            Self::InReview => "Sedang diproses",
+            Self::AwaitingReupload => "Menunggu upload ulang",
+            Self::Completed => "Selesai",
+            Self::ReadyForPickup => "Siap diambil",
+            Self::Collected => "Sudah diambil",
+            Self::Rejected => "Ditolak",
+            Self::Cancelled => "Dibatalkan",
+        }
     }
-}
 
-impl std::str::FromStr for RequestStatus {
-    type Err = UnknownStatus;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw).ok_or_else(|| UnknownStatus(raw.to_owned()))
+    /// What the resident's status board (and the receipt check) says, in the manual's words:
+    /// the officers' label except where the resident has something to do or to fetch.
+    pub const fn resident_label(self) -> &'static str {
+        match self {
+            Self::AwaitingReupload => "Perlu upload ulang dokumen",
+            Self::Completed => "Selesai – dokumen dapat diunduh",
+            other => other.staff_label(),
+        }
     }
 }
 

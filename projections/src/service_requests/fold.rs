@@ -5,10 +5,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use domain::request::{RequestEvent, RequestStatus};
-use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::BoardRow;
+use super::{BoardRow, Reupload, ReuploadEntry};
 use crate::sla::{Pause, SlaCalendar};
 
 /// A work-queue row as stored (the page adds the claimant's name).
@@ -53,8 +52,7 @@ impl Rows {
         if let E::RequestSubmitted(s) = event {
             let outcome = s.outcome;
             // Labels of documents, for naming re-upload items later.
-            let labels: Map<String, Value> =
-                s.requirements.iter().map(|r| (r.code.to_string(), Value::from(r.label.clone()))).collect();
+            let labels = s.requirements.iter().map(|r| (r.code.to_string(), r.label.clone())).collect();
             let status = RequestStatus::Submitted;
             self.board.insert(
                 id,
@@ -68,8 +66,8 @@ impl Rows {
                     status,
                     submitted_at: s.submitted_at,
                     updated_at: s.submitted_at,
-                    reupload_items: json!({ "labels": labels, "items": [] }),
-                    result_files: json!([]),
+                    reupload_items: Reupload { labels, items: Vec::new() },
+                    result_files: Vec::new(),
                     pickup_place: None,
                     pickup_from: None,
                     collected_at: None,
@@ -108,28 +106,24 @@ impl Rows {
             E::RequestReleased { at, .. } => set_status(board, queue, RequestStatus::Submitted, at),
             E::ReuploadDemanded { items, at, .. } => {
                 set_status(board, queue, RequestStatus::AwaitingReupload, at);
-                let items: Vec<Value> = items
+                board.reupload_items.items = items
                     .iter()
-                    .map(|i| json!({ "code": i.code.as_str(), "reason": i.reason.as_str(), "answered": false }))
+                    .map(|i| ReuploadEntry {
+                        code: i.code.as_str().to_owned(),
+                        reason: i.reason.as_str().to_owned(),
+                        answered: false,
+                    })
                     .collect();
-                set_items(&mut board.reupload_items, items);
                 queue.pauses.push((at, None));
                 queue.recompute_due(calendar);
             }
             E::DocumentsReuploaded { documents, all_answered, returned_to, at } => {
                 for document in &documents {
-                    let items =
-                        board.reupload_items.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
-                    let items = items
-                        .into_iter()
-                        .map(|mut item| {
-                            if item.get("code").and_then(Value::as_str) == Some(document.code.as_str()) {
-                                item["answered"] = Value::Bool(true);
-                            }
-                            item
-                        })
-                        .collect();
-                    set_items(&mut board.reupload_items, items);
+                    for item in &mut board.reupload_items.items {
+                        if item.code == document.code.as_str() {
+                            item.answered = true;
+                        }
+                    }
                     board.updated_at = at;
                 }
                 if all_answered {
@@ -137,7 +131,7 @@ impl Rows {
                     let status = if returned_to.is_some() { RequestStatus::InReview } else { RequestStatus::Submitted };
                     set_status(board, queue, status, at);
                     queue.claimed_by = returned_to.map(|staff| staff.0);
-                    set_items(&mut board.reupload_items, Vec::new());
+                    board.reupload_items.items.clear();
                     // Close the open pause: the clock runs again from here, keeping the time used.
                     for pause in &mut queue.pauses {
                         if pause.1.is_none() {
@@ -149,7 +143,7 @@ impl Rows {
             }
             E::RequestCompleted { files, at, .. } => {
                 set_status(board, queue, RequestStatus::Completed, at);
-                board.result_files = files.iter().map(|f| Value::from(f.0.to_string())).collect();
+                board.result_files = files.iter().map(|f| f.0).collect();
             }
             E::ReadyForPickup { place, available_from, at, .. } => {
                 set_status(board, queue, RequestStatus::ReadyForPickup, at);
@@ -186,13 +180,6 @@ fn set_status(board: &mut BoardRow, queue: &mut QueueState, status: RequestStatu
     if closed || matches!(status, RequestStatus::Submitted | RequestStatus::AwaitingReupload) {
         queue.claimed_by = None;
     }
-}
-
-fn set_items(reupload_items: &mut Value, items: Vec<Value>) {
-    if !reupload_items.is_object() {
-        *reupload_items = json!({ "labels": {}, "items": [] });
-    }
-    reupload_items["items"] = Value::Array(items);
 }
 
 #[cfg(test)]
@@ -260,8 +247,12 @@ mod tests {
         let items = vec![ReuploadItem { code: code(), reason: Reason::parse("Foto buram").expect("reason") }];
         rows.apply(id, RequestEvent::ReuploadDemanded { by: staff(), items, at: monday(10) }, &calendar);
         assert_eq!(rows.board[&id].status, RequestStatus::AwaitingReupload);
-        assert_eq!(rows.board[&id].reupload_items["items"][0]["answered"], Value::Bool(false));
-        assert_eq!(rows.board[&id].reupload_items["labels"]["KARTU_KELUARGA"], "Kartu Keluarga");
+        let reupload = &rows.board[&id].reupload_items;
+        assert_eq!(
+            reupload.items,
+            vec![ReuploadEntry { code: "KARTU_KELUARGA".into(), reason: "Foto buram".into(), answered: false }]
+        );
+        assert_eq!(reupload.label("KARTU_KELUARGA"), "Kartu Keluarga");
         assert_eq!(rows.queue[&id].claimed_by, None, "a demand hands the request back");
         assert_eq!(rows.queue[&id].due_at, None, "the clock stands still while the resident re-uploads");
 
@@ -280,7 +271,7 @@ mod tests {
         assert_eq!(queue.status, RequestStatus::Submitted);
         assert_eq!(queue.pauses, vec![(monday(10), Some(monday(12)))]);
         assert_eq!(queue.due_at, Some(first_due + Duration::hours(2)), "two paused office hours are given back");
-        assert_eq!(rows.board[&id].reupload_items["items"], json!([]));
+        assert_eq!(rows.board[&id].reupload_items.items, Vec::new());
     }
 
     #[test]
@@ -318,7 +309,7 @@ mod tests {
         rows.apply(id, RequestEvent::RequestCompleted { by: staff(), files, at: monday(11) }, &calendar);
         let queue = &rows.queue[&id];
         assert_eq!((queue.closed_at, queue.claimed_by, queue.due_at), (Some(monday(11)), None, due));
-        assert_eq!(rows.board[&id].result_files, json!([Uuid::from_u128(5).to_string()]));
+        assert_eq!(rows.board[&id].result_files, vec![Uuid::from_u128(5)]);
         // A calendar change later does not touch a closed request.
         let holiday = SlaCalendar { closed_days: vec![monday(9).date_naive()], outages: Vec::new() };
         rows.recompute_all(&holiday);

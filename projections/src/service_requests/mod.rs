@@ -3,6 +3,8 @@
 
 mod fold;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::calendar::{CalendarEvent, OfficeCalendar};
@@ -10,7 +12,8 @@ use domain::catalogue::Outcome;
 use domain::request::{RequestEvent, RequestStatus, ServiceRequest};
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
@@ -172,8 +175,8 @@ async fn write_board<'r>(
         status.push(r.status.as_str());
         submitted_at.push(r.submitted_at);
         updated_at.push(r.updated_at);
-        reupload_items.push(&r.reupload_items);
-        result_files.push(&r.result_files);
+        reupload_items.push(Json(&r.reupload_items));
+        result_files.push(Json(&r.result_files));
         pickup_place.push(r.pickup_place.as_deref());
         pickup_from.push(r.pickup_from);
         collected_at.push(r.collected_at);
@@ -242,7 +245,7 @@ async fn write_queue<'r>(
         status.push(r.status.as_str());
         claimed_by.push(r.claimed_by);
         submitted_at.push(r.submitted_at);
-        pauses.push(serde_json::to_value(&r.pauses).unwrap_or_else(|_| Value::Array(Vec::new())));
+        pauses.push(Json(&r.pauses));
         due_at.push(r.due_at);
         closed_at.push(r.closed_at);
         updated_at.push(r.updated_at);
@@ -288,14 +291,45 @@ pub struct BoardRow {
     pub status: RequestStatus,
     pub submitted_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    pub reupload_items: Value,
-    pub result_files: Value,
+    #[sqlx(json)]
+    pub reupload_items: Reupload,
+    /// The finished documents (`RequestCompleted`'s files), in the order the officer sent them.
+    #[sqlx(json)]
+    pub result_files: Vec<Uuid>,
     pub pickup_place: Option<String>,
     pub pickup_from: Option<DateTime<Utc>>,
     pub collected_at: Option<DateTime<Utc>>,
     pub rejection_reason: Option<String>,
     /// The code on the submission's receipt (none before receipts existed).
     pub receipt_code: Option<String>,
+}
+
+/// The board's `reupload_items` column: the names of the request's documents (from the
+/// submission, to name an item the officer asks for) and the items of the round in progress.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reupload {
+    /// Label by document code ("KARTU_KELUARGA" → "Kartu Keluarga").
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Empty outside a re-upload round.
+    #[serde(default)]
+    pub items: Vec<ReuploadEntry>,
+}
+
+/// A document the officer asked for again, and whether the resident has sent it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReuploadEntry {
+    pub code: String,
+    pub reason: String,
+    #[serde(default)]
+    pub answered: bool,
+}
+
+impl Reupload {
+    /// The label of a document code, the code itself for one the submission did not list.
+    pub fn label<'a>(&'a self, code: &'a str) -> &'a str {
+        self.labels.get(code).map_or(code, String::as_str)
+    }
 }
 
 const BOARD_COLUMNS: &str = "request_id, account_id, number, service_code, service_name, outcome, status, submitted_at, \
