@@ -69,7 +69,7 @@ function SettingsPage() {
           <label class="option">
             <input
               type="checkbox"
-              checked={email}
+              checked={email && Boolean(me?.email)}
               disabled={!me?.email}
               onChange={(e) => setEmail(e.currentTarget.checked)}
             />
