@@ -134,24 +134,13 @@ impl NotificationDeadLetter {
     }
 }
 
-/// `6281••••••789`, `s***@example.id`: enough for a supervisor to recognise, not to copy.
+/// `6281••••••890`, `s***@example.id`: enough for a supervisor to recognise, not to copy. The
+/// number is masked as the log channel masks it; the e-mail keeps its domain, which tells a
+/// supervisor which mail server refused it.
 pub fn mask_recipient(recipient: &str) -> String {
     match recipient.split_once('@') {
         Some((user, domain)) => format!("{}***@{domain}", user.chars().next().unwrap_or('*')),
-        None => {
-            let digits: Vec<char> = recipient.chars().collect();
-            if digits.len() <= 7 {
-                return "•".repeat(digits.len());
-            }
-            let (head, rest) = digits.split_at(4);
-            let (middle, tail) = rest.split_at(rest.len() - 3);
-            format!(
-                "{}{}{}",
-                head.iter().collect::<String>(),
-                "•".repeat(middle.len()),
-                tail.iter().collect::<String>()
-            )
-        }
+        None => crate::notifications::log::mask_phone(recipient),
     }
 }
 
