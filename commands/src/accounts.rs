@@ -12,6 +12,7 @@ use domain::nik::Nik;
 use domain::password::Password;
 use domain::person::{Email, FullName};
 use domain::phone::PhoneNumber;
+use domain::sign_in::SignInSubject;
 use domain::{Actor, CommandMetadata};
 use rand::Rng;
 use sqlx::PgPool;
@@ -24,7 +25,7 @@ use crate::files::{FileOwner, FileStore, UploadTokens, UploadedBy, stream_ref};
 use crate::secrets::Secrets;
 use crate::sessions::{Session, SessionStore, SubjectKind};
 use crate::throttle::{Throttle, ThrottlePolicy};
-use crate::{Error, Executor, passwords};
+use crate::{Error, Executor, SignIns, passwords};
 
 /// How long a one-time reset code is valid.
 pub const RESET_CODE_VALIDITY: Duration = Duration::hours(24);
@@ -113,6 +114,7 @@ pub struct LegacyGrant {
 pub struct AccountService {
     executor: Arc<Executor<Account>>,
     legacy: Arc<Executor<LegacyAccount>>,
+    sign_ins: SignIns,
     files: FileStore,
     captchas: Captchas,
     upload_tokens: UploadTokens,
@@ -136,6 +138,7 @@ impl AccountService {
     ) -> Self {
         Self {
             executor: Arc::new(Executor::new(pool.clone(), ())),
+            sign_ins: SignIns::new(pool.clone()),
             legacy: Arc::new(Executor::new(pool, ())),
             upload_tokens,
             files,
@@ -343,7 +346,7 @@ impl AccountService {
         let (token, session) =
             self.sessions.create(SubjectKind::Resident, account_id.0, "RESIDENT", generation).await?;
         let metadata = metadata.with_actor(Actor::Resident(account_id));
-        self.executor.execute(&account_id.to_string(), AccountCommand::RecordSignIn { at: now }, &metadata).await?;
+        self.sign_ins.record(SignInSubject::Resident(account_id), now, &session, &self.sessions, &metadata).await?;
         Ok(ResidentSignedIn { token, session, account_id })
     }
 

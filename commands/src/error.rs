@@ -69,6 +69,13 @@ pub enum Error {
     Internal(String),
 }
 
+/// Commands that cannot be refused (`domain::sign_in`).
+impl From<std::convert::Infallible> for Error {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
 impl ErrorCode for Error {
     fn code(&self) -> &'static str {
         match self {

@@ -10,6 +10,7 @@ use postgres_es::PostgresEventRepository;
 use sqlx::PgPool;
 
 use crate::Error;
+use crate::wakeup::AppendSignal;
 
 /// How many times a command is re-decided after losing an optimistic-lock race. Re-deciding
 /// is safe: the loser wrote nothing, and `handle` is a pure function of the new state (so a
@@ -31,6 +32,7 @@ pub struct Outcome<A: Aggregate> {
 pub struct Executor<A: Aggregate> {
     store: PersistedEventStore<PostgresEventRepository, A>,
     services: A::Services,
+    appended: AppendSignal,
     _aggregate: PhantomData<A>,
 }
 
@@ -42,9 +44,10 @@ where
 {
     /// An executor over the `events` table of `pool`.
     pub fn new(pool: PgPool, services: A::Services) -> Self {
+        let appended = AppendSignal::new(pool.clone());
         let store = PersistedEventStore::new_event_store(PostgresEventRepository::new(pool))
             .with_upcasters(vec![Box::new(DomainUpcasters)]);
-        Self { store, services, _aggregate: PhantomData }
+        Self { store, services, appended, _aggregate: PhantomData }
     }
 
     /// Runs `command` on stream `id` and appends what it decides, tagged with `metadata`.
@@ -110,6 +113,7 @@ where
         }
         // The context's aggregate is only used for snapshots, which this store does not take.
         let events = self.store.commit(decided, context, metadata.to_map()).await?;
+        self.appended.appended();
         Ok(Outcome { events, aggregate })
     }
 }

@@ -19,8 +19,10 @@ pub mod rate_limit;
 pub mod requests;
 pub mod secrets;
 pub mod sessions;
+mod sign_ins;
 mod staff;
 pub mod throttle;
+pub mod wakeup;
 
 use std::sync::Arc;
 
@@ -35,6 +37,7 @@ pub use legacy::LegacyService;
 pub use requests::RequestService;
 pub use secrets::Secrets;
 pub use sessions::{Session, SessionPolicy, SessionStore, SubjectKind};
+pub use sign_ins::SignIns;
 pub use staff::{SignedIn, StaffProfile, StaffService};
 
 /// Everything the API needs to change state, built once at start-up.

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use domain::password::Password;
+use domain::sign_in::SignInSubject;
 use domain::staff::{DisplayName, Role, StaffAccount, StaffCommand, StaffError, StaffId, Username};
 use domain::{Actor, CommandMetadata};
 use sqlx::PgPool;
@@ -10,7 +11,7 @@ use uuid::Uuid;
 
 use crate::sessions::{Session, SessionStore, SubjectKind};
 use crate::throttle::{self, Throttle, ThrottlePolicy};
-use crate::{Error, Executor, passwords};
+use crate::{Error, Executor, SignIns, passwords};
 
 /// What the rest of the system needs to know about a staff member.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +35,7 @@ pub struct SignedIn {
 #[derive(Clone)]
 pub struct StaffService {
     executor: Arc<Executor<StaffAccount>>,
+    sign_ins: SignIns,
     sessions: SessionStore,
     throttle: Throttle,
 }
@@ -41,7 +43,12 @@ pub struct StaffService {
 impl StaffService {
     /// A service over `pool`'s event store, revoking sessions through `sessions`.
     pub fn new(pool: PgPool, sessions: SessionStore) -> Self {
-        Self { executor: Arc::new(Executor::new(pool.clone(), ())), sessions, throttle: Throttle::new(pool) }
+        Self {
+            executor: Arc::new(Executor::new(pool.clone(), ())),
+            sign_ins: SignIns::new(pool.clone()),
+            sessions,
+            throttle: Throttle::new(pool),
+        }
     }
 
     /// Creates a staff account (an admin's action, or the CLI's for the first admin).
@@ -141,24 +148,13 @@ impl StaffService {
         self.throttle.succeeded(attempt, keys.first().map(String::as_str)).await?;
         let (token, session) =
             self.sessions.create(SubjectKind::Staff, profile.id.0, profile.role.as_str(), generation).await?;
+        // Deactivated or given another role between the password check and now: the change
+        // ended the person's sessions, and this one was born with the older generation, so it
+        // is never accepted (`SessionStore::generation`).
         let metadata = metadata.with_actor(Actor::Staff { id: profile.id, role: profile.role });
-        let recorded = self
-            .executor
-            .execute(&profile.id.to_string(), StaffCommand::RecordSignIn { at: self.sessions.now() }, &metadata)
-            .await;
-        match recorded {
-            Ok(_) => Ok(SignedIn { token, session, profile }),
-            // Deactivated between the password check and now: the session never reaches the
-            // caller, and the answer is the one every refused sign-in gets.
-            Err(Error::Staff(StaffError::Deactivated)) => {
-                self.sessions.revoke(&session).await?;
-                Err(Error::InvalidCredentials)
-            }
-            Err(error) => {
-                self.sessions.revoke(&session).await?;
-                Err(error)
-            }
-        }
+        let subject = SignInSubject::Staff(profile.id);
+        self.sign_ins.record(subject, self.sessions.now(), &session, &self.sessions, &metadata).await?;
+        Ok(SignedIn { token, session, profile })
     }
 
     /// The current profile of a staff member, straight from the event store.

@@ -19,6 +19,7 @@ pub mod person;
 pub mod phone;
 pub mod privacy;
 pub mod request;
+pub mod sign_in;
 mod spelled;
 pub mod staff;
 pub mod statistics;

@@ -11,4 +11,6 @@ pub enum Error {
     Export(String),
     #[error("the live read models are behind the event store; let the projector (serve) catch up and verify again")]
     LiveBehind,
+    #[error("another replay or verification is running on this database; wait for it to finish")]
+    ReplayRunning,
 }

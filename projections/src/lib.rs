@@ -27,9 +27,10 @@ pub use error::Error;
 pub use event::StoredEvent;
 pub use projection::{Mode, Projection};
 pub use projector::{
-    ActiveProjector, LOCK_KEY as PROJECTOR_LOCK_KEY, Lag, Projector, ProjectorConfig, ProjectorState, lag,
+    ActiveProjector, CHANNEL as PROJECTOR_CHANNEL, LOCK_KEY as PROJECTOR_LOCK_KEY, Lag, Projector, ProjectorConfig,
+    ProjectorState, lag,
 };
-pub use replay::{ReplayProgress, TableDifference, replay, verify};
+pub use replay::{REPLAY_LOCK_KEY, ReplayProgress, TableDifference, replay, verify};
 
 /// Every projection of the service, in the order they are applied.
 pub fn all() -> Vec<Arc<dyn Projection>> {

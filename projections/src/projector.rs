@@ -16,8 +16,9 @@ use crate::{Checkpoint, Error, Mode, Projection, StoredEvent, checkpoint};
 /// it as `classid` = high 32 bits, `objid` = low 32 bits).
 pub const LOCK_KEY: i64 = 0x6475_6b63_6170_696c; // "dukcapil"
 
-/// The channel the events table's trigger notifies on commit.
-pub(crate) const CHANNEL: &str = "events_appended";
+/// The channel appenders notify after their commit (`commands::wakeup::CHANNEL`, checked
+/// equal by a test; this crate does not depend on `commands`).
+pub const CHANNEL: &str = "events_appended";
 
 /// How long to wait before looking again when events exist that are not yet safe to read
 /// (an older transaction is still running).

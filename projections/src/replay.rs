@@ -2,9 +2,10 @@
 //! the history says.
 //!
 //! Both work in a shadow schema: every rebuildable projection's tables (and the checkpoints)
-//! are created empty in `replay_shadow` with `LIKE … INCLUDING ALL`, and the transaction's
+//! are created empty in `replay_shadow` with `LIKE … INCLUDING ALL`, and each transaction's
 //! `search_path` puts that schema first, so the projections' own SQL writes the shadow copies
-//! while `events` is still read from `public`. Readers of the live tables are not disturbed.
+//! while `events` is still read from `public`. Readers of the live tables are not disturbed;
+//! one advisory lock lets only one replay or verification use the shadow at a time.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,47 +45,38 @@ pub struct TableDifference {
 }
 
 /// Rebuilds every rebuildable projection from position 0 into shadow tables, then swaps them
-/// in with one short transaction step: readers see the old rows until the new ones are
-/// complete. A live projector working meanwhile finds its checkpoint moved, rolls back and
-/// resumes from the rebuilt checkpoint, so no event is applied twice.
+/// in with one short transaction: readers see the old rows until the new ones are complete.
+/// A live projector working meanwhile finds its checkpoint moved, rolls back and resumes
+/// from the rebuilt checkpoint, so no event is applied twice.
+///
+/// The shadow is built in committed chunks of `batch_size` events into unlogged tables (no
+/// reader ever looks at them, and a crash only leaves a shadow the next replay drops), then
+/// made logged, analysed, caught up to the end of the history and swapped in. One
+/// transaction over the whole history made every upsert leave a dead row version nothing
+/// could prune until the end, so each batch was slower than the one before
+/// (docs/PERFORMANCE.md).
 pub async fn replay(
     pool: &PgPool,
     projections: &[Arc<dyn Projection>],
     batch_size: i64,
     on_progress: impl FnMut(ReplayProgress),
 ) -> Result<ReplayProgress, Error> {
-    let mut conn = PgConnection::connect_with(&pool.connect_options()).await?;
-    let mut tx = conn.begin().await?;
     let rebuildable: Vec<&Arc<dyn Projection>> = projections.iter().filter(|p| p.rebuildable()).collect();
-    let report = rebuild_in_shadow(&mut tx, &rebuildable, batch_size, on_progress).await?;
-    sqlx::query("SET LOCAL search_path = public").execute(&mut *tx).await?;
-    for projection in &rebuildable {
-        for table in projection.tables() {
-            sqlx::query(&format!("DROP TABLE public.{table}")).execute(&mut *tx).await?;
-            sqlx::query(&format!("ALTER TABLE {SHADOW}.{table} SET SCHEMA public")).execute(&mut *tx).await?;
-        }
-        sqlx::query(&format!(
-            "UPDATE public.projection_checkpoints p
-                SET last_transaction_id = s.last_transaction_id, last_position = s.last_position, updated_at = now()
-               FROM {SHADOW}.projection_checkpoints s
-              WHERE p.projection = s.projection AND p.projection = $1"
-        ))
-        .bind(projection.name())
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(&format!(
-            "INSERT INTO public.projection_checkpoints (projection, last_transaction_id, last_position)
-             SELECT projection, last_transaction_id, last_position FROM {SHADOW}.projection_checkpoints
-              WHERE projection = $1 ON CONFLICT (projection) DO NOTHING"
-        ))
-        .bind(projection.name())
-        .execute(&mut *tx)
-        .await?;
+    let mut conn = exclusive_connection(pool).await?;
+    let outcome = async {
+        let report = build_shadow(&mut conn, &rebuildable, batch_size, on_progress).await?;
+        make_durable(&mut conn, &rebuildable).await?;
+        let mut tx = conn.begin().await?;
+        sqlx::query(&format!("SET LOCAL search_path = {SHADOW}, public")).execute(&mut *tx).await?;
+        let from = min_checkpoint(&mut tx, SHADOW, &rebuildable).await?;
+        continue_in_shadow(&mut tx, &rebuildable, batch_size, from).await?;
+        swap_in(&mut tx, &rebuildable).await?;
+        tx.commit().await?;
+        Ok(report)
     }
-    sqlx::query(&format!("DROP SCHEMA {SHADOW} CASCADE")).execute(&mut *tx).await?;
-    tx.commit().await?;
-    conn.close().await.ok();
-    Ok(report)
+    .await;
+    finish(conn, outcome.is_err()).await;
+    outcome
 }
 
 /// Rebuilds every rebuildable projection into shadow tables and compares them row by row with
@@ -95,84 +87,153 @@ pub async fn verify(
     projections: &[Arc<dyn Projection>],
     batch_size: i64,
     wait_for_live: Duration,
-    mut on_progress: impl FnMut(ReplayProgress),
+    on_progress: impl FnMut(ReplayProgress),
 ) -> Result<Vec<TableDifference>, Error> {
-    let mut conn = PgConnection::connect_with(&pool.connect_options()).await?;
-    let mut tx = conn.begin().await?;
     let rebuildable: Vec<&Arc<dyn Projection>> = projections.iter().filter(|p| p.rebuildable()).collect();
-    let started = Instant::now();
-    rebuild_in_shadow(&mut tx, &rebuildable, batch_size, &mut on_progress).await?;
-    // The live projector may be behind or (briefly) ahead: bring both to the same point.
-    loop {
-        let shadow = min_checkpoint(&mut tx, SHADOW, &rebuildable).await?;
-        let live = min_checkpoint(&mut tx, "public", &rebuildable).await?;
-        let shadow_max = max_checkpoint(&mut tx, SHADOW, &rebuildable).await?;
-        let live_max = max_checkpoint(&mut tx, "public", &rebuildable).await?;
-        if shadow == live && shadow_max == live_max {
-            break;
+    let mut conn = exclusive_connection(pool).await?;
+    let outcome = async {
+        let started = Instant::now();
+        build_shadow(&mut conn, &rebuildable, batch_size, on_progress).await?;
+        let mut tx = conn.begin().await?;
+        sqlx::query(&format!("SET LOCAL search_path = {SHADOW}, public")).execute(&mut *tx).await?;
+        // The live projector may be behind or (briefly) ahead: bring both to the same point.
+        loop {
+            let shadow = min_checkpoint(&mut tx, SHADOW, &rebuildable).await?;
+            let live = min_checkpoint(&mut tx, "public", &rebuildable).await?;
+            let shadow_max = max_checkpoint(&mut tx, SHADOW, &rebuildable).await?;
+            let live_max = max_checkpoint(&mut tx, "public", &rebuildable).await?;
+            if shadow == live && shadow_max == live_max {
+                break;
+            }
+            if live > shadow {
+                continue_in_shadow(&mut tx, &rebuildable, batch_size, shadow).await?;
+                continue;
+            }
+            if started.elapsed() > wait_for_live {
+                return Err(Error::LiveBehind);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        if live > shadow {
-            continue_in_shadow(&mut tx, &rebuildable, batch_size, shadow).await?;
-            continue;
-        }
-        if started.elapsed() > wait_for_live {
-            return Err(Error::LiveBehind);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let mut differences = Vec::new();
-    for projection in &rebuildable {
-        for table in projection.tables() {
-            let diff = compare(&mut tx, table).await?;
-            if diff.only_live_count > 0 || diff.only_rebuilt_count > 0 {
-                differences.push(diff);
+        let mut differences = Vec::new();
+        for projection in &rebuildable {
+            for table in projection.tables() {
+                let diff = compare(&mut tx, table).await?;
+                if diff.only_live_count > 0 || diff.only_rebuilt_count > 0 {
+                    differences.push(diff);
+                }
             }
         }
+        tx.rollback().await?;
+        Ok(differences)
     }
-    tx.rollback().await?;
-    conn.close().await.ok();
-    Ok(differences)
+    .await;
+    finish(conn, true).await;
+    outcome
 }
 
-async fn rebuild_in_shadow(
-    tx: &mut Transaction<'_, Postgres>,
+/// Key of the advisory lock that lets one replay or verification use the shadow schema.
+pub const REPLAY_LOCK_KEY: i64 = 0x6475_6b63_7368_6477; // "dukcshdw"
+
+/// A connection of its own holding the replay lock (released when it closes).
+async fn exclusive_connection(pool: &PgPool) -> Result<PgConnection, Error> {
+    let mut conn = PgConnection::connect_with(&pool.connect_options()).await?;
+    let locked: bool =
+        sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(REPLAY_LOCK_KEY).fetch_one(&mut conn).await?;
+    if !locked {
+        conn.close().await.ok();
+        return Err(Error::ReplayRunning);
+    }
+    Ok(conn)
+}
+
+/// Drops what is left of the shadow (if asked) and closes the connection, which releases the
+/// lock. A failure here leaves a shadow that the next replay drops first.
+async fn finish(mut conn: PgConnection, drop_shadow: bool) {
+    if drop_shadow {
+        if let Err(error) = sqlx::query(&format!("DROP SCHEMA IF EXISTS {SHADOW} CASCADE")).execute(&mut conn).await {
+            tracing::warn!(%error, "dropping the replay shadow");
+        }
+    }
+    conn.close().await.ok();
+}
+
+/// Creates the shadow tables empty and folds the whole (safe) history into them, one
+/// committed transaction per batch.
+async fn build_shadow(
+    conn: &mut PgConnection,
     projections: &[&Arc<dyn Projection>],
     batch_size: i64,
     mut on_progress: impl FnMut(ReplayProgress),
 ) -> Result<ReplayProgress, Error> {
     let started = Instant::now();
-    sqlx::query(&format!("DROP SCHEMA IF EXISTS {SHADOW} CASCADE")).execute(&mut **tx).await?;
-    sqlx::query(&format!("CREATE SCHEMA {SHADOW}")).execute(&mut **tx).await?;
-    for projection in projections {
-        for table in projection.tables() {
-            sqlx::query(&format!("CREATE TABLE {SHADOW}.{table} (LIKE public.{table} INCLUDING ALL)"))
-                .execute(&mut **tx)
-                .await?;
-        }
+    let mut tx = conn.begin().await?;
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {SHADOW} CASCADE")).execute(&mut *tx).await?;
+    sqlx::query(&format!("CREATE SCHEMA {SHADOW}")).execute(&mut *tx).await?;
+    let tables = projections.iter().flat_map(|p| p.tables().iter().copied()).chain(["projection_checkpoints"]);
+    for table in tables {
+        sqlx::query(&format!("CREATE UNLOGGED TABLE {SHADOW}.{table} (LIKE public.{table} INCLUDING ALL)"))
+            .execute(&mut *tx)
+            .await?;
     }
-    sqlx::query(&format!(
-        "CREATE TABLE {SHADOW}.projection_checkpoints (LIKE public.projection_checkpoints INCLUDING ALL)"
-    ))
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query(&format!("SET LOCAL search_path = {SHADOW}, public")).execute(&mut **tx).await?;
+    sqlx::query(&format!("SET LOCAL search_path = {SHADOW}, public")).execute(&mut *tx).await?;
     for projection in projections {
-        checkpoint::reset(tx, projection.name()).await?;
+        checkpoint::reset(&mut tx, projection.name()).await?;
     }
+    tx.commit().await?;
     let mut events_done = 0u64;
     let mut position = Checkpoint::default();
     loop {
-        let events = fetch_safe(tx, position, batch_size).await?;
-        let Some(last) = events.last().map(|e| e.checkpoint()) else { break };
+        let mut tx = conn.begin().await?;
+        sqlx::query(&format!("SET LOCAL search_path = {SHADOW}, public")).execute(&mut *tx).await?;
+        let events = fetch_safe(&mut tx, position, batch_size).await?;
+        let Some(last) = events.last().map(|e| e.checkpoint()) else {
+            tx.commit().await?;
+            break;
+        };
         for projection in projections {
-            apply_batch(tx, projection.as_ref(), &events, position, Mode::Rebuild).await?;
-            checkpoint::advance(tx, projection.name(), position, last).await?;
+            apply_batch(&mut tx, projection.as_ref(), &events, position, Mode::Rebuild).await?;
+            checkpoint::advance(&mut tx, projection.name(), position, last).await?;
         }
+        tx.commit().await?;
         position = last;
         events_done += events.len() as u64;
         on_progress(ReplayProgress { events: events_done, elapsed: started.elapsed() });
     }
     Ok(ReplayProgress { events: events_done, elapsed: started.elapsed() })
+}
+
+/// Turns the rebuilt tables into ordinary (logged, crash-safe) ones and gives the planner
+/// their statistics, before they replace the live tables.
+async fn make_durable(conn: &mut PgConnection, projections: &[&Arc<dyn Projection>]) -> Result<(), Error> {
+    for table in projections.iter().flat_map(|p| p.tables().iter().copied()).chain(["projection_checkpoints"]) {
+        sqlx::query(&format!("ALTER TABLE {SHADOW}.{table} SET LOGGED")).execute(&mut *conn).await?;
+        sqlx::query(&format!("ANALYZE {SHADOW}.{table}")).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Replaces the live tables and checkpoints by the rebuilt ones, in the caller's transaction.
+async fn swap_in(tx: &mut Transaction<'_, Postgres>, projections: &[&Arc<dyn Projection>]) -> Result<(), Error> {
+    sqlx::query("SET LOCAL search_path = public").execute(&mut **tx).await?;
+    for projection in projections {
+        for table in projection.tables() {
+            sqlx::query(&format!("DROP TABLE public.{table}")).execute(&mut **tx).await?;
+            sqlx::query(&format!("ALTER TABLE {SHADOW}.{table} SET SCHEMA public")).execute(&mut **tx).await?;
+        }
+        sqlx::query(&format!(
+            "INSERT INTO public.projection_checkpoints (projection, last_transaction_id, last_position)
+             SELECT projection, last_transaction_id, last_position FROM {SHADOW}.projection_checkpoints
+              WHERE projection = $1
+             ON CONFLICT (projection) DO UPDATE
+                SET last_transaction_id = excluded.last_transaction_id,
+                    last_position = excluded.last_position, updated_at = now()"
+        ))
+        .bind(projection.name())
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query(&format!("DROP SCHEMA {SHADOW} CASCADE")).execute(&mut **tx).await?;
+    Ok(())
 }
 
 /// Applies to the shadow what has become readable since `from`.

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
+use domain::sign_in::{SignIn, SignInEvent};
 use domain::staff::{StaffAccount, StaffEvent};
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -26,6 +27,12 @@ impl Projection for StaffDirectory {
 
     fn apply<'a>(&'a self, conn: &'a mut PgConnection, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), Error>> {
         async move {
+            if event.aggregate_type == SignIn::TYPE {
+                if let SignInEvent::StaffSignedIn { staff_id, at } = event.decode()? {
+                    signed_in(conn, staff_id.0, at).await?;
+                }
+                return Ok(());
+            }
             if event.aggregate_type != StaffAccount::TYPE {
                 return Ok(());
             }
@@ -57,19 +64,22 @@ impl Projection for StaffDirectory {
                         .execute(conn)
                         .await?;
                 }
-                StaffEvent::StaffSignedIn { at } => {
-                    sqlx::query("UPDATE staff_directory SET last_signed_in = $2 WHERE staff_id = $1")
-                        .bind(id)
-                        .bind(at)
-                        .execute(conn)
-                        .await?;
-                }
+                StaffEvent::StaffSignedIn { at } => signed_in(conn, id, at).await?,
                 StaffEvent::StaffPasswordChanged { .. } => {}
             }
             Ok(())
         }
         .boxed()
     }
+}
+
+async fn signed_in(conn: &mut PgConnection, staff_id: Uuid, at: DateTime<Utc>) -> Result<(), Error> {
+    sqlx::query("UPDATE staff_directory SET last_signed_in = $2 WHERE staff_id = $1")
+        .bind(staff_id)
+        .bind(at)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// One staff member as listed.

@@ -8,6 +8,7 @@ use domain::CommandMetadata;
 use domain::calendar::HolidayKind;
 use domain::staff::Role;
 use domain::working_time::office_date;
+use futures::FutureExt;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -77,5 +78,62 @@ async fn replay_rebuilds_the_same_read_models_as_live_projection(pool: PgPool) -
     projections::replay(&pool, &projections::all(), 1000, |_| {}).await?;
     project_everything(&pool).await?;
     assert_eq!(snapshot(&pool).await?, live);
+    Ok(())
+}
+
+/// A replay that dies half-way (here: a panic after its second committed chunk, as a killed
+/// process would) leaves the live read models and checkpoints as they were; the next replay
+/// drops the leftover shadow and completes. While one replay runs, a second is refused.
+#[sqlx::test(migrations = "../migrations")]
+async fn an_interrupted_replay_changes_nothing_live(pool: PgPool) -> anyhow::Result<()> {
+    let commands = Commands::new(pool.clone(), Settings::for_tests());
+    let system = CommandMetadata::system(Uuid::new_v4());
+    for name in ["ani", "budi", "citra", "dewi"] {
+        commands.staff.create(name, "Petugas Dinas", Role::Operator, "kata sandi panjang", &system).await?;
+        commands.staff.sign_in(name, "kata sandi panjang", system.clone()).await?;
+    }
+    project_everything(&pool).await?;
+    let live = snapshot(&pool).await?;
+    let checkpoints = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT string_agg(projection || '@' || last_position, ',' ORDER BY projection) FROM projection_checkpoints",
+        )
+        .fetch_one(&pool)
+        .await
+    };
+    let live_checkpoints = checkpoints().await?;
+
+    let mut chunks = 0u32;
+    let on_progress = |_: projections::ReplayProgress| {
+        chunks += 1;
+        assert!(chunks < 2, "simulated crash in the middle of a replay");
+    };
+    let all = projections::all();
+    let crashed = std::panic::AssertUnwindSafe(projections::replay(&pool, &all, 2, on_progress)).catch_unwind().await;
+    assert!(crashed.is_err(), "the replay was interrupted");
+    let leftover: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'replay_shadow')")
+            .fetch_one(&pool)
+            .await?;
+    assert!(leftover, "the interrupted replay left its half-built shadow behind");
+    assert_eq!(snapshot(&pool).await?, live, "readers never see a half-built model");
+    assert_eq!(checkpoints().await?, live_checkpoints);
+
+    let mut holder = pool.acquire().await?;
+    sqlx::query("SELECT pg_advisory_lock($1)").bind(projections::REPLAY_LOCK_KEY).execute(&mut *holder).await?;
+    let refused = projections::replay(&pool, &projections::all(), 2, |_| {}).await;
+    assert!(matches!(refused, Err(projections::Error::ReplayRunning)), "{refused:?}");
+    sqlx::query("SELECT pg_advisory_unlock($1)").bind(projections::REPLAY_LOCK_KEY).execute(&mut *holder).await?;
+    drop(holder);
+
+    let report = projections::replay(&pool, &projections::all(), 3, |_| {}).await?;
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&pool).await?;
+    assert_eq!(report.events, stored as u64);
+    assert_eq!(snapshot(&pool).await?, live);
+    let gone: bool =
+        sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'replay_shadow')")
+            .fetch_one(&pool)
+            .await?;
+    assert!(gone, "a completed replay leaves no shadow");
     Ok(())
 }

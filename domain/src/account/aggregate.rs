@@ -162,10 +162,6 @@ impl crate::decide::Decide for Account {
                 self.require_awaiting()?;
                 Ok(vec![E::AccountRejected { reason, rejected_at: at }])
             }
-            C::RecordSignIn { at } => {
-                self.require_active()?;
-                Ok(vec![E::ResidentSignedIn { at }])
-            }
             C::RequestPasswordReset { full_name, documents, at } => {
                 self.require_active()?;
                 // Anyone can file a request for any NIK: a waiting request, or an approved code
@@ -265,6 +261,7 @@ impl Aggregate for Account {
                 self.status = AccountStatus::Rejected;
                 self.rejection_reason = Some(reason.as_str().to_owned());
             }
+            // Sign-ins are streams of their own now (`crate::sign_in`); older ones stay here.
             E::ResidentSignedIn { .. } => {}
             E::LegacyAccessGranted { legacy_account_id, until, .. } => {
                 self.legacy_grants.push((legacy_account_id, until))
@@ -427,15 +424,13 @@ mod tests {
     }
 
     #[test]
-    fn sign_in_is_recorded_only_for_active_accounts() {
+    fn sign_ins_recorded_in_the_account_stream_before_change_nothing() {
+        let before = Given::with(()).given(vec![registered(), approved()]);
+        before.when(AccountCommand::Approve { at: t0() }).then_expect_error(AccountError::NotAwaitingVerification);
         Given::with(())
-            .given(vec![registered()])
-            .when(AccountCommand::RecordSignIn { at: t0() })
-            .then_expect_error(AccountError::NotActive);
-        Given::with(())
-            .given(vec![registered(), approved()])
-            .when(AccountCommand::RecordSignIn { at: t0() })
-            .then_expect_events(vec![AccountEvent::ResidentSignedIn { at: t0() }]);
+            .given(vec![registered(), approved(), AccountEvent::ResidentSignedIn { at: t0() }])
+            .when(AccountCommand::Approve { at: t0() })
+            .then_expect_error(AccountError::NotAwaitingVerification);
     }
 
     fn reset_requested() -> AccountEvent {

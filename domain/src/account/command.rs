@@ -28,9 +28,6 @@ pub enum AccountCommand {
         reason: Reason,
         at: DateTime<Utc>,
     },
-    RecordSignIn {
-        at: DateTime<Utc>,
-    },
     RequestPasswordReset {
         full_name: FullName,
         documents: IdentityDocuments,

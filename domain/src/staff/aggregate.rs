@@ -99,10 +99,6 @@ impl crate::decide::Decide for StaffAccount {
                 }
                 Ok(vec![StaffEvent::StaffAccountDeactivated])
             }
-            StaffCommand::RecordSignIn { at } => {
-                self.active_profile()?;
-                Ok(vec![StaffEvent::StaffSignedIn { at }])
-            }
         }
     }
 }
@@ -144,6 +140,7 @@ impl Aggregate for StaffAccount {
                     p.active = false;
                 }
             }
+            // Sign-ins are streams of their own now (`crate::sign_in`); older ones stay here.
             StaffEvent::StaffSignedIn { .. } => {}
         }
     }
@@ -254,7 +251,6 @@ mod tests {
         given()
             .when(StaffCommand::ChangeRole { role: Role::Supervisor, by: admin_id() })
             .then_expect_error(StaffError::Deactivated);
-        given().when(StaffCommand::RecordSignIn { at: Utc::now() }).then_expect_error(StaffError::Deactivated);
         given().when(StaffCommand::Deactivate { by: admin_id() }).then_expect_error(StaffError::Deactivated);
         given()
             .when(StaffCommand::ChangePassword { password_hash: hash("b") })
@@ -262,12 +258,12 @@ mod tests {
     }
 
     #[test]
-    fn given_active_when_sign_in_recorded_then_signed_in_event() {
+    fn sign_ins_recorded_in_the_staff_stream_before_change_nothing() {
         let at = Utc.with_ymd_and_hms(2026, 11, 25, 1, 0, 0).single().unwrap_or_default();
         Given::with(())
-            .given(vec![created("siti", Role::Operator)])
-            .when(StaffCommand::RecordSignIn { at })
-            .then_expect_events(vec![StaffEvent::StaffSignedIn { at }]);
+            .given(vec![created("siti", Role::Operator), StaffEvent::StaffSignedIn { at }])
+            .when(StaffCommand::Deactivate { by: admin_id() })
+            .then_expect_events(vec![StaffEvent::StaffAccountDeactivated]);
     }
 
     #[test]

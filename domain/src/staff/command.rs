@@ -1,5 +1,3 @@
-use chrono::{DateTime, Utc};
-
 use super::{DisplayName, Role, StaffId, Username};
 use crate::password::PasswordHash;
 
@@ -23,9 +21,5 @@ pub enum StaffCommand {
     },
     Deactivate {
         by: StaffId,
-    },
-    /// Records a successful sign-in for the audit trail.
-    RecordSignIn {
-        at: DateTime<Utc>,
     },
 }

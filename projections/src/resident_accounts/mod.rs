@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::account::{Account, AccountEvent, AccountStatus};
 use domain::legacy::{LegacyAccount, LegacyEvent};
+use domain::sign_in::{SignIn, SignInEvent};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
@@ -54,6 +55,11 @@ impl Projection for ResidentAccounts {
             for event in events {
                 if event.aggregate_type == Account::TYPE {
                     run.push((event.aggregate_uuid()?, event.decode()?));
+                } else if event.aggregate_type == SignIn::TYPE {
+                    // Sign-ins have streams of their own; the profile shows the last one.
+                    if let SignInEvent::ResidentSignedIn { account_id, at } = event.decode()? {
+                        run.push((account_id.0, AccountEvent::ResidentSignedIn { at }));
+                    }
                 } else if event.aggregate_type == LegacyAccount::TYPE {
                     apply_accounts(conn, std::mem::take(&mut run)).await?;
                     apply_legacy(conn, event.aggregate_uuid()?, event).await?;

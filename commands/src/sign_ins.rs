@@ -1,0 +1,46 @@
+//! Recording sign-ins, each in a stream of its own (`domain::sign_in`), so that no account's
+//! decision stream grows with every sign-in.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use domain::CommandMetadata;
+use domain::sign_in::{RecordSignIn, SignIn, SignInSubject};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::sessions::{Session, SessionStore};
+use crate::{Error, Executor};
+
+/// Appends the fact of a sign-in for the audit.
+#[derive(Clone)]
+pub struct SignIns {
+    executor: Arc<Executor<SignIn>>,
+}
+
+impl SignIns {
+    /// Sign-ins recorded in `pool`'s event store.
+    pub fn new(pool: PgPool) -> Self {
+        Self { executor: Arc::new(Executor::new(pool, ())) }
+    }
+
+    /// Records that `subject` signed in and was given `session`. A sign-in the audit cannot
+    /// see must not work: if the record fails, the session is ended before the error returns.
+    pub async fn record(
+        &self,
+        subject: SignInSubject,
+        at: DateTime<Utc>,
+        session: &Session,
+        sessions: &SessionStore,
+        metadata: &CommandMetadata,
+    ) -> Result<(), Error> {
+        let stream = Uuid::new_v4().to_string();
+        match self.executor.execute(&stream, RecordSignIn { subject, at }, metadata).await {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                sessions.revoke(session).await?;
+                Err(error)
+            }
+        }
+    }
+}
