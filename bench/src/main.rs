@@ -21,6 +21,7 @@ use domain::nik::Nik;
 use domain::person::FullName;
 use domain::phone::PhoneNumber;
 use domain::request::{RequestEvent, RequestId, RequestNumber, ReuploadItem, SubmittedRequest};
+use domain::sign_in::SignInEvent;
 use domain::staff::StaffId;
 use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection, PgPool};
@@ -56,6 +57,8 @@ struct Args {
     child_serve: Option<String>,
     #[arg(long, hide = true)]
     child_replay: Option<String>,
+    #[arg(long, hide = true)]
+    child_verify: Option<String>,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -88,6 +91,9 @@ async fn main() -> anyhow::Result<()> {
     if let Some(url) = &args.child_replay {
         return child_replay(url).await;
     }
+    if let Some(url) = &args.child_verify {
+        return child_verify(url).await;
+    }
     run(args).await
 }
 
@@ -116,6 +122,18 @@ async fn child_replay(url: &str) -> anyhow::Result<()> {
     let pool = PgPool::connect(url).await?;
     let report = projections::replay(&pool, &projections::all(), 5000, |_| {}).await?;
     println!("{}", json!({ "events": report.events, "seconds": report.elapsed.as_secs_f64() }));
+    Ok(())
+}
+
+/// `replay --verify`'s work: a rebuild in the shadow compared row by row with the live tables.
+async fn child_verify(url: &str) -> anyhow::Result<()> {
+    let pool = PgPool::connect(url).await?;
+    let started = Instant::now();
+    let mut events = 0;
+    let differences =
+        projections::verify(&pool, &projections::all(), 5000, Duration::from_secs(60), |p| events = p.events).await?;
+    anyhow::ensure!(differences.is_empty(), "verify found differences: {differences:?}");
+    println!("{}", json!({ "events": events, "seconds": started.elapsed().as_secs_f64() }));
     Ok(())
 }
 
@@ -148,17 +166,17 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let clients = args.clients.clone().unwrap_or(if quick { vec![1, 4] } else { vec![1, 8, 32] });
     let seconds = args.seconds.unwrap_or(if quick { 1 } else { 5 });
     let per_client = args.requests_per_client.unwrap_or(if quick { 3 } else { 60 });
-    let events = args.events.unwrap_or(if quick { 3_000 } else { 1_000_000 });
+    let events = args.events.unwrap_or(if quick { 20_000 } else { 1_000_000 });
     let db = Database::create(&args.database_url).await?;
     // `--quick` runs the floods too (tiny), so that their harness cannot rot either.
     let result = if args.flood {
-        flood::run(&db, &flood::Sizes::new(quick)).await
+        flood::run(&db, &flood::Sizes::new(quick)).await.map(|rows| (rows, Vec::new()))
     } else {
         match measure(&db, &clients, seconds, per_client, events).await {
-            Ok(mut rows) if quick => match flood::run(&db, &flood::Sizes::new(true)).await {
+            Ok((mut rows, growth)) if quick => match flood::run(&db, &flood::Sizes::new(true)).await {
                 Ok(more) => {
                     rows.extend(more);
-                    Ok(rows)
+                    Ok((rows, growth))
                 }
                 Err(error) => Err(error),
             },
@@ -166,12 +184,34 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
     };
     db.drop_it().await?;
-    let rows = result?;
+    let (rows, growth) = result?;
     println!();
     println!("| measurement | figure |");
     println!("| --- | --- |");
     for (name, value) in rows {
         println!("| {name} | {value} |");
+    }
+    if !growth.is_empty() {
+        println!();
+        println!(
+            "| events | replay events/s | replay peak RSS | verify events/s | verify peak RSS | workQueue p99 | myRequests p99 | open requests | events table | read models |"
+        );
+        println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        for g in growth {
+            println!(
+                "| {} | {:.0} | {:.1} MiB | {:.0} | {:.1} MiB | {:.2} ms | {:.2} ms | {} | {:.0} MiB | {:.0} MiB |",
+                g.events,
+                g.replay,
+                g.replay_rss,
+                g.verify,
+                g.verify_rss,
+                g.queue_p99,
+                g.board_p99,
+                g.open,
+                g.events_mib,
+                g.models_mib
+            );
+        }
     }
     Ok(())
 }
@@ -182,7 +222,7 @@ async fn measure(
     seconds: u64,
     per_client: usize,
     events: u64,
-) -> anyhow::Result<Vec<(String, String)>> {
+) -> anyhow::Result<(Vec<(String, String)>, Vec<Growth>)> {
     let pool = PgPool::connect(&db.url).await?;
     api::MIGRATOR.run(&pool).await?;
     let mut rows = Vec::new();
@@ -202,63 +242,142 @@ async fn measure(
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let spec = format!("{}|127.0.0.1:{port}|{}", db.url, data_dir.display());
     let mut server = spawn_child(&["--child-serve", &spec])?;
-    let outcome = command_throughput(&pool, port, &data_dir, clients, per_client, &baseline, &mut rows).await;
+    let mut outcome = command_throughput(&pool, port, &data_dir, clients, per_client, &baseline, &mut rows).await;
+    if outcome.is_ok() {
+        outcome = me_latency(&pool, port, &data_dir, &mut rows).await;
+    }
     let server_rss = peak_rss_mib(server.id());
     stop(&mut server);
     outcome?;
     rows.push(("server peak RSS during the command load".into(), format!("{:.1} MiB", server_rss.unwrap_or(0.0))));
 
-    eprintln!("seeding {events} events with COPY…");
-    let started = Instant::now();
-    let resident = seed(&pool, events).await?;
-    let seeded = started.elapsed().as_secs_f64();
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&pool).await?;
-    rows.push((
-        "history seeded (COPY)".into(),
-        format!("{total} events in {seeded:.1} s ({:.0} events/s)", total as f64 / seeded),
-    ));
+    let mut seeder = Seeder::new()?;
+    let mut growth = Vec::new();
+    for size in growth_sizes(events) {
+        eprintln!("seeding up to {size} events with COPY…");
+        let started = Instant::now();
+        let before: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&pool).await?;
+        seeder.seed(&pool, size.saturating_sub(before as u64).max(1)).await?;
+        let seeded = started.elapsed().as_secs_f64();
+        let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&pool).await?;
+        rows.push((
+            format!("history seeded (COPY) up to {total} events"),
+            format!("{} events in {seeded:.1} s ({:.0} events/s)", total - before, (total - before) as f64 / seeded),
+        ));
+        eprintln!("replaying {total} events…");
+        let (replayed, replay_secs, replay_rss) = child_run("--child-replay", &db.url).await?;
+        eprintln!("verifying {total} events…");
+        let (verified, verify_secs, verify_rss) = child_run("--child-verify", &db.url).await?;
+        let (queue, board, open) = first_pages(&pool, seeder.resident()?).await?;
+        let (events_mib, models_mib) = sizes_on_disk(&pool).await?;
+        growth.push(Growth {
+            events: total,
+            replay: replayed / replay_secs,
+            replay_rss,
+            verify: verified / verify_secs,
+            verify_rss,
+            queue_p99: percentile(&queue, 0.99),
+            board_p99: percentile(&board, 0.99),
+            open,
+            events_mib,
+            models_mib,
+        });
+    }
+    if let (Some(first), Some(last)) = (growth.first(), growth.last()) {
+        rows.push((
+            format!("replay at {} vs {} events", last.events, first.events),
+            format!("{:.0} vs {:.0} events/s = {:.2} ×", last.replay, first.replay, last.replay / first.replay),
+        ));
+        rows.push((
+            format!("replay --verify at {} vs {} events", last.events, first.events),
+            format!("{:.0} vs {:.0} events/s = {:.2} ×", last.verify, first.verify, last.verify / first.verify),
+        ));
+        rows.push(("replay peak RSS at the largest size".into(), format!("{:.1} MiB", last.replay_rss)));
+        let (queue, board) = (last.queue_p99, last.board_p99);
+        rows.push((
+            format!("workQueue first page p99 ({} open requests)", last.open),
+            format!("{queue:.2} ms"),
+        ));
+        rows.push(("myRequests first page p99".into(), format!("{board:.2} ms")));
+    }
+    pool.close().await;
+    let _ = std::fs::remove_dir_all(&data_dir);
+    Ok((rows, growth))
+}
 
-    eprintln!("replaying {total} events…");
-    let mut replay = spawn_child_piped(&["--child-replay", &db.url])?;
-    let pid = replay.id();
-    let mut replay_rss = 0.0f64;
-    while replay.try_wait()?.is_none() {
-        replay_rss = replay_rss.max(peak_rss_mib(pid).unwrap_or(0.0));
+/// One row of the growth curve: what the same work costs at one history size.
+struct Growth {
+    events: i64,
+    replay: f64,
+    replay_rss: f64,
+    verify: f64,
+    verify_rss: f64,
+    queue_p99: f64,
+    board_p99: f64,
+    open: i64,
+    events_mib: f64,
+    models_mib: f64,
+}
+
+/// The history sizes of the growth curve, up to `largest`.
+fn growth_sizes(largest: u64) -> Vec<u64> {
+    let mut sizes: Vec<u64> = [largest / 10, largest * 2 / 5].into_iter().filter(|&s| s > 0).collect();
+    sizes.push(largest);
+    sizes
+}
+
+/// Runs a replay or a verification as a child process; (events, seconds, peak RSS in MiB).
+async fn child_run(flag: &str, url: &str) -> anyhow::Result<(f64, f64, f64)> {
+    let mut child = spawn_child_piped(&[flag, url])?;
+    let pid = child.id();
+    let mut rss = 0.0f64;
+    while child.try_wait()?.is_none() {
+        rss = rss.max(peak_rss_mib(pid).unwrap_or(0.0));
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let output = replay.wait_with_output()?;
-    let report: Value = serde_json::from_slice(&output.stdout).context("replay report")?;
-    let replayed = report["events"].as_f64().unwrap_or(0.0);
-    let secs = report["seconds"].as_f64().unwrap_or(1.0);
-    rows.push(("full replay".into(), format!("{replayed:.0} events in {secs:.1} s = {:.0} events/s", replayed / secs)));
-    rows.push(("replay peak RSS".into(), format!("{replay_rss:.1} MiB")));
+    let output = child.wait_with_output()?;
+    anyhow::ensure!(output.status.success(), "{flag} failed");
+    let report: Value = serde_json::from_slice(&output.stdout).context("child report")?;
+    let events = report["events"].as_f64().unwrap_or(0.0);
+    let secs = report["seconds"].as_f64().unwrap_or(1.0).max(1e-9);
+    Ok((events, secs, rss))
+}
 
-    eprintln!("first-page queries at this size…");
+/// First pages of the work queue and of one resident's board, 200 times each (sorted ms), and
+/// how many requests are open.
+async fn first_pages(pool: &PgPool, resident: Uuid) -> anyhow::Result<(Vec<f64>, Vec<f64>, i64)> {
     let filter = projections::service_requests::QueueFilter::default();
     let mut queue = Vec::new();
     let mut board = Vec::new();
     for _ in 0..200 {
         let t = Instant::now();
-        projections::service_requests::queue_page(&pool, &filter, None, 20).await?;
+        projections::service_requests::queue_page(pool, &filter, None, 20).await?;
         queue.push(t.elapsed().as_secs_f64() * 1000.0);
         let t = Instant::now();
-        projections::service_requests::board_page(&pool, resident, None, 20).await?;
+        projections::service_requests::board_page(pool, resident, None, 20).await?;
         board.push(t.elapsed().as_secs_f64() * 1000.0);
     }
-    let (queue, board) = (sorted(queue), sorted(board));
     let open: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM work_queue WHERE closed_at IS NULL").fetch_one(&pool).await?;
-    rows.push((
-        format!("workQueue first page ({open} open requests)"),
-        format!("p50 {:.2} ms, p99 {:.2} ms", percentile(&queue, 0.5), percentile(&queue, 0.99)),
-    ));
-    rows.push((
-        "myRequests first page".into(),
-        format!("p50 {:.2} ms, p99 {:.2} ms", percentile(&board, 0.5), percentile(&board, 0.99)),
-    ));
-    pool.close().await;
-    let _ = std::fs::remove_dir_all(&data_dir);
-    Ok(rows)
+        sqlx::query_scalar("SELECT count(*) FROM work_queue WHERE closed_at IS NULL").fetch_one(pool).await?;
+    Ok((sorted(queue), sorted(board), open))
+}
+
+/// The events table and all rebuildable read models on disk (with indexes), in MiB.
+async fn sizes_on_disk(pool: &PgPool) -> anyhow::Result<(f64, f64)> {
+    let tables: Vec<String> = projections::all()
+        .iter()
+        .filter(|p| p.rebuildable())
+        .flat_map(|p| p.tables().iter().map(|t| (*t).to_owned()))
+        .collect();
+    let (events, models): (i64, i64) = sqlx::query_as(
+        "SELECT pg_total_relation_size('events'),
+                (SELECT coalesce(sum(pg_total_relation_size(t::regclass)), 0)::bigint FROM unnest($1::text[]) t)",
+    )
+    .bind(&tables)
+    .fetch_one(pool)
+    .await?;
+    let mib = |b: i64| b as f64 / (1024.0 * 1024.0);
+    Ok((mib(events), mib(models)))
 }
 
 fn spawn_child(args: &[&str]) -> anyhow::Result<Child> {
@@ -386,6 +505,7 @@ async fn baseline_rate(url: &str, connections: usize, seconds: u64, payload: &Va
 }
 
 struct Resident {
+    account_id: AccountId,
     cookie: String,
     uploads: Vec<[String; 3]>,
 }
@@ -442,7 +562,7 @@ async fn residents(
             }
             uploads.push([ids[0].clone(), ids[1].clone(), ids[2].clone()]);
         }
-        out.push(Resident { cookie: format!("dukcapil_session={token}"), uploads });
+        out.push(Resident { account_id, cookie: format!("dukcapil_session={token}"), uploads });
     }
     Ok(out)
 }
@@ -542,121 +662,204 @@ async fn command_throughput(
     Ok(())
 }
 
-/// Seeds a regency-like history with COPY: accounts (registered, approved, signed in) each with
-/// requests (submitted, claimed, sometimes a re-upload round, completed, the last ones open).
-/// Returns one resident's account id (with ten requests) for the myRequests query.
-async fn seed(pool: &PgPool, target: u64) -> anyhow::Result<Uuid> {
-    let catalogue = catalogue()?;
-    let operator = StaffId(Uuid::new_v4());
-    let mut conn = pool.acquire().await?;
-    let mut written = 0u64;
-    let mut account_no = 0u64;
-    let mut number = 1_000_000i64;
-    let mut first_account = None;
-    let mut buffer = String::new();
-    let mut rows_in_buffer = 0;
-    let meta =
-        json!({ "actor_id": Uuid::new_v4(), "actor_role": "SYSTEM", "correlation_id": Uuid::new_v4() }).to_string();
-    let push = |buffer: &mut String, kind: &str, id: &str, seq: usize, event_type: &str, payload: &Value| {
-        let payload = payload.to_string().replace('\\', "\\\\");
-        buffer
-            .push_str(&format!("{kind}\t{id}\t{seq}\t{event_type}\t1.0\t{payload}\t{}\n", meta.replace('\\', "\\\\")));
-    };
-    while written < target {
-        account_no += 1;
-        let account = AccountId(Uuid::new_v4());
-        first_account.get_or_insert(account.0);
-        let nik = Nik::parse(&format!(
-            "6106{:02}0101{:02}{:04}",
-            account_no % 23 + 1,
-            account_no % 90 + 10,
-            account_no % 9999 + 1
-        ))?;
-        let registered = AccountEvent::AccountRegistered {
-            account_id: account,
-            nik,
-            full_name: FullName::parse("Siti Aminah")?,
-            phone: PhoneNumber::parse("081234567890")?,
-            email: None,
-            password_hash: domain::password::PasswordHash::from_phc("$argon2id$seed".into()),
-            documents: IdentityDocuments {
-                identity_kind: IdentityDocumentKind::KtpEl,
-                identity: FileId(Uuid::new_v4()),
-                family_card: FileId(Uuid::new_v4()),
-                selfie: FileId(Uuid::new_v4()),
-            },
-            registered_at: Utc::now(),
-        };
-        let id = account.to_string();
-        push(&mut buffer, "Account", &id, 1, "AccountRegistered", &serde_json::to_value(&registered)?);
-        push(
-            &mut buffer,
-            "Account",
-            &id,
-            2,
-            "AccountApproved",
-            &serde_json::to_value(AccountEvent::AccountApproved { approved_at: Utc::now() })?,
-        );
-        push(
-            &mut buffer,
-            "Account",
-            &id,
-            3,
-            "ResidentSignedIn",
-            &serde_json::to_value(AccountEvent::ResidentSignedIn { at: Utc::now() })?,
-        );
-        written += 3;
-        rows_in_buffer += 3;
-        for r in 0..10 {
-            number += 1;
-            let request = Uuid::new_v4();
-            let rid = request.to_string();
-            let mut events: Vec<RequestEvent> = vec![
-                RequestEvent::RequestSubmitted(Box::new(submitted(&catalogue, account, request, number)?)),
-                RequestEvent::RequestClaimed { by: operator, at: Utc::now() },
-            ];
-            if r % 3 == 0 {
-                let code = DocumentCode::parse("KARTU_KELUARGA")?;
-                events.push(RequestEvent::ReuploadDemanded {
-                    by: operator,
-                    items: vec![ReuploadItem {
-                        code: code.clone(),
-                        reason: domain::account::Reason::parse("Foto buram")?,
-                    }],
-                    at: Utc::now(),
-                });
-                events.push(RequestEvent::DocumentsReuploaded {
-                    documents: vec![SubmittedDocument { code, file: FileId(Uuid::new_v4()), file_type: FileType::Pdf }],
-                    all_answered: true,
-                    returned_to: None,
-                    at: Utc::now(),
-                });
-                events.push(RequestEvent::RequestClaimed { by: operator, at: Utc::now() });
-            }
-            // Most requests are finished; the last of each resident stays in the queue.
-            if r < 9 {
-                events.push(RequestEvent::RequestCompleted {
-                    by: operator,
-                    files: vec![FileId(Uuid::new_v4())],
-                    at: Utc::now(),
-                });
-            }
-            for (seq, event) in events.iter().enumerate() {
-                let event_type = domain::request::RequestEvent::event_type_of(event);
-                push(&mut buffer, "ServiceRequest", &rid, seq + 1, event_type, &serde_json::to_value(event)?);
-            }
-            written += events.len() as u64;
-            rows_in_buffer += events.len();
-        }
-        if rows_in_buffer >= 20_000 || written >= target {
-            let mut copy = conn
-                .copy_in_raw("COPY events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) FROM STDIN")
-                .await?;
-            copy.send(buffer.as_bytes()).await?;
-            copy.finish().await?;
-            buffer.clear();
-            rows_in_buffer = 0;
+/// `me` for a resident signed in once, for one signed in 1 000 times (each sign-in its own
+/// stream, as the service records them now), and for one whose 1 000 sign-ins sit in the
+/// account stream (as they were recorded before: the load that grew with every sign-in).
+async fn me_latency(
+    pool: &PgPool,
+    port: u16,
+    data_dir: &std::path::Path,
+    rows: &mut Vec<(String, String)>,
+) -> anyhow::Result<()> {
+    const SIGN_INS: usize = 1000;
+    let prepared = residents(pool, data_dir, 8000, 3, 0).await?;
+    let sessions = commands::SessionStore::new(
+        pool.clone(),
+        commands::SessionPolicy::default(),
+        Arc::new(commands::SystemClock) as commands::SharedClock,
+    );
+    let sign_ins = commands::SignIns::new(pool.clone());
+    for (i, resident) in prepared.iter().enumerate().take(2) {
+        let id = resident.account_id;
+        let generation = sessions.generation(commands::SubjectKind::Resident, id.0).await?;
+        let (_, session) = sessions.create(commands::SubjectKind::Resident, id.0, "RESIDENT", generation).await?;
+        let metadata = CommandMetadata::system(Uuid::new_v4()).with_actor(domain::Actor::Resident(id));
+        let times = if i == 0 { 1 } else { SIGN_INS };
+        for _ in 0..times {
+            let subject = domain::sign_in::SignInSubject::Resident(id);
+            sign_ins.record(subject, Utc::now(), &session, &sessions, &metadata).await?;
         }
     }
-    first_account.context("no account seeded")
+    let old_style = prepared[2].account_id.to_string();
+    let payload = serde_json::to_value(AccountEvent::ResidentSignedIn { at: Utc::now() })?;
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         SELECT 'Account', $1, s, 'ResidentSignedIn', '1.0', $2, '{}' FROM generate_series(3, $3 + 2) s",
+    )
+    .bind(&old_style)
+    .bind(&payload)
+    .bind(SIGN_INS as i64)
+    .execute(pool)
+    .await?;
+    let http = reqwest::Client::new();
+    let body = json!({ "query": "{ me { accountId fullName status } }" });
+    let labels = [
+        "me, resident signed in once".to_owned(),
+        format!("me, resident signed in {SIGN_INS} times (sign-ins in their own streams)"),
+        format!("me, resident with {SIGN_INS} sign-ins in the account stream (as recorded before)"),
+    ];
+    for (resident, label) in prepared.iter().zip(labels) {
+        let mut times = Vec::new();
+        for _ in 0..300 {
+            let t = Instant::now();
+            let reply: Value = http
+                .post(format!("http://127.0.0.1:{port}/graphql"))
+                .header("cookie", &resident.cookie)
+                .json(&body)
+                .send()
+                .await?
+                .json()
+                .await?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            reply.pointer("/data/me/accountId").context(format!("me failed: {reply}"))?;
+        }
+        let times = sorted(times);
+        rows.push((label, format!("p50 {:.2} ms, p99 {:.2} ms", percentile(&times, 0.5), percentile(&times, 0.99))));
+    }
+    Ok(())
+}
+
+/// Seeds a regency-like history with COPY, in steps: accounts (registered, approved, signed
+/// in) each with requests (submitted, claimed, sometimes a re-upload round, completed, the
+/// last ones open).
+struct Seeder {
+    catalogue: Catalogue,
+    operator: StaffId,
+    written: u64,
+    account_no: u64,
+    number: i64,
+    first_account: Option<Uuid>,
+    meta: String,
+}
+
+impl Seeder {
+    fn new() -> anyhow::Result<Self> {
+        Ok(Self {
+            catalogue: catalogue()?,
+            operator: StaffId(Uuid::new_v4()),
+            written: 0,
+            account_no: 0,
+            number: 1_000_000,
+            first_account: None,
+            meta: json!({ "actor_id": Uuid::new_v4(), "actor_role": "SYSTEM", "correlation_id": Uuid::new_v4() })
+                .to_string()
+                .replace('\\', "\\\\"),
+        })
+    }
+
+    /// One resident's account id (with ten requests), for the myRequests query.
+    fn resident(&self) -> anyhow::Result<Uuid> {
+        self.first_account.context("no account seeded")
+    }
+
+    fn push(&self, buffer: &mut String, kind: &str, id: &str, seq: usize, event_type: &str, payload: &Value) {
+        let payload = payload.to_string().replace('\\', "\\\\");
+        buffer.push_str(&format!("{kind}\t{id}\t{seq}\t{event_type}\t1.0\t{payload}\t{}\n", self.meta));
+    }
+
+    /// Adds at least `count` events (whole accounts with their requests).
+    async fn seed(&mut self, pool: &PgPool, count: u64) -> anyhow::Result<()> {
+        let target = self.written + count;
+        let mut conn = pool.acquire().await?;
+        let mut buffer = String::new();
+        let mut rows_in_buffer = 0;
+        while self.written < target {
+            self.account_no += 1;
+            let account = AccountId(Uuid::new_v4());
+            self.first_account.get_or_insert(account.0);
+            let n = self.account_no;
+            let nik = Nik::parse(&format!("6106{:02}0101{:02}{:04}", n % 23 + 1, n % 90 + 10, n % 9999 + 1))?;
+            let registered = AccountEvent::AccountRegistered {
+                account_id: account,
+                nik,
+                full_name: FullName::parse("Siti Aminah")?,
+                phone: PhoneNumber::parse("081234567890")?,
+                email: None,
+                password_hash: domain::password::PasswordHash::from_phc("$argon2id$seed".into()),
+                documents: IdentityDocuments {
+                    identity_kind: IdentityDocumentKind::KtpEl,
+                    identity: FileId(Uuid::new_v4()),
+                    family_card: FileId(Uuid::new_v4()),
+                    selfie: FileId(Uuid::new_v4()),
+                },
+                registered_at: Utc::now(),
+            };
+            let id = account.to_string();
+            self.push(&mut buffer, "Account", &id, 1, "AccountRegistered", &serde_json::to_value(&registered)?);
+            let approved = AccountEvent::AccountApproved { approved_at: Utc::now() };
+            self.push(&mut buffer, "Account", &id, 2, "AccountApproved", &serde_json::to_value(approved)?);
+            // A sign-in is a stream of its own (domain::sign_in).
+            let signed_in = SignInEvent::ResidentSignedIn { account_id: account, at: Utc::now() };
+            let sign_in_stream = Uuid::new_v4().to_string();
+            self.push(&mut buffer, "SignIn", &sign_in_stream, 1, "ResidentSignedIn", &serde_json::to_value(signed_in)?);
+            self.written += 3;
+            rows_in_buffer += 3;
+            for r in 0..10 {
+                self.number += 1;
+                let request = Uuid::new_v4();
+                let rid = request.to_string();
+                let operator = self.operator;
+                let mut events: Vec<RequestEvent> = vec![
+                    RequestEvent::RequestSubmitted(Box::new(submitted(&self.catalogue, account, request, self.number)?)),
+                    RequestEvent::RequestClaimed { by: operator, at: Utc::now() },
+                ];
+                if r % 3 == 0 {
+                    let code = DocumentCode::parse("KARTU_KELUARGA")?;
+                    events.push(RequestEvent::ReuploadDemanded {
+                        by: operator,
+                        items: vec![ReuploadItem {
+                            code: code.clone(),
+                            reason: domain::account::Reason::parse("Foto buram")?,
+                        }],
+                        at: Utc::now(),
+                    });
+                    events.push(RequestEvent::DocumentsReuploaded {
+                        documents: vec![SubmittedDocument {
+                            code,
+                            file: FileId(Uuid::new_v4()),
+                            file_type: FileType::Pdf,
+                        }],
+                        all_answered: true,
+                        returned_to: None,
+                        at: Utc::now(),
+                    });
+                    events.push(RequestEvent::RequestClaimed { by: operator, at: Utc::now() });
+                }
+                // Most requests are finished; the last of each resident stays in the queue.
+                if r < 9 {
+                    events.push(RequestEvent::RequestCompleted {
+                        by: operator,
+                        files: vec![FileId(Uuid::new_v4())],
+                        at: Utc::now(),
+                    });
+                }
+                for (seq, event) in events.iter().enumerate() {
+                    let event_type = domain::request::RequestEvent::event_type_of(event);
+                    self.push(&mut buffer, "ServiceRequest", &rid, seq + 1, event_type, &serde_json::to_value(event)?);
+                }
+                self.written += events.len() as u64;
+                rows_in_buffer += events.len();
+            }
+            if rows_in_buffer >= 20_000 || self.written >= target {
+                let mut copy = conn
+                    .copy_in_raw("COPY events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) FROM STDIN")
+                    .await?;
+                copy.send(buffer.as_bytes()).await?;
+                copy.finish().await?;
+                buffer.clear();
+                rows_in_buffer = 0;
+            }
+        }
+        Ok(())
+    }
 }
