@@ -294,10 +294,7 @@ async fn measure(
         ));
         rows.push(("replay peak RSS at the largest size".into(), format!("{:.1} MiB", last.replay_rss)));
         let (queue, board) = (last.queue_p99, last.board_p99);
-        rows.push((
-            format!("workQueue first page p99 ({} open requests)", last.open),
-            format!("{queue:.2} ms"),
-        ));
+        rows.push((format!("workQueue first page p99 ({} open requests)", last.open), format!("{queue:.2} ms")));
         rows.push(("myRequests first page p99".into(), format!("{board:.2} ms")));
     }
     pool.close().await;
@@ -810,7 +807,12 @@ impl Seeder {
                 let rid = request.to_string();
                 let operator = self.operator;
                 let mut events: Vec<RequestEvent> = vec![
-                    RequestEvent::RequestSubmitted(Box::new(submitted(&self.catalogue, account, request, self.number)?)),
+                    RequestEvent::RequestSubmitted(Box::new(submitted(
+                        &self.catalogue,
+                        account,
+                        request,
+                        self.number,
+                    )?)),
                     RequestEvent::RequestClaimed { by: operator, at: Utc::now() },
                 ];
                 if r % 3 == 0 {

@@ -48,26 +48,35 @@ pub(crate) async fn load(
         .collect())
 }
 
-/// Moves a checkpoint from `from` to `to`, refusing if someone else moved it meanwhile.
-pub(crate) async fn advance(
+/// Moves the checkpoints of several projections, each from its own point, to `to` in one
+/// statement, refusing (and so rolling back the caller's transaction) if any was moved by
+/// someone else meanwhile.
+pub(crate) async fn advance_all(
     conn: &mut PgConnection,
-    name: &str,
-    from: Checkpoint,
+    moves: &[(&'static str, Checkpoint)],
     to: Checkpoint,
 ) -> Result<(), Error> {
+    if moves.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = moves.iter().map(|(name, _)| *name).collect();
+    let transactions: Vec<String> = moves.iter().map(|(_, from)| from.transaction_id.to_string()).collect();
+    let positions: Vec<i64> = moves.iter().map(|(_, from)| from.position).collect();
     let done = sqlx::query(
-        "UPDATE projection_checkpoints
-            SET last_transaction_id = $2::text::xid8, last_position = $3, updated_at = now()
-          WHERE projection = $1 AND last_transaction_id = $4::text::xid8 AND last_position = $5",
+        "UPDATE projection_checkpoints c
+            SET last_transaction_id = $4::text::xid8, last_position = $5, updated_at = now()
+           FROM unnest($1::text[], $2::text[], $3::bigint[]) AS f(projection, transaction_id, position)
+          WHERE c.projection = f.projection
+            AND c.last_transaction_id = f.transaction_id::xid8 AND c.last_position = f.position",
     )
-    .bind(name)
+    .bind(&names)
+    .bind(&transactions)
+    .bind(&positions)
     .bind(to.transaction_id.to_string())
     .bind(to.position)
-    .bind(from.transaction_id.to_string())
-    .bind(from.position)
     .execute(&mut *conn)
     .await?;
-    if done.rows_affected() == 1 { Ok(()) } else { Err(Error::CheckpointMoved(name.to_owned())) }
+    if done.rows_affected() == moves.len() as u64 { Ok(()) } else { Err(Error::CheckpointMoved(names.join(", "))) }
 }
 
 /// Sets a checkpoint back to the beginning (for replay).

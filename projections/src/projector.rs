@@ -183,24 +183,29 @@ pub struct ActiveProjector<'p> {
 }
 
 impl ActiveProjector<'_> {
-    /// Applies one batch of safe events to every projection, one transaction per projection
-    /// with its checkpoint. Returns how many events the batch held (0 when caught up).
+    /// Applies one batch of safe events to every projection and moves their checkpoints, all
+    /// in one transaction (one commit per batch, not one per projection: each commit waits for
+    /// a WAL flush). Returns how many events the batch held (0 when caught up).
     pub async fn step(&mut self) -> Result<usize, Error> {
         let start = self.checkpoints.values().min().copied().unwrap_or_default();
         let events = fetch_safe(&mut self.conn, start, self.projector.config.batch_size).await?;
         let Some(last) = events.last().map(StoredEvent::checkpoint) else {
             return Ok(0);
         };
+        let mut tx = self.conn.begin().await?;
+        let mut moved = Vec::new();
         for projection in &self.projector.projections {
             let from = self.checkpoints.get(projection.name()).copied().unwrap_or_default();
             if from >= last {
                 continue;
             }
-            let mut tx = self.conn.begin().await?;
             apply_batch(&mut tx, projection.as_ref(), &events, from, Mode::Live).await?;
-            checkpoint::advance(&mut tx, projection.name(), from, last).await?;
-            tx.commit().await?;
-            self.checkpoints.insert(projection.name(), last);
+            moved.push((projection.name(), from));
+        }
+        checkpoint::advance_all(&mut tx, &moved, last).await?;
+        tx.commit().await?;
+        for (name, _) in moved {
+            self.checkpoints.insert(name, last);
         }
         let state = &self.projector.state;
         state.events_applied.fetch_add(events.len() as u64, Ordering::Relaxed);

@@ -192,8 +192,9 @@ async fn build_shadow(
         };
         for projection in projections {
             apply_batch(&mut tx, projection.as_ref(), &events, position, Mode::Rebuild).await?;
-            checkpoint::advance(&mut tx, projection.name(), position, last).await?;
         }
+        let moves: Vec<_> = projections.iter().map(|p| (p.name(), position)).collect();
+        checkpoint::advance_all(&mut tx, &moves, last).await?;
         tx.commit().await?;
         position = last;
         events_done += events.len() as u64;
@@ -249,8 +250,9 @@ async fn continue_in_shadow(
         let Some(last) = events.last().map(|e| e.checkpoint()) else { return Ok(()) };
         for projection in projections {
             apply_batch(tx, projection.as_ref(), &events, position, Mode::Rebuild).await?;
-            checkpoint::advance(tx, projection.name(), position, last).await?;
         }
+        let moves: Vec<_> = projections.iter().map(|p| (p.name(), position)).collect();
+        checkpoint::advance_all(tx, &moves, last).await?;
         position = last;
     }
 }

@@ -310,6 +310,10 @@ impl FileStore {
         let (uploaded_by, attach_to) = (uploaded_by.to_string(), attach_to.to_string());
         let ids: Vec<Uuid> = files.iter().map(|(f, _)| f.0).collect();
         let mut tx = self.pool.begin().await?;
+        // No WAL flush of its own: the command's append, which alone acknowledges anything,
+        // commits after this and its flush makes this commit durable too (the WAL is written
+        // in order). A crash before that append loses an attachment nobody was told about.
+        sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
         // Locks the rows: a concurrent attach of the same files waits, then sees them attached.
         let usable: Vec<(Uuid, bool)> = sqlx::query_as(
             "SELECT file_id, attached_to IS NULL FROM stored_files
