@@ -94,19 +94,32 @@ pub async fn verify(
     let outcome = async {
         let started = Instant::now();
         build_shadow(&mut conn, &rebuildable, batch_size, on_progress).await?;
-        let mut tx = conn.begin().await?;
-        sqlx::query(&format!("SET LOCAL search_path = {SHADOW}, public")).execute(&mut *tx).await?;
-        // The live projector may be behind or (briefly) ahead: bring both to the same point.
+        // The live projector may be behind or (briefly) ahead: bring both to the same point,
+        // then compare in one read-only snapshot. Catching up commits like the build, so this
+        // never holds a transaction id the live projector's horizon would wait for.
         loop {
+            let mut tx = conn.begin().await?;
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
             let shadow = min_checkpoint(&mut tx, SHADOW, &rebuildable).await?;
             let live = min_checkpoint(&mut tx, "public", &rebuildable).await?;
             let shadow_max = max_checkpoint(&mut tx, SHADOW, &rebuildable).await?;
             let live_max = max_checkpoint(&mut tx, "public", &rebuildable).await?;
             if shadow == live && shadow_max == live_max {
-                break;
+                let mut differences = Vec::new();
+                for projection in &rebuildable {
+                    for table in projection.tables() {
+                        let diff = compare(&mut tx, table).await?;
+                        if diff.only_live_count > 0 || diff.only_rebuilt_count > 0 {
+                            differences.push(diff);
+                        }
+                    }
+                }
+                tx.rollback().await?;
+                return Ok(differences);
             }
+            tx.rollback().await?;
             if live > shadow {
-                continue_in_shadow(&mut tx, &rebuildable, batch_size, shadow).await?;
+                fold_into_shadow(&mut conn, &rebuildable, batch_size, shadow, |_| {}).await?;
                 continue;
             }
             if started.elapsed() > wait_for_live {
@@ -114,17 +127,6 @@ pub async fn verify(
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let mut differences = Vec::new();
-        for projection in &rebuildable {
-            for table in projection.tables() {
-                let diff = compare(&mut tx, table).await?;
-                if diff.only_live_count > 0 || diff.only_rebuilt_count > 0 {
-                    differences.push(diff);
-                }
-            }
-        }
-        tx.rollback().await?;
-        Ok(differences)
     }
     .await;
     finish(conn, true).await;
@@ -163,9 +165,8 @@ async fn build_shadow(
     conn: &mut PgConnection,
     projections: &[&Arc<dyn Projection>],
     batch_size: i64,
-    mut on_progress: impl FnMut(ReplayProgress),
+    on_progress: impl FnMut(ReplayProgress),
 ) -> Result<ReplayProgress, Error> {
-    let started = Instant::now();
     let mut tx = conn.begin().await?;
     sqlx::query(&format!("DROP SCHEMA IF EXISTS {SHADOW} CASCADE")).execute(&mut *tx).await?;
     sqlx::query(&format!("CREATE SCHEMA {SHADOW}")).execute(&mut *tx).await?;
@@ -180,8 +181,21 @@ async fn build_shadow(
         checkpoint::reset(&mut tx, projection.name()).await?;
     }
     tx.commit().await?;
+    fold_into_shadow(conn, projections, batch_size, Checkpoint::default(), on_progress).await
+}
+
+/// Folds the safe history after `from` into the shadow, one committed transaction per batch,
+/// until nothing more is safe to read; reports progress after each batch.
+async fn fold_into_shadow(
+    conn: &mut PgConnection,
+    projections: &[&Arc<dyn Projection>],
+    batch_size: i64,
+    from: Checkpoint,
+    mut on_progress: impl FnMut(ReplayProgress),
+) -> Result<ReplayProgress, Error> {
+    let started = Instant::now();
     let mut events_done = 0u64;
-    let mut position = Checkpoint::default();
+    let mut position = from;
     loop {
         let mut tx = conn.begin().await?;
         sqlx::query(&format!("SET LOCAL search_path = {SHADOW}, public")).execute(&mut *tx).await?;
