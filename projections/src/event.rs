@@ -22,7 +22,10 @@ pub struct StoredEvent {
 }
 
 /// The columns [`StoredEvent`] is read from; `transaction_id` as bigint (xid8 has no
-/// direct sqlx type; an epoch-extended xid fits comfortably).
+/// direct sqlx type; an epoch-extended xid fits comfortably). Because of that alias, a query
+/// must order by `events.transaction_id`: a bare `ORDER BY transaction_id` means the bigint
+/// output column, which no index has, and sorted every event after the checkpoint on every
+/// batch (what made replay slow down as history grew).
 pub(crate) const COLUMNS: &str = "global_position, transaction_id::text::bigint AS transaction_id, aggregate_type, \
      aggregate_id, sequence, event_type, event_version, payload, metadata, recorded_at";
 

@@ -46,7 +46,7 @@ pub async fn page(
             AND ($8::timestamptz IS NULL OR recorded_at <= $8)
             AND ($9::bigint IS NULL OR global_position >= $9)
             AND ($10::bigint IS NULL OR global_position <= $10)
-          ORDER BY transaction_id, global_position
+          ORDER BY events.transaction_id, events.global_position
           LIMIT $11"
     );
     Ok(sqlx::query_as(&sql)

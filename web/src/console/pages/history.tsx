@@ -60,6 +60,7 @@ const AGGREGATE_LABELS: Record<string, string> = {
   StaffAccount: "Akun petugas",
   LegacyAccount: "Akun layanan lama",
   OfficeCalendar: "Kalender kantor",
+  SignIn: "Masuk",
 };
 
 /** The server's event types (domain::privacy::EVENT_TYPES) in the office's words. */
