@@ -64,7 +64,9 @@ pub async fn replay(
     let rebuildable: Vec<&Arc<dyn Projection>> = projections.iter().filter(|p| p.rebuildable()).collect();
     let mut conn = exclusive_connection(pool).await?;
     let outcome = async {
-        let report = build_shadow(&mut conn, &rebuildable, batch_size, on_progress).await?;
+        let mut reader = PgConnection::connect_with(&pool.connect_options()).await?;
+        let report = build_shadow(&mut conn, &mut reader, &rebuildable, batch_size, on_progress).await?;
+        reader.close().await.ok();
         make_durable(&mut conn, &rebuildable).await?;
         let mut tx = conn.begin().await?;
         sqlx::query(&format!("SET LOCAL search_path = {SHADOW}, public")).execute(&mut *tx).await?;
@@ -93,7 +95,8 @@ pub async fn verify(
     let mut conn = exclusive_connection(pool).await?;
     let outcome = async {
         let started = Instant::now();
-        build_shadow(&mut conn, &rebuildable, batch_size, on_progress).await?;
+        let mut reader = PgConnection::connect_with(&pool.connect_options()).await?;
+        build_shadow(&mut conn, &mut reader, &rebuildable, batch_size, on_progress).await?;
         // The live projector may be behind or (briefly) ahead: bring both to the same point,
         // then compare in one read-only snapshot. Catching up commits like the build, so this
         // never holds a transaction id the live projector's horizon would wait for.
@@ -119,7 +122,7 @@ pub async fn verify(
             }
             tx.rollback().await?;
             if live > shadow {
-                fold_into_shadow(&mut conn, &rebuildable, batch_size, shadow, |_| {}).await?;
+                fold_into_shadow(&mut conn, &mut reader, &rebuildable, batch_size, shadow, |_| {}).await?;
                 continue;
             }
             if started.elapsed() > wait_for_live {
@@ -163,6 +166,7 @@ async fn finish(mut conn: PgConnection, drop_shadow: bool) {
 /// committed transaction per batch.
 async fn build_shadow(
     conn: &mut PgConnection,
+    reader: &mut PgConnection,
     projections: &[&Arc<dyn Projection>],
     batch_size: i64,
     on_progress: impl FnMut(ReplayProgress),
@@ -181,13 +185,15 @@ async fn build_shadow(
         checkpoint::reset(&mut tx, projection.name()).await?;
     }
     tx.commit().await?;
-    fold_into_shadow(conn, projections, batch_size, Checkpoint::default(), on_progress).await
+    fold_into_shadow(conn, reader, projections, batch_size, Checkpoint::default(), on_progress).await
 }
 
 /// Folds the safe history after `from` into the shadow, one committed transaction per batch,
-/// until nothing more is safe to read; reports progress after each batch.
+/// until nothing more is safe to read; reports progress after each batch. The next batch is
+/// read on `reader` while this one is applied, so the database and the fold work at once.
 async fn fold_into_shadow(
     conn: &mut PgConnection,
+    reader: &mut PgConnection,
     projections: &[&Arc<dyn Projection>],
     batch_size: i64,
     from: Checkpoint,
@@ -196,23 +202,25 @@ async fn fold_into_shadow(
     let started = Instant::now();
     let mut events_done = 0u64;
     let mut position = from;
-    loop {
-        let mut tx = conn.begin().await?;
-        sqlx::query(&format!("SET LOCAL search_path = {SHADOW}, public")).execute(&mut *tx).await?;
-        let events = fetch_safe(&mut tx, position, batch_size).await?;
-        let Some(last) = events.last().map(|e| e.checkpoint()) else {
+    let mut events = fetch_safe(reader, position, batch_size).await?;
+    while let Some(last) = events.last().map(|e| e.checkpoint()) {
+        let apply = async {
+            let mut tx = conn.begin().await?;
+            sqlx::query(&format!("SET LOCAL search_path = {SHADOW}, public")).execute(&mut *tx).await?;
+            for projection in projections {
+                apply_batch(&mut tx, projection.as_ref(), &events, position, Mode::Rebuild).await?;
+            }
+            let moves: Vec<_> = projections.iter().map(|p| (p.name(), position)).collect();
+            checkpoint::advance_all(&mut tx, &moves, last).await?;
             tx.commit().await?;
-            break;
+            Ok::<(), Error>(())
         };
-        for projection in projections {
-            apply_batch(&mut tx, projection.as_ref(), &events, position, Mode::Rebuild).await?;
-        }
-        let moves: Vec<_> = projections.iter().map(|p| (p.name(), position)).collect();
-        checkpoint::advance_all(&mut tx, &moves, last).await?;
-        tx.commit().await?;
+        let (applied, next) = tokio::join!(apply, fetch_safe(reader, last, batch_size));
+        applied?;
         position = last;
         events_done += events.len() as u64;
         on_progress(ReplayProgress { events: events_done, elapsed: started.elapsed() });
+        events = next?;
     }
     Ok(ReplayProgress { events: events_done, elapsed: started.elapsed() })
 }
