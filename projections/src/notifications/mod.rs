@@ -40,10 +40,6 @@ impl Projection for Notifications {
         false
     }
 
-    fn apply<'a>(&'a self, conn: &'a mut PgConnection, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), Error>> {
-        self.apply_batch(conn, std::slice::from_ref(event), Mode::Live)
-    }
-
     /// Most events cause nothing: only the few that do touch the database.
     fn apply_batch<'a>(
         &'a self,

@@ -16,6 +16,7 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use self::fold::{AccountRows, Grant, Profile, ResetChange, ResetEntry};
+use crate::runs::{Piece, pieces};
 use crate::{Error, Mode, Projection, StoredEvent};
 
 /// Projects account and legacy-account events.
@@ -37,10 +38,6 @@ impl Projection for ResidentAccounts {
         ]
     }
 
-    fn apply<'a>(&'a self, conn: &'a mut PgConnection, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), Error>> {
-        self.apply_batch(conn, std::slice::from_ref(event), Mode::Live)
-    }
-
     /// Runs of account events are folded in memory ([`fold`]) and written once per table;
     /// legacy imports (rare, and read by grants) end a run.
     fn apply_batch<'a>(
@@ -50,25 +47,19 @@ impl Projection for ResidentAccounts {
         _mode: Mode,
     ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
-            let mut run: Vec<(Uuid, AccountEvent)> = Vec::new();
-            for event in events {
-                if event.aggregate_type == Account::TYPE {
-                    run.push((event.aggregate_uuid()?, event.decode()?));
-                } else if event.aggregate_type == LegacyAccount::TYPE {
-                    apply_accounts(conn, std::mem::take(&mut run)).await?;
-                    apply_legacy(conn, event.aggregate_uuid()?, event).await?;
+            for piece in pieces(events, Account::TYPE, &[LegacyAccount::TYPE]) {
+                match piece {
+                    Piece::Run(run) => apply_accounts(conn, run.decode()?).await?,
+                    Piece::Single(event) => apply_legacy(conn, event.aggregate_uuid()?, event).await?,
                 }
             }
-            apply_accounts(conn, run).await
+            Ok(())
         }
         .boxed()
     }
 }
 
 async fn apply_accounts(conn: &mut PgConnection, run: Vec<(Uuid, AccountEvent)>) -> Result<(), Error> {
-    if run.is_empty() {
-        return Ok(());
-    }
     let mut ids: Vec<Uuid> = run.iter().map(|(id, _)| *id).collect();
     ids.sort_unstable();
     ids.dedup();
