@@ -24,6 +24,21 @@ crate::spelled::spelled_enum! {
     }
 }
 
+crate::spelled::spelled_enum! {
+    /// Where an outbox message stands: `as_str` is the stored spelling
+    /// (`notification_outbox.state`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum DeliveryState: UnknownName {
+        /// Waiting to be sent, or being retried.
+        Pending = "PENDING",
+        Sent = "SENT",
+        /// Given up on (refused, or failed too often); a supervisor may send it again.
+        Dead = "DEAD",
+        /// Not sent: the resident turned the channel off, or it was no longer worth sending.
+        Skipped = "SKIPPED",
+    }
+}
+
 /// A stored name that no variant spells: the database holds something this build does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown name {0:?}")]
@@ -94,7 +109,11 @@ mod tests {
         for c in Channel::ALL {
             assert_eq!(c.as_str().parse::<Channel>(), Ok(c));
         }
+        for s in DeliveryState::ALL {
+            assert_eq!(s.as_str().parse::<DeliveryState>(), Ok(s));
+        }
         assert!("sms".parse::<Channel>().is_err());
+        assert!("pending".parse::<DeliveryState>().is_err());
     }
 
     #[test]

@@ -51,10 +51,6 @@ impl Projection for EventChain {
         false
     }
 
-    fn apply<'a>(&'a self, conn: &'a mut PgConnection, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), Error>> {
-        self.apply_batch(conn, std::slice::from_ref(event), Mode::Live)
-    }
-
     /// One read of the chain's head and one insert per batch.
     fn apply_batch<'a>(
         &'a self,

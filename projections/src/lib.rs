@@ -16,6 +16,7 @@ mod projection;
 mod projector;
 mod replay;
 pub mod resident_accounts;
+mod runs;
 pub mod service_requests;
 mod sla;
 pub mod staff_directory;
@@ -25,7 +26,7 @@ use std::sync::Arc;
 pub use checkpoint::Checkpoint;
 pub use error::Error;
 pub use event::StoredEvent;
-pub use projection::{Mode, Projection};
+pub use projection::{ApplyEvent, Mode, Projection, each_event};
 pub use projector::{
     ActiveProjector, CHANNEL as PROJECTOR_CHANNEL, LOCK_KEY as PROJECTOR_LOCK_KEY, Lag, Projector, ProjectorConfig,
     ProjectorState, lag,

@@ -9,7 +9,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use sqlx::{PgConnection, PgPool};
 
-use crate::{Error, Projection, StoredEvent};
+use crate::{Error, Mode, Projection, StoredEvent, each_event};
 
 /// Projects calendar events into the holiday and outage tables.
 pub struct OfficeCalendarView;
@@ -23,7 +23,23 @@ impl Projection for OfficeCalendarView {
         &["office_holidays", "office_outages"]
     }
 
-    fn apply<'a>(&'a self, conn: &'a mut PgConnection, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), Error>> {
+    fn apply_batch<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        events: &'a [StoredEvent],
+        _mode: Mode,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        each_event(self, conn, events, Self::apply_event)
+    }
+}
+
+impl OfficeCalendarView {
+    /// Applies one event; events of no interest are ignored.
+    fn apply_event<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        event: &'a StoredEvent,
+    ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
             if event.aggregate_type != OfficeCalendar::TYPE {
                 return Ok(());

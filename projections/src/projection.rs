@@ -1,3 +1,4 @@
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use sqlx::PgConnection;
 
@@ -29,22 +30,34 @@ pub trait Projection: Send + Sync {
         true
     }
 
-    /// Applies one event; events of no interest are ignored.
-    fn apply<'a>(&'a self, conn: &'a mut PgConnection, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), Error>>;
-
-    /// Applies `events`, in order. Busy projections override this to fold the batch in memory
-    /// and write each table once (a statement per event made the projector the bottleneck).
+    /// Applies `events`, in order; events of no interest are ignored. Busy projections fold
+    /// the batch in memory and write each table once (a statement per event made the projector
+    /// the bottleneck), cutting it with [`crate::runs::pieces`]; quiet ones apply event by
+    /// event with [`each_event`].
     fn apply_batch<'a>(
         &'a self,
         conn: &'a mut PgConnection,
         events: &'a [StoredEvent],
-        _mode: Mode,
-    ) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move {
-            for event in events {
-                self.apply(conn, event).await?;
-            }
-            Ok(())
-        })
+        mode: Mode,
+    ) -> BoxFuture<'a, Result<(), Error>>;
+}
+
+/// One event applied by a projection that works event by event.
+pub type ApplyEvent<P> = for<'c> fn(&'c P, &'c mut PgConnection, &'c StoredEvent) -> BoxFuture<'c, Result<(), Error>>;
+
+/// `apply_batch` for a projection that works event by event: `apply` on each of `events`, in
+/// order (still in the projector's one transaction).
+pub fn each_event<'a, P: Sync + ?Sized>(
+    projection: &'a P,
+    conn: &'a mut PgConnection,
+    events: &'a [StoredEvent],
+    apply: ApplyEvent<P>,
+) -> BoxFuture<'a, Result<(), Error>> {
+    async move {
+        for event in events {
+            apply(projection, conn, event).await?;
+        }
+        Ok(())
     }
+    .boxed()
 }

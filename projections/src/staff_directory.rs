@@ -11,7 +11,7 @@ use futures::future::BoxFuture;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::{Error, Projection, StoredEvent};
+use crate::{Error, Mode, Projection, StoredEvent, each_event};
 
 /// Projects staff events into `staff_directory`.
 pub struct StaffDirectory;
@@ -25,7 +25,23 @@ impl Projection for StaffDirectory {
         &["staff_directory"]
     }
 
-    fn apply<'a>(&'a self, conn: &'a mut PgConnection, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), Error>> {
+    fn apply_batch<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        events: &'a [StoredEvent],
+        _mode: Mode,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        each_event(self, conn, events, Self::apply_event)
+    }
+}
+
+impl StaffDirectory {
+    /// Applies one event; events of no interest are ignored.
+    fn apply_event<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        event: &'a StoredEvent,
+    ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
             if event.aggregate_type == SignIn::TYPE {
                 if let SignInEvent::StaffSignedIn { staff_id, at } = event.decode()? {

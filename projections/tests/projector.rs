@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use projections::{Error, Projection, Projector, ProjectorConfig, StoredEvent};
+use projections::{Error, Mode, Projection, Projector, ProjectorConfig, StoredEvent, each_event};
 use sqlx::{PgConnection, PgPool};
 
 /// A test projection that logs every event it sees; the primary key makes a duplicate fail.
@@ -34,7 +34,22 @@ impl Projection for EventLog {
         &["test_event_log"]
     }
 
-    fn apply<'a>(&'a self, conn: &'a mut PgConnection, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), Error>> {
+    fn apply_batch<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        events: &'a [StoredEvent],
+        _mode: Mode,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        each_event(self, conn, events, Self::apply_event)
+    }
+}
+
+impl EventLog {
+    fn apply_event<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        event: &'a StoredEvent,
+    ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
             if self.fail_at.compare_exchange(event.global_position, -1, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
                 return Err(Error::CheckpointMoved("simulated crash".into()));

@@ -5,6 +5,7 @@ use async_graphql::connection::{Connection, Edge, query};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use domain::account::NotificationPreferences;
+use domain::notification::{Channel, DeliveryState as State};
 use domain::staff::Permission;
 use projections::notifications::outbox::{self, DeadLetter, Delivery};
 
@@ -26,6 +27,7 @@ pub enum NotificationChannel {
 
 /// Where a message stands.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "domain::notification::DeliveryState")]
 pub enum DeliveryState {
     /// Waiting to be sent, or being retried.
     Pending,
@@ -34,18 +36,6 @@ pub enum DeliveryState {
     Dead,
     /// Not sent: the resident turned the channel off, or it was no longer worth sending.
     Skipped,
-}
-
-impl DeliveryState {
-    fn parse(raw: &str) -> Result<Self, ApiError> {
-        match raw {
-            "PENDING" => Ok(Self::Pending),
-            "SENT" => Ok(Self::Sent),
-            "DEAD" => Ok(Self::Dead),
-            "SKIPPED" => Ok(Self::Skipped),
-            other => Err(ApiError::internal(format!("unknown delivery state {other:?}"))),
-        }
-    }
 }
 
 /// The resident's choice of channels.
@@ -74,26 +64,23 @@ pub struct NotificationDelivery {
     label: String,
 }
 
-impl NotificationDelivery {
-    /// The board's view of one outbox row (`None` for a spelling this build does not know:
-    /// the board still shows the request).
-    pub fn of(delivery: &Delivery) -> Option<Self> {
-        let channel: domain::notification::Channel = delivery.channel.parse().ok()?;
-        let state = DeliveryState::parse(&delivery.state).ok()?;
-        let via = match channel {
-            domain::notification::Channel::WhatsApp => "WhatsApp",
-            domain::notification::Channel::Email => "e-mail",
+impl From<&Delivery> for NotificationDelivery {
+    /// The board's view of one outbox row.
+    fn from(delivery: &Delivery) -> Self {
+        let via = match delivery.channel {
+            Channel::WhatsApp => "WhatsApp",
+            Channel::Email => "e-mail",
         };
-        let label = match (state, delivery.finished_at) {
-            (DeliveryState::Sent, Some(at)) => {
+        let label = match (delivery.state, delivery.finished_at) {
+            (State::Sent, Some(at)) => {
                 format!("Pemberitahuan terkirim via {via} {}", domain::working_time::format_wib(at))
             }
-            (DeliveryState::Sent, None) => format!("Pemberitahuan terkirim via {via}"),
-            (DeliveryState::Pending, _) => format!("Pemberitahuan via {via} sedang dikirim"),
-            (DeliveryState::Dead, _) => format!("Pemberitahuan via {via} gagal terkirim"),
-            (DeliveryState::Skipped, _) => format!("Pemberitahuan via {via} tidak dikirim"),
+            (State::Sent, None) => format!("Pemberitahuan terkirim via {via}"),
+            (State::Pending, _) => format!("Pemberitahuan via {via} sedang dikirim"),
+            (State::Dead, _) => format!("Pemberitahuan via {via} gagal terkirim"),
+            (State::Skipped, _) => format!("Pemberitahuan via {via} tidak dikirim"),
         };
-        Some(Self { channel: channel.into(), state, at: delivery.finished_at, label })
+        Self { channel: delivery.channel.into(), state: delivery.state.into(), at: delivery.finished_at, label }
     }
 }
 
@@ -115,14 +102,12 @@ pub struct NotificationDeadLetter {
     dead_at: Option<DateTime<Utc>>,
 }
 
-impl NotificationDeadLetter {
-    fn of(row: DeadLetter) -> Result<Self, ApiError> {
-        let channel: domain::notification::Channel =
-            row.channel.parse().map_err(|e: domain::notification::UnknownName| ApiError::internal(e.to_string()))?;
-        Ok(Self {
+impl From<DeadLetter> for NotificationDeadLetter {
+    fn from(row: DeadLetter) -> Self {
+        Self {
             id: ID(row.id.to_string()),
             recipient: mask_recipient(&row.recipient),
-            channel: channel.into(),
+            channel: row.channel.into(),
             template: row.template,
             request_id: row.request_id.map(|id| ID(id.to_string())),
             attempts: row.attempts,
@@ -130,7 +115,7 @@ impl NotificationDeadLetter {
             last_error: row.last_error,
             created_at: row.created_at,
             dead_at: row.finished_at,
-        })
+        }
     }
 }
 
@@ -177,7 +162,7 @@ impl NotificationQuery {
             let mut connection = Connection::new(after.is_some(), has_next);
             for row in rows {
                 let cursor = format!("{}|{}", row.finished_at.unwrap_or(row.created_at).to_rfc3339(), row.id);
-                connection.edges.push(Edge::new(cursor, NotificationDeadLetter::of(row)?));
+                connection.edges.push(Edge::new(cursor, NotificationDeadLetter::from(row)));
             }
             Ok::<_, async_graphql::Error>(connection)
         })

@@ -11,6 +11,7 @@ pub mod outbox;
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::account::{Account, AccountEvent};
+use domain::notification::DeliveryState;
 use domain::request::{RequestEvent, ServiceRequest};
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -37,10 +38,6 @@ impl Projection for Notifications {
 
     fn rebuildable(&self) -> bool {
         false
-    }
-
-    fn apply<'a>(&'a self, conn: &'a mut PgConnection, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), Error>> {
-        self.apply_batch(conn, std::slice::from_ref(event), Mode::Live)
     }
 
     /// Most events cause nothing: only the few that do touch the database.
@@ -182,13 +179,14 @@ async fn enqueue(
 ) -> Result<u64, Error> {
     let mut pending = 0;
     for addressed in message::address(message.template, to) {
-        let state = if addressed.skipped.is_some() { "SKIPPED" } else { "PENDING" };
+        let state = if addressed.skipped.is_some() { DeliveryState::Skipped } else { DeliveryState::Pending };
+        // A skipped message is finished when it is written; a pending one when it is delivered.
+        let finished_at = (state == DeliveryState::Skipped).then_some(event.recorded_at);
         let inserted = sqlx::query(
             "INSERT INTO notification_outbox (idempotency_key, event_position, account_id, request_id, channel,
                  recipient, template, params, sealed_secret, expires_at, state, reason, next_attempt_at,
                  created_at, finished_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13,
-                 CASE WHEN $11 = 'SKIPPED' THEN $13 END)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
              ON CONFLICT (idempotency_key) DO NOTHING",
         )
         .bind(format!("{}:{}", event.global_position, addressed.channel.as_str()))
@@ -201,12 +199,13 @@ async fn enqueue(
         .bind(sqlx::types::Json(&message.params))
         .bind(&message.sealed_secret)
         .bind(message.expires_at)
-        .bind(state)
+        .bind(state.as_str())
         .bind(addressed.skipped)
         .bind(event.recorded_at)
+        .bind(finished_at)
         .execute(&mut *conn)
         .await?;
-        if state == "PENDING" {
+        if state == DeliveryState::Pending {
             pending += inserted.rows_affected();
         }
     }

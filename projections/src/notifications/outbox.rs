@@ -11,11 +11,16 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use domain::notification::{Channel, Params, Template};
+use domain::notification::{Channel, DeliveryState, Params, Template};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::Error;
+
+// The states the statements below filter on, written into their text (not bound) so that the
+// planner matches the partial indexes `notification_outbox_due` and `notification_outbox_dead`.
+const PENDING: &str = DeliveryState::Pending.as_str();
+const DEAD: &str = DeliveryState::Dead.as_str();
 
 /// A message a worker has claimed.
 #[derive(Debug, Clone)]
@@ -74,20 +79,16 @@ impl TryFrom<ClaimedRow> for Claimed {
 /// Claims up to `limit` due messages for `lease`, oldest first.
 pub async fn claim(pool: &PgPool, now: DateTime<Utc>, lease: Duration, limit: i64) -> Result<Vec<Claimed>, Error> {
     let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(5));
-    let rows: Vec<ClaimedRow> = sqlx::query_as(
+    let sql = format!(
         "UPDATE notification_outbox o SET attempts = o.attempts + 1, leased_until = $2
           WHERE o.id IN (SELECT id FROM notification_outbox
-                          WHERE state = 'PENDING' AND next_attempt_at <= $1
+                          WHERE state = '{PENDING}' AND next_attempt_at <= $1
                             AND (leased_until IS NULL OR leased_until <= $1)
                           ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
       RETURNING id, idempotency_key, account_id, channel, recipient, template, params, sealed_secret,
-                expires_at, attempts",
-    )
-    .bind(now)
-    .bind(until)
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
+                expires_at, attempts"
+    );
+    let rows: Vec<ClaimedRow> = sqlx::query_as(&sql).bind(now).bind(until).bind(limit).fetch_all(pool).await?;
     let mut claimed = rows.into_iter().map(Claimed::try_from).collect::<Result<Vec<_>, _>>()?;
     claimed.sort_by_key(|c| c.id);
     Ok(claimed)
@@ -116,36 +117,41 @@ pub enum Outcome {
 /// Records the end of an attempt. Only the lease holder's row in PENDING is changed, so a
 /// worker whose lease ran out (and whose row another worker took) records nothing.
 pub async fn record(pool: &PgPool, claimed: &Claimed, now: DateTime<Utc>, outcome: &Outcome) -> Result<bool, Error> {
-    let (state, reason, error, next): (&str, Option<&str>, Option<&str>, Option<DateTime<Utc>>) = match outcome {
-        Outcome::Sent => ("SENT", None, None, None),
-        Outcome::Retry { at, error } => ("PENDING", None, Some(error), Some(*at)),
-        Outcome::Dead { reason, error } => ("DEAD", Some(reason), Some(error), None),
-        Outcome::Skipped { reason } => ("SKIPPED", Some(reason), None, None),
+    let (state, reason, error, next): (DeliveryState, Option<&str>, Option<&str>, Option<DateTime<Utc>>) = match outcome
+    {
+        Outcome::Sent => (DeliveryState::Sent, None, None, None),
+        Outcome::Retry { at, error } => (DeliveryState::Pending, None, Some(error), Some(*at)),
+        Outcome::Dead { reason, error } => (DeliveryState::Dead, Some(reason), Some(error), None),
+        Outcome::Skipped { reason } => (DeliveryState::Skipped, Some(reason), None, None),
     };
+    // A finished message (anything but a retry) ends its attempts and changes the board.
+    let finished = state != DeliveryState::Pending;
     // A request's board shows its messages: its subscribers hear of the change.
-    let (recorded,): (i64,) = sqlx::query_as(
+    let sql = format!(
         "WITH done AS (
              UPDATE notification_outbox
                 SET state = $3, reason = $4, last_error = coalesce($5, last_error), leased_until = NULL,
                     next_attempt_at = coalesce($6, next_attempt_at),
-                    finished_at = CASE WHEN $3 = 'PENDING' THEN NULL ELSE $2 END
-              WHERE id = $1 AND state = 'PENDING' AND attempts = $7
+                    finished_at = CASE WHEN $9 THEN $2 END
+              WHERE id = $1 AND state = '{PENDING}' AND attempts = $7
           RETURNING request_id, account_id),
          told AS (
              SELECT pg_notify($8, json_build_object('request_id', request_id, 'account_id', account_id)::text)
-               FROM done WHERE request_id IS NOT NULL AND $3 <> 'PENDING')
-         SELECT (SELECT count(*) FROM done) + 0 * (SELECT count(*) FROM told)",
-    )
-    .bind(claimed.id)
-    .bind(now)
-    .bind(state)
-    .bind(reason)
-    .bind(error)
-    .bind(next)
-    .bind(claimed.attempts)
-    .bind(crate::service_requests::CHANNEL)
-    .fetch_one(pool)
-    .await?;
+               FROM done WHERE request_id IS NOT NULL AND $9)
+         SELECT (SELECT count(*) FROM done) + 0 * (SELECT count(*) FROM told)"
+    );
+    let (recorded,): (i64,) = sqlx::query_as(&sql)
+        .bind(claimed.id)
+        .bind(now)
+        .bind(state.as_str())
+        .bind(reason)
+        .bind(error)
+        .bind(next)
+        .bind(claimed.attempts)
+        .bind(crate::service_requests::CHANNEL)
+        .bind(finished)
+        .fetch_one(pool)
+        .await?;
     Ok(recorded == 1)
 }
 
@@ -153,7 +159,8 @@ pub async fn record(pool: &PgPool, claimed: &Claimed, now: DateTime<Utc>, outcom
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DeadLetter {
     pub id: i64,
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
     pub template: String,
     pub recipient: String,
     pub request_id: Option<Uuid>,
@@ -171,29 +178,27 @@ pub async fn dead_letters(
     limit: i64,
 ) -> Result<Vec<DeadLetter>, Error> {
     let (at, id) = after.map_or((None, None), |(at, id)| (Some(at), Some(id)));
-    Ok(sqlx::query_as(
+    let sql = format!(
         "SELECT id, channel, template, recipient, request_id, attempts, reason, last_error, created_at, finished_at
            FROM notification_outbox
-          WHERE state = 'DEAD' AND ($1::timestamptz IS NULL OR (finished_at, id) < ($1, $2))
-          ORDER BY finished_at DESC, id DESC LIMIT $3",
-    )
-    .bind(at)
-    .bind(id)
-    .bind(limit)
-    .fetch_all(pool)
-    .await?)
+          WHERE state = '{DEAD}' AND ($1::timestamptz IS NULL OR (finished_at, id) < ($1, $2))
+          ORDER BY finished_at DESC, id DESC LIMIT $3"
+    );
+    Ok(sqlx::query_as(&sql).bind(at).bind(id).bind(limit).fetch_all(pool).await?)
 }
 
 /// Puts a dead letter back in the queue for a fresh round of attempts; false if `id` is not
 /// a dead letter (already retried, or never dead).
 pub async fn retry(pool: &PgPool, id: i64, now: DateTime<Utc>) -> Result<bool, Error> {
     let done = sqlx::query(
-        "UPDATE notification_outbox SET state = 'PENDING', reason = NULL, attempts = 0, next_attempt_at = $2,
+        "UPDATE notification_outbox SET state = $3, reason = NULL, attempts = 0, next_attempt_at = $2,
                 leased_until = NULL, finished_at = NULL
-          WHERE id = $1 AND state = 'DEAD'",
+          WHERE id = $1 AND state = $4",
     )
     .bind(id)
     .bind(now)
+    .bind(DeliveryState::Pending.as_str())
+    .bind(DeliveryState::Dead.as_str())
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -210,13 +215,12 @@ pub struct Backlog {
 
 /// Counts pending and dead messages and the age of the oldest pending one at `now`.
 pub async fn backlog(pool: &PgPool, now: DateTime<Utc>) -> Result<Backlog, Error> {
-    let (pending, dead, oldest): (i64, i64, Option<DateTime<Utc>>) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE state = 'PENDING'), count(*) FILTER (WHERE state = 'DEAD'),
-                min(created_at) FILTER (WHERE state = 'PENDING')
-           FROM notification_outbox WHERE state IN ('PENDING', 'DEAD')",
-    )
-    .fetch_one(pool)
-    .await?;
+    let sql = format!(
+        "SELECT count(*) FILTER (WHERE state = '{PENDING}'), count(*) FILTER (WHERE state = '{DEAD}'),
+                min(created_at) FILTER (WHERE state = '{PENDING}')
+           FROM notification_outbox WHERE state IN ('{PENDING}', '{DEAD}')"
+    );
+    let (pending, dead, oldest): (i64, i64, Option<DateTime<Utc>>) = sqlx::query_as(&sql).fetch_one(pool).await?;
     let oldest_pending_seconds = oldest.map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0);
     Ok(Backlog { pending, dead, oldest_pending_seconds })
 }
@@ -225,8 +229,10 @@ pub async fn backlog(pool: &PgPool, now: DateTime<Utc>) -> Result<Backlog, Error
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Delivery {
     pub request_id: Uuid,
-    pub channel: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
+    #[sqlx(try_from = "String")]
+    pub state: DeliveryState,
     pub finished_at: Option<DateTime<Utc>>,
 }
 

@@ -25,6 +25,7 @@ use uuid::Uuid;
 
 use self::fold::{RequestFacts, Rows};
 use self::report::{DayFigures, FinishedCount, WeekFigures};
+use crate::runs::{Piece, pieces};
 use crate::sla::CalendarTables;
 use crate::{Error, Mode, Projection, StoredEvent};
 
@@ -44,10 +45,6 @@ impl Projection for OfficeStatistics {
         &["statistics_requests", "statistics_staff_days", "statistics_closed_days", "statistics_outages"]
     }
 
-    fn apply<'a>(&'a self, conn: &'a mut PgConnection, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), Error>> {
-        self.apply_batch(conn, std::slice::from_ref(event), Mode::Live)
-    }
-
     /// Runs of request events are folded in memory ([`fold`]) and written once; a calendar
     /// event ends a run, since the requests answered after it are measured on the new calendar.
     fn apply_batch<'a>(
@@ -57,16 +54,13 @@ impl Projection for OfficeStatistics {
         _mode: Mode,
     ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
-            let mut run: Vec<(Uuid, RequestEvent)> = Vec::new();
-            for event in events {
-                if event.aggregate_type == ServiceRequest::TYPE {
-                    run.push((event.aggregate_uuid()?, event.decode()?));
-                } else if event.aggregate_type == OfficeCalendar::TYPE {
-                    apply_requests(conn, std::mem::take(&mut run)).await?;
-                    CALENDAR.apply(conn, &event.decode::<CalendarEvent>()?).await?;
+            for piece in pieces(events, &[ServiceRequest::TYPE], &[OfficeCalendar::TYPE]) {
+                match piece {
+                    Piece::Run(run) => apply_requests(conn, run.decode()?).await?,
+                    Piece::Single(event) => CALENDAR.apply(conn, &event.decode::<CalendarEvent>()?).await?,
                 }
             }
-            apply_requests(conn, run).await
+            Ok(())
         }
         .boxed()
     }
@@ -76,9 +70,6 @@ const REQUEST_COLUMNS: &str =
     "request_id, submitted_at, submitted_on, pauses, finished_on, finished_as, within_promise, working_seconds";
 
 async fn apply_requests(conn: &mut PgConnection, run: Vec<(Uuid, RequestEvent)>) -> Result<(), Error> {
-    if run.is_empty() {
-        return Ok(());
-    }
     let mut ids: Vec<Uuid> = run.iter().map(|(id, _)| *id).collect();
     ids.sort_unstable();
     ids.dedup();

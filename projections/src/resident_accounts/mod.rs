@@ -17,6 +17,7 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use self::fold::{AccountRows, Grant, Profile, ResetChange, ResetEntry};
+use crate::runs::{Piece, pieces};
 use crate::{Error, Mode, Projection, StoredEvent};
 
 /// Projects account and legacy-account events.
@@ -38,12 +39,8 @@ impl Projection for ResidentAccounts {
         ]
     }
 
-    fn apply<'a>(&'a self, conn: &'a mut PgConnection, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), Error>> {
-        self.apply_batch(conn, std::slice::from_ref(event), Mode::Live)
-    }
-
-    /// Runs of account events are folded in memory ([`fold`]) and written once per table;
-    /// legacy imports (rare, and read by grants) end a run.
+    /// Runs of account and sign-in events are folded in memory ([`fold`]) and written once
+    /// per table; legacy imports (rare, and read by grants) end a run.
     fn apply_batch<'a>(
         &'a self,
         conn: &'a mut PgConnection,
@@ -51,24 +48,33 @@ impl Projection for ResidentAccounts {
         _mode: Mode,
     ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
-            let mut run: Vec<(Uuid, AccountEvent)> = Vec::new();
-            for event in events {
-                if event.aggregate_type == Account::TYPE {
-                    run.push((event.aggregate_uuid()?, event.decode()?));
-                } else if event.aggregate_type == SignIn::TYPE {
-                    // Sign-ins have streams of their own; the profile shows the last one.
-                    if let SignInEvent::ResidentSignedIn { account_id, at } = event.decode()? {
-                        run.push((account_id.0, AccountEvent::ResidentSignedIn { at }));
-                    }
-                } else if event.aggregate_type == LegacyAccount::TYPE {
-                    apply_accounts(conn, std::mem::take(&mut run)).await?;
-                    apply_legacy(conn, event.aggregate_uuid()?, event).await?;
+            for piece in pieces(events, &[Account::TYPE, SignIn::TYPE], &[LegacyAccount::TYPE]) {
+                match piece {
+                    Piece::Run(run) => apply_accounts(conn, account_events(run.events())?).await?,
+                    Piece::Single(event) => apply_legacy(conn, event.aggregate_uuid()?, event).await?,
                 }
             }
-            apply_accounts(conn, run).await
+            Ok(())
         }
         .boxed()
     }
+}
+
+/// A run's account events with their account ids; sign-ins, which have streams of their own,
+/// become the account's `ResidentSignedIn` (the profile shows the last one; staff sign-ins
+/// are not this projection's).
+fn account_events(run: &[&StoredEvent]) -> Result<Vec<(Uuid, AccountEvent)>, Error> {
+    let mut out = Vec::with_capacity(run.len());
+    for event in run {
+        if event.aggregate_type == SignIn::TYPE {
+            if let SignInEvent::ResidentSignedIn { account_id, at } = event.decode()? {
+                out.push((account_id.0, AccountEvent::ResidentSignedIn { at }));
+            }
+        } else {
+            out.push((event.aggregate_uuid()?, event.decode()?));
+        }
+    }
+    Ok(out)
 }
 
 async fn apply_accounts(conn: &mut PgConnection, run: Vec<(Uuid, AccountEvent)>) -> Result<(), Error> {

@@ -18,6 +18,7 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use self::fold::{QueueState, Rows};
+use crate::runs::{Piece, pieces};
 use crate::sla::{CalendarTables, SlaCalendar};
 pub use crate::sla::{SLA, is_late};
 use crate::{Error, Mode, Projection, StoredEvent};
@@ -40,10 +41,6 @@ impl Projection for ServiceRequests {
         &["status_board", "work_queue", "sla_closed_days", "sla_outages"]
     }
 
-    fn apply<'a>(&'a self, conn: &'a mut PgConnection, event: &'a StoredEvent) -> BoxFuture<'a, Result<(), Error>> {
-        self.apply_batch(conn, std::slice::from_ref(event), Mode::Live)
-    }
-
     /// Runs of request events are folded in memory ([`fold`]) and written once; a calendar
     /// event ends a run, since it moves the due time of every open request.
     fn apply_batch<'a>(
@@ -53,25 +50,19 @@ impl Projection for ServiceRequests {
         mode: Mode,
     ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
-            let mut run: Vec<(Uuid, RequestEvent)> = Vec::new();
-            for event in events {
-                if event.aggregate_type == ServiceRequest::TYPE {
-                    run.push((event.aggregate_uuid()?, event.decode()?));
-                } else if event.aggregate_type == OfficeCalendar::TYPE {
-                    apply_requests(conn, std::mem::take(&mut run), mode).await?;
-                    apply_calendar(conn, event.decode()?, mode).await?;
+            for piece in pieces(events, &[ServiceRequest::TYPE], &[OfficeCalendar::TYPE]) {
+                match piece {
+                    Piece::Run(run) => apply_requests(conn, run.decode()?, mode).await?,
+                    Piece::Single(event) => apply_calendar(conn, event.decode()?, mode).await?,
                 }
             }
-            apply_requests(conn, run, mode).await
+            Ok(())
         }
         .boxed()
     }
 }
 
 async fn apply_requests(conn: &mut PgConnection, run: Vec<(Uuid, RequestEvent)>, mode: Mode) -> Result<(), Error> {
-    if run.is_empty() {
-        return Ok(());
-    }
     let mut ids: Vec<Uuid> = run.iter().map(|(id, _)| *id).collect();
     ids.sort_unstable();
     ids.dedup();

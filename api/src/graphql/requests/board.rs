@@ -137,7 +137,7 @@ pub(super) async fn board_entries(
             entry.notifications = deliveries
                 .iter()
                 .filter(|d| d.request_id == id)
-                .filter_map(crate::graphql::notifications::NotificationDelivery::of)
+                .map(crate::graphql::notifications::NotificationDelivery::from)
                 .collect();
             entry
         })
