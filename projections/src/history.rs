@@ -12,7 +12,9 @@ use sqlx::PgPool;
 use crate::event::COLUMNS;
 use crate::{Checkpoint, Error, StoredEvent};
 
-/// Which events to read. Every part is optional and they combine with AND.
+/// Which events to read. Every part is optional and they combine with AND. `aggregate_id`
+/// selects one stream and, for a person (a resident's account, a staff account), also their
+/// sign-ins, which are streams of their own (`domain::sign_in`) found by their actor.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct HistoryFilter {
     pub aggregate_type: Option<String>,
@@ -39,7 +41,8 @@ pub async fn page(
           WHERE (transaction_id, global_position) > ($1::text::xid8, $2)
             AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
             AND ($3::text IS NULL OR aggregate_type = $3)
-            AND ($4::text IS NULL OR aggregate_id = $4)
+            AND ($4::text IS NULL OR aggregate_id = $4
+                 OR (aggregate_type = 'SignIn' AND metadata->>'actor_id' = $4))
             AND ($5::text IS NULL OR metadata->>'actor_id' = $5)
             AND ($6::text IS NULL OR event_type = $6)
             AND ($7::timestamptz IS NULL OR recorded_at >= $7)
