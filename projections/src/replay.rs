@@ -154,10 +154,10 @@ async fn exclusive_connection(pool: &PgPool) -> Result<PgConnection, Error> {
 /// Drops what is left of the shadow (if asked) and closes the connection, which releases the
 /// lock. A failure here leaves a shadow that the next replay drops first.
 async fn finish(mut conn: PgConnection, drop_shadow: bool) {
-    if drop_shadow {
-        if let Err(error) = sqlx::query(&format!("DROP SCHEMA IF EXISTS {SHADOW} CASCADE")).execute(&mut conn).await {
-            tracing::warn!(%error, "dropping the replay shadow");
-        }
+    if drop_shadow
+        && let Err(error) = sqlx::query(&format!("DROP SCHEMA IF EXISTS {SHADOW} CASCADE")).execute(&mut conn).await
+    {
+        tracing::warn!(%error, "dropping the replay shadow");
     }
     conn.close().await.ok();
 }
