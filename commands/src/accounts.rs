@@ -418,10 +418,10 @@ impl AccountService {
     /// The resident's choice of channels for the messages they may turn off (signed in).
     pub async fn set_notification_preferences(
         &self,
-        account: Uuid,
         preferences: NotificationPreferences,
         metadata: &CommandMetadata,
     ) -> Result<Account, Error> {
+        let account = crate::acting_resident(metadata)?.0;
         let command = AccountCommand::SetNotificationPreferences { preferences, at: self.clock.now() };
         Ok(self.executor.execute(&account.to_string(), command, metadata).await?.aggregate)
     }

@@ -40,6 +40,16 @@ pub use sessions::{Session, SessionPolicy, SessionStore, SubjectKind};
 pub use sign_ins::SignIns;
 pub use staff::{SignedIn, StaffProfile, StaffService};
 
+/// The resident a resident's command acts for: read from its metadata's actor, the one record of
+/// who acts, never passed beside it. Reaching a resident's command without one is a bug in the
+/// caller, not a user's mistake.
+pub(crate) fn acting_resident(metadata: &domain::CommandMetadata) -> Result<domain::account::AccountId, Error> {
+    metadata
+        .actor
+        .resident()
+        .ok_or_else(|| Error::Internal("a resident's command was sent without a resident actor".into()))
+}
+
 /// Everything the API needs to change state, built once at start-up.
 #[derive(Clone)]
 pub struct Commands {

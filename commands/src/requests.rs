@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use domain::CommandMetadata;
 use domain::account::{Account, AccountId, AccountStatus, Reason};
 use domain::catalogue::{Catalogue, DocumentCode, DocumentRequirement, FileType, ServiceCode, SubmittedDocument};
 use domain::document::{DocumentName, DocumentProblem, FileId};
@@ -13,7 +14,6 @@ use domain::request::{
 };
 use domain::staff::StaffId;
 use domain::working_time::office_date;
-use domain::{Actor, CommandMetadata};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -78,12 +78,8 @@ impl RequestService {
 
     /// Submits a request for the signed-in resident. The same idempotency key returns the same
     /// request (its id) without a second submission.
-    pub async fn submit(
-        &self,
-        account: Uuid,
-        form: SubmissionForm,
-        metadata: &CommandMetadata,
-    ) -> Result<ServiceRequest, Error> {
+    pub async fn submit(&self, form: SubmissionForm, metadata: &CommandMetadata) -> Result<ServiceRequest, Error> {
+        let account = crate::acting_resident(metadata)?.0;
         let now = self.clock.now();
         let key = IdempotencyKey::parse(&form.idempotency_key)?;
         let request_id = RequestId::for_submission(AccountId(account), &key);
@@ -247,10 +243,10 @@ impl RequestService {
     pub async fn reupload(
         &self,
         request: Uuid,
-        account: Uuid,
         documents: &[DocumentUpload],
         metadata: &CommandMetadata,
     ) -> Result<ServiceRequest, Error> {
+        let account = crate::acting_resident(metadata)?.0;
         let now = self.clock.now();
         let (uploader, owner) = (UploadedBy::Resident(AccountId(account)), FileOwner::Account(AccountId(account)));
         let stream = stream_ref::<ServiceRequest>(request);
@@ -344,13 +340,8 @@ impl RequestService {
     }
 
     /// The resident withdraws a request that is not finished.
-    pub async fn cancel(
-        &self,
-        request: Uuid,
-        account: Uuid,
-        metadata: &CommandMetadata,
-    ) -> Result<ServiceRequest, Error> {
-        let metadata = metadata.clone().with_actor(Actor::Resident(AccountId(account)));
-        self.run(request, RequestCommand::Cancel { account: AccountId(account), at: self.clock.now() }, &metadata).await
+    pub async fn cancel(&self, request: Uuid, metadata: &CommandMetadata) -> Result<ServiceRequest, Error> {
+        let account = crate::acting_resident(metadata)?;
+        self.run(request, RequestCommand::Cancel { account, at: self.clock.now() }, metadata).await
     }
 }

@@ -187,7 +187,7 @@ impl NotificationMutation {
         let account = super::resident::resident_id(ctx)?;
         let metadata = super::requests::resident_metadata(ctx)?;
         let preferences = NotificationPreferences { whatsapp, email };
-        shared(ctx)?.commands.accounts.set_notification_preferences(account, preferences, &metadata).await?;
+        shared(ctx)?.commands.accounts.set_notification_preferences(preferences, &metadata).await?;
         resident_view(ctx, account).await
     }
 

@@ -253,14 +253,13 @@ impl BoardMutation {
         ctx: &Context<'_>,
         input: SubmitServiceRequestInput,
     ) -> Result<SubmissionReceipt, ApiError> {
-        let account = resident(ctx)?;
         let form = SubmissionForm {
             service_code: input.service_code,
             fields: field_map(input.fields)?,
             documents: input.documents.into_iter().map(Into::into).collect(),
             idempotency_key: input.idempotency_key,
         };
-        let request = shared(ctx)?.commands.requests.submit(account, form, &resident_metadata(ctx)?).await?;
+        let request = shared(ctx)?.commands.requests.submit(form, &resident_metadata(ctx)?).await?;
         let submitted = request.submitted().ok_or_else(|| ApiError::internal("submitted request without data"))?;
         Ok(SubmissionReceipt {
             request_id: ID(submitted.request_id.to_string()),
@@ -283,22 +282,17 @@ impl BoardMutation {
         request_id: ID,
         documents: Vec<DocumentUploadInput>,
     ) -> Result<RequestStatus, ApiError> {
-        let account = resident(ctx)?;
         let documents: Vec<DocumentUpload> = documents.into_iter().map(Into::into).collect();
-        let request = shared(ctx)?
-            .commands
-            .requests
-            .reupload(parse_uuid(&request_id)?, account, &documents, &resident_metadata(ctx)?)
-            .await?;
+        let metadata = resident_metadata(ctx)?;
+        let request = shared(ctx)?.commands.requests.reupload(parse_uuid(&request_id)?, &documents, &metadata).await?;
         status_of(&request)
     }
 
     /// Withdraws a request that is not finished.
     #[graphql(guard = "RequireResident")]
     async fn cancel_request(&self, ctx: &Context<'_>, request_id: ID) -> Result<RequestStatus, ApiError> {
-        let account = resident(ctx)?;
-        let request =
-            shared(ctx)?.commands.requests.cancel(parse_uuid(&request_id)?, account, &resident_metadata(ctx)?).await?;
+        let metadata = resident_metadata(ctx)?;
+        let request = shared(ctx)?.commands.requests.cancel(parse_uuid(&request_id)?, &metadata).await?;
         status_of(&request)
     }
 }
