@@ -26,7 +26,7 @@ use std::sync::Arc;
 pub use checkpoint::Checkpoint;
 pub use error::Error;
 pub use event::StoredEvent;
-pub use projection::{ApplyEvent, Mode, Projection, each_event};
+pub use projection::{EventByEvent, Mode, Projection};
 pub use projector::{
     ActiveProjector, CHANNEL as PROJECTOR_CHANNEL, LOCK_KEY as PROJECTOR_LOCK_KEY, Lag, Projector, ProjectorConfig,
     ProjectorState, lag,

@@ -9,12 +9,12 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use sqlx::{PgConnection, PgPool};
 
-use crate::{Error, Mode, Projection, StoredEvent, each_event};
+use crate::{Error, EventByEvent, StoredEvent};
 
 /// Projects calendar events into the holiday and outage tables.
 pub struct OfficeCalendarView;
 
-impl Projection for OfficeCalendarView {
+impl EventByEvent for OfficeCalendarView {
     fn name(&self) -> &'static str {
         "office_calendar"
     }
@@ -23,18 +23,6 @@ impl Projection for OfficeCalendarView {
         &["office_holidays", "office_outages"]
     }
 
-    fn apply_batch<'a>(
-        &'a self,
-        conn: &'a mut PgConnection,
-        events: &'a [StoredEvent],
-        _mode: Mode,
-    ) -> BoxFuture<'a, Result<(), Error>> {
-        each_event(self, conn, events, Self::apply_event)
-    }
-}
-
-impl OfficeCalendarView {
-    /// Applies one event; events of no interest are ignored.
     fn apply_event<'a>(
         &'a self,
         conn: &'a mut PgConnection,

@@ -42,22 +42,45 @@ pub trait Projection: Send + Sync {
     ) -> BoxFuture<'a, Result<(), Error>>;
 }
 
-/// One event applied by a projection that works event by event.
-pub type ApplyEvent<P> = for<'c> fn(&'c P, &'c mut PgConnection, &'c StoredEvent) -> BoxFuture<'c, Result<(), Error>>;
+/// A projection that works event by event (the quiet read models). Every such type is a
+/// [`Projection`] whose batch is its events applied in order, in the projector's one
+/// transaction, so none of them writes the batch loop again.
+pub trait EventByEvent: Send + Sync {
+    /// Stable name, the key of its checkpoint.
+    fn name(&self) -> &'static str;
 
-/// `apply_batch` for a projection that works event by event: `apply` on each of `events`, in
-/// order (still in the projector's one transaction).
-pub fn each_event<'a, P: Sync + ?Sized>(
-    projection: &'a P,
-    conn: &'a mut PgConnection,
-    events: &'a [StoredEvent],
-    apply: ApplyEvent<P>,
-) -> BoxFuture<'a, Result<(), Error>> {
-    async move {
-        for event in events {
-            apply(projection, conn, event).await?;
-        }
-        Ok(())
+    /// The tables this projection owns (emptied before a replay).
+    fn tables(&self) -> &'static [&'static str];
+
+    /// Applies one event; events of no interest are ignored.
+    fn apply_event<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        event: &'a StoredEvent,
+    ) -> BoxFuture<'a, Result<(), Error>>;
+}
+
+impl<P: EventByEvent> Projection for P {
+    fn name(&self) -> &'static str {
+        EventByEvent::name(self)
     }
-    .boxed()
+
+    fn tables(&self) -> &'static [&'static str] {
+        EventByEvent::tables(self)
+    }
+
+    fn apply_batch<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        events: &'a [StoredEvent],
+        _mode: Mode,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        async move {
+            for event in events {
+                self.apply_event(conn, event).await?;
+            }
+            Ok(())
+        }
+        .boxed()
+    }
 }

@@ -11,12 +11,12 @@ use futures::future::BoxFuture;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::{Error, Mode, Projection, StoredEvent, each_event};
+use crate::{Error, EventByEvent, StoredEvent};
 
 /// Projects staff events into `staff_directory`.
 pub struct StaffDirectory;
 
-impl Projection for StaffDirectory {
+impl EventByEvent for StaffDirectory {
     fn name(&self) -> &'static str {
         "staff_directory"
     }
@@ -25,18 +25,6 @@ impl Projection for StaffDirectory {
         &["staff_directory"]
     }
 
-    fn apply_batch<'a>(
-        &'a self,
-        conn: &'a mut PgConnection,
-        events: &'a [StoredEvent],
-        _mode: Mode,
-    ) -> BoxFuture<'a, Result<(), Error>> {
-        each_event(self, conn, events, Self::apply_event)
-    }
-}
-
-impl StaffDirectory {
-    /// Applies one event; events of no interest are ignored.
     fn apply_event<'a>(
         &'a self,
         conn: &'a mut PgConnection,

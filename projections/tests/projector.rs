@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use projections::{Error, Mode, Projection, Projector, ProjectorConfig, StoredEvent, each_event};
+use projections::{Error, EventByEvent, Projection, Projector, ProjectorConfig, StoredEvent};
 use sqlx::{PgConnection, PgPool};
 
 /// A test projection that logs every event it sees; the primary key makes a duplicate fail.
@@ -25,7 +25,7 @@ impl EventLog {
     }
 }
 
-impl Projection for EventLog {
+impl EventByEvent for EventLog {
     fn name(&self) -> &'static str {
         "test_event_log"
     }
@@ -34,17 +34,6 @@ impl Projection for EventLog {
         &["test_event_log"]
     }
 
-    fn apply_batch<'a>(
-        &'a self,
-        conn: &'a mut PgConnection,
-        events: &'a [StoredEvent],
-        _mode: Mode,
-    ) -> BoxFuture<'a, Result<(), Error>> {
-        each_event(self, conn, events, Self::apply_event)
-    }
-}
-
-impl EventLog {
     fn apply_event<'a>(
         &'a self,
         conn: &'a mut PgConnection,
