@@ -17,3 +17,31 @@ pub async fn record<A: Decide>(aggregate: &mut A, command: A::Command, sink: &Ev
     }
     Ok(())
 }
+
+/// Implements cqrs-es's `Aggregate` for a [`Decide`] aggregate: `handle` records what `decide`
+/// returns ([`record`]) and `apply` is the aggregate's own `fold`, so that wiring is written once.
+macro_rules! decided_aggregate {
+    ($aggregate:ty, $type_name:literal, $command:ty, $event:ty, $error:ty) => {
+        impl cqrs_es::Aggregate for $aggregate {
+            const TYPE: &'static str = $type_name;
+            type Command = $command;
+            type Event = $event;
+            type Error = $error;
+            type Services = ();
+
+            async fn handle(
+                &mut self,
+                command: Self::Command,
+                _services: &Self::Services,
+                sink: &cqrs_es::event_sink::EventSink<Self>,
+            ) -> Result<(), Self::Error> {
+                $crate::decide::record(self, command, sink).await
+            }
+
+            fn apply(&mut self, event: Self::Event) {
+                self.fold(event)
+            }
+        }
+    };
+}
+pub(crate) use decided_aggregate;

@@ -14,8 +14,7 @@
 use std::convert::Infallible;
 
 use chrono::{DateTime, Utc};
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, DomainEvent};
+use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use crate::account::AccountId;
@@ -75,23 +74,11 @@ impl crate::decide::Decide for SignIn {
     }
 }
 
-impl Aggregate for SignIn {
-    const TYPE: &'static str = "SignIn";
-    type Command = RecordSignIn;
-    type Event = SignInEvent;
-    type Error = Infallible;
-    type Services = ();
+crate::decide::decided_aggregate!(SignIn, "SignIn", RecordSignIn, SignInEvent, Infallible);
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        crate::decide::record(self, command, sink).await
-    }
-
-    fn apply(&mut self, _event: Self::Event) {
+impl SignIn {
+    /// Folds one event into the state (cqrs-es's `Aggregate::apply`).
+    fn fold(&mut self, _event: SignInEvent) {
         self.recorded = true;
     }
 }

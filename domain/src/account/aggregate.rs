@@ -1,6 +1,4 @@
 use chrono::{DateTime, Duration, Utc};
-use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
 use super::{AccountCommand, AccountError, AccountEvent, AccountId, NotificationPreferences};
@@ -227,23 +225,11 @@ impl crate::decide::Decide for Account {
     }
 }
 
-impl Aggregate for Account {
-    const TYPE: &'static str = "Account";
-    type Command = AccountCommand;
-    type Event = AccountEvent;
-    type Error = AccountError;
-    type Services = ();
+crate::decide::decided_aggregate!(Account, "Account", AccountCommand, AccountEvent, AccountError);
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        crate::decide::record(self, command, sink).await
-    }
-
-    fn apply(&mut self, event: Self::Event) {
+impl Account {
+    /// Folds one event into the state (cqrs-es's `Aggregate::apply`).
+    fn fold(&mut self, event: AccountEvent) {
         use AccountEvent as E;
         match event {
             E::AccountRegistered { account_id, nik, full_name, phone, password_hash, .. } => {
@@ -291,6 +277,7 @@ impl Aggregate for Account {
 
 #[cfg(test)]
 mod tests {
+    use cqrs_es::Aggregate;
     #[test]
     fn each_account_status_is_spelled_once_and_unknown_spellings_are_errors() {
         for status in super::AccountStatus::ALL {

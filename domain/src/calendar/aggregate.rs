@@ -1,8 +1,6 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
 use super::{CalendarCommand, CalendarError, CalendarEvent};
@@ -59,23 +57,11 @@ impl crate::decide::Decide for OfficeCalendar {
     }
 }
 
-impl Aggregate for OfficeCalendar {
-    const TYPE: &'static str = "OfficeCalendar";
-    type Command = CalendarCommand;
-    type Event = CalendarEvent;
-    type Error = CalendarError;
-    type Services = ();
+crate::decide::decided_aggregate!(OfficeCalendar, "OfficeCalendar", CalendarCommand, CalendarEvent, CalendarError);
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        crate::decide::record(self, command, sink).await
-    }
-
-    fn apply(&mut self, event: Self::Event) {
+impl OfficeCalendar {
+    /// Folds one event into the state (cqrs-es's `Aggregate::apply`).
+    fn fold(&mut self, event: CalendarEvent) {
         match event {
             CalendarEvent::HolidayAdded { date, .. } => {
                 self.holidays.insert(date);

@@ -1,7 +1,5 @@
 use std::collections::BTreeSet;
 
-use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
 use super::{RequestCommand, RequestError, RequestEvent, ReuploadItem, SubmittedRequest};
@@ -310,23 +308,11 @@ impl ServiceRequest {
     }
 }
 
-impl Aggregate for ServiceRequest {
-    const TYPE: &'static str = "ServiceRequest";
-    type Command = RequestCommand;
-    type Event = RequestEvent;
-    type Error = RequestError;
-    type Services = ();
+crate::decide::decided_aggregate!(ServiceRequest, "ServiceRequest", RequestCommand, RequestEvent, RequestError);
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        crate::decide::record(self, command, sink).await
-    }
-
-    fn apply(&mut self, event: Self::Event) {
+impl ServiceRequest {
+    /// Folds one event into the state (cqrs-es's `Aggregate::apply`).
+    fn fold(&mut self, event: RequestEvent) {
         use RequestEvent as E;
         match event {
             E::RequestSubmitted(submitted) => {

@@ -1,5 +1,3 @@
-use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
 use super::{DisplayName, Role, StaffCommand, StaffError, StaffEvent, StaffId, Username};
@@ -103,23 +101,11 @@ impl crate::decide::Decide for StaffAccount {
     }
 }
 
-impl Aggregate for StaffAccount {
-    const TYPE: &'static str = "StaffAccount";
-    type Command = StaffCommand;
-    type Event = StaffEvent;
-    type Error = StaffError;
-    type Services = ();
+crate::decide::decided_aggregate!(StaffAccount, "StaffAccount", StaffCommand, StaffEvent, StaffError);
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        crate::decide::record(self, command, sink).await
-    }
-
-    fn apply(&mut self, event: Self::Event) {
+impl StaffAccount {
+    /// Folds one event into the state (cqrs-es's `Aggregate::apply`).
+    fn fold(&mut self, event: StaffEvent) {
         match event {
             StaffEvent::StaffAccountCreated { staff_id, username, display_name, role, password_hash } => {
                 self.profile =
@@ -149,6 +135,7 @@ impl Aggregate for StaffAccount {
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
+    use cqrs_es::Aggregate;
     use cqrs_es::test::TestFramework;
 
     use super::*;
