@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 
 use crate::projector::{apply_batch, fetch_safe};
-use crate::{Checkpoint, Error, Mode, Projection, checkpoint};
+use crate::{Checkpoint, Error, Mode, Projection, StoredEvent, checkpoint};
 
 const SHADOW: &str = "replay_shadow";
 
@@ -69,7 +69,7 @@ pub async fn replay(
         reader.close().await.ok();
         make_durable(&mut conn, &rebuildable).await?;
         let mut tx = conn.begin().await?;
-        sqlx::query(&format!("SET LOCAL search_path = {SHADOW}, public")).execute(&mut *tx).await?;
+        write_to_shadow(&mut tx).await?;
         let from = min_checkpoint(&mut tx, SHADOW, &rebuildable).await?;
         continue_in_shadow(&mut tx, &rebuildable, batch_size, from).await?;
         swap_in(&mut tx, &rebuildable).await?;
@@ -174,13 +174,12 @@ async fn build_shadow(
     let mut tx = conn.begin().await?;
     sqlx::query(&format!("DROP SCHEMA IF EXISTS {SHADOW} CASCADE")).execute(&mut *tx).await?;
     sqlx::query(&format!("CREATE SCHEMA {SHADOW}")).execute(&mut *tx).await?;
-    let tables = projections.iter().flat_map(|p| p.tables().iter().copied()).chain(["projection_checkpoints"]);
-    for table in tables {
+    for table in shadow_tables(projections) {
         sqlx::query(&format!("CREATE UNLOGGED TABLE {SHADOW}.{table} (LIKE public.{table} INCLUDING ALL)"))
             .execute(&mut *tx)
             .await?;
     }
-    sqlx::query(&format!("SET LOCAL search_path = {SHADOW}, public")).execute(&mut *tx).await?;
+    write_to_shadow(&mut tx).await?;
     for projection in projections {
         checkpoint::reset(&mut tx, projection.name()).await?;
     }
@@ -206,12 +205,8 @@ async fn fold_into_shadow(
     while let Some(last) = events.last().map(|e| e.checkpoint()) {
         let apply = async {
             let mut tx = conn.begin().await?;
-            sqlx::query(&format!("SET LOCAL search_path = {SHADOW}, public")).execute(&mut *tx).await?;
-            for projection in projections {
-                apply_batch(&mut tx, projection.as_ref(), &events, position, Mode::Rebuild).await?;
-            }
-            let moves: Vec<_> = projections.iter().map(|p| (p.name(), position)).collect();
-            checkpoint::advance_all(&mut tx, &moves, last).await?;
+            write_to_shadow(&mut tx).await?;
+            apply_to_shadow(&mut tx, projections, &events, position, last).await?;
             tx.commit().await?;
             Ok::<(), Error>(())
         };
@@ -225,10 +220,38 @@ async fn fold_into_shadow(
     Ok(ReplayProgress { events: events_done, elapsed: started.elapsed() })
 }
 
+/// Applies one batch to every shadow projection and moves their checkpoints from `from` to
+/// `to`, in the caller's transaction.
+async fn apply_to_shadow(
+    conn: &mut PgConnection,
+    projections: &[&Arc<dyn Projection>],
+    events: &[StoredEvent],
+    from: Checkpoint,
+    to: Checkpoint,
+) -> Result<(), Error> {
+    for projection in projections {
+        apply_batch(conn, projection.as_ref(), events, from, Mode::Rebuild).await?;
+    }
+    let moves: Vec<_> = projections.iter().map(|p| (p.name(), from)).collect();
+    checkpoint::advance_all(conn, &moves, to).await
+}
+
+/// Points the transaction's unqualified table names at the shadow (`events` still resolves
+/// to `public`).
+async fn write_to_shadow(conn: &mut PgConnection) -> Result<(), Error> {
+    sqlx::query(&format!("SET LOCAL search_path = {SHADOW}, public")).execute(conn).await?;
+    Ok(())
+}
+
+/// Every table a replay builds: the projections' own and the checkpoints.
+fn shadow_tables<'p>(projections: &'p [&Arc<dyn Projection>]) -> impl Iterator<Item = &'static str> + 'p {
+    projections.iter().flat_map(|p| p.tables().iter().copied()).chain(["projection_checkpoints"])
+}
+
 /// Turns the rebuilt tables into ordinary (logged, crash-safe) ones and gives the planner
 /// their statistics, before they replace the live tables.
 async fn make_durable(conn: &mut PgConnection, projections: &[&Arc<dyn Projection>]) -> Result<(), Error> {
-    for table in projections.iter().flat_map(|p| p.tables().iter().copied()).chain(["projection_checkpoints"]) {
+    for table in shadow_tables(projections) {
         sqlx::query(&format!("ALTER TABLE {SHADOW}.{table} SET LOGGED")).execute(&mut *conn).await?;
         sqlx::query(&format!("ANALYZE {SHADOW}.{table}")).execute(&mut *conn).await?;
     }
@@ -270,11 +293,7 @@ async fn continue_in_shadow(
     loop {
         let events = fetch_safe(tx, position, batch_size).await?;
         let Some(last) = events.last().map(|e| e.checkpoint()) else { return Ok(()) };
-        for projection in projections {
-            apply_batch(tx, projection.as_ref(), &events, position, Mode::Rebuild).await?;
-        }
-        let moves: Vec<_> = projections.iter().map(|p| (p.name(), position)).collect();
-        checkpoint::advance_all(tx, &moves, last).await?;
+        apply_to_shadow(tx, projections, &events, position, last).await?;
         position = last;
     }
 }
