@@ -675,7 +675,7 @@ async fn me_latency(
         commands::SessionPolicy::default(),
         Arc::new(commands::SystemClock) as commands::SharedClock,
     );
-    let sign_ins = commands::SignIns::new(pool.clone());
+    let sign_ins = commands::SignIns::new(pool.clone(), sessions.clone());
     for (i, resident) in prepared.iter().enumerate().take(2) {
         let id = resident.account_id;
         let generation = sessions.generation(commands::SubjectKind::Resident, id.0).await?;
@@ -684,7 +684,7 @@ async fn me_latency(
         let times = if i == 0 { 1 } else { SIGN_INS };
         for _ in 0..times {
             let subject = domain::sign_in::SignInSubject::Resident(id);
-            sign_ins.record(subject, Utc::now(), &session, &sessions, &metadata).await?;
+            sign_ins.record(subject, Utc::now(), &session, &metadata).await?;
         }
     }
     let old_style = prepared[2].account_id.to_string();

@@ -138,7 +138,7 @@ impl AccountService {
     ) -> Self {
         Self {
             executor: Arc::new(Executor::new(pool.clone(), ())),
-            sign_ins: SignIns::new(pool.clone()),
+            sign_ins: SignIns::new(pool.clone(), sessions.clone()),
             legacy: Arc::new(Executor::new(pool, ())),
             upload_tokens,
             files,
@@ -346,7 +346,7 @@ impl AccountService {
         let (token, session) =
             self.sessions.create(SubjectKind::Resident, account_id.0, "RESIDENT", generation).await?;
         let metadata = metadata.with_actor(Actor::Resident(account_id));
-        self.sign_ins.record(SignInSubject::Resident(account_id), now, &session, &self.sessions, &metadata).await?;
+        self.sign_ins.record(SignInSubject::Resident(account_id), now, &session, &metadata).await?;
         Ok(ResidentSignedIn { token, session, account_id })
     }
 

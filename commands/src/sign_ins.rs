@@ -16,12 +16,13 @@ use crate::{Error, Executor};
 #[derive(Clone)]
 pub struct SignIns {
     executor: Arc<Executor<SignIn>>,
+    sessions: SessionStore,
 }
 
 impl SignIns {
-    /// Sign-ins recorded in `pool`'s event store.
-    pub fn new(pool: PgPool) -> Self {
-        Self { executor: Arc::new(Executor::new(pool, ())) }
+    /// Sign-ins recorded in `pool`'s event store, ending sessions through `sessions`.
+    pub fn new(pool: PgPool, sessions: SessionStore) -> Self {
+        Self { executor: Arc::new(Executor::new(pool, ())), sessions }
     }
 
     /// Records that `subject` signed in and was given `session`. A sign-in the audit cannot
@@ -31,14 +32,13 @@ impl SignIns {
         subject: SignInSubject,
         at: DateTime<Utc>,
         session: &Session,
-        sessions: &SessionStore,
         metadata: &CommandMetadata,
     ) -> Result<(), Error> {
         let stream = Uuid::new_v4().to_string();
         match self.executor.execute(&stream, RecordSignIn { subject, at }, metadata).await {
             Ok(_) => Ok(()),
             Err(error) => {
-                sessions.revoke(session).await?;
+                self.sessions.revoke(session).await?;
                 Err(error)
             }
         }

@@ -45,7 +45,7 @@ impl StaffService {
     pub fn new(pool: PgPool, sessions: SessionStore) -> Self {
         Self {
             executor: Arc::new(Executor::new(pool.clone(), ())),
-            sign_ins: SignIns::new(pool.clone()),
+            sign_ins: SignIns::new(pool.clone(), sessions.clone()),
             sessions,
             throttle: Throttle::new(pool),
         }
@@ -153,7 +153,7 @@ impl StaffService {
         // is never accepted (`SessionStore::generation`).
         let metadata = metadata.with_actor(Actor::Staff { id: profile.id, role: profile.role });
         let subject = SignInSubject::Staff(profile.id);
-        self.sign_ins.record(subject, self.sessions.now(), &session, &self.sessions, &metadata).await?;
+        self.sign_ins.record(subject, self.sessions.now(), &session, &metadata).await?;
         Ok(SignedIn { token, session, profile })
     }
 
