@@ -104,7 +104,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Replay { batch_size, verify } => {
             let pool = startup::connect(&config).await?;
             startup::migrate(&pool).await?;
-            if verify { verify_replay(&pool, batch_size).await } else { replay(&pool, batch_size).await }
+            let vault = vault_of(&config, &pool)?;
+            if verify {
+                verify_replay(&pool, &vault, batch_size).await
+            } else {
+                replay(&pool, &vault, batch_size).await
+            }
         }
         Command::VerifyChain => {
             let pool = startup::connect(&config).await?;
@@ -178,7 +183,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = startup::connect(&config).await?;
             startup::migrate(&pool).await?;
             let password = read_password(std::io::stdin().lock(), std::io::stdin().is_terminal())?;
-            let profile = create_admin(&pool, &username, &display_name, &password).await?;
+            let vault = vault_of(&config, &pool)?;
+            let profile = create_admin(&pool, &vault, &username, &display_name, &password).await?;
             println!("Akun admin '{}' dibuat (id {}).", profile.username, profile.id);
             Ok(())
         }
@@ -188,6 +194,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// Creates an ADMIN account on behalf of the command-line operator.
 pub async fn create_admin(
     pool: &PgPool,
+    vault: &commands::Vault,
     username: &str,
     display_name: &str,
     password: &str,
@@ -197,9 +204,15 @@ pub async fn create_admin(
         commands::SessionPolicy::default(),
         std::sync::Arc::new(commands::SystemClock),
     );
-    let staff = commands::StaffService::new(pool.clone(), sessions);
+    let staff = commands::StaffService::new(pool.clone(), vault, sessions);
     let metadata = CommandMetadata::system(Uuid::new_v4());
     staff.create(username, display_name, Role::Admin, password, &metadata).await.map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The vault of this configuration's personal-data keys, for tools that read or write events.
+pub fn vault_of(config: &Config, pool: &PgPool) -> anyhow::Result<commands::Vault> {
+    let settings = config.command_settings().map_err(|e| anyhow::anyhow!(e))?;
+    Ok(commands::Vault::new(pool.clone(), settings.personal_data_keys))
 }
 
 /// Reads the new password: twice with no echo from a terminal, else one line from `input`.
@@ -227,11 +240,17 @@ fn manifest_path(export: &std::path::Path) -> std::path::PathBuf {
     std::path::PathBuf::from(name)
 }
 
-async fn verify_replay(pool: &PgPool, batch_size: i64) -> anyhow::Result<()> {
+async fn verify_replay(pool: &PgPool, vault: &commands::Vault, batch_size: i64) -> anyhow::Result<()> {
     println!("Membangun ulang read model di tabel bayangan dan membandingkan…");
-    let differences =
-        projections::verify(pool, &projections::all(), batch_size.clamp(1, 100_000), Duration::from_secs(30), |_| {})
-            .await?;
+    let differences = projections::verify(
+        pool,
+        vault,
+        &projections::all(),
+        batch_size.clamp(1, 100_000),
+        Duration::from_secs(30),
+        |_| {},
+    )
+    .await?;
     for diff in &differences {
         println!(
             "BERBEDA {}: {} baris hanya di tabel aktif, {} baris hanya di hasil bangun ulang",
@@ -251,11 +270,11 @@ async fn verify_replay(pool: &PgPool, batch_size: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn replay(pool: &PgPool, batch_size: i64) -> anyhow::Result<()> {
+async fn replay(pool: &PgPool, vault: &commands::Vault, batch_size: i64) -> anyhow::Result<()> {
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(pool).await?;
     println!("Membangun ulang semua read model dari {total} event…");
     let mut last_report = Instant::now();
-    let report = projections::replay(pool, &projections::all(), batch_size.clamp(1, 100_000), |progress| {
+    let report = projections::replay(pool, vault, &projections::all(), batch_size.clamp(1, 100_000), |progress| {
         if last_report.elapsed() >= Duration::from_secs(1) {
             last_report = Instant::now();
             let rate = progress.events_per_second();

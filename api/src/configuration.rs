@@ -83,6 +83,13 @@ pub struct Config {
     #[arg(long, env = "FILE_ENCRYPTION_KEYS", default_value = "", hide_env_values = true, global = true)]
     pub file_encryption_keys: String,
 
+    /// Key-encryption keys of the residents' data keys (the personal fields of the history are
+    /// sealed with those: docs/SECURITY.md), `id:hex32bytes` separated by commas; the first
+    /// wraps new data keys, all unwrap (rotation). Keep them apart from the file keys and from
+    /// database backups. Required outside localhost.
+    #[arg(long, env = "PERSONAL_DATA_KEYS", default_value = "", hide_env_values = true, global = true)]
+    pub personal_data_keys: String,
+
     /// Key for keyed hashes of NIKs (account ids, reset codes), 32 bytes in hex. Never change
     /// it once accounts exist. Required outside localhost.
     #[arg(long, env = "NIK_HASH_KEY", default_value = "", hide_env_values = true, global = true)]
@@ -264,24 +271,8 @@ impl Config {
             "" => return Err("NIK_HASH_KEY is required outside localhost".into()),
             raw => parse_key(raw).map_err(|e| format!("NIK_HASH_KEY: {e}"))?,
         };
-        let file_keys = match self.file_encryption_keys.trim() {
-            "" if development => {
-                tracing::warn!("FILE_ENCRYPTION_KEYS not set: using the development key (never in production)");
-                commands::files::FileKeys::single("dev", [0x5a; 32])
-            }
-            "" => return Err("FILE_ENCRYPTION_KEYS is required outside localhost".into()),
-            raw => {
-                let keys = raw
-                    .split(',')
-                    .map(|entry| {
-                        let (id, key) = entry.trim().split_once(':').ok_or("use id:hexkey")?;
-                        Ok::<_, String>((id.to_owned(), parse_key(key)?))
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| format!("FILE_ENCRYPTION_KEYS: {e}"))?;
-                commands::files::FileKeys::new(keys)?
-            }
-        };
+        let file_keys = key_list("FILE_ENCRYPTION_KEYS", &self.file_encryption_keys, development, [0x5a; 32])?;
+        let personal_data_keys = key_list("PERSONAL_DATA_KEYS", &self.personal_data_keys, development, [0x6b; 32])?;
         let url =
             self.file_store_url.clone().unwrap_or_else(|| format!("file://{}", self.data_dir.join("files").display()));
         let objects = commands::files::object_store_from_url(&url)?;
@@ -301,6 +292,7 @@ impl Config {
         Ok(commands::Settings {
             session_policy: self.session_policy(),
             secrets: commands::Secrets::new(nik_key, file_keys),
+            personal_data_keys,
             objects,
             upload_limits,
             captcha_limits: commands::captcha::CaptchaLimits {
@@ -359,6 +351,29 @@ impl Config {
     }
 }
 
+/// A list of keys with ids (`id:hex,id:hex`, the first in use), or the development key on
+/// localhost when `raw` is empty.
+fn key_list(name: &str, raw: &str, development: bool, dev_key: [u8; 32]) -> Result<commands::files::FileKeys, String> {
+    match raw.trim() {
+        "" if development => {
+            tracing::warn!("{name} not set: using the development key (never in production)");
+            Ok(commands::files::FileKeys::single("dev", dev_key))
+        }
+        "" => Err(format!("{name} is required outside localhost")),
+        raw => {
+            let keys = raw
+                .split(',')
+                .map(|entry| {
+                    let (id, key) = entry.trim().split_once(':').ok_or("use id:hexkey")?;
+                    Ok::<_, String>((id.to_owned(), parse_key(key)?))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("{name}: {e}"))?;
+            commands::files::FileKeys::new(keys).map_err(|e| format!("{name}: {e}"))
+        }
+    }
+}
+
 fn parse_key(hex_key: &str) -> Result<[u8; 32], String> {
     let bytes = hex::decode(hex_key.trim()).map_err(|_| "not hexadecimal".to_owned())?;
     bytes.try_into().map_err(|_| "must be 32 bytes (64 hex digits)".to_owned())
@@ -387,7 +402,12 @@ mod tests {
         let mut args = public.to_vec();
         let keys = format!("k2:{key},k1:{key}");
         args.extend(["--nik-hash-key", key.as_str(), "--file-encryption-keys", keys.as_str()]);
+        assert!(parse(&args).command_settings().is_err(), "the personal-data keys are required too");
+        args.extend(["--personal-data-keys", keys.as_str()]);
         assert!(parse(&args).command_settings().is_ok());
+        let mut bad = args.clone();
+        bad.extend(["--personal-data-keys", "k1:abcd"]);
+        assert!(parse(&bad).command_settings().is_err());
         let mut short = public.to_vec();
         short.extend(["--nik-hash-key", "abcd", "--file-encryption-keys", keys.as_str()]);
         assert!(parse(&short).command_settings().is_err());

@@ -96,7 +96,7 @@ impl Application {
         let secrets = settings.secrets.clone();
         let commands = Commands::new(pool.clone(), settings);
         let pool_for_feed = pool.clone();
-        let projector = Projector::new(pool.clone(), projections::all(), config.projector());
+        let projector = Projector::new(pool.clone(), commands.vault.clone(), projections::all(), config.projector());
         let (feed, _) = tokio::sync::broadcast::channel(1024);
         let metrics = Arc::new(Metrics::default());
         let templates = Arc::new(config.notifications.templates()?);

@@ -118,9 +118,16 @@ async fn child_serve(spec: &str) -> anyhow::Result<()> {
     app.run(api::startup::shutdown_signal()).await
 }
 
+/// The vault of the served configuration (the development keys, as the served child has).
+fn served_vault(pool: &PgPool) -> anyhow::Result<commands::Vault> {
+    let dir = std::env::temp_dir().join("dukcapil-bench-config");
+    let config = api::Config::from_args(["--data-dir", dir.to_str().context("path")?])?;
+    api::cli::vault_of(&config, pool)
+}
+
 async fn child_replay(url: &str) -> anyhow::Result<()> {
     let pool = PgPool::connect(url).await?;
-    let report = projections::replay(&pool, &projections::all(), 5000, |_| {}).await?;
+    let report = projections::replay(&pool, &served_vault(&pool)?, &projections::all(), 5000, |_| {}).await?;
     println!("{}", json!({ "events": report.events, "seconds": report.elapsed.as_secs_f64() }));
     Ok(())
 }
@@ -131,7 +138,10 @@ async fn child_verify(url: &str) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut events = 0;
     let differences =
-        projections::verify(&pool, &projections::all(), 5000, Duration::from_secs(60), |p| events = p.events).await?;
+        projections::verify(&pool, &served_vault(&pool)?, &projections::all(), 5000, Duration::from_secs(60), |p| {
+            events = p.events
+        })
+        .await?;
     anyhow::ensure!(differences.is_empty(), "verify found differences: {differences:?}");
     println!("{}", json!({ "events": events, "seconds": started.elapsed().as_secs_f64() }));
     Ok(())
@@ -519,7 +529,7 @@ async fn residents(
     let config = api::Config::from_args(["--data-dir", data_dir.to_str().context("path")?])?;
     let settings = config.command_settings().map_err(|e| anyhow::anyhow!(e))?;
     let commands = commands::Commands::new(pool.clone(), settings);
-    let accounts = Executor::<Account>::new(pool.clone(), ());
+    let accounts = Executor::<Account>::new(pool.clone(), &commands.vault, ());
     let hash = commands::passwords::hash(domain::password::Password::parse("rumah panjang 2026")?).await?;
     let system = CommandMetadata::system(Uuid::new_v4());
     let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec();
@@ -675,7 +685,7 @@ async fn me_latency(
         commands::SessionPolicy::default(),
         Arc::new(commands::SystemClock) as commands::SharedClock,
     );
-    let sign_ins = commands::SignIns::new(pool.clone(), sessions.clone());
+    let sign_ins = commands::SignIns::new(pool.clone(), &served_vault(pool)?, sessions.clone());
     for (i, resident) in prepared.iter().enumerate().take(2) {
         let id = resident.account_id;
         let generation = sessions.generation(commands::SubjectKind::Resident, id.0).await?;

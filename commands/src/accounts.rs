@@ -25,6 +25,7 @@ use crate::files::{FileOwner, FileStore, UploadTokens, UploadedBy, stream_ref};
 use crate::secrets::Secrets;
 use crate::sessions::{Session, SessionStore, SubjectKind};
 use crate::throttle::{Throttle, ThrottlePolicy};
+use crate::vault::Vault;
 use crate::{Error, Executor, SignIns, passwords};
 
 /// How long a one-time reset code is valid.
@@ -128,6 +129,7 @@ impl AccountService {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         pool: PgPool,
+        vault: &Vault,
         files: FileStore,
         upload_tokens: UploadTokens,
         captchas: Captchas,
@@ -137,9 +139,9 @@ impl AccountService {
         clock: SharedClock,
     ) -> Self {
         Self {
-            executor: Arc::new(Executor::new(pool.clone(), ())),
-            sign_ins: SignIns::new(pool.clone(), sessions.clone()),
-            legacy: Arc::new(Executor::new(pool, ())),
+            executor: Arc::new(Executor::new(pool.clone(), vault, ())),
+            sign_ins: SignIns::new(pool.clone(), vault, sessions.clone()),
+            legacy: Arc::new(Executor::new(pool, vault, ())),
             upload_tokens,
             files,
             captchas,

@@ -28,8 +28,8 @@ pub struct RecordedHoliday {
 
 impl CalendarService {
     /// A service over `pool`'s event store.
-    pub fn new(pool: PgPool, clock: crate::SharedClock) -> Self {
-        Self { executor: Arc::new(Executor::new(pool, ())), clock }
+    pub fn new(pool: PgPool, vault: &crate::vault::Vault, clock: crate::SharedClock) -> Self {
+        Self { executor: Arc::new(Executor::new(pool, vault, ())), clock }
     }
 
     /// Closes the office on `date` (YYYY-MM-DD).

@@ -7,6 +7,8 @@ use cqrs_es::persist::{EventStoreAggregateContext, EventUpcaster, PersistedEvent
 use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventEnvelope, EventStore};
 use domain::CommandMetadata;
 use postgres_es::PostgresEventRepository;
+
+use crate::vault::{SealingRepository, Vault};
 use sqlx::PgPool;
 
 use crate::Error;
@@ -30,7 +32,7 @@ pub struct Outcome<A: Aggregate> {
 /// gets the committed events and the new state back, and so no in-process `Query` dispatch
 /// exists to be mistaken for a projection (read models are built by the durable projector).
 pub struct Executor<A: Aggregate> {
-    store: PersistedEventStore<PostgresEventRepository, A>,
+    store: PersistedEventStore<SealingRepository, A>,
     services: A::Services,
     appended: AppendSignal,
     _aggregate: PhantomData<A>,
@@ -42,11 +44,11 @@ where
     A::Command: Clone,
     A::Error: Into<Error>,
 {
-    /// An executor over the `events` table of `pool`.
-    pub fn new(pool: PgPool, services: A::Services) -> Self {
+    /// An executor over the `events` table of `pool`, sealing personal fields with `vault`.
+    pub fn new(pool: PgPool, vault: &Vault, services: A::Services) -> Self {
         let appended = AppendSignal::new(pool.clone());
-        let store = PersistedEventStore::new_event_store(PostgresEventRepository::new(pool))
-            .with_upcasters(vec![Box::new(DomainUpcasters)]);
+        let repository = SealingRepository::new(PostgresEventRepository::new(pool), vault.clone());
+        let store = PersistedEventStore::new_event_store(repository).with_upcasters(vec![Box::new(DomainUpcasters)]);
         Self { store, services, appended, _aggregate: PhantomData }
     }
 

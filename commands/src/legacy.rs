@@ -40,8 +40,14 @@ pub struct LegacyService {
 }
 
 impl LegacyService {
-    pub fn new(pool: PgPool, files: FileStore, secrets: Secrets, clock: SharedClock) -> Self {
-        Self { executor: Arc::new(Executor::new(pool, ())), files, secrets, clock }
+    pub fn new(
+        pool: PgPool,
+        vault: &crate::vault::Vault,
+        files: FileStore,
+        secrets: Secrets,
+        clock: SharedClock,
+    ) -> Self {
+        Self { executor: Arc::new(Executor::new(pool, vault, ())), files, secrets, clock }
     }
 
     /// Imports one record: stores its documents encrypted, then records the account.

@@ -22,6 +22,7 @@ pub mod sessions;
 mod sign_ins;
 mod staff;
 pub mod throttle;
+pub mod vault;
 pub mod wakeup;
 
 use std::sync::Arc;
@@ -39,6 +40,7 @@ pub use secrets::Secrets;
 pub use sessions::{Session, SessionPolicy, SessionStore, SubjectKind};
 pub use sign_ins::SignIns;
 pub use staff::{SignedIn, StaffProfile, StaffService};
+pub use vault::Vault;
 
 /// The resident a resident's command acts for: read from its metadata's actor, the one record of
 /// who acts, never passed beside it. Reaching a resident's command without one is a bug in the
@@ -66,6 +68,9 @@ pub struct Commands {
     pub throttle: throttle::Throttle,
     pub rate_limits: rate_limit::RateLimits,
     pub clock: SharedClock,
+    /// Seals and opens the personal fields of events; the projector and the auditors' tools
+    /// open what they read with it.
+    pub vault: Vault,
 }
 
 /// What the command side is configured with.
@@ -73,6 +78,8 @@ pub struct Commands {
 pub struct Settings {
     pub session_policy: SessionPolicy,
     pub secrets: Secrets,
+    /// The key-encryption keys of the subjects' data keys (`PERSONAL_DATA_KEYS`).
+    pub personal_data_keys: files::FileKeys,
     pub objects: Arc<dyn object_store::ObjectStore>,
     pub upload_limits: files::UploadLimits,
     pub captcha_limits: captcha::CaptchaLimits,
@@ -86,6 +93,7 @@ impl Settings {
         Self {
             session_policy: SessionPolicy::default(),
             secrets: Secrets::new([7; 32], files::FileKeys::single("test", [9; 32])),
+            personal_data_keys: files::FileKeys::single("test-kek", vault::TEST_KEK),
             objects: Arc::new(object_store::memory::InMemory::new()),
             upload_limits: files::UploadLimits::default(),
             captcha_limits: captcha::CaptchaLimits::default(),
@@ -101,17 +109,28 @@ impl Settings {
 impl Commands {
     /// Wires every service to one connection pool.
     pub fn new(pool: PgPool, settings: Settings) -> Self {
-        let Settings { session_policy, secrets, objects, upload_limits, captcha_limits, clock, catalogue } = settings;
+        let Settings {
+            session_policy,
+            secrets,
+            personal_data_keys,
+            objects,
+            upload_limits,
+            captcha_limits,
+            clock,
+            catalogue,
+        } = settings;
+        let vault = Vault::new(pool.clone(), personal_data_keys);
         let sessions = SessionStore::new(pool.clone(), session_policy, clock.clone());
         let upload_tokens = files::UploadTokens::new(pool.clone(), upload_limits.uploads_per_token);
         let files = files::FileStore::new(pool.clone(), objects, secrets.file_keys.clone(), upload_limits);
         let captchas = captcha::Captchas::new(pool.clone(), captcha_limits);
         let throttle = throttle::Throttle::new(pool.clone());
         Self {
-            staff: StaffService::new(pool.clone(), sessions.clone()),
-            calendar: CalendarService::new(pool.clone(), clock.clone()),
+            staff: StaffService::new(pool.clone(), &vault, sessions.clone()),
+            calendar: CalendarService::new(pool.clone(), &vault, clock.clone()),
             accounts: AccountService::new(
                 pool.clone(),
+                &vault,
                 files.clone(),
                 upload_tokens.clone(),
                 captchas.clone(),
@@ -120,8 +139,8 @@ impl Commands {
                 secrets.clone(),
                 clock.clone(),
             ),
-            legacy: LegacyService::new(pool.clone(), files.clone(), secrets, clock.clone()),
-            requests: RequestService::new(pool.clone(), files.clone(), catalogue, clock.clone()),
+            legacy: LegacyService::new(pool.clone(), &vault, files.clone(), secrets, clock.clone()),
+            requests: RequestService::new(pool.clone(), &vault, files.clone(), catalogue, clock.clone()),
             audit: audit::AuditLog::new(pool.clone()),
             upload_tokens: upload_tokens.clone(),
             sessions,
@@ -130,6 +149,7 @@ impl Commands {
             throttle,
             rate_limits: rate_limit::RateLimits::new(pool),
             clock,
+            vault,
         }
     }
 }

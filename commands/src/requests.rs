@@ -59,11 +59,17 @@ fn file_type(kind: FileKind) -> FileType {
 }
 
 impl RequestService {
-    pub fn new(pool: PgPool, files: FileStore, catalogue: Arc<Catalogue>, clock: SharedClock) -> Self {
+    pub fn new(
+        pool: PgPool,
+        vault: &crate::vault::Vault,
+        files: FileStore,
+        catalogue: Arc<Catalogue>,
+        clock: SharedClock,
+    ) -> Self {
         Self {
-            executor: Arc::new(Executor::new(pool.clone(), ())),
-            accounts: Arc::new(Executor::new(pool.clone(), ())),
-            staff: Arc::new(Executor::new(pool.clone(), ())),
+            executor: Arc::new(Executor::new(pool.clone(), vault, ())),
+            accounts: Arc::new(Executor::new(pool.clone(), vault, ())),
+            staff: Arc::new(Executor::new(pool.clone(), vault, ())),
             pool,
             files,
             catalogue,

@@ -21,8 +21,8 @@ pub struct SignIns {
 
 impl SignIns {
     /// Sign-ins recorded in `pool`'s event store, ending sessions through `sessions`.
-    pub fn new(pool: PgPool, sessions: SessionStore) -> Self {
-        Self { executor: Arc::new(Executor::new(pool, ())), sessions }
+    pub fn new(pool: PgPool, vault: &crate::vault::Vault, sessions: SessionStore) -> Self {
+        Self { executor: Arc::new(Executor::new(pool, vault, ())), sessions }
     }
 
     /// Records that `subject` signed in and was given `session`. A sign-in the audit cannot

@@ -42,10 +42,10 @@ pub struct StaffService {
 
 impl StaffService {
     /// A service over `pool`'s event store, revoking sessions through `sessions`.
-    pub fn new(pool: PgPool, sessions: SessionStore) -> Self {
+    pub fn new(pool: PgPool, vault: &crate::vault::Vault, sessions: SessionStore) -> Self {
         Self {
-            executor: Arc::new(Executor::new(pool.clone(), ())),
-            sign_ins: SignIns::new(pool.clone(), sessions.clone()),
+            executor: Arc::new(Executor::new(pool.clone(), vault, ())),
+            sign_ins: SignIns::new(pool.clone(), vault, sessions.clone()),
             sessions,
             throttle: Throttle::new(pool),
         }

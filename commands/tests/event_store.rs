@@ -24,14 +24,35 @@ async fn every_event_carries_actor_role_and_correlation_id(pool: PgPool) -> anyh
     let tomorrow = (chrono::Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%d").to_string();
     commands(&pool).calendar.add_holiday(&tomorrow, "Libur daerah", HolidayKind::OfficeClosure, &metadata).await?;
 
-    let (event_type, meta, xid_set, position): (String, serde_json::Value, bool, i64) =
-        sqlx::query_as("SELECT event_type, metadata, transaction_id IS NOT NULL, global_position FROM events")
-            .fetch_one(&pool)
-            .await?;
+    let (event_type, mut meta, xid_set, position, aggregate_id, sequence, mut version, mut payload): (
+        String,
+        serde_json::Value,
+        bool,
+        i64,
+        String,
+        i64,
+        String,
+        serde_json::Value,
+    ) = sqlx::query_as(
+        "SELECT event_type, metadata, transaction_id IS NOT NULL, global_position, aggregate_id, sequence,
+                event_version, payload FROM events",
+    )
+    .fetch_one(&pool)
+    .await?;
     assert_eq!(event_type, "HolidayAdded");
     assert_eq!(meta["actor_id"], actor.to_string());
     assert_eq!(meta["actor_role"], "SUPERVISOR");
     assert_eq!(meta["correlation_id"], correlation.to_string());
+    assert!(meta.get("client_address").is_none(), "the address is personal data, sealed at rest: {meta}");
+    let identity =
+        commands::vault::EventIdentity { aggregate_type: "OfficeCalendar", aggregate_id: &aggregate_id, sequence };
+    let parts = commands::vault::EventParts {
+        identity,
+        event_version: &mut version,
+        payload: &mut payload,
+        metadata: &mut meta,
+    };
+    commands(&pool).vault.open(&mut [parts]).await?;
     assert_eq!(meta["client_address"], "10.0.0.7");
     let stored: std::collections::HashMap<String, String> = serde_json::from_value(meta)?;
     assert_eq!(CommandMetadata::from_map(&stored), Some(metadata), "the stored metadata reads back as written");

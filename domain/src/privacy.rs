@@ -2,6 +2,7 @@
 //! and code hashes, sealed codes) are never shown, masked or not.
 
 use serde_json::{Map, Value};
+use uuid::Uuid;
 
 /// Shown instead of a value that must not be shown.
 pub const HIDDEN: &str = "[disembunyikan]";
@@ -42,6 +43,32 @@ pub const EVENT_TYPES: &[&str] = &[
     "RequestCancelled",
 ];
 
+/// What kind of personal data a payload key holds: the one list of personal fields, used both
+/// to mask them for auditors ([`redact`]) and to seal them in the event store
+/// ([`for_each_personal_mut`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonalKind {
+    Nik,
+    Phone,
+    Email,
+    Name,
+    /// A request form's values: every value is treated as personal (forms hold parents' NIKs,
+    /// children's names and birth data; none of their values is needed in clear at rest).
+    FormValues,
+}
+
+/// The personal kind of a payload key, if it is one.
+pub fn personal_kind(key: &str) -> Option<PersonalKind> {
+    match key {
+        k if k == "nik" || k.starts_with("nik_") => Some(PersonalKind::Nik),
+        "phone" => Some(PersonalKind::Phone),
+        "email" => Some(PersonalKind::Email),
+        "full_name" | "applicant_name" | "given_name" | "registered_name" => Some(PersonalKind::Name),
+        "fields" => Some(PersonalKind::FormValues),
+        _ => None,
+    }
+}
+
 /// Removes secrets; with `mask_personal`, also masks NIKs, phones, e-mails, names and form
 /// values. Structure and every other value stay as stored.
 pub fn redact(value: &Value, mask_personal: bool) -> Value {
@@ -49,15 +76,17 @@ pub fn redact(value: &Value, mask_personal: bool) -> Value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(key, v)| {
-                    let shown = match key.as_str() {
-                        "password_hash" | "code_hash" | "sealed_code" => Value::from(HIDDEN),
-                        _ if !mask_personal => redact(v, false),
-                        k if k == "nik" || k.starts_with("nik_") => mask_with(v, mask_nik),
-                        "phone" => mask_with(v, |s| keep_ends(s, 4, 2)),
-                        "email" => mask_with(v, mask_email),
-                        "full_name" | "applicant_name" | "given_name" | "registered_name" => mask_with(v, initials),
-                        "fields" => hide_values(v),
-                        _ => redact(v, true),
+                    let shown = match (key.as_str(), mask_personal) {
+                        ("password_hash" | "code_hash" | "sealed_code", _) => Value::from(HIDDEN),
+                        (_, false) => redact(v, false),
+                        (k, true) => match personal_kind(k) {
+                            Some(PersonalKind::Nik) => mask_with(v, mask_nik),
+                            Some(PersonalKind::Phone) => mask_with(v, |s| keep_ends(s, 4, 2)),
+                            Some(PersonalKind::Email) => mask_with(v, mask_email),
+                            Some(PersonalKind::Name) => mask_with(v, initials),
+                            Some(PersonalKind::FormValues) => hide_values(v),
+                            None => redact(v, true),
+                        },
                     };
                     (key.clone(), shown)
                 })
@@ -66,6 +95,73 @@ pub fn redact(value: &Value, mask_personal: bool) -> Value {
         Value::Array(items) => Value::Array(items.iter().map(|v| redact(v, mask_personal)).collect()),
         other => other.clone(),
     }
+}
+
+/// Shown instead of personal data whose subject was erased (their key destroyed).
+pub const ERASED: &str = "[dihapus]";
+
+/// Calls `visit` with the path (`"AccountRegistered.nik"`, `"RequestSubmitted.fields.nama_anak"`)
+/// and the value of every personal string in `payload`, so the caller can seal or open it in
+/// place. Nulls (an absent e-mail) are not personal data and are left alone.
+pub fn for_each_personal_mut(payload: &mut Value, visit: &mut impl FnMut(&str, &mut Value)) {
+    fn walk(value: &mut Value, path: &mut String, visit: &mut impl FnMut(&str, &mut Value)) {
+        match value {
+            Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    let len = path.len();
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(key);
+                    match personal_kind(key) {
+                        Some(PersonalKind::FormValues) => {
+                            if let Value::Object(fields) = v {
+                                for (name, field) in fields.iter_mut() {
+                                    let len = path.len();
+                                    path.push('.');
+                                    path.push_str(name);
+                                    if field.is_string() {
+                                        visit(path, field);
+                                    }
+                                    path.truncate(len);
+                                }
+                            }
+                        }
+                        Some(_) if v.is_string() => visit(path, v),
+                        _ => walk(v, path, visit),
+                    }
+                    path.truncate(len);
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    let len = path.len();
+                    path.push_str(&format!("[{i}]"));
+                    walk(item, path, visit);
+                    path.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(payload, &mut String::new(), visit);
+}
+
+/// The data subject an event's personal fields belong to, whose key seals them: the resident
+/// of an account or legacy-account stream, the resident (or staff member) a request or sign-in
+/// names, a staff member of their own stream. `None` for streams about no person (the office
+/// calendar).
+pub fn subject_of(aggregate_type: &str, aggregate_id: &str, payload: &Value) -> Option<Uuid> {
+    let named = |field: &str| {
+        payload.as_object().and_then(|m| m.values().next()).and_then(|body| body.get(field)).and_then(Value::as_str)
+    };
+    let id = match aggregate_type {
+        "Account" | "LegacyAccount" | "StaffAccount" => Some(aggregate_id),
+        "ServiceRequest" => named("account_id"),
+        "SignIn" => named("account_id").or_else(|| named("staff_id")),
+        _ => None,
+    }?;
+    Uuid::parse_str(id).ok()
 }
 
 fn mask_with(value: &Value, mask: impl Fn(&str) -> String) -> Value {
@@ -150,5 +246,49 @@ mod tests {
         let masked = redact(&submitted, true);
         assert_eq!(masked["RequestSubmitted"]["fields"]["nama_anak"], HIDDEN);
         assert_eq!(masked["RequestSubmitted"]["applicant_name"], "S. A.");
+    }
+
+    #[test]
+    fn every_personal_string_is_visited_with_its_path() {
+        let mut submitted = json!({ "RequestSubmitted": { "account_id": "x", "applicant_name": "Siti Aminah",
+            "fields": { "nik_ibu": "6106015205900001", "nama_anak": "Dayang", "jumlah": 2 },
+            "documents": [{ "code": "KK", "nik": "6106015205900002" }], "service_name": "Akta" } });
+        let mut seen = Vec::new();
+        for_each_personal_mut(&mut submitted, &mut |path, value| {
+            seen.push(path.to_owned());
+            *value = Value::from("sealed");
+        });
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                "RequestSubmitted.applicant_name",
+                "RequestSubmitted.documents[0].nik",
+                "RequestSubmitted.fields.nama_anak",
+                "RequestSubmitted.fields.nik_ibu",
+            ]
+        );
+        assert_eq!(submitted["RequestSubmitted"]["service_name"], "Akta");
+        assert_eq!(submitted["RequestSubmitted"]["fields"]["jumlah"], 2);
+    }
+
+    #[test]
+    fn absent_optional_fields_are_not_visited() {
+        let mut registered = json!({ "AccountRegistered": { "email": null, "password_hash": "h" } });
+        let mut visits = 0;
+        for_each_personal_mut(&mut registered, &mut |_, _| visits += 1);
+        assert_eq!(visits, 0);
+    }
+
+    #[test]
+    fn each_event_belongs_to_the_person_it_is_about() {
+        let id = Uuid::from_u128(7);
+        let other = Uuid::from_u128(8).to_string();
+        assert_eq!(subject_of("Account", &id.to_string(), &json!({ "AccountApproved": {} })), Some(id));
+        let submitted = json!({ "RequestSubmitted": { "account_id": id.to_string() } });
+        assert_eq!(subject_of("ServiceRequest", &other, &submitted), Some(id));
+        let staff_sign_in = json!({ "StaffSignedIn": { "staff_id": id.to_string() } });
+        assert_eq!(subject_of("SignIn", &other, &staff_sign_in), Some(id));
+        assert_eq!(subject_of("OfficeCalendar", "office", &json!({ "HolidayAdded": {} })), None);
     }
 }

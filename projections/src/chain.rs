@@ -51,6 +51,10 @@ impl Projection for EventChain {
         false
     }
 
+    fn reads_stored_form(&self) -> bool {
+        true
+    }
+
     /// One read of the chain's head and one insert per batch.
     fn apply_batch<'a>(
         &'a self,

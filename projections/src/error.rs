@@ -11,6 +11,8 @@ pub enum Error {
     Export(String),
     #[error("the live read models are behind the event store; let the projector (serve) catch up and verify again")]
     LiveBehind,
+    #[error("sealed personal data: {0}")]
+    Sealed(String),
     #[error("another replay or verification is running on this database; wait for it to finish")]
     ReplayRunning,
 }

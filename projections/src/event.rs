@@ -46,7 +46,50 @@ impl<'r> FromRow<'r, PgRow> for StoredEvent {
     }
 }
 
+/// Opens the sealed personal fields of `events` in place (`commands::vault`): a field of an
+/// erased subject reads as `domain::privacy::ERASED`.
+pub async fn open(vault: &commands::Vault, events: &mut [StoredEvent]) -> Result<(), Error> {
+    let mut parts: Vec<_> = events.iter_mut().filter(|e| e.is_sealed()).map(StoredEvent::parts).collect();
+    if parts.is_empty() {
+        return Ok(());
+    }
+    vault.open(&mut parts).await.map_err(|e| Error::Sealed(e.to_string()))
+}
+
+/// The batch as projections read it: a copy with sealed fields opened, or the batch itself when
+/// nothing in it is sealed.
+pub(crate) async fn opened<'e>(
+    vault: &commands::Vault,
+    events: &'e [StoredEvent],
+) -> Result<std::borrow::Cow<'e, [StoredEvent]>, Error> {
+    if !events.iter().any(StoredEvent::is_sealed) {
+        return Ok(std::borrow::Cow::Borrowed(events));
+    }
+    let mut copy = events.to_vec();
+    open(vault, &mut copy).await?;
+    Ok(std::borrow::Cow::Owned(copy))
+}
+
 impl StoredEvent {
+    /// Whether the event holds sealed fields (personal payload fields or the client address).
+    pub fn is_sealed(&self) -> bool {
+        self.event_version.ends_with(commands::vault::SEALED_VERSION_SUFFIX)
+            || self.metadata.get(commands::vault::SEALED_ADDRESS).is_some()
+    }
+
+    fn parts(&mut self) -> commands::vault::EventParts<'_> {
+        commands::vault::EventParts {
+            identity: commands::vault::EventIdentity {
+                aggregate_type: &self.aggregate_type,
+                aggregate_id: &self.aggregate_id,
+                sequence: self.sequence,
+            },
+            event_version: &mut self.event_version,
+            payload: &mut self.payload,
+            metadata: &mut self.metadata,
+        }
+    }
+
     /// The projector-order position of this event.
     pub fn checkpoint(&self) -> Checkpoint {
         Checkpoint { transaction_id: self.transaction_id, position: self.global_position }

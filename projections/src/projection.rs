@@ -30,6 +30,13 @@ pub trait Projection: Send + Sync {
         true
     }
 
+    /// Whether it reads events exactly as stored, personal fields sealed (the hash chain,
+    /// which must hash what is in the table); every other projection reads them opened
+    /// (`commands::vault`).
+    fn reads_stored_form(&self) -> bool {
+        false
+    }
+
     /// Applies `events`, in order; events of no interest are ignored. Busy projections fold
     /// the batch in memory and write each table once (a statement per event made the projector
     /// the bottleneck), cutting it with [`crate::runs::pieces`]; quiet ones apply event by

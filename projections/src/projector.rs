@@ -82,15 +82,22 @@ impl ProjectorState {
 /// Tails the `events` table and applies every event to every projection, exactly once.
 pub struct Projector {
     pool: PgPool,
+    vault: commands::Vault,
     projections: Vec<Arc<dyn Projection>>,
     config: ProjectorConfig,
     state: Arc<ProjectorState>,
 }
 
 impl Projector {
-    /// A projector for these projections over `pool`'s database.
-    pub fn new(pool: PgPool, projections: Vec<Arc<dyn Projection>>, config: ProjectorConfig) -> Self {
-        Self { pool, projections, config, state: Arc::default() }
+    /// A projector for these projections over `pool`'s database, opening sealed fields with
+    /// `vault`.
+    pub fn new(
+        pool: PgPool,
+        vault: commands::Vault,
+        projections: Vec<Arc<dyn Projection>>,
+        config: ProjectorConfig,
+    ) -> Self {
+        Self { pool, vault, projections, config, state: Arc::default() }
     }
 
     /// Shared view of what this projector is doing.
@@ -192,6 +199,7 @@ impl ActiveProjector<'_> {
         let Some(last) = events.last().map(StoredEvent::checkpoint) else {
             return Ok(0);
         };
+        let opened = crate::event::opened(&self.projector.vault, &events).await?;
         let mut tx = self.conn.begin().await?;
         let mut moved = Vec::new();
         for projection in &self.projector.projections {
@@ -199,7 +207,8 @@ impl ActiveProjector<'_> {
             if from >= last {
                 continue;
             }
-            apply_batch(&mut tx, projection.as_ref(), &events, from, Mode::Live).await?;
+            let batch: &[StoredEvent] = if projection.reads_stored_form() { &events } else { &opened };
+            apply_batch(&mut tx, projection.as_ref(), batch, from, Mode::Live).await?;
             moved.push((projection.name(), from));
         }
         checkpoint::advance_all(&mut tx, &moved, last).await?;

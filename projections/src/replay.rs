@@ -57,6 +57,7 @@ pub struct TableDifference {
 /// (docs/PERFORMANCE.md).
 pub async fn replay(
     pool: &PgPool,
+    vault: &commands::Vault,
     projections: &[Arc<dyn Projection>],
     batch_size: i64,
     on_progress: impl FnMut(ReplayProgress),
@@ -65,13 +66,13 @@ pub async fn replay(
     let mut conn = exclusive_connection(pool).await?;
     let outcome = async {
         let mut reader = PgConnection::connect_with(&pool.connect_options()).await?;
-        let report = build_shadow(&mut conn, &mut reader, &rebuildable, batch_size, on_progress).await?;
+        let report = build_shadow(&mut conn, &mut reader, vault, &rebuildable, batch_size, on_progress).await?;
         reader.close().await.ok();
         make_durable(&mut conn, &rebuildable).await?;
         let mut tx = conn.begin().await?;
         write_to_shadow(&mut tx).await?;
         let from = min_checkpoint(&mut tx, SHADOW, &rebuildable).await?;
-        continue_in_shadow(&mut tx, &rebuildable, batch_size, from).await?;
+        continue_in_shadow(&mut tx, vault, &rebuildable, batch_size, from).await?;
         swap_in(&mut tx, &rebuildable).await?;
         tx.commit().await?;
         Ok(report)
@@ -86,6 +87,7 @@ pub async fn replay(
 /// projections to reach the same point of the history before comparing.
 pub async fn verify(
     pool: &PgPool,
+    vault: &commands::Vault,
     projections: &[Arc<dyn Projection>],
     batch_size: i64,
     wait_for_live: Duration,
@@ -96,7 +98,7 @@ pub async fn verify(
     let outcome = async {
         let started = Instant::now();
         let mut reader = PgConnection::connect_with(&pool.connect_options()).await?;
-        build_shadow(&mut conn, &mut reader, &rebuildable, batch_size, on_progress).await?;
+        build_shadow(&mut conn, &mut reader, vault, &rebuildable, batch_size, on_progress).await?;
         // The live projector may be behind or (briefly) ahead: bring both to the same point,
         // then compare in one read-only snapshot. Catching up commits like the build, so this
         // never holds a transaction id the live projector's horizon would wait for.
@@ -122,7 +124,7 @@ pub async fn verify(
             }
             tx.rollback().await?;
             if live > shadow {
-                fold_into_shadow(&mut conn, &mut reader, &rebuildable, batch_size, shadow, |_| {}).await?;
+                fold_into_shadow(&mut conn, &mut reader, vault, &rebuildable, batch_size, shadow, |_| {}).await?;
                 continue;
             }
             if started.elapsed() > wait_for_live {
@@ -167,6 +169,7 @@ async fn finish(mut conn: PgConnection, drop_shadow: bool) {
 async fn build_shadow(
     conn: &mut PgConnection,
     reader: &mut PgConnection,
+    vault: &commands::Vault,
     projections: &[&Arc<dyn Projection>],
     batch_size: i64,
     on_progress: impl FnMut(ReplayProgress),
@@ -184,7 +187,7 @@ async fn build_shadow(
         checkpoint::reset(&mut tx, projection.name()).await?;
     }
     tx.commit().await?;
-    fold_into_shadow(conn, reader, projections, batch_size, Checkpoint::default(), on_progress).await
+    fold_into_shadow(conn, reader, vault, projections, batch_size, Checkpoint::default(), on_progress).await
 }
 
 /// Folds the safe history after `from` into the shadow, one committed transaction per batch,
@@ -193,6 +196,7 @@ async fn build_shadow(
 async fn fold_into_shadow(
     conn: &mut PgConnection,
     reader: &mut PgConnection,
+    vault: &commands::Vault,
     projections: &[&Arc<dyn Projection>],
     batch_size: i64,
     from: Checkpoint,
@@ -201,7 +205,7 @@ async fn fold_into_shadow(
     let started = Instant::now();
     let mut events_done = 0u64;
     let mut position = from;
-    let mut events = fetch_safe(reader, position, batch_size).await?;
+    let mut events = fetch_opened(reader, vault, position, batch_size).await?;
     while let Some(last) = events.last().map(|e| e.checkpoint()) {
         let apply = async {
             let mut tx = conn.begin().await?;
@@ -210,7 +214,7 @@ async fn fold_into_shadow(
             tx.commit().await?;
             Ok::<(), Error>(())
         };
-        let (applied, next) = tokio::join!(apply, fetch_safe(reader, last, batch_size));
+        let (applied, next) = tokio::join!(apply, fetch_opened(reader, vault, last, batch_size));
         applied?;
         position = last;
         events_done += events.len() as u64;
@@ -218,6 +222,19 @@ async fn fold_into_shadow(
         events = next?;
     }
     Ok(ReplayProgress { events: events_done, elapsed: started.elapsed() })
+}
+
+/// The next safe batch with its sealed fields opened: what every rebuildable projection reads
+/// (the one that reads the stored form, the hash chain, is never rebuilt).
+async fn fetch_opened(
+    conn: &mut PgConnection,
+    vault: &commands::Vault,
+    after: Checkpoint,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, Error> {
+    let mut events = fetch_safe(conn, after, limit).await?;
+    crate::event::open(vault, &mut events).await?;
+    Ok(events)
 }
 
 /// Applies one batch to every shadow projection and moves their checkpoints from `from` to
@@ -285,13 +302,14 @@ async fn swap_in(tx: &mut Transaction<'_, Postgres>, projections: &[&Arc<dyn Pro
 /// Applies to the shadow what has become readable since `from`.
 async fn continue_in_shadow(
     tx: &mut Transaction<'_, Postgres>,
+    vault: &commands::Vault,
     projections: &[&Arc<dyn Projection>],
     batch_size: i64,
     from: Checkpoint,
 ) -> Result<(), Error> {
     let mut position = from;
     loop {
-        let events = fetch_safe(tx, position, batch_size).await?;
+        let events = fetch_opened(tx, vault, position, batch_size).await?;
         let Some(last) = events.last().map(|e| e.checkpoint()) else { return Ok(()) };
         apply_to_shadow(tx, projections, &events, position, last).await?;
         position = last;

@@ -12,7 +12,12 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 async fn project_everything(pool: &PgPool) -> anyhow::Result<()> {
-    let projector = projections::Projector::new(pool.clone(), projections::all(), Default::default());
+    let projector = projections::Projector::new(
+        pool.clone(),
+        commands::Vault::for_tests(pool.clone()),
+        projections::all(),
+        Default::default(),
+    );
     let mut active = projector.activate().await?.context("projector lock")?;
     for _ in 0..200 {
         active.drain().await?;
@@ -41,22 +46,49 @@ async fn some_history(pool: &PgPool) -> anyhow::Result<()> {
 async fn verified_replay_passes_then_catches_a_hand_edited_row(pool: PgPool) -> anyhow::Result<()> {
     some_history(&pool).await?;
     project_everything(&pool).await?;
-    let clean = projections::verify(&pool, &projections::all(), 2, Duration::from_secs(10), |_| {}).await?;
+    let clean = projections::verify(
+        &pool,
+        &commands::Vault::for_tests(pool.clone()),
+        &projections::all(),
+        2,
+        Duration::from_secs(10),
+        |_| {},
+    )
+    .await?;
     assert!(clean.is_empty(), "{clean:?}");
 
     sqlx::query("UPDATE staff_directory SET role = 'ADMIN' WHERE username = 'siti'").execute(&pool).await?;
-    let caught = projections::verify(&pool, &projections::all(), 1000, Duration::from_secs(10), |_| {}).await?;
+    let caught = projections::verify(
+        &pool,
+        &commands::Vault::for_tests(pool.clone()),
+        &projections::all(),
+        1000,
+        Duration::from_secs(10),
+        |_| {},
+    )
+    .await?;
     assert_eq!(caught.len(), 1, "{caught:?}");
     assert_eq!(caught[0].table, "staff_directory");
     assert_eq!((caught[0].only_live_count, caught[0].only_rebuilt_count), (1, 1));
     assert!(caught[0].only_live[0].contains("\"ADMIN\"") && caught[0].only_rebuilt[0].contains("\"SUPERVISOR\""));
 
     // A replay puts the truth back, swapping the rebuilt tables in.
-    projections::replay(&pool, &projections::all(), 1000, |_| {}).await?;
+    projections::replay(&pool, &commands::Vault::for_tests(pool.clone()), &projections::all(), 1000, |_| {}).await?;
     let role: String =
         sqlx::query_scalar("SELECT role FROM staff_directory WHERE username = 'siti'").fetch_one(&pool).await?;
     assert_eq!(role, "SUPERVISOR");
-    assert!(projections::verify(&pool, &projections::all(), 1000, Duration::from_secs(10), |_| {}).await?.is_empty());
+    assert!(
+        projections::verify(
+            &pool,
+            &commands::Vault::for_tests(pool.clone()),
+            &projections::all(),
+            1000,
+            Duration::from_secs(10),
+            |_| {}
+        )
+        .await?
+        .is_empty()
+    );
     Ok(())
 }
 
@@ -84,7 +116,7 @@ async fn the_hash_chain_exposes_an_event_altered_behind_the_triggers(pool: PgPoo
     assert!(removed.problems.iter().any(|p| p.contains("removed")), "{:?}", removed.problems);
 
     // Replay never recomputes the chain, so it cannot bless the alteration.
-    projections::replay(&pool, &projections::all(), 1000, |_| {}).await?;
+    projections::replay(&pool, &commands::Vault::for_tests(pool.clone()), &projections::all(), 1000, |_| {}).await?;
     assert!(!projections::chain::verify_chain(&pool).await?.problems.is_empty());
     Ok(())
 }
@@ -115,7 +147,7 @@ async fn an_old_event_version_is_upcast_when_loading_and_projecting(pool: PgPool
         .await?;
     assert_eq!(kind, "NATIONAL_HOLIDAY");
     // And so does a replay; the stored event is unchanged.
-    projections::replay(&pool, &projections::all(), 10, |_| {}).await?;
+    projections::replay(&pool, &commands::Vault::for_tests(pool.clone()), &projections::all(), 10, |_| {}).await?;
     let kind: String = sqlx::query_scalar("SELECT kind FROM office_holidays WHERE holiday_date = $1")
         .bind(day)
         .fetch_one(&pool)

@@ -107,7 +107,8 @@ async fn drain_until(
 #[sqlx::test(migrations = "../migrations")]
 async fn out_of_order_commits_are_projected_exactly_once(pool: PgPool) -> anyhow::Result<()> {
     create_log(&pool).await?;
-    let projector = Projector::new(pool.clone(), vec![EventLog::new()], config(100));
+    let projector =
+        Projector::new(pool.clone(), commands::Vault::for_tests(pool.clone()), vec![EventLog::new()], config(100));
 
     // `early` gets the lower transaction id but appends after `late`, so it holds the
     // higher position and commits first, while `late` (lower position) is still running.
@@ -145,7 +146,7 @@ async fn crash_inside_a_batch_resumes_from_checkpoint_without_gap_or_duplicate(p
 
     let log = EventLog::new();
     log.fail_at.store(positions[4], Ordering::SeqCst);
-    let first = Projector::new(pool.clone(), vec![log.clone()], config(3));
+    let first = Projector::new(pool.clone(), commands::Vault::for_tests(pool.clone()), vec![log.clone()], config(3));
     let mut active = first.activate().await?.context("lock must be free")?;
     let mut steps = 0;
     let failure = loop {
@@ -177,7 +178,7 @@ async fn crash_inside_a_batch_resumes_from_checkpoint_without_gap_or_duplicate(p
     active.close().await;
 
     // Restart: a new projector picks up from the checkpoint.
-    let second = Projector::new(pool.clone(), vec![log], config(3));
+    let second = Projector::new(pool.clone(), commands::Vault::for_tests(pool.clone()), vec![log], config(3));
     let mut active = second.activate().await?.context("lock must be free after the crash")?;
     drain_until(&mut active, &pool, 10).await?;
     assert_eq!(logged(&pool).await?, positions, "every event once, in order");
@@ -195,7 +196,7 @@ async fn process_killed_between_batches_resumes_exactly_once(pool: PgPool) -> an
     drop(conn);
 
     let slow = Arc::new(EventLog { fail_at: AtomicI64::new(-1), delay: Duration::from_millis(3) });
-    let running = Projector::new(pool.clone(), vec![slow], config(4));
+    let running = Projector::new(pool.clone(), commands::Vault::for_tests(pool.clone()), vec![slow], config(4));
     let task = tokio::spawn(running.run(std::future::pending()));
     // Let it get some batches in, then kill it mid-flight.
     for _ in 0..500 {
@@ -210,7 +211,8 @@ async fn process_killed_between_batches_resumes_exactly_once(pool: PgPool) -> an
     assert!(before_restart.len() < positions.len(), "the kill happened mid-run");
     assert_eq!(before_restart, positions[..before_restart.len()].to_vec(), "no gap before the kill");
 
-    let restarted = Projector::new(pool.clone(), vec![EventLog::new()], config(4));
+    let restarted =
+        Projector::new(pool.clone(), commands::Vault::for_tests(pool.clone()), vec![EventLog::new()], config(4));
     // The killed connection may take a moment to be reaped and release the lock.
     let mut active = None;
     for _ in 0..200 {
@@ -229,8 +231,10 @@ async fn process_killed_between_batches_resumes_exactly_once(pool: PgPool) -> an
 #[sqlx::test(migrations = "../migrations")]
 async fn second_projector_stays_passive_while_the_first_is_active(pool: PgPool) -> anyhow::Result<()> {
     create_log(&pool).await?;
-    let first = Projector::new(pool.clone(), vec![EventLog::new()], config(10));
-    let second = Projector::new(pool.clone(), vec![EventLog::new()], config(10));
+    let first =
+        Projector::new(pool.clone(), commands::Vault::for_tests(pool.clone()), vec![EventLog::new()], config(10));
+    let second =
+        Projector::new(pool.clone(), commands::Vault::for_tests(pool.clone()), vec![EventLog::new()], config(10));
     let active = first.activate().await?.context("first takes the lock")?;
     assert!(second.activate().await?.is_none(), "second must stay passive");
     active.close().await;
@@ -260,7 +264,8 @@ async fn lag_counts_what_the_slowest_projection_has_not_applied(pool: PgPool) ->
     assert_eq!(before.pending_events, 5);
     assert!(before.oldest_pending_seconds >= 0.0);
 
-    let projector = Projector::new(pool.clone(), projections.clone(), config(2));
+    let projector =
+        Projector::new(pool.clone(), commands::Vault::for_tests(pool.clone()), projections.clone(), config(2));
     let mut active = projector.activate().await?.context("lock")?;
     drain_until(&mut active, &pool, 5).await?;
     let after = projections::lag(&pool, &projections).await?;

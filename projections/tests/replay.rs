@@ -29,7 +29,12 @@ async fn snapshot(pool: &PgPool) -> anyhow::Result<Vec<(String, String)>> {
 }
 
 async fn project_everything(pool: &PgPool) -> anyhow::Result<()> {
-    let projector = projections::Projector::new(pool.clone(), projections::all(), Default::default());
+    let projector = projections::Projector::new(
+        pool.clone(),
+        commands::Vault::for_tests(pool.clone()),
+        projections::all(),
+        Default::default(),
+    );
     let mut active = projector.activate().await?.context("projector lock")?;
     // Parallel tests elsewhere in the cluster can hold the horizon back briefly.
     for _ in 0..200 {
@@ -68,14 +73,15 @@ async fn replay_rebuilds_the_same_read_models_as_live_projection(pool: PgPool) -
     let staff_rows = &live.iter().find(|(t, _)| t == "staff_directory").context("staff table")?.1;
     assert!(staff_rows.contains("\"siti\"") && staff_rows.contains("SUPERVISOR"), "live projection ran: {staff_rows}");
 
-    let report = projections::replay(&pool, &projections::all(), 2, |_| {}).await?;
+    let report =
+        projections::replay(&pool, &commands::Vault::for_tests(pool.clone()), &projections::all(), 2, |_| {}).await?;
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&pool).await?;
     assert_eq!(report.events, stored as u64, "every event replayed once");
     let replayed = snapshot(&pool).await?;
     assert_eq!(live, replayed);
 
     // A second replay changes nothing either, and live projection afterwards has nothing to do.
-    projections::replay(&pool, &projections::all(), 1000, |_| {}).await?;
+    projections::replay(&pool, &commands::Vault::for_tests(pool.clone()), &projections::all(), 1000, |_| {}).await?;
     project_everything(&pool).await?;
     assert_eq!(snapshot(&pool).await?, live);
     Ok(())
@@ -109,7 +115,15 @@ async fn an_interrupted_replay_changes_nothing_live(pool: PgPool) -> anyhow::Res
         assert!(chunks < 2, "simulated crash in the middle of a replay");
     };
     let all = projections::all();
-    let crashed = std::panic::AssertUnwindSafe(projections::replay(&pool, &all, 2, on_progress)).catch_unwind().await;
+    let crashed = std::panic::AssertUnwindSafe(projections::replay(
+        &pool,
+        &commands::Vault::for_tests(pool.clone()),
+        &all,
+        2,
+        on_progress,
+    ))
+    .catch_unwind()
+    .await;
     assert!(crashed.is_err(), "the replay was interrupted");
     let leftover: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'replay_shadow')")
@@ -121,12 +135,14 @@ async fn an_interrupted_replay_changes_nothing_live(pool: PgPool) -> anyhow::Res
 
     let mut holder = pool.acquire().await?;
     sqlx::query("SELECT pg_advisory_lock($1)").bind(projections::REPLAY_LOCK_KEY).execute(&mut *holder).await?;
-    let refused = projections::replay(&pool, &projections::all(), 2, |_| {}).await;
+    let refused =
+        projections::replay(&pool, &commands::Vault::for_tests(pool.clone()), &projections::all(), 2, |_| {}).await;
     assert!(matches!(refused, Err(projections::Error::ReplayRunning)), "{refused:?}");
     sqlx::query("SELECT pg_advisory_unlock($1)").bind(projections::REPLAY_LOCK_KEY).execute(&mut *holder).await?;
     drop(holder);
 
-    let report = projections::replay(&pool, &projections::all(), 3, |_| {}).await?;
+    let report =
+        projections::replay(&pool, &commands::Vault::for_tests(pool.clone()), &projections::all(), 3, |_| {}).await?;
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&pool).await?;
     assert_eq!(report.events, stored as u64);
     assert_eq!(snapshot(&pool).await?, live);

@@ -32,7 +32,7 @@ async fn a_command_wakes_the_projector_after_its_commit(pool: PgPool) -> anyhow:
     let silent = tokio::time::timeout(Duration::from_millis(300), listener.recv()).await;
     assert!(silent.is_err(), "an append by itself sends no notification");
 
-    let executor = Executor::<OfficeCalendar>::new(pool.clone(), ());
+    let executor = Executor::<OfficeCalendar>::new(pool.clone(), &commands::Vault::for_tests(pool.clone()), ());
     let command = CalendarCommand::DeclareOutage { reason: OutageReason::parse("Listrik padam")?, now: Utc::now() };
     executor.execute("office", command, &CommandMetadata::system(Uuid::new_v4())).await?;
     let woken = tokio::time::timeout(Duration::from_secs(5), listener.recv())

@@ -546,6 +546,19 @@ pub async fn read_models(pool: &PgPool) -> anyhow::Result<Vec<(String, String)>>
     Ok(out)
 }
 
+/// The vault of a server started with the default configuration, as every test server is
+/// (localhost: the development key-encryption key), for tools a test runs beside it.
+pub fn development_vault(pool: &PgPool) -> anyhow::Result<commands::Vault> {
+    Ok(commands::Vault::new(pool.clone(), development_settings()?.personal_data_keys))
+}
+
+/// The command-side settings (keys) of a server started with the default configuration.
+pub fn development_settings() -> anyhow::Result<commands::Settings> {
+    let dir = std::env::temp_dir().join("dukcapil-test-config");
+    let config = api::Config::from_args(vec!["--data-dir", dir.to_str().unwrap_or("/tmp")])?;
+    config.command_settings().map_err(anyhow::Error::msg)
+}
+
 /// Waits until the live projector has applied every event, then checks that a full replay
 /// rebuilds exactly the read models it built.
 pub async fn assert_replay_rebuilds_live_read_models(pool: &PgPool) -> anyhow::Result<()> {
@@ -554,7 +567,7 @@ pub async fn assert_replay_rebuilds_live_read_models(pool: &PgPool) -> anyhow::R
     })
     .await?;
     let live = read_models(pool).await?;
-    projections::replay(pool, &projections::all(), 3, |_| {}).await?;
+    projections::replay(pool, &development_vault(pool)?, &projections::all(), 3, |_| {}).await?;
     anyhow::ensure!(read_models(pool).await? == live, "replay rebuilt read models that differ from the live ones");
     Ok(())
 }

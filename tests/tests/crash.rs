@@ -421,7 +421,8 @@ struct Cast {
 }
 
 async fn cast(site: &Remote<'_>, mode: &Mode) -> anyhow::Result<Cast> {
-    api::cli::create_admin(site.pool, "admin", "Admin Dinas", ADMIN_PASSWORD).await?;
+    api::cli::create_admin(site.pool, &e2e::development_vault(site.pool)?, "admin", "Admin Dinas", ADMIN_PASSWORD)
+        .await?;
     let admin = site.client()?;
     admin.staff_login("admin", ADMIN_PASSWORD).await?;
     let mut operators = Vec::new();
@@ -508,10 +509,12 @@ async fn check_event_store(pool: &PgPool, acks: &[Ack]) -> anyhow::Result<Found>
                 (n == 1, format!("submission {key} → {request}"))
             }
             Ack::Registered { nik } => {
+                // The NIK is sealed at rest; its account stream is the keyed hash of it.
+                let account = e2e::development_settings()?.secrets.account_id(&domain::nik::Nik::parse(nik)?);
                 let n: i64 = sqlx::query_scalar(
-                    "SELECT count(*) FROM events WHERE event_type = 'AccountRegistered' AND payload->'AccountRegistered'->>'nik' = $1",
+                    "SELECT count(*) FROM events WHERE event_type = 'AccountRegistered' AND aggregate_id = $1",
                 )
-                .bind(nik)
+                .bind(account.to_string())
                 .fetch_one(pool)
                 .await?;
                 ensure!(n <= 1, "NIK {nik} registered {n} times");

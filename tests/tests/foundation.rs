@@ -13,7 +13,7 @@ use sqlx::PgPool;
 const ADMIN_PASSWORD: &str = "rahasia kantor 2026";
 
 async fn admin_client(app: &TestApp) -> anyhow::Result<Client> {
-    api::cli::create_admin(&app.pool, "admin", "Admin Dinas", ADMIN_PASSWORD).await?;
+    api::cli::create_admin(&app.pool, &app.commands.vault, "admin", "Admin Dinas", ADMIN_PASSWORD).await?;
     let admin = app.client()?;
     admin.staff_login("admin", ADMIN_PASSWORD).await?;
     Ok(admin)
@@ -41,7 +41,7 @@ async fn admin_supervisor_and_operator_walk_the_foundation(pool: PgPool) -> anyh
     let app = TestApp::spawn(pool.clone()).await?;
 
     // Admin created by the CLI signs in; the cookie is HttpOnly, SameSite=Lax, not Secure on localhost.
-    api::cli::create_admin(&app.pool, "admin", "Admin Dinas", ADMIN_PASSWORD).await?;
+    api::cli::create_admin(&app.pool, &app.commands.vault, "admin", "Admin Dinas", ADMIN_PASSWORD).await?;
     let admin = app.client()?;
     let login = admin.staff_login("Admin", ADMIN_PASSWORD).await?;
     let cookie = login.headers.get("set-cookie").and_then(|v| v.to_str().ok()).context("session cookie")?;
@@ -350,7 +350,7 @@ async fn catalogue_health_readiness_and_metrics(pool: PgPool) -> anyhow::Result<
 #[sqlx::test(migrations = "../migrations")]
 async fn repeated_wrong_staff_passwords_are_throttled(pool: PgPool) -> anyhow::Result<()> {
     let app = TestApp::spawn(pool.clone()).await?;
-    api::cli::create_admin(&app.pool, "admin", "Admin Dinas", ADMIN_PASSWORD).await?;
+    api::cli::create_admin(&app.pool, &app.commands.vault, "admin", "Admin Dinas", ADMIN_PASSWORD).await?;
     let attacker = app.client()?;
     let login = "mutation($p: String!) { staffLogin(username: \"admin\", password: $p) { expiresAt } }";
     let mut codes = Vec::new();

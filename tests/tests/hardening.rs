@@ -601,12 +601,15 @@ async fn forged_forwarded_for_entries_and_request_ids_are_not_believed(pool: PgP
     let ours = answer.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     assert!(!ours.is_empty() && ours != spoofed_id, "our id, not theirs: {ours}");
     let (_, account_id) = active_resident(&app, &operator, NIK, "Siti Aminah").await?;
-    let address: Option<String> = sqlx::query_scalar(
-        "SELECT metadata->>'client_address' FROM events WHERE aggregate_id = $1 AND event_type = 'AccountRegistered'",
-    )
-    .bind(&account_id)
-    .fetch_optional(&pool)
-    .await?;
+    // The address is sealed at rest; the history read through the vault shows it.
+    let filter = projections::history::HistoryFilter {
+        aggregate_id: Some(account_id.clone()),
+        event_type: Some("AccountRegistered".into()),
+        ..Default::default()
+    };
+    let mut registered = projections::history::page(&pool, &filter, None, 10).await?;
+    projections::open_sealed(&app.commands.vault, &mut registered).await?;
+    let address = registered.first().and_then(|e| e.metadata["client_address"].as_str().map(str::to_owned));
     assert!(address.as_deref().is_some_and(|a| a.starts_with("10.")), "a test client's own address: {address:?}");
     app.stop().await
 }
@@ -660,6 +663,8 @@ async fn introspection_is_off_in_production_and_operators_looks_at_forms_are_aud
             &"ab".repeat(32),
             "--file-encryption-keys",
             &format!("k1:{}", "cd".repeat(32)),
+            "--personal-data-keys",
+            &format!("k1:{}", "ef".repeat(32)),
         ],
     )
     .await?;

@@ -218,7 +218,7 @@ async fn residents_hear_of_each_decision_once_per_channel_through_failures(pool:
 
     // A replay rebuilds the read models and sends nothing.
     let attempts = (gateway.attempts(), smtp.attempts());
-    projections::replay(&pool, &projections::all(), 500, |_| {}).await?;
+    projections::replay(&pool, &e2e::development_vault(&pool)?, &projections::all(), 500, |_| {}).await?;
     e2e::assert_replay_rebuilds_live_read_models(&pool).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!((gateway.attempts(), smtp.attempts()), attempts, "a replay sends nothing");
@@ -337,7 +337,8 @@ async fn a_sender_killed_mid_delivery_loses_no_message() -> anyhow::Result<()> {
     let probe = reqwest::Client::new();
     server.wait_answering(&probe, WAIT).await?;
     let site = Remote { base: server.url(""), pool: &pool };
-    api::cli::create_admin(&pool, "admin", "Admin Dinas", "sandi admin dinas 2026").await?;
+    api::cli::create_admin(&pool, &e2e::development_vault(&pool)?, "admin", "Admin Dinas", "sandi admin dinas 2026")
+        .await?;
     let admin = site.client()?;
     admin.staff_login("admin", "sandi admin dinas 2026").await?;
     act(&admin, "mutation($i: CreateStaffInput!) { createStaff(input: $i) { id } }", json!({ "i": { "username": "budi", "displayName": "Budi", "role": "OPERATOR", "password": "sandi budi 2026" } })).await?;

@@ -289,6 +289,8 @@ async fn graphiql_lives_at_its_own_path_in_development_only(pool: PgPool) -> any
         &key,
         "--file-encryption-keys",
         &file_key,
+        "--personal-data-keys",
+        &file_key,
     ];
     let app = spawn_with_build(pool, &build, &production).await?;
     assert_eq!(get(&app, "/graphiql", &[]).await?.status, 404);

@@ -1121,7 +1121,16 @@ async fn session_cookies_behind_an_https_public_url_are_secure(pool: PgPool) -> 
     let public = "https://layanan.dukcapil.kapuashulukab.go.id";
     let key = "11".repeat(32);
     let file_key = format!("k1:{}", "22".repeat(32));
-    let args = ["--public-url", public, "--nik-hash-key", &key, "--file-encryption-keys", &file_key];
+    let args = [
+        "--public-url",
+        public,
+        "--nik-hash-key",
+        &key,
+        "--file-encryption-keys",
+        &file_key,
+        "--personal-data-keys",
+        &file_key,
+    ];
     let app = TestApp::spawn_with_args(pool.clone(), &args).await?;
     let operator = app.client()?;
     let system = domain::CommandMetadata::system(uuid::Uuid::new_v4());

@@ -211,10 +211,12 @@ async fn the_dashboard_gives_the_exact_figures_of_a_known_history(pool: PgPool) 
     // `verify` compares once both sides reached one point, and a live projector still moving
     // during the comparison would show as a difference.)
     caught_up(&pool).await?;
-    let differences = projections::verify(&pool, &projections::all(), 7, Duration::from_secs(20), |_| {}).await?;
+    let differences =
+        projections::verify(&pool, &app.commands.vault, &projections::all(), 7, Duration::from_secs(20), |_| {})
+            .await?;
     assert!(differences.is_empty(), "{differences:?}");
     let live = e2e::read_models(&pool).await?;
-    projections::replay(&pool, &projections::all(), 5, |_| {}).await?;
+    projections::replay(&pool, &app.commands.vault, &projections::all(), 5, |_| {}).await?;
     assert_eq!(e2e::read_models(&pool).await?, live);
     let again = supervisor.gql(STATISTICS, range).await?;
     assert_eq!(again.data()?["officeStatistics"]["days"], stats["days"]);

@@ -207,11 +207,12 @@ impl AuditQuery {
         if let Some(record) = &single {
             log_unmasked(ctx, "eventHistory", record).await?;
         }
-        let pool = shared(ctx)?.pool.clone();
+        let (pool, vault) = (shared(ctx)?.pool.clone(), shared(ctx)?.commands.vault.clone());
         query(after, None, first, None, |after: Option<String>, _: Option<String>, first, _| async move {
             let cursor = after.as_deref().map(decode).transpose()?;
-            let Page { rows: events, has_next } =
+            let Page { rows: mut events, has_next } =
                 PageSize::AUDIT.fetch(first, |limit| projections::history::page(&pool, &filter, cursor, limit)).await?;
+            projections::open_sealed(&vault, &mut events).await?;
             let names = StaffNames::of_events(&pool, &events).await?;
             let mut connection = Connection::new(after.is_some(), has_next);
             connection.edges.extend(events.into_iter().map(|e| {
@@ -241,11 +242,12 @@ impl AuditQuery {
         };
         let (filter, single) = resolve(ctx, filter).await?;
         log_unmasked(ctx, "recordHistory", single.as_deref().unwrap_or_default()).await?;
-        let pool = &shared(ctx)?.pool;
+        let (pool, vault) = (&shared(ctx)?.pool, &shared(ctx)?.commands.vault);
         let mut timeline = Vec::new();
         let mut after = None;
         loop {
-            let events = projections::history::page(pool, &filter, after, 1000).await?;
+            let mut events = projections::history::page(pool, &filter, after, 1000).await?;
+            projections::open_sealed(vault, &mut events).await?;
             let Some(next) = events.last().map(StoredEvent::checkpoint) else { break };
             let names = StaffNames::of_events(pool, &events).await?;
             timeline.extend(events.into_iter().map(|e| HistoryEvent::new(e, false, &names)));

@@ -39,6 +39,11 @@ impl FileKeys {
         Self { keys: vec![(id.to_owned(), Key::from(key))] }
     }
 
+    /// The id of the key that seals (the first).
+    pub fn current_id(&self) -> &str {
+        self.keys.first().map_or("", |(id, _)| id.as_str())
+    }
+
     /// Encrypts `plaintext` for file `file_id` with the current key.
     pub fn seal(&self, file_id: Uuid, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
         self.seal_bound(file_id.as_bytes(), plaintext)

@@ -1,0 +1,177 @@
+//! Data keys per subject, stored wrapped by the key-encryption keys and cached unwrapped for a
+//! short while.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chacha20poly1305::Key;
+use quick_cache::sync::Cache;
+use rand::RngCore;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::Error;
+use crate::files::FileKeys;
+
+/// How long an unwrapped key is used without asking the database again: a key destroyed by
+/// another instance stops opening fields there within this time (in this process at once).
+const CACHE_FRESH: Duration = Duration::from_secs(60);
+/// Bounds the memory of the caches (a replay meets every resident's key once).
+const LIVE_CAPACITY: usize = 10_000;
+const OPENING_CAPACITY: usize = 50_000;
+
+/// One subject's data key, unwrapped.
+#[derive(Clone)]
+pub(super) struct DataKey {
+    id: Uuid,
+    key: Key,
+    fetched: Instant,
+}
+
+impl DataKey {
+    pub(super) fn seal(&self, aad: &[u8], plain: &str) -> Result<String, Error> {
+        super::token::seal(self.id, &self.key, aad, plain)
+    }
+
+    pub(super) fn open(&self, aad: &[u8], token: &str) -> Option<String> {
+        super::token::open(&self.key, aad, token)
+    }
+
+    fn fresh(&self) -> bool {
+        self.fetched.elapsed() < CACHE_FRESH
+    }
+}
+
+/// The `subject_keys` table: creates, unwraps and destroys data keys.
+#[derive(Clone)]
+pub struct SubjectKeys {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: PgPool,
+    keks: FileKeys,
+    /// Subject → its live key (for sealing).
+    live: Cache<Uuid, DataKey>,
+    /// Key id → the key, or `None` once destroyed (for opening).
+    opening: Cache<Uuid, Option<DataKey>>,
+}
+
+impl SubjectKeys {
+    pub(super) fn new(pool: PgPool, keks: FileKeys) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                pool,
+                keks,
+                live: Cache::new(LIVE_CAPACITY),
+                opening: Cache::new(OPENING_CAPACITY),
+            }),
+        }
+    }
+
+    /// The subject's live key, created on first use.
+    pub(super) async fn sealing_key(&self, subject: Uuid) -> Result<DataKey, Error> {
+        if let Some(key) = self.inner.live.get(&subject).filter(DataKey::fresh) {
+            return Ok(key);
+        }
+        let key = match self.live_row(subject).await? {
+            Some(key) => key,
+            None => self.create(subject).await?,
+        };
+        self.inner.live.insert(subject, key.clone());
+        Ok(key)
+    }
+
+    async fn live_row(&self, subject: Uuid) -> Result<Option<DataKey>, Error> {
+        let row: Option<(Uuid, Vec<u8>)> = sqlx::query_as(
+            "SELECT key_id, wrapped_key FROM subject_keys WHERE subject_id = $1 AND destroyed_at IS NULL",
+        )
+        .bind(subject)
+        .fetch_optional(&self.inner.pool)
+        .await?;
+        row.map(|(id, wrapped)| self.unwrap(id, &wrapped)).transpose()
+    }
+
+    /// A new key for `subject`, committed before any event uses it. Two first events of one
+    /// subject racing: one insert wins, the other reads the winner's key.
+    async fn create(&self, subject: Uuid) -> Result<DataKey, Error> {
+        let id = Uuid::new_v4();
+        let mut raw = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut raw);
+        let wrapped = self.inner.keks.seal_bound(id.as_bytes(), &raw)?;
+        let inserted = sqlx::query(
+            "INSERT INTO subject_keys (key_id, subject_id, kek_id, wrapped_key) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (subject_id) WHERE destroyed_at IS NULL DO NOTHING",
+        )
+        .bind(id)
+        .bind(subject)
+        .bind(self.inner.keks.current_id())
+        .bind(&wrapped)
+        .execute(&self.inner.pool)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            return Ok(DataKey { id, key: Key::from(raw), fetched: Instant::now() });
+        }
+        self.live_row(subject).await?.ok_or_else(|| Error::Internal("a subject key vanished while created".into()))
+    }
+
+    /// The keys with these ids: `Some` to open, `None` once destroyed; ids unknown to the
+    /// table are left out.
+    pub(super) async fn opening_keys(&self, ids: Vec<Uuid>) -> Result<HashMap<Uuid, Option<DataKey>>, Error> {
+        let mut found = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        for id in ids {
+            match self.inner.opening.get(&id) {
+                Some(None) => {
+                    found.insert(id, None);
+                }
+                Some(Some(key)) if key.fresh() => {
+                    found.insert(id, Some(key));
+                }
+                _ => missing.push(id),
+            }
+        }
+        if !missing.is_empty() {
+            let rows: Vec<(Uuid, Option<Vec<u8>>)> =
+                sqlx::query_as("SELECT key_id, wrapped_key FROM subject_keys WHERE key_id = ANY($1)")
+                    .bind(&missing)
+                    .fetch_all(&self.inner.pool)
+                    .await?;
+            for (id, wrapped) in rows {
+                let key = wrapped.map(|w| self.unwrap(id, &w)).transpose()?;
+                self.inner.opening.insert(id, key.clone());
+                found.insert(id, key);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Destroys the subject's live key: every field sealed with it is unreadable from now on
+    /// (crypto-shredding). Returns whether there was one.
+    pub async fn destroy(&self, subject: Uuid) -> Result<bool, Error> {
+        let destroyed: Vec<Uuid> = sqlx::query_scalar(
+            "UPDATE subject_keys SET wrapped_key = NULL, kek_id = NULL, destroyed_at = now()
+              WHERE subject_id = $1 AND destroyed_at IS NULL RETURNING key_id",
+        )
+        .bind(subject)
+        .fetch_all(&self.inner.pool)
+        .await?;
+        self.inner.live.remove(&subject);
+        for id in &destroyed {
+            self.inner.opening.insert(*id, None);
+        }
+        Ok(!destroyed.is_empty())
+    }
+
+    fn unwrap(&self, id: Uuid, wrapped: &[u8]) -> Result<DataKey, Error> {
+        let raw =
+            self.inner.keks.open_bound(id.as_bytes(), wrapped).ok_or_else(|| {
+                Error::Internal(format!("subject key {id} does not unwrap: unknown key-encryption key"))
+            })?;
+        let raw: [u8; 32] =
+            raw.try_into().map_err(|_| Error::Internal(format!("subject key {id} has the wrong length")))?;
+        Ok(DataKey { id, key: Key::from(raw), fetched: Instant::now() })
+    }
+}

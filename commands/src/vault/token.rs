@@ -1,0 +1,82 @@
+//! The stored form of one sealed field: `sealed:` and, in unpadded URL-safe base64, the data
+//! key's id (16 bytes), a random nonce (24) and the XChaCha20-Poly1305 ciphertext with its tag.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
+use uuid::Uuid;
+
+use crate::Error;
+
+const PREFIX: &str = "sealed:";
+const ID_LEN: usize = 16;
+const NONCE_LEN: usize = 24;
+
+/// Whether a stored string is a sealed field (tests and tools look for clear text with it).
+pub fn is_sealed(value: &str) -> bool {
+    value.starts_with(PREFIX)
+}
+
+/// The data key a token was sealed with, if it is a well-formed token.
+pub(super) fn key_id(token: &str) -> Option<Uuid> {
+    let bytes = URL_SAFE_NO_PAD.decode(token.strip_prefix(PREFIX)?).ok()?;
+    Uuid::from_slice(bytes.get(..ID_LEN)?).ok()
+}
+
+/// Seals `plain` under data key `id`/`key`, bound to `aad`.
+pub(super) fn seal(id: Uuid, key: &Key, aad: &[u8], plain: &str) -> Result<String, Error> {
+    let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+    let ciphertext = XChaCha20Poly1305::new(key)
+        .encrypt(&nonce, Payload { msg: plain.as_bytes(), aad })
+        .map_err(|_| Error::Internal("sealing a personal field failed".into()))?;
+    let mut raw = Vec::with_capacity(ID_LEN + NONCE_LEN + ciphertext.len());
+    raw.extend_from_slice(id.as_bytes());
+    raw.extend_from_slice(&nonce);
+    raw.extend_from_slice(&ciphertext);
+    Ok(format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(raw)))
+}
+
+/// Opens a token sealed by [`seal`] with the same key and associated data.
+pub(super) fn open(key: &Key, aad: &[u8], token: &str) -> Option<String> {
+    let raw = URL_SAFE_NO_PAD.decode(token.strip_prefix(PREFIX)?).ok()?;
+    if raw.len() < ID_LEN + NONCE_LEN {
+        return None;
+    }
+    let (nonce, ciphertext) = raw[ID_LEN..].split_at(NONCE_LEN);
+    let plain =
+        XChaCha20Poly1305::new(key).decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad }).ok()?;
+    String::from_utf8(plain).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_opens_only_with_its_key_and_its_place() {
+        let (id, key) = (Uuid::new_v4(), Key::from([3; 32]));
+        let token = seal(id, &key, b"Account/a/1/nik", "6106015205900001").unwrap_or_default();
+        assert!(is_sealed(&token));
+        assert!(!token.contains("6106015205900001"));
+        assert_eq!(key_id(&token), Some(id));
+        assert_eq!(open(&key, b"Account/a/1/nik", &token).as_deref(), Some("6106015205900001"));
+        assert_eq!(open(&key, b"Account/a/2/nik", &token), None, "bound to its event");
+        assert_eq!(open(&key, b"Account/a/1/phone", &token), None, "bound to its field");
+        assert_eq!(open(&Key::from([4; 32]), b"Account/a/1/nik", &token), None, "only its key opens it");
+        let mut altered = token.clone();
+        altered.pop();
+        altered.push(if token.ends_with('A') { 'B' } else { 'A' });
+        assert_eq!(open(&key, b"Account/a/1/nik", &altered), None, "tampering is detected");
+    }
+
+    #[test]
+    fn the_same_value_seals_differently_each_time() {
+        let (id, key) = (Uuid::new_v4(), Key::from([3; 32]));
+        let a = seal(id, &key, b"x", "Siti").unwrap_or_default();
+        let b = seal(id, &key, b"x", "Siti").unwrap_or_default();
+        assert_ne!(a, b, "random nonces: equal values are not linkable");
+        assert_eq!(key_id("not a token"), None);
+        assert_eq!(key_id("sealed:!!"), None);
+    }
+}
