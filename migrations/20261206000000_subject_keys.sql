@@ -18,3 +18,8 @@ CREATE TABLE subject_keys (
 
 -- A subject has at most one live key; after erasure a new registration gets a new one.
 CREATE UNIQUE INDEX subject_keys_live ON subject_keys (subject_id) WHERE destroyed_at IS NULL;
+
+-- A stored file whose bytes were deleted (erasure of its owner, or its retention period ended).
+-- The record stays — type, size, SHA-256 — so the history that names the file stays verifiable;
+-- its download name (which may hold a name) goes with the bytes.
+ALTER TABLE stored_files ADD COLUMN erased_at timestamptz;

@@ -788,9 +788,9 @@ impl Seeder {
             let nik = Nik::parse(&format!("6106{:02}0101{:02}{:04}", n % 23 + 1, n % 90 + 10, n % 9999 + 1))?;
             let registered = AccountEvent::AccountRegistered {
                 account_id: account,
-                nik,
-                full_name: FullName::parse("Siti Aminah")?,
-                phone: PhoneNumber::parse("081234567890")?,
+                nik: nik.into(),
+                full_name: FullName::parse("Siti Aminah")?.into(),
+                phone: PhoneNumber::parse("081234567890")?.into(),
                 email: None,
                 password_hash: domain::password::PasswordHash::from_phc("$argon2id$seed".into()),
                 documents: IdentityDocuments {

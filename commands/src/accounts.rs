@@ -343,7 +343,7 @@ impl AccountService {
             AccountStatus::Rejected => {
                 return Err(Error::RegistrationRejected(account.rejection_reason().unwrap_or_default().to_owned()));
             }
-            AccountStatus::Unregistered => return Err(Error::InvalidResidentCredentials),
+            AccountStatus::Unregistered | AccountStatus::Erased => return Err(Error::InvalidResidentCredentials),
         }
         let (token, session) =
             self.sessions.create(SubjectKind::Resident, account_id.0, "RESIDENT", generation).await?;

@@ -9,6 +9,7 @@ pub mod audit;
 mod calendar;
 pub mod captcha;
 pub mod clock;
+pub mod erasure;
 mod error;
 mod executor;
 pub mod file_access;
@@ -32,6 +33,7 @@ use sqlx::PgPool;
 pub use accounts::AccountService;
 pub use calendar::{CalendarService, RecordedHoliday};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use erasure::ErasureService;
 pub use error::{Error, FieldError};
 pub use executor::{Executor, Loaded, Outcome};
 pub use legacy::LegacyService;
@@ -60,6 +62,7 @@ pub struct Commands {
     pub accounts: AccountService,
     pub legacy: LegacyService,
     pub requests: RequestService,
+    pub erasure: ErasureService,
     pub audit: audit::AuditLog,
     pub sessions: SessionStore,
     pub files: files::FileStore,
@@ -139,8 +142,9 @@ impl Commands {
                 secrets.clone(),
                 clock.clone(),
             ),
-            legacy: LegacyService::new(pool.clone(), &vault, files.clone(), secrets, clock.clone()),
+            legacy: LegacyService::new(pool.clone(), &vault, files.clone(), secrets.clone(), clock.clone()),
             requests: RequestService::new(pool.clone(), &vault, files.clone(), catalogue, clock.clone()),
+            erasure: ErasureService::new(pool.clone(), &vault, files.clone(), sessions.clone(), secrets, clock.clone()),
             audit: audit::AuditLog::new(pool.clone()),
             upload_tokens: upload_tokens.clone(),
             sessions,

@@ -100,6 +100,63 @@ pub fn redact(value: &Value, mask_personal: bool) -> Value {
 /// Shown instead of personal data whose subject was erased (their key destroyed).
 pub const ERASED: &str = "[dihapus]";
 
+/// A typed personal value of an event, or the mark that it was erased: once a subject's key is
+/// destroyed their sealed fields read as [`ERASED`], which no `Nik` or `PhoneNumber` could
+/// parse, and the history must still fold. Stored exactly as the value itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Erasable<T> {
+    Known(T),
+    Erased,
+}
+
+impl<T> Erasable<T> {
+    /// The value, unless erased.
+    pub fn known(self) -> Option<T> {
+        match self {
+            Self::Known(value) => Some(value),
+            Self::Erased => None,
+        }
+    }
+
+    /// The value by reference, unless erased.
+    pub fn as_known(&self) -> Option<&T> {
+        match self {
+            Self::Known(value) => Some(value),
+            Self::Erased => None,
+        }
+    }
+
+    /// The value as `show` renders it, or [`ERASED`].
+    pub fn shown(&self, show: impl FnOnce(&T) -> String) -> String {
+        self.as_known().map_or_else(|| ERASED.to_owned(), show)
+    }
+}
+
+impl<T> From<T> for Erasable<T> {
+    fn from(value: T) -> Self {
+        Self::Known(value)
+    }
+}
+
+impl<T: serde::Serialize> serde::Serialize for Erasable<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Known(value) => value.serialize(serializer),
+            Self::Erased => serializer.serialize_str(ERASED),
+        }
+    }
+}
+
+impl<'de, T: serde::de::DeserializeOwned> serde::Deserialize<'de> for Erasable<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Value::deserialize(deserializer)?;
+        if raw.as_str() == Some(ERASED) {
+            return Ok(Self::Erased);
+        }
+        T::deserialize(raw).map(Self::Known).map_err(serde::de::Error::custom)
+    }
+}
+
 /// Calls `visit` with the path (`"AccountRegistered.nik"`, `"RequestSubmitted.fields.nama_anak"`)
 /// and the value of every personal string in `payload`, so the caller can seal or open it in
 /// place. Nulls (an absent e-mail) are not personal data and are left alone.
@@ -278,6 +335,19 @@ mod tests {
         let mut visits = 0;
         for_each_personal_mut(&mut registered, &mut |_, _| visits += 1);
         assert_eq!(visits, 0);
+    }
+
+    #[test]
+    fn an_erased_value_folds_where_the_value_would_not_parse() {
+        let known: Erasable<crate::nik::Nik> =
+            serde_json::from_value(json!("6106015205900001")).unwrap_or(Erasable::Erased);
+        assert!(known.as_known().is_some());
+        assert_eq!(serde_json::to_value(&known).ok(), Some(json!("6106015205900001")), "stored as the value itself");
+        let erased: Result<Erasable<crate::nik::Nik>, _> = serde_json::from_value(json!(ERASED));
+        assert!(matches!(erased, Ok(Erasable::Erased)));
+        assert_eq!(erased.map(|e| e.shown(|n| n.masked())).ok().as_deref(), Some(ERASED));
+        let bad: Result<Erasable<crate::nik::Nik>, _> = serde_json::from_value(json!(12));
+        assert!(bad.is_err(), "anything else must still be a value of the type");
     }
 
     #[test]

@@ -32,7 +32,9 @@ impl<'e> Run<'e> {
 }
 
 /// Cuts `events` into runs of events of the `run_types` and single events of the
-/// `single_types`, in the order of `events`.
+/// `single_types`, in the order of `events`. A single type is an aggregate type (`"Account"`)
+/// or one event type of it (`"Account/AccountErased"`): the account's other events then pass
+/// over without ending a run.
 pub(crate) fn pieces<'e>(
     events: &'e [StoredEvent],
     run_types: &'e [&'e str],
@@ -40,7 +42,7 @@ pub(crate) fn pieces<'e>(
 ) -> impl Iterator<Item = Piece<'e>> + 'e {
     let in_run = move |e: &StoredEvent| run_types.contains(&e.aggregate_type.as_str());
     let mut wanted =
-        events.iter().filter(move |e| in_run(e) || single_types.contains(&e.aggregate_type.as_str())).peekable();
+        events.iter().filter(move |e| in_run(e) || single_types.iter().any(|spec| is_single(spec, e))).peekable();
     std::iter::from_fn(move || {
         let first = wanted.next()?;
         if !in_run(first) {
@@ -52,6 +54,13 @@ pub(crate) fn pieces<'e>(
         }
         Some(Piece::Run(Run(run)))
     })
+}
+
+fn is_single(spec: &str, event: &StoredEvent) -> bool {
+    match spec.split_once('/') {
+        Some((aggregate_type, event_type)) => event.aggregate_type == aggregate_type && event.event_type == event_type,
+        None => event.aggregate_type == spec,
+    }
 }
 
 #[cfg(test)]

@@ -198,6 +198,9 @@ const MATRIX: &[Row] = &[
     row("rejectAccount", Mutation("mutation($owner: ID!) { rejectAccount(accountId: $owner, reason: \"Foto KTP tidak jelas\") { accountId } }"), [U, F, F, A, A, F, F]),
     row("approvePasswordReset", Mutation("mutation($owner: ID!) { approvePasswordReset(accountId: $owner) { code } }"), [U, F, F, A, A, F, F]),
     row("rejectPasswordReset", Mutation("mutation($owner: ID!) { rejectPasswordReset(accountId: $owner, reason: \"Data tidak cocok\") { accountId } }"), [U, F, F, A, A, F, F]),
+    // Erasure (UU PDP): filed by queue workers, approved by supervisors; on an account that does not exist.
+    row("requestErasure", Mutation("mutation { requestErasure(accountId: \"00000000-0000-0000-0000-000000000000\", reason: \"Permintaan penduduk\") }"), [U, F, F, A, A, F, F]),
+    row("approveErasure", Mutation("mutation { approveErasure(accountId: \"00000000-0000-0000-0000-000000000000\") { keysDestroyed } }"), [U, F, F, F, A, F, F]),
     row("grantLegacyAccess", Mutation("mutation($legacy: ID!, $other: ID!) { grantLegacyAccess(legacyAccountId: $legacy, accountId: $other) { until } }"), [U, F, F, A, A, F, F]),
     row("grantLegacyAccessByNik", Mutation("mutation { grantLegacyAccessByNik(nik: \"6106010101900003\") { until } }"), [U, F, F, A, A, F, F]),
     // The resident's requests: the owner's real requests (an unknown service for a new one).

@@ -5,6 +5,7 @@
 mod audit;
 mod calendar;
 mod catalogue;
+mod erasure;
 pub mod limits;
 mod notifications;
 mod paging;
@@ -60,6 +61,7 @@ pub struct Mutation(
     verification::VerificationMutation,
     requests::RequestMutation,
     notifications::NotificationMutation,
+    erasure::ErasureMutation,
 );
 
 /// The executable schema.

@@ -30,6 +30,8 @@ pub enum AccountStatus {
     AwaitingVerification,
     Active,
     Rejected,
+    /// Personal data erased (UU PDP).
+    Erased,
 }
 
 /// A captcha to solve (single use, valid 5 minutes).

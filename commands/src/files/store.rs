@@ -447,6 +447,40 @@ impl FileStore {
         Ok(purged)
     }
 
+    /// Deletes the bytes of the files attached to `owners` at or before `until`, keeping their
+    /// records (type, size, SHA-256) with the time they were erased; files attached later
+    /// (a new registration of an erased NIK) are not touched. Idempotent. Returns how many
+    /// files lost their bytes now.
+    pub async fn erase_attached(&self, owners: &[FileOwner], until: DateTime<Utc>) -> Result<u64, Error> {
+        let owners: Vec<String> = owners.iter().map(FileOwner::to_string).collect();
+        let files: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT file_id FROM stored_files WHERE attached_to = ANY($1) AND attached_at <= $2 AND erased_at IS NULL",
+        )
+        .bind(&owners)
+        .bind(until)
+        .fetch_all(&self.pool)
+        .await?;
+        self.erase(&files).await
+    }
+
+    /// Deletes these files' bytes, keeping their records marked erased (bytes first: a crash
+    /// in between leaves a record that is erased again next time, never bytes without one).
+    pub async fn erase(&self, files: &[Uuid]) -> Result<u64, Error> {
+        let mut erased = 0;
+        for file_id in files {
+            self.delete_object(*file_id).await?;
+            erased += sqlx::query(
+                "UPDATE stored_files SET erased_at = now(), download_name = NULL, client_address = NULL
+                  WHERE file_id = $1 AND erased_at IS NULL",
+            )
+            .bind(file_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        }
+        Ok(erased)
+    }
+
     async fn delete_object(&self, file_id: Uuid) -> Result<(), Error> {
         match self.objects.delete(&ObjectPath::from(storage_key(file_id).as_str())).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
@@ -456,7 +490,7 @@ impl FileStore {
 
     /// A file's record.
     pub async fn find(&self, file_id: Uuid) -> Result<Option<StoredFile>, Error> {
-        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM stored_files WHERE file_id = $1"))
+        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM stored_files WHERE file_id = $1 AND erased_at IS NULL"))
             .bind(file_id)
             .fetch_optional(&self.pool)
             .await?)
@@ -464,7 +498,7 @@ impl FileStore {
 
     /// Several files by id, in one query (those that exist).
     pub async fn find_many(&self, file_ids: &[Uuid]) -> Result<Vec<StoredFile>, Error> {
-        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM stored_files WHERE file_id = ANY($1)"))
+        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM stored_files WHERE file_id = ANY($1) AND erased_at IS NULL"))
             .bind(file_ids)
             .fetch_all(&self.pool)
             .await?)

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chacha20poly1305::Key;
+use chrono::{DateTime, Utc};
 use quick_cache::sync::Cache;
 use rand::RngCore;
 use sqlx::PgPool;
@@ -151,18 +152,25 @@ impl SubjectKeys {
     /// Destroys the subject's live key: every field sealed with it is unreadable from now on
     /// (crypto-shredding). Returns whether there was one.
     pub async fn destroy(&self, subject: Uuid) -> Result<bool, Error> {
+        Ok(self.destroy_created_until(subject, DateTime::<Utc>::MAX_UTC).await? > 0)
+    }
+
+    /// Destroys the subject's live key if it was created no later than `until` (a key made for
+    /// a new registration after an erasure is not the erased person's). Returns how many.
+    pub async fn destroy_created_until(&self, subject: Uuid, until: DateTime<Utc>) -> Result<u64, Error> {
         let destroyed: Vec<Uuid> = sqlx::query_scalar(
             "UPDATE subject_keys SET wrapped_key = NULL, kek_id = NULL, destroyed_at = now()
-              WHERE subject_id = $1 AND destroyed_at IS NULL RETURNING key_id",
+              WHERE subject_id = $1 AND destroyed_at IS NULL AND created_at <= $2 RETURNING key_id",
         )
         .bind(subject)
+        .bind(until)
         .fetch_all(&self.inner.pool)
         .await?;
         self.inner.live.remove(&subject);
         for id in &destroyed {
             self.inner.opening.insert(*id, None);
         }
-        Ok(!destroyed.is_empty())
+        Ok(destroyed.len() as u64)
     }
 
     fn unwrap(&self, id: Uuid, wrapped: &[u8]) -> Result<DataKey, Error> {

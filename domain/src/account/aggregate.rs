@@ -26,6 +26,8 @@ crate::spelled::spelled_enum! {
         Active = "ACTIVE",
         /// Refused by an operator; the resident may register again.
         Rejected = "REJECTED",
+        /// Personal data erased (UU PDP); the NIK may register again, as a new person.
+        Erased = "ERASED",
     }
 }
 
@@ -43,6 +45,9 @@ pub struct Account {
     legacy_grants: Vec<(LegacyAccountId, DateTime<Utc>)>,
     #[serde(default)]
     notifications: NotificationPreferences,
+    /// The officer who filed an erasure still waiting for approval.
+    #[serde(default)]
+    erasure_requested_by: Option<crate::staff::StaffId>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -93,6 +98,11 @@ impl Account {
         self.password_hash.as_ref()
     }
 
+    /// The officer who filed an erasure waiting for approval.
+    pub fn erasure_requested_by(&self) -> Option<crate::staff::StaffId> {
+        self.erasure_requested_by
+    }
+
     /// Why the last registration was refused, if it was.
     pub fn rejection_reason(&self) -> Option<&str> {
         self.rejection_reason.as_deref()
@@ -141,16 +151,18 @@ impl crate::decide::Decide for Account {
             {
                 AccountStatus::Active => Err(AccountError::AlreadyRegistered),
                 AccountStatus::AwaitingVerification => Err(AccountError::AwaitingVerification),
-                AccountStatus::Unregistered | AccountStatus::Rejected => Ok(vec![E::AccountRegistered {
-                    account_id,
-                    nik,
-                    full_name,
-                    phone,
-                    email,
-                    password_hash,
-                    documents,
-                    registered_at: at,
-                }]),
+                AccountStatus::Unregistered | AccountStatus::Rejected | AccountStatus::Erased => {
+                    Ok(vec![E::AccountRegistered {
+                        account_id,
+                        nik: nik.into(),
+                        full_name: full_name.into(),
+                        phone: phone.into(),
+                        email: email.map(Into::into),
+                        password_hash,
+                        documents,
+                        registered_at: at,
+                    }])
+                }
             },
             C::Approve { at } => {
                 self.require_awaiting()?;
@@ -167,7 +179,9 @@ impl crate::decide::Decide for Account {
                 match &self.reset {
                     Reset::Requested => Err(AccountError::ResetAlreadyPending),
                     Reset::Approved { expires_at, .. } if at < *expires_at => Err(AccountError::ResetAlreadyPending),
-                    _ => Ok(vec![E::PasswordResetRequested { full_name, documents, requested_at: at }]),
+                    _ => {
+                        Ok(vec![E::PasswordResetRequested { full_name: full_name.into(), documents, requested_at: at }])
+                    }
                 }
             }
             C::ApprovePasswordReset { code_hash, expires_at, sealed_code } => {
@@ -210,6 +224,18 @@ impl crate::decide::Decide for Account {
                     until: at + LEGACY_ACCESS_DURATION,
                 }])
             }
+            C::RequestErasure { by, reason, at } => match self.status {
+                AccountStatus::Unregistered | AccountStatus::Erased => Err(AccountError::NotFound),
+                _ if self.erasure_requested_by.is_some() => Err(AccountError::ErasureAlreadyRequested),
+                _ => Ok(vec![E::ErasureRequested { by, reason, at }]),
+            },
+            C::ApproveErasure { by, legacy_account_id, at } => match self.erasure_requested_by {
+                None => Err(AccountError::NoErasureRequested),
+                Some(requester) if requester == by => Err(AccountError::ErasureNeedsAnotherOfficer),
+                Some(requested_by) => {
+                    Ok(vec![E::AccountErased { requested_by, approved_by: by, legacy_account_id, at }])
+                }
+            },
             C::SetNotificationPreferences { preferences, at } => {
                 self.require_active()?;
                 if preferences == self.notifications {
@@ -235,9 +261,9 @@ impl Account {
             E::AccountRegistered { account_id, nik, full_name, phone, password_hash, .. } => {
                 self.status = AccountStatus::AwaitingVerification;
                 self.id = Some(account_id);
-                self.nik = Some(nik);
-                self.full_name = Some(full_name);
-                self.phone = Some(phone);
+                self.nik = nik.known();
+                self.full_name = full_name.known();
+                self.phone = phone.known();
                 self.password_hash = Some(password_hash);
                 self.reset = Reset::None;
                 self.rejection_reason = None;
@@ -270,6 +296,11 @@ impl Account {
             E::PasswordChanged { password_hash, .. } => {
                 self.password_hash = Some(password_hash);
                 self.reset = Reset::None;
+            }
+            E::ErasureRequested { by, .. } => self.erasure_requested_by = Some(by),
+            // Nothing of the person is kept: the stream may begin again with a new registration.
+            E::AccountErased { .. } => {
+                *self = Self { status: AccountStatus::Erased, id: self.id, ..Self::default() };
             }
         }
     }
@@ -347,9 +378,9 @@ mod tests {
     fn registered() -> AccountEvent {
         AccountEvent::AccountRegistered {
             account_id: id(),
-            nik: nik(),
-            full_name: name(),
-            phone: phone(),
+            nik: nik().into(),
+            full_name: name().into(),
+            phone: phone().into(),
             email: None,
             password_hash: hash("a"),
             documents: docs(),
@@ -394,6 +425,85 @@ mod tests {
             .then_expect_events(vec![registered()]);
     }
 
+    fn officer(n: u128) -> crate::staff::StaffId {
+        crate::staff::StaffId(uuid::Uuid::from_u128(n))
+    }
+
+    fn erasure_requested() -> AccountEvent {
+        AccountEvent::ErasureRequested { by: officer(1), reason: reason(), at: t0() }
+    }
+
+    #[test]
+    fn an_erasure_is_filed_once_and_approved_by_another_officer() {
+        Given::with(())
+            .given(vec![registered(), approved()])
+            .when(AccountCommand::RequestErasure { by: officer(1), reason: reason(), at: t0() })
+            .then_expect_events(vec![erasure_requested()]);
+        Given::with(())
+            .given(vec![registered(), approved(), erasure_requested()])
+            .when(AccountCommand::RequestErasure { by: officer(2), reason: reason(), at: t0() })
+            .then_expect_error(AccountError::ErasureAlreadyRequested);
+        Given::with(())
+            .given(vec![registered(), approved(), erasure_requested()])
+            .when(AccountCommand::ApproveErasure { by: officer(1), legacy_account_id: None, at: t0() })
+            .then_expect_error(AccountError::ErasureNeedsAnotherOfficer);
+        Given::with(())
+            .given(vec![registered(), approved()])
+            .when(AccountCommand::ApproveErasure { by: officer(2), legacy_account_id: None, at: t0() })
+            .then_expect_error(AccountError::NoErasureRequested);
+        Given::with(())
+            .given(vec![registered(), approved(), erasure_requested()])
+            .when(AccountCommand::ApproveErasure { by: officer(2), legacy_account_id: None, at: t0() })
+            .then_expect_events(vec![AccountEvent::AccountErased {
+                requested_by: officer(1),
+                approved_by: officer(2),
+                legacy_account_id: None,
+                at: t0(),
+            }]);
+        Given::with(())
+            .given_no_previous_events()
+            .when(AccountCommand::RequestErasure { by: officer(1), reason: reason(), at: t0() })
+            .then_expect_error(AccountError::NotFound);
+    }
+
+    #[test]
+    fn an_erased_account_keeps_nothing_and_its_nik_may_register_again() {
+        let erased = AccountEvent::AccountErased {
+            requested_by: officer(1),
+            approved_by: officer(2),
+            legacy_account_id: None,
+            at: t0(),
+        };
+        let mut account = Account::default();
+        for event in [registered(), approved(), erasure_requested(), erased.clone()] {
+            account.fold(event);
+        }
+        assert_eq!(account.status(), AccountStatus::Erased);
+        assert!(account.nik().is_none() && account.full_name().is_none() && account.phone().is_none());
+        assert!(account.password_hash().is_none(), "nobody signs in to an erased account");
+        assert_eq!(account.id(), Some(id()));
+        Given::with(())
+            .given(vec![registered(), approved(), erasure_requested(), erased])
+            .when(register())
+            .then_expect_events(vec![registered()]);
+    }
+
+    #[test]
+    fn a_history_whose_fields_were_erased_still_folds() {
+        let stored = serde_json::json!({ "AccountRegistered": {
+            "account_id": id().to_string(), "nik": crate::privacy::ERASED, "full_name": crate::privacy::ERASED,
+            "phone": crate::privacy::ERASED, "email": crate::privacy::ERASED, "password_hash": "$argon2id$x",
+            "documents": serde_json::to_value(docs()).unwrap_or_default(), "registered_at": t0() } });
+        let event: Result<AccountEvent, _> = serde_json::from_value(stored);
+        assert!(matches!(&event, Ok(AccountEvent::AccountRegistered { nik: crate::privacy::Erasable::Erased, .. })));
+        let mut account = Account::default();
+        if let Ok(event) = event {
+            account.fold(event);
+        }
+        assert_eq!(account.status(), AccountStatus::AwaitingVerification);
+        assert!(account.nik().is_none());
+    }
+
     #[test]
     fn approve_and_reject_only_while_waiting() {
         Given::with(())
@@ -421,7 +531,7 @@ mod tests {
     }
 
     fn reset_requested() -> AccountEvent {
-        AccountEvent::PasswordResetRequested { full_name: name(), documents: docs(), requested_at: t0() }
+        AccountEvent::PasswordResetRequested { full_name: name().into(), documents: docs(), requested_at: t0() }
     }
 
     fn reset_approved() -> AccountEvent {
@@ -518,7 +628,7 @@ mod tests {
             .then_expect_error(AccountError::ResetAlreadyPending);
         // Once the code has expired, or the request was decided, a new one may be filed.
         let requested_again = AccountEvent::PasswordResetRequested {
-            full_name: name(),
+            full_name: name().into(),
             documents: docs(),
             requested_at: t0() + Duration::hours(24),
         };

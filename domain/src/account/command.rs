@@ -57,6 +57,20 @@ pub enum AccountCommand {
         preferences: NotificationPreferences,
         at: DateTime<Utc>,
     },
+    /// An officer files the erasure of the resident's personal data.
+    RequestErasure {
+        by: crate::staff::StaffId,
+        reason: Reason,
+        at: DateTime<Utc>,
+    },
+    /// A supervisor approves a filed erasure (never their own).
+    ApproveErasure {
+        by: crate::staff::StaffId,
+        /// The old portal's account of the resident's NIK (computed by the caller, who holds
+        /// the NIK key), erased along.
+        legacy_account_id: Option<LegacyAccountId>,
+        at: DateTime<Utc>,
+    },
 }
 
 /// Which channels a resident accepts messages on (the reset code ignores it: see

@@ -23,6 +23,12 @@ pub enum AccountError {
     ResetAlreadyPending,
     #[error("NIK akun lama tidak sama dengan NIK akun ini.")]
     LegacyNikMismatch,
+    #[error("Permintaan penghapusan data untuk akun ini sudah ada dan menunggu persetujuan.")]
+    ErasureAlreadyRequested,
+    #[error("Tidak ada permintaan penghapusan data yang menunggu persetujuan untuk akun ini.")]
+    NoErasureRequested,
+    #[error("Penghapusan data harus disetujui oleh supervisor lain, bukan oleh yang memintanya.")]
+    ErasureNeedsAnotherOfficer,
 }
 
 impl ErrorCode for AccountError {
@@ -38,6 +44,9 @@ impl ErrorCode for AccountError {
             Self::ResetCodeInvalid => "RESET_CODE_INVALID",
             Self::ResetAlreadyPending => "PASSWORD_RESET_ALREADY_PENDING",
             Self::LegacyNikMismatch => "LEGACY_NIK_MISMATCH",
+            Self::ErasureAlreadyRequested => "ERASURE_ALREADY_REQUESTED",
+            Self::NoErasureRequested => "ERASURE_NOT_REQUESTED",
+            Self::ErasureNeedsAnotherOfficer => "ERASURE_NEEDS_ANOTHER_OFFICER",
         }
     }
 }

@@ -9,16 +9,19 @@ use crate::nik::Nik;
 use crate::password::PasswordHash;
 use crate::person::{Email, FullName};
 use crate::phone::PhoneNumber;
+use crate::privacy::Erasable;
+use crate::staff::StaffId;
 
 /// Facts about a resident account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum AccountEvent {
+    /// Personal fields are [`Erasable`]: after an erasure they read as erased.
     AccountRegistered {
         account_id: AccountId,
-        nik: Nik,
-        full_name: FullName,
-        phone: PhoneNumber,
-        email: Option<Email>,
+        nik: Erasable<Nik>,
+        full_name: Erasable<FullName>,
+        phone: Erasable<PhoneNumber>,
+        email: Option<Erasable<Email>>,
         password_hash: PasswordHash,
         documents: IdentityDocuments,
         registered_at: DateTime<Utc>,
@@ -34,7 +37,7 @@ pub enum AccountEvent {
         at: DateTime<Utc>,
     },
     PasswordResetRequested {
-        full_name: FullName,
+        full_name: Erasable<FullName>,
         documents: IdentityDocuments,
         requested_at: DateTime<Utc>,
     },
@@ -72,6 +75,24 @@ pub enum AccountEvent {
         email: bool,
         at: DateTime<Utc>,
     },
+    /// An officer asked for the resident's personal data to be erased (UU PDP), and why.
+    ErasureRequested {
+        by: StaffId,
+        reason: Reason,
+        at: DateTime<Utc>,
+    },
+    /// A supervisor other than the requester approved the erasure: the resident's data key is
+    /// destroyed and their files deleted right after (`commands`), so every personal field of
+    /// this stream, of their requests and of their sign-ins reads as erased from then on.
+    AccountErased {
+        requested_by: StaffId,
+        approved_by: StaffId,
+        /// The old portal's account of the same NIK, erased with it (a keyed hash, not the NIK),
+        /// so an interrupted erasure can be finished from this event alone.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        legacy_account_id: Option<LegacyAccountId>,
+        at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for AccountEvent {
@@ -88,6 +109,8 @@ impl DomainEvent for AccountEvent {
             Self::PasswordChanged { .. } => "PasswordChanged",
             Self::LegacyAccessGranted { .. } => "LegacyAccessGranted",
             Self::NotificationPreferencesChanged { .. } => "NotificationPreferencesChanged",
+            Self::ErasureRequested { .. } => "ErasureRequested",
+            Self::AccountErased { .. } => "AccountErased",
         }
         .to_owned()
     }

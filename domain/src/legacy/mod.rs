@@ -48,7 +48,7 @@ pub struct ImportLegacyAccount {
 pub enum LegacyEvent {
     LegacyAccountImported {
         legacy_account_id: LegacyAccountId,
-        nik: Nik,
+        nik: crate::privacy::Erasable<Nik>,
         full_name: String,
         phone: Option<String>,
         documents: Vec<LegacyDocument>,
@@ -114,15 +114,21 @@ impl Aggregate for LegacyAccount {
             return Err(LegacyError::AlreadyImported);
         }
         let ImportLegacyAccount { legacy_account_id, nik, full_name, phone, documents, at } = command;
-        let event =
-            LegacyEvent::LegacyAccountImported { legacy_account_id, nik, full_name, phone, documents, imported_at: at };
+        let event = LegacyEvent::LegacyAccountImported {
+            legacy_account_id,
+            nik: nik.into(),
+            full_name,
+            phone,
+            documents,
+            imported_at: at,
+        };
         sink.write(event, self).await;
         Ok(())
     }
 
     fn apply(&mut self, event: Self::Event) {
         let LegacyEvent::LegacyAccountImported { nik, .. } = event;
-        self.nik = Some(nik);
+        self.nik = nik.known();
     }
 }
 
@@ -147,7 +153,7 @@ mod tests {
         let c = import();
         LegacyEvent::LegacyAccountImported {
             legacy_account_id: c.legacy_account_id,
-            nik: c.nik,
+            nik: c.nik.into(),
             full_name: c.full_name,
             phone: c.phone,
             documents: c.documents,

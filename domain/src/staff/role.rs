@@ -34,6 +34,8 @@ pub enum Permission {
     ReadStatistics,
     /// See the messages that could not be delivered (dead letters) and send them again.
     ManageNotifications,
+    /// Approving the erasure of a resident's personal data (UU PDP); filing one is queue work.
+    ApproveErasure,
 }
 
 impl Role {
@@ -46,7 +48,10 @@ impl Role {
         match self {
             Role::Operator => matches!(permission, WorkQueue),
             Role::Supervisor => {
-                matches!(permission, WorkQueue | SuperviseQueue | ManageCalendar | ReadStatistics | ManageNotifications)
+                matches!(
+                    permission,
+                    WorkQueue | SuperviseQueue | ManageCalendar | ReadStatistics | ManageNotifications | ApproveErasure
+                )
             }
             Role::Auditor => matches!(permission, Audit | ReadStatistics),
             Role::Admin => matches!(permission, ManageStaff | Audit | ReadStatistics),
@@ -96,6 +101,7 @@ impl Permission {
             Permission::Audit => "membaca riwayat dan log akses dokumen",
             Permission::ReadStatistics => "membuka dasbor statistik kantor",
             Permission::ManageNotifications => "melihat dan mengirim ulang pemberitahuan yang gagal terkirim",
+            Permission::ApproveErasure => "menyetujui penghapusan data pribadi penduduk",
         }
     }
 

@@ -62,6 +62,33 @@ impl Projection for Notifications {
     }
 }
 
+/// An erased resident is reached no more: their contact details leave the recipients, and
+/// their messages — sent or not — keep only what happened (template, channel, times).
+async fn erase_recipient(conn: &mut PgConnection, account: Uuid, at: DateTime<Utc>) -> Result<(), Error> {
+    let erased = domain::privacy::ERASED;
+    sqlx::query(
+        "UPDATE notification_recipients SET full_name = $2, nik_masked = $2, phone = $2, email = NULL,
+                whatsapp_enabled = false, email_enabled = false WHERE account_id = $1",
+    )
+    .bind(account)
+    .bind(erased)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE notification_outbox SET recipient = $2, params = '{}', sealed_secret = NULL, last_error = NULL,
+                state = CASE WHEN state = 'PENDING' THEN 'SKIPPED' ELSE state END,
+                reason = CASE WHEN state = 'PENDING' THEN 'ERASED' ELSE reason END,
+                finished_at = COALESCE(finished_at, $3)
+          WHERE account_id = $1",
+    )
+    .bind(account)
+    .bind(erased)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Applies one event; returns how many messages became pending.
 async fn apply(conn: &mut PgConnection, event: &StoredEvent, start: &mut Option<DateTime<Utc>>) -> Result<u64, Error> {
     let message = if event.aggregate_type == Account::TYPE {
@@ -76,12 +103,16 @@ async fn apply(conn: &mut PgConnection, event: &StoredEvent, start: &mut Option<
                          nik_masked = EXCLUDED.nik_masked, phone = EXCLUDED.phone, email = EXCLUDED.email",
                 )
                 .bind(account)
-                .bind(full_name.as_str())
-                .bind(nik.masked())
-                .bind(phone.as_str())
-                .bind(email.as_ref().map(|e| e.as_str()))
+                .bind(full_name.shown(|n| n.as_str().to_owned()))
+                .bind(nik.shown(domain::nik::Nik::masked))
+                .bind(phone.shown(|p| p.as_str().to_owned()))
+                .bind(email.as_ref().map(|e| e.shown(|e| e.as_str().to_owned())))
                 .execute(&mut *conn)
                 .await?;
+                return Ok(0);
+            }
+            AccountEvent::AccountErased { at, .. } => {
+                erase_recipient(conn, account, *at).await?;
                 return Ok(0);
             }
             AccountEvent::NotificationPreferencesChanged { whatsapp, email, .. } => {

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use domain::account::{AccountEvent, AccountStatus};
 use domain::document::{IdentityDocumentKind, IdentityDocuments};
+use domain::nik::Nik;
+use domain::privacy::ERASED;
 use uuid::Uuid;
 
 use super::VerificationRow;
@@ -83,15 +85,20 @@ impl AccountRows {
     pub fn apply(&mut self, id: Uuid, event: AccountEvent) {
         match event {
             AccountEvent::AccountRegistered { nik, full_name, phone, email, documents, registered_at, .. } => {
-                let email = email.map(|e| e.as_str().to_owned());
+                let email = email.map(|e| e.shown(|e| e.as_str().to_owned()));
+                let (nik_masked, full_name, phone) = (
+                    nik.shown(Nik::masked),
+                    full_name.shown(|n| n.as_str().to_owned()),
+                    phone.shown(|p| p.as_str().to_owned()),
+                );
                 let last_signed_in = self.profiles.get(&id).and_then(|p| p.last_signed_in);
                 self.profiles.insert(
                     id,
                     Profile {
                         account_id: id,
-                        nik_masked: nik.masked(),
-                        full_name: full_name.as_str().to_owned(),
-                        phone: phone.as_str().to_owned(),
+                        nik_masked: nik_masked.clone(),
+                        full_name: full_name.clone(),
+                        phone: phone.clone(),
                         email: email.clone(),
                         status: AccountStatus::AwaitingVerification,
                         registered_at,
@@ -104,9 +111,9 @@ impl AccountRows {
                     id,
                     Some(VerificationRow {
                         account_id: id,
-                        nik_masked: nik.masked(),
-                        full_name: full_name.as_str().to_owned(),
-                        phone: phone.as_str().to_owned(),
+                        nik_masked,
+                        full_name,
+                        phone,
                         email,
                         identity_kind: kind_str(documents.identity_kind).to_owned(),
                         identity_file: documents.identity.0,
@@ -126,13 +133,27 @@ impl AccountRows {
                 }
             }
             AccountEvent::PasswordResetRequested { full_name, documents, requested_at } => {
-                self.request_reset(id, full_name.as_str(), &documents, requested_at);
+                self.request_reset(id, &full_name.shown(|n| n.as_str().to_owned()), &documents, requested_at);
             }
             AccountEvent::PasswordResetApproved { .. } | AccountEvent::PasswordResetRejected { .. } => {
                 self.resets.insert(id, ResetChange { delete_stored: true, upsert: None });
             }
+            AccountEvent::AccountErased { at, .. } => {
+                if let Some(profile) = self.profiles.get_mut(&id) {
+                    for field in [&mut profile.nik_masked, &mut profile.full_name, &mut profile.phone] {
+                        *field = ERASED.to_owned();
+                    }
+                    profile.email = None;
+                    profile.status = AccountStatus::Erased;
+                    profile.decided_at = Some(at);
+                    profile.rejection_reason = None;
+                }
+                self.verification.insert(id, None);
+                self.resets.insert(id, ResetChange { delete_stored: true, upsert: None });
+            }
             AccountEvent::PasswordResetCodeRefused { .. }
             | AccountEvent::PasswordChanged { .. }
+            | AccountEvent::ErasureRequested { .. }
             | AccountEvent::NotificationPreferencesChanged { .. } => {}
             AccountEvent::LegacyAccessGranted { legacy_account_id, granted_at, until } => {
                 self.grants.push(Grant { account_id: id, legacy_account_id: legacy_account_id.0, granted_at, until });
@@ -185,7 +206,6 @@ mod tests {
     use chrono::TimeZone;
     use domain::account::{AccountId, Reason};
     use domain::document::FileId;
-    use domain::nik::Nik;
     use domain::password::PasswordHash;
     use domain::person::FullName;
     use domain::phone::PhoneNumber;
@@ -208,9 +228,9 @@ mod tests {
     fn registered(id: Uuid, name: &str, minute: u32) -> AccountEvent {
         AccountEvent::AccountRegistered {
             account_id: AccountId(id),
-            nik: Nik::parse("6106015205900001").expect("nik"),
-            full_name: FullName::parse(name).expect("name"),
-            phone: PhoneNumber::parse("081234567890").expect("phone"),
+            nik: Nik::parse("6106015205900001").expect("nik").into(),
+            full_name: FullName::parse(name).expect("name").into(),
+            phone: PhoneNumber::parse("081234567890").expect("phone").into(),
             email: None,
             password_hash: PasswordHash::from_phc("$argon2id$test".into()),
             documents: documents(),
@@ -249,7 +269,7 @@ mod tests {
         let id = Uuid::from_u128(11);
         let mut rows = AccountRows::default();
         let request = |name: &str, minute| AccountEvent::PasswordResetRequested {
-            full_name: FullName::parse(name).expect("name"),
+            full_name: FullName::parse(name).expect("name").into(),
             documents: documents(),
             requested_at: at(minute),
         };

@@ -252,7 +252,7 @@ async fn apply_legacy(conn: &mut PgConnection, id: Uuid, event: &StoredEvent) ->
         "INSERT INTO legacy_accounts (legacy_account_id, nik_masked, full_name, imported_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(id)
-    .bind(nik.masked())
+    .bind(nik.shown(domain::nik::Nik::masked))
     .bind(&full_name)
     .bind(imported_at)
     .execute(&mut *conn)

@@ -50,10 +50,13 @@ impl Projection for ServiceRequests {
         mode: Mode,
     ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
-            for piece in pieces(events, &[ServiceRequest::TYPE], &[OfficeCalendar::TYPE]) {
+            for piece in pieces(events, &[ServiceRequest::TYPE], &[OfficeCalendar::TYPE, ACCOUNT_ERASED]) {
                 match piece {
                     Piece::Run(run) => apply_requests(conn, run.decode()?, mode).await?,
-                    Piece::Single(event) => apply_calendar(conn, event.decode()?, mode).await?,
+                    Piece::Single(event) if event.aggregate_type == OfficeCalendar::TYPE => {
+                        apply_calendar(conn, event.decode()?, mode).await?
+                    }
+                    Piece::Single(event) => erase_applicant(conn, event.aggregate_uuid()?).await?,
                 }
             }
             Ok(())
@@ -86,6 +89,19 @@ async fn apply_requests(conn: &mut PgConnection, run: Vec<(Uuid, RequestEvent)>,
         .execute(&mut *conn)
         .await?;
     }
+    Ok(())
+}
+
+/// The erasure of a resident (an account event): their name leaves the queue; the requests
+/// themselves, their numbers and times stay.
+const ACCOUNT_ERASED: &str = "Account/AccountErased";
+
+async fn erase_applicant(conn: &mut PgConnection, account: Uuid) -> Result<(), Error> {
+    sqlx::query("UPDATE work_queue SET applicant_name = $2 WHERE account_id = $1")
+        .bind(account)
+        .bind(domain::privacy::ERASED)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
