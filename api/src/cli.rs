@@ -136,7 +136,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let mut file = std::io::BufWriter::new(
                 std::fs::File::create(&out).with_context(|| format!("cannot create {}", out.display()))?,
             );
-            let manifest = projections::history::export(&pool, &filter, &mut file).await?;
+            let manifest = projections::history::export(&pool, &vault_of(&config, &pool)?, &filter, &mut file).await?;
             std::io::Write::flush(&mut file)?;
             let manifest_path = manifest_path(&out);
             std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest)?)?;
@@ -157,7 +157,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     .with_context(|| format!("no manifest beside {}", file.display()))?,
             )?;
             let reader = std::io::BufReader::new(std::fs::File::open(&file)?);
-            let problems = projections::history::verify_export(&pool, &manifest, reader).await?;
+            let vault = vault_of(&config, &pool)?;
+            let problems = projections::history::verify_export(&pool, &vault, &manifest, reader).await?;
             for problem in &problems {
                 println!("MASALAH: {problem}");
             }

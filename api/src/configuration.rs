@@ -90,6 +90,19 @@ pub struct Config {
     #[arg(long, env = "PERSONAL_DATA_KEYS", default_value = "", hide_env_values = true, global = true)]
     pub personal_data_keys: String,
 
+    /// Days identity photos (KTP-el or police letter, KK, selfie) are kept after the
+    /// registration or password reset was decided (docs/SECURITY.md, UU PDP).
+    #[arg(long, env = "IDENTITY_DOCUMENT_RETENTION_DAYS", default_value_t = 30, global = true)]
+    pub identity_document_retention_days: u32,
+
+    /// Days a request's documents are kept after the request was closed.
+    #[arg(long, env = "REQUEST_DOCUMENT_RETENTION_DAYS", default_value_t = 30, global = true)]
+    pub request_document_retention_days: u32,
+
+    /// Days a finished document stays downloadable after the request was completed.
+    #[arg(long, env = "RESULT_DOCUMENT_RETENTION_DAYS", default_value_t = 90, global = true)]
+    pub result_document_retention_days: u32,
+
     /// Key for keyed hashes of NIKs (account ids, reset codes), 32 bytes in hex. Never change
     /// it once accounts exist. Required outside localhost.
     #[arg(long, env = "NIK_HASH_KEY", default_value = "", hide_env_values = true, global = true)]
@@ -295,6 +308,11 @@ impl Config {
             personal_data_keys,
             objects,
             upload_limits,
+            retention: commands::retention::RetentionPeriods {
+                identity: chrono::Duration::days(self.identity_document_retention_days.into()),
+                request: chrono::Duration::days(self.request_document_retention_days.into()),
+                result: chrono::Duration::days(self.result_document_retention_days.into()),
+            },
             captcha_limits: commands::captcha::CaptchaLimits {
                 per_address_per_minute: self.captchas_per_address_per_minute.max(1),
                 per_minute: self.captchas_per_minute.max(1),

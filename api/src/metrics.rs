@@ -59,6 +59,11 @@ struct DeliveryLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RetentionLabels {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct HttpLabels {
     method: String,
     route: String,
@@ -91,6 +96,9 @@ pub struct Metrics {
     outbox_pending: Gauge,
     outbox_dead: Gauge,
     outbox_oldest: Gauge<f64, AtomicU64>,
+    retention_erased: Family<RetentionLabels, Counter>,
+    retention_runs: Counter,
+    retention_failures: Counter,
 }
 
 fn latency_histogram() -> Histogram {
@@ -150,6 +158,16 @@ impl Default for Metrics {
             "Age of the oldest message waiting to be delivered",
             outbox_oldest.clone(),
         );
+        let retention_erased = Family::<RetentionLabels, Counter>::default();
+        registry.register(
+            "retention_files_erased",
+            "Files whose bytes housekeeping deleted when their retention ended, by kind",
+            retention_erased.clone(),
+        );
+        let retention_runs = Counter::default();
+        registry.register("retention_runs", "Daily retention runs completed", retention_runs.clone());
+        let retention_failures = Counter::default();
+        registry.register("retention_failures", "Daily retention runs that failed", retention_failures.clone());
         Self {
             registry,
             http_requests,
@@ -170,11 +188,26 @@ impl Default for Metrics {
             outbox_pending,
             outbox_dead,
             outbox_oldest,
+            retention_erased,
+            retention_runs,
+            retention_failures,
         }
     }
 }
 
 impl Metrics {
+    /// Counts one daily retention run: what it deleted, or that it failed.
+    pub fn retention_run(&self, report: Option<commands::retention::RetentionReport>) {
+        let Some(report) = report else {
+            self.retention_failures.inc();
+            return;
+        };
+        for (kind, n) in [("IDENTITY", report.identity), ("REQUEST", report.request), ("RESULT", report.result)] {
+            self.retention_erased.get_or_create(&RetentionLabels { kind }).inc_by(n);
+        }
+        self.retention_runs.inc();
+    }
+
     /// Counts one receipt verification.
     pub fn receipt_checked(&self, answer: ReceiptAnswer) {
         self.receipt_checks.get_or_create(&ReceiptLabels { answer }).inc();

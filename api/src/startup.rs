@@ -32,6 +32,8 @@ pub const BUILT_IN_CATALOGUE: &str = include_str!("../../catalogue/services.toml
 const CAPTCHA_PURGE_INTERVAL: Duration = Duration::from_secs(60);
 /// How often ended sessions, old failures, windows and uploads are purged (in captcha purges).
 const PURGES_PER_HOUSEKEEPING: u32 = 60;
+/// Purge rounds between retention runs: once a day (and at start-up).
+const PURGES_PER_RETENTION: u32 = 24 * 60;
 
 /// Connects to the configured database, creating it first if it does not exist.
 pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
@@ -74,6 +76,7 @@ pub struct Application {
     feed: graphql::requests::ChangeFeed,
     pool: PgPool,
     notifier: crate::notifications::worker::Worker,
+    metrics: Arc<Metrics>,
 }
 
 impl Application {
@@ -140,7 +143,7 @@ impl Application {
             public_url: config.public_url.clone(),
             projector: projector.state(),
             projections: projections::all(),
-            metrics,
+            metrics: metrics.clone(),
             ready_max_lag_seconds: config.ready_max_lag_seconds,
             forwarded_for: config
                 .trust_forwarded_for
@@ -162,6 +165,7 @@ impl Application {
             feed,
             pool: pool_for_feed,
             notifier,
+            metrics,
         })
     }
 
@@ -183,6 +187,7 @@ impl Application {
         };
         let projector = tokio::spawn(self.projector.run(stopped(stop_rx.clone())));
         let commands = self.commands.clone();
+        let metrics = self.metrics.clone();
         let purge = tokio::spawn(async move {
             let mut tick = tokio::time::interval(CAPTCHA_PURGE_INTERVAL);
             for round in 0u32.. {
@@ -197,6 +202,9 @@ impl Application {
                         ("unrecorded attachments", commands.files.settle_attachments(now).await),
                         ("expired uploads", commands.files.purge_expired(now).await),
                     ]);
+                }
+                if round % PURGES_PER_RETENTION == 0 {
+                    daily_housekeeping(&commands, &metrics, now).await;
                 }
                 for (what, result) in purged {
                     match result {
@@ -226,6 +234,28 @@ impl Application {
         projector.await.context("projector task")?;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// The daily run (also at start-up): files whose retention ended lose their bytes, and an
+/// erasure interrupted after it was recorded is carried out.
+async fn daily_housekeeping(commands: &Commands, metrics: &Metrics, now: chrono::DateTime<chrono::Utc>) {
+    match commands.retention.run(now).await {
+        Ok(report) => {
+            tracing::info!(identity = report.identity, request = report.request, result = report.result, "retention");
+            metrics.retention_run(Some(report));
+        }
+        Err(error) => {
+            tracing::warn!(%error, "retention run failed");
+            metrics.retention_run(None);
+        }
+    }
+    match commands.erasure.finish_interrupted().await {
+        Ok(done) if done.keys + done.files > 0 => {
+            tracing::info!(keys = done.keys, files = done.files, "interrupted erasures finished")
+        }
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "finishing interrupted erasures failed"),
     }
 }
 

@@ -18,6 +18,7 @@ pub mod legacy;
 pub mod passwords;
 pub mod rate_limit;
 pub mod requests;
+pub mod retention;
 pub mod secrets;
 pub mod sessions;
 mod sign_ins;
@@ -63,6 +64,7 @@ pub struct Commands {
     pub legacy: LegacyService,
     pub requests: RequestService,
     pub erasure: ErasureService,
+    pub retention: retention::Retention,
     pub audit: audit::AuditLog,
     pub sessions: SessionStore,
     pub files: files::FileStore,
@@ -86,6 +88,8 @@ pub struct Settings {
     pub objects: Arc<dyn object_store::ObjectStore>,
     pub upload_limits: files::UploadLimits,
     pub captcha_limits: captcha::CaptchaLimits,
+    /// How long attached files are kept once their purpose is fulfilled.
+    pub retention: retention::RetentionPeriods,
     pub clock: SharedClock,
     pub catalogue: Arc<domain::catalogue::Catalogue>,
 }
@@ -100,6 +104,7 @@ impl Settings {
             objects: Arc::new(object_store::memory::InMemory::new()),
             upload_limits: files::UploadLimits::default(),
             captcha_limits: captcha::CaptchaLimits::default(),
+            retention: retention::RetentionPeriods::default(),
             clock: Arc::new(SystemClock),
             catalogue: Arc::new(
                 domain::catalogue::Catalogue::from_toml(include_str!("../../catalogue/services.toml"))
@@ -119,6 +124,7 @@ impl Commands {
             objects,
             upload_limits,
             captcha_limits,
+            retention,
             clock,
             catalogue,
         } = settings;
@@ -144,6 +150,7 @@ impl Commands {
             ),
             legacy: LegacyService::new(pool.clone(), &vault, files.clone(), secrets.clone(), clock.clone()),
             requests: RequestService::new(pool.clone(), &vault, files.clone(), catalogue, clock.clone()),
+            retention: retention::Retention::new(pool.clone(), files.clone(), retention),
             erasure: ErasureService::new(pool.clone(), &vault, files.clone(), sessions.clone(), secrets, clock.clone()),
             audit: audit::AuditLog::new(pool.clone()),
             upload_tokens: upload_tokens.clone(),

@@ -77,7 +77,7 @@ impl StoredEvent {
             || self.metadata.get(commands::vault::SEALED_ADDRESS).is_some()
     }
 
-    fn parts(&mut self) -> commands::vault::EventParts<'_> {
+    pub(crate) fn parts(&mut self) -> commands::vault::EventParts<'_> {
         commands::vault::EventParts {
             identity: commands::vault::EventIdentity {
                 aggregate_type: &self.aggregate_type,

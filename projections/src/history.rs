@@ -114,9 +114,34 @@ pub struct ExportManifest {
     pub exported_at: DateTime<Utc>,
 }
 
+impl From<ExportedEvent> for StoredEvent {
+    fn from(e: ExportedEvent) -> Self {
+        Self {
+            global_position: e.global_position,
+            transaction_id: e.transaction_id,
+            aggregate_type: e.aggregate_type,
+            aggregate_id: e.aggregate_id,
+            sequence: e.sequence,
+            event_type: e.event_type,
+            event_version: e.event_version,
+            payload: e.payload,
+            metadata: e.metadata,
+            recorded_at: e.recorded_at,
+        }
+    }
+}
+
 /// Writes the filtered history as JSON Lines (one event a line, projector order) and returns
-/// the manifest of what was written.
-pub async fn export(pool: &PgPool, filter: &HistoryFilter, out: &mut impl Write) -> Result<ExportManifest, Error> {
+/// the manifest of what was written. Only the protected form leaves: events are written as
+/// stored, and one stored before sealing existed has its personal fields sealed on the way
+/// out (under its subject's data key, as a new event would be), so no export holds them in
+/// clear and an erasure makes them unreadable in every export too.
+pub async fn export(
+    pool: &PgPool,
+    vault: &commands::Vault,
+    filter: &HistoryFilter,
+    out: &mut impl Write,
+) -> Result<ExportManifest, Error> {
     let mut hasher = Sha256::new();
     let mut lines = 0u64;
     let (mut first, mut last) = (None, None);
@@ -124,7 +149,10 @@ pub async fn export(pool: &PgPool, filter: &HistoryFilter, out: &mut impl Write)
     loop {
         let events = page(pool, filter, after, 5000).await?;
         let Some(next) = events.last().map(StoredEvent::checkpoint) else { break };
-        for event in events {
+        for mut event in events {
+            if !event.is_sealed() {
+                vault.seal(event.parts()).await.map_err(|e| Error::Sealed(e.to_string()))?;
+            }
             first.get_or_insert(event.global_position);
             last = Some(event.global_position);
             let mut line = serde_json::to_vec(&ExportedEvent::from(event)).map_err(|e| Error::Export(e.to_string()))?;
@@ -152,7 +180,12 @@ pub async fn export(pool: &PgPool, filter: &HistoryFilter, out: &mut impl Write)
 
 /// Checks an export: its bytes against the manifest, then every line against the store.
 /// Returns the problems found (empty when the export matches).
-pub async fn verify_export(pool: &PgPool, manifest: &ExportManifest, file: impl BufRead) -> Result<Vec<String>, Error> {
+pub async fn verify_export(
+    pool: &PgPool,
+    vault: &commands::Vault,
+    manifest: &ExportManifest,
+    file: impl BufRead,
+) -> Result<Vec<String>, Error> {
     let mut problems = Vec::new();
     let mut hasher = Sha256::new();
     let mut lines = 0u64;
@@ -175,6 +208,8 @@ pub async fn verify_export(pool: &PgPool, manifest: &ExportManifest, file: impl 
                 .await?;
         match stored.map(ExportedEvent::from) {
             Some(stored) if stored == exported => {}
+            // Stored in clear and sealed on export: equal once the export's copy is opened.
+            Some(stored) if sealed_on_export(vault, &stored, &exported).await? => {}
             Some(_) => problems.push(format!(
                 "line {}: position {} differs from the store",
                 number + 1,
@@ -196,4 +231,21 @@ pub async fn verify_export(pool: &PgPool, manifest: &ExportManifest, file: impl 
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn sealed_on_export(
+    vault: &commands::Vault,
+    stored: &ExportedEvent,
+    exported: &ExportedEvent,
+) -> Result<bool, Error> {
+    let plain = StoredEvent::from(stored.clone());
+    let sealed = StoredEvent::from(exported.clone());
+    if plain.is_sealed() || !sealed.is_sealed() {
+        return Ok(false);
+    }
+    let mut opened = [sealed];
+    match crate::event::open(vault, &mut opened).await {
+        Ok(()) => Ok(ExportedEvent::from(opened[0].clone()) == ExportedEvent::from(plain)),
+        Err(_) => Ok(false),
+    }
 }

@@ -8,6 +8,7 @@ pub mod chain;
 mod checkpoint;
 mod error;
 mod event;
+pub mod file_retention;
 pub mod history;
 pub mod notifications;
 pub mod office_calendar;
@@ -42,6 +43,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(service_requests::ServiceRequests),
         Arc::new(office_statistics::OfficeStatistics),
         Arc::new(notifications::Notifications),
+        Arc::new(file_retention::FileRetention),
         Arc::new(chain::EventChain),
     ]
 }

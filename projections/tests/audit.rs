@@ -189,3 +189,43 @@ async fn logs_and_chain_refuse_update_and_delete(pool: PgPool) -> anyhow::Result
     }
     Ok(())
 }
+
+/// History written before sealing existed (personal fields in clear, version 1.0) leaves in an
+/// export only in the protected form, and the export still verifies against the store.
+#[sqlx::test(migrations = "../migrations")]
+async fn exports_hold_old_clear_history_only_sealed_and_still_verify(pool: PgPool) -> anyhow::Result<()> {
+    let account = Uuid::new_v4();
+    let registered = serde_json::json!({ "AccountRegistered": {
+        "account_id": account, "nik": "6106015205900001", "full_name": "Siti Aminah", "phone": "6281234567890",
+        "email": null, "password_hash": "$argon2id$old", "registered_at": "2026-11-20T02:00:00Z",
+        "documents": { "identity_kind": "KTP_EL", "identity": Uuid::new_v4(), "family_card": Uuid::new_v4(),
+                       "selfie": Uuid::new_v4() } } });
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         VALUES ('Account', $1, 1, 'AccountRegistered', '1.0', $2, $3)",
+    )
+    .bind(account.to_string())
+    .bind(&registered)
+    .bind(serde_json::json!({ "actor_id": Uuid::nil(), "actor_role": "SYSTEM", "correlation_id": Uuid::new_v4(),
+                               "client_address": "10.1.2.3" }))
+    .execute(&pool)
+    .await?;
+    project_everything(&pool).await?;
+
+    let vault = commands::Vault::for_tests(pool.clone());
+    let mut out = Vec::new();
+    let manifest = projections::history::export(&pool, &vault, &Default::default(), &mut out).await?;
+    let text = String::from_utf8(out.clone())?;
+    for clear in ["6106015205900001", "Siti Aminah", "6281234567890", "10.1.2.3"] {
+        assert!(!text.contains(clear), "the export holds {clear} in clear: {text}");
+    }
+    assert!(text.contains("1.0+sealed"), "{text}");
+    let problems = projections::history::verify_export(&pool, &vault, &manifest, out.as_slice()).await?;
+    assert!(problems.is_empty(), "{problems:?}");
+
+    // Erased, the exported copy no longer opens to what is stored: it cannot vouch for it.
+    vault.keys().destroy(account).await?;
+    let problems = projections::history::verify_export(&pool, &vault, &manifest, out.as_slice()).await?;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    Ok(())
+}
