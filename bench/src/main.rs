@@ -155,7 +155,12 @@ struct Database {
 
 impl Database {
     async fn create(server_url: &str) -> anyhow::Result<Self> {
-        let name = format!("dukcapil_bench_{}", std::process::id());
+        Self::create_with(server_url, "").await
+    }
+
+    /// A second database beside the first, told apart by `suffix`.
+    async fn create_with(server_url: &str, suffix: &str) -> anyhow::Result<Self> {
+        let name = format!("dukcapil_bench_{}{suffix}", std::process::id());
         let base = server_url.rsplit_once('/').map_or(server_url, |(b, _)| b).to_owned();
         let admin_url = format!("{base}/postgres");
         let mut conn = PgConnection::connect(&admin_url).await?;
@@ -293,6 +298,10 @@ async fn measure(
             models_mib,
         });
     }
+    if let Some(first) = growth.first() {
+        eprintln!("the cost of sealing personal fields…");
+        sealing_cost(db, first.events as u64, &mut rows).await?;
+    }
     if let (Some(first), Some(last)) = (growth.first(), growth.last()) {
         rows.push((
             format!("replay at {} vs {} events", last.events, first.events),
@@ -310,6 +319,74 @@ async fn measure(
     pool.close().await;
     let _ = std::fs::remove_dir_all(&data_dir);
     Ok((rows, growth))
+}
+
+/// What sealing personal fields costs: the same history replayed from two fresh databases, once
+/// stored in clear (as events written before sealing are) and once sealed (as the service
+/// writes them), side by side; and sealing and opening one submission in process.
+async fn sealing_cost(db: &Database, size: u64, rows: &mut Vec<(String, String)>) -> anyhow::Result<()> {
+    let mut rates = Vec::new();
+    for (suffix, sealed) in [("_clear", false), ("_sealed", true)] {
+        let other = Database::create_with(&db.admin_url, suffix).await?;
+        let result = async {
+            let pool = PgPool::connect(&other.url).await?;
+            api::MIGRATOR.run(&pool).await?;
+            let mut seeder = if sealed { Seeder::sealing(served_vault(&pool)?)? } else { Seeder::new()? };
+            seeder.seed(&pool, size).await?;
+            pool.close().await;
+            let (events, seconds, _) = child_run("--child-replay", &other.url).await?;
+            Ok::<_, anyhow::Error>(events / seconds)
+        }
+        .await;
+        other.drop_it().await?;
+        rates.push(result?);
+    }
+    rows.push((
+        format!("replay of {size} events stored in clear vs sealed"),
+        format!("{:.0} vs {:.0} events/s = {:.2} ×", rates[0], rates[1], rates[1] / rates[0]),
+    ));
+    let pool = PgPool::connect(&db.url).await?;
+    let vault = served_vault(&pool)?;
+    let payload = sample_payload()?;
+    let metadata = json!({ "actor_id": Uuid::new_v4(), "actor_role": "RESIDENT", "client_address": "10.20.30.40" });
+    const N: i64 = 2000;
+    let mut sealed = Vec::with_capacity(N as usize);
+    let started = Instant::now();
+    for sequence in 1..=N {
+        let (mut version, mut payload, mut metadata) = ("1.0".to_owned(), payload.clone(), metadata.clone());
+        let identity = commands::vault::EventIdentity { aggregate_type: "ServiceRequest", aggregate_id: "r", sequence };
+        let parts = commands::vault::EventParts {
+            identity,
+            event_version: &mut version,
+            payload: &mut payload,
+            metadata: &mut metadata,
+        };
+        vault.seal(parts).await?;
+        sealed.push((sequence, version, payload, metadata));
+    }
+    let seal = started.elapsed().as_secs_f64() * 1e6 / N as f64;
+    let started = Instant::now();
+    let mut parts: Vec<_> = sealed
+        .iter_mut()
+        .map(|(sequence, version, payload, metadata)| commands::vault::EventParts {
+            identity: commands::vault::EventIdentity {
+                aggregate_type: "ServiceRequest",
+                aggregate_id: "r",
+                sequence: *sequence,
+            },
+            event_version: version,
+            payload,
+            metadata,
+        })
+        .collect();
+    vault.open(&mut parts).await?;
+    let open = started.elapsed().as_secs_f64() * 1e6 / N as f64;
+    rows.push((
+        "sealing / opening one submission's personal fields and address (in process)".into(),
+        format!("{seal:.1} µs / {open:.1} µs"),
+    ));
+    pool.close().await;
+    Ok(())
 }
 
 /// One row of the growth curve: what the same work costs at one history size.
@@ -746,7 +823,10 @@ struct Seeder {
     account_no: u64,
     number: i64,
     first_account: Option<Uuid>,
-    meta: String,
+    meta: Value,
+    /// Seals every event as the service writes it (else: the clear form of older history).
+    vault: Option<commands::Vault>,
+    pending: Vec<(&'static str, String, usize, &'static str, Value)>,
 }
 
 impl Seeder {
@@ -758,10 +838,16 @@ impl Seeder {
             account_no: 0,
             number: 1_000_000,
             first_account: None,
-            meta: json!({ "actor_id": Uuid::new_v4(), "actor_role": "SYSTEM", "correlation_id": Uuid::new_v4() })
-                .to_string()
-                .replace('\\', "\\\\"),
+            meta: json!({ "actor_id": Uuid::nil(), "actor_role": "SYSTEM", "correlation_id": Uuid::new_v4(),
+                          "client_address": "10.20.30.40" }),
+            vault: None,
+            pending: Vec::new(),
         })
+    }
+
+    /// A seeder whose events are sealed by `vault`, as the service itself writes them.
+    fn sealing(vault: commands::Vault) -> anyhow::Result<Self> {
+        Ok(Self { vault: Some(vault), ..Self::new()? })
     }
 
     /// One resident's account id (with ten requests), for the myRequests query.
@@ -769,16 +855,41 @@ impl Seeder {
         self.first_account.context("no account seeded")
     }
 
-    fn push(&self, buffer: &mut String, kind: &str, id: &str, seq: usize, event_type: &str, payload: &Value) {
-        let payload = payload.to_string().replace('\\', "\\\\");
-        buffer.push_str(&format!("{kind}\t{id}\t{seq}\t{event_type}\t1.0\t{payload}\t{}\n", self.meta));
+    fn push(&mut self, kind: &'static str, id: &str, seq: usize, event_type: &'static str, payload: Value) {
+        self.pending.push((kind, id.to_owned(), seq, event_type, payload));
+    }
+
+    /// The pending events as COPY rows, sealed first when this seeder seals.
+    async fn rows(&mut self) -> anyhow::Result<String> {
+        let mut buffer = String::new();
+        for (kind, id, seq, event_type, mut payload) in std::mem::take(&mut self.pending) {
+            let mut version = "1.0".to_owned();
+            let mut meta = self.meta.clone();
+            if let Some(vault) = &self.vault {
+                let identity = commands::vault::EventIdentity {
+                    aggregate_type: kind,
+                    aggregate_id: &id,
+                    sequence: i64::try_from(seq)?,
+                };
+                let parts = commands::vault::EventParts {
+                    identity,
+                    event_version: &mut version,
+                    payload: &mut payload,
+                    metadata: &mut meta,
+                };
+                vault.seal(parts).await?;
+            }
+            let payload = payload.to_string().replace('\\', "\\\\");
+            let meta = meta.to_string().replace('\\', "\\\\");
+            buffer.push_str(&format!("{kind}\t{id}\t{seq}\t{event_type}\t{version}\t{payload}\t{meta}\n"));
+        }
+        Ok(buffer)
     }
 
     /// Adds at least `count` events (whole accounts with their requests).
     async fn seed(&mut self, pool: &PgPool, count: u64) -> anyhow::Result<()> {
         let target = self.written + count;
         let mut conn = pool.acquire().await?;
-        let mut buffer = String::new();
         let mut rows_in_buffer = 0;
         while self.written < target {
             self.account_no += 1;
@@ -802,13 +913,13 @@ impl Seeder {
                 registered_at: Utc::now(),
             };
             let id = account.to_string();
-            self.push(&mut buffer, "Account", &id, 1, "AccountRegistered", &serde_json::to_value(&registered)?);
+            self.push("Account", &id, 1, "AccountRegistered", serde_json::to_value(&registered)?);
             let approved = AccountEvent::AccountApproved { approved_at: Utc::now() };
-            self.push(&mut buffer, "Account", &id, 2, "AccountApproved", &serde_json::to_value(approved)?);
+            self.push("Account", &id, 2, "AccountApproved", serde_json::to_value(approved)?);
             // A sign-in is a stream of its own (domain::sign_in).
             let signed_in = SignInEvent::ResidentSignedIn { account_id: account, at: Utc::now() };
             let sign_in_stream = Uuid::new_v4().to_string();
-            self.push(&mut buffer, "SignIn", &sign_in_stream, 1, "ResidentSignedIn", &serde_json::to_value(signed_in)?);
+            self.push("SignIn", &sign_in_stream, 1, "ResidentSignedIn", serde_json::to_value(signed_in)?);
             self.written += 3;
             rows_in_buffer += 3;
             for r in 0..10 {
@@ -857,18 +968,18 @@ impl Seeder {
                 }
                 for (seq, event) in events.iter().enumerate() {
                     let event_type = domain::request::RequestEvent::event_type_of(event);
-                    self.push(&mut buffer, "ServiceRequest", &rid, seq + 1, event_type, &serde_json::to_value(event)?);
+                    self.push("ServiceRequest", &rid, seq + 1, event_type, serde_json::to_value(event)?);
                 }
                 self.written += events.len() as u64;
                 rows_in_buffer += events.len();
             }
             if rows_in_buffer >= 20_000 || self.written >= target {
+                let buffer = self.rows().await?;
                 let mut copy = conn
                     .copy_in_raw("COPY events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) FROM STDIN")
                     .await?;
                 copy.send(buffer.as_bytes()).await?;
                 copy.finish().await?;
-                buffer.clear();
                 rows_in_buffer = 0;
             }
         }

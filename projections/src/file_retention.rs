@@ -3,6 +3,9 @@
 //! request's documents once the request was closed, a result document from its completion.
 //! `commands::retention` deletes the bytes a configured time after that.
 
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::account::{Account, AccountEvent};
 use domain::document::FileId;
@@ -12,10 +15,10 @@ use futures::future::BoxFuture;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::{Error, EventByEvent, StoredEvent};
+use crate::{Error, Mode, Projection, StoredEvent};
 
 /// Why a file was collected, which sets how long it is kept after its purpose ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FileKind {
     /// KTP-el or police letter, family card, selfie: a registration or a password reset.
     Identity,
@@ -55,10 +58,12 @@ const RELEVANT: &[&str] = &[
     "RequestCancelled",
 ];
 
-/// Projects attachments and the decisions that end their purpose into `file_retention`.
+/// Projects attachments and the decisions that end their purpose into `file_retention`, a
+/// batch at a time: folded in memory ([`Changes`]), then one `UPDATE` for the files already
+/// stored and one `INSERT` for the batch's own.
 pub struct FileRetention;
 
-impl EventByEvent for FileRetention {
+impl Projection for FileRetention {
     fn name(&self) -> &'static str {
         "file_retention"
     }
@@ -67,96 +72,169 @@ impl EventByEvent for FileRetention {
         &["file_retention"]
     }
 
-    fn apply_event<'a>(
+    fn apply_batch<'a>(
         &'a self,
         conn: &'a mut PgConnection,
-        event: &'a StoredEvent,
+        events: &'a [StoredEvent],
+        _mode: Mode,
     ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
-            if !RELEVANT.contains(&event.event_type.as_str()) {
-                return Ok(());
+            let mut changes = Changes::default();
+            for event in events.iter().filter(|e| RELEVANT.contains(&e.event_type.as_str())) {
+                changes.apply(event)?;
             }
-            let owner = event.aggregate_uuid()?;
-            let at = event.recorded_at;
-            if event.aggregate_type == Account::TYPE {
-                match event.decode::<AccountEvent>()? {
-                    AccountEvent::AccountRegistered { documents, .. }
-                    | AccountEvent::PasswordResetRequested { documents, .. } => {
-                        collected(conn, &documents.files(), FileKind::Identity, owner, None).await?;
-                    }
-                    AccountEvent::AccountApproved { .. }
-                    | AccountEvent::AccountRejected { .. }
-                    | AccountEvent::PasswordResetApproved { .. }
-                    | AccountEvent::PasswordResetRejected { .. } => {
-                        fulfilled(conn, owner, FileKind::Identity, at).await?
-                    }
-                    _ => {}
-                }
-            } else if event.aggregate_type == ServiceRequest::TYPE {
-                match event.decode::<RequestEvent>()? {
-                    RequestEvent::RequestSubmitted(submitted) => {
-                        let files: Vec<FileId> = submitted.documents.iter().map(|d| d.file).collect();
-                        collected(conn, &files, FileKind::Request, owner, None).await?;
-                    }
-                    RequestEvent::DocumentsReuploaded { documents, .. } => {
-                        let files: Vec<FileId> = documents.iter().map(|d| d.file).collect();
-                        collected(conn, &files, FileKind::Request, owner, None).await?;
-                    }
-                    RequestEvent::RequestCompleted { files, .. } => {
-                        fulfilled(conn, owner, FileKind::Request, at).await?;
-                        collected(conn, &files, FileKind::Result, owner, Some(at)).await?;
-                    }
-                    RequestEvent::ReadyForPickup { .. }
-                    | RequestEvent::DocumentCollected { .. }
-                    | RequestEvent::RequestRejected { .. }
-                    | RequestEvent::RequestCancelled { .. } => fulfilled(conn, owner, FileKind::Request, at).await?,
-                    _ => {}
-                }
-            }
-            Ok(())
+            changes.write(conn).await
         }
         .boxed()
     }
 }
 
-async fn collected(
-    conn: &mut PgConnection,
-    files: &[FileId],
+/// A file's row as the batch leaves it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Row {
     kind: FileKind,
     owner: Uuid,
-    ended: Option<chrono::DateTime<chrono::Utc>>,
-) -> Result<(), Error> {
-    let ids: Vec<Uuid> = files.iter().map(|f| f.0).collect();
-    sqlx::query(
-        "INSERT INTO file_retention (file_id, kind, owner, purpose_ended_at)
-         SELECT unnest($1::uuid[]), $2, $3, $4
-         ON CONFLICT (file_id) DO UPDATE SET kind = EXCLUDED.kind, owner = EXCLUDED.owner,
-             purpose_ended_at = EXCLUDED.purpose_ended_at",
-    )
-    .bind(ids)
-    .bind(kind.as_str())
-    .bind(owner)
-    .bind(ended)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    ended: Option<DateTime<Utc>>,
 }
 
-/// The owner's files of `kind` still in use have served their purpose at `at`.
-async fn fulfilled(
-    conn: &mut PgConnection,
-    owner: Uuid,
-    kind: FileKind,
-    at: chrono::DateTime<chrono::Utc>,
-) -> Result<(), Error> {
-    sqlx::query(
-        "UPDATE file_retention SET purpose_ended_at = $3
-          WHERE owner = $1 AND kind = $2 AND purpose_ended_at IS NULL",
-    )
-    .bind(owner)
-    .bind(kind.as_str())
-    .bind(at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+/// What a batch changes: the files it collected, and for the files stored before it, the first
+/// time in the batch each owner's files of a kind served their purpose.
+#[derive(Debug, Default)]
+struct Changes {
+    rows: HashMap<Uuid, Row>,
+    order: Vec<Uuid>,
+    stored_fulfilled: HashMap<(Uuid, FileKind), DateTime<Utc>>,
+}
+
+impl Changes {
+    fn apply(&mut self, event: &StoredEvent) -> Result<(), Error> {
+        let owner = event.aggregate_uuid()?;
+        let at = event.recorded_at;
+        if event.aggregate_type == Account::TYPE {
+            match event.decode::<AccountEvent>()? {
+                AccountEvent::AccountRegistered { documents, .. }
+                | AccountEvent::PasswordResetRequested { documents, .. } => {
+                    self.collected(&documents.files(), FileKind::Identity, owner, None)
+                }
+                AccountEvent::AccountApproved { .. }
+                | AccountEvent::AccountRejected { .. }
+                | AccountEvent::PasswordResetApproved { .. }
+                | AccountEvent::PasswordResetRejected { .. } => self.fulfilled(owner, FileKind::Identity, at),
+                _ => {}
+            }
+        } else if event.aggregate_type == ServiceRequest::TYPE {
+            match event.decode::<RequestEvent>()? {
+                RequestEvent::RequestSubmitted(submitted) => {
+                    let files: Vec<FileId> = submitted.documents.iter().map(|d| d.file).collect();
+                    self.collected(&files, FileKind::Request, owner, None);
+                }
+                RequestEvent::DocumentsReuploaded { documents, .. } => {
+                    let files: Vec<FileId> = documents.iter().map(|d| d.file).collect();
+                    self.collected(&files, FileKind::Request, owner, None);
+                }
+                RequestEvent::RequestCompleted { files, .. } => {
+                    self.fulfilled(owner, FileKind::Request, at);
+                    self.collected(&files, FileKind::Result, owner, Some(at));
+                }
+                RequestEvent::ReadyForPickup { .. }
+                | RequestEvent::DocumentCollected { .. }
+                | RequestEvent::RequestRejected { .. }
+                | RequestEvent::RequestCancelled { .. } => self.fulfilled(owner, FileKind::Request, at),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn collected(&mut self, files: &[FileId], kind: FileKind, owner: Uuid, ended: Option<DateTime<Utc>>) {
+        for file in files {
+            if self.rows.insert(file.0, Row { kind, owner, ended }).is_none() {
+                self.order.push(file.0);
+            }
+        }
+    }
+
+    /// The owner's files of `kind` still in use — stored before the batch, or collected in it
+    /// before this event — have served their purpose at `at`.
+    fn fulfilled(&mut self, owner: Uuid, kind: FileKind, at: DateTime<Utc>) {
+        self.stored_fulfilled.entry((owner, kind)).or_insert(at);
+        for row in self.rows.values_mut().filter(|r| r.owner == owner && r.kind == kind && r.ended.is_none()) {
+            row.ended = Some(at);
+        }
+    }
+
+    async fn write(self, conn: &mut PgConnection) -> Result<(), Error> {
+        if !self.stored_fulfilled.is_empty() {
+            let (mut owners, mut kinds, mut ats) = (Vec::new(), Vec::new(), Vec::new());
+            for ((owner, kind), at) in &self.stored_fulfilled {
+                owners.push(*owner);
+                kinds.push(kind.as_str());
+                ats.push(*at);
+            }
+            // Before the batch's own rows are written: only files stored earlier are meant.
+            sqlx::query(
+                "UPDATE file_retention r SET purpose_ended_at = t.at
+                   FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS t(owner, kind, at)
+                  WHERE r.owner = t.owner AND r.kind = t.kind AND r.purpose_ended_at IS NULL",
+            )
+            .bind(owners)
+            .bind(kinds)
+            .bind(ats)
+            .execute(&mut *conn)
+            .await?;
+        }
+        if self.order.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<(Uuid, Row)> = self.order.iter().filter_map(|id| self.rows.get(id).map(|r| (*id, *r))).collect();
+        sqlx::query(
+            "INSERT INTO file_retention (file_id, kind, owner, purpose_ended_at)
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::timestamptz[])
+             ON CONFLICT (file_id) DO UPDATE SET kind = EXCLUDED.kind, owner = EXCLUDED.owner,
+                 purpose_ended_at = EXCLUDED.purpose_ended_at",
+        )
+        .bind(rows.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(_, r)| r.kind.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(_, r)| r.owner).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(_, r)| r.ended).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(minute: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::minutes(minute)
+    }
+
+    #[test]
+    fn a_decision_closes_what_was_collected_before_it_not_after() {
+        let (account, first, second) = (Uuid::from_u128(1), FileId(Uuid::from_u128(10)), FileId(Uuid::from_u128(11)));
+        let mut changes = Changes::default();
+        changes.collected(&[first], FileKind::Identity, account, None);
+        changes.fulfilled(account, FileKind::Identity, at(5));
+        changes.collected(&[second], FileKind::Identity, account, None);
+        changes.fulfilled(account, FileKind::Identity, at(9));
+        assert_eq!(changes.rows[&first.0].ended, Some(at(5)));
+        assert_eq!(changes.rows[&second.0].ended, Some(at(9)));
+        assert_eq!(changes.stored_fulfilled[&(account, FileKind::Identity)], at(5), "stored files: the first decision");
+        assert_eq!(changes.order, vec![first.0, second.0]);
+    }
+
+    #[test]
+    fn other_owners_and_kinds_are_left_alone() {
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let mut changes = Changes::default();
+        changes.collected(&[FileId(Uuid::from_u128(10))], FileKind::Request, a, None);
+        changes.collected(&[FileId(Uuid::from_u128(11))], FileKind::Identity, a, None);
+        changes.collected(&[FileId(Uuid::from_u128(12))], FileKind::Request, b, None);
+        changes.fulfilled(a, FileKind::Request, at(3));
+        let ended: Vec<bool> =
+            [10, 11, 12].iter().map(|n| changes.rows[&Uuid::from_u128(*n)].ended.is_some()).collect();
+        assert_eq!(ended, [true, false, false]);
+    }
 }
