@@ -56,6 +56,7 @@ impl TestApp {
         clock: commands::SharedClock,
         options: &[&str],
     ) -> anyhow::Result<Self> {
+        suite_logs();
         let data_dir = TempDir::new()?;
         let mut args = vec![
             "--bind-addr",
@@ -390,6 +391,28 @@ impl std::io::Write for CapturedLogs {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// When `E2E_LOG_DIR` is set (scripts/test sets it), everything this test process logs at debug
+/// level and up goes, as JSON lines, to a file of its own there, for `scripts/scan-logs` to
+/// check that no log of the whole suite holds a resident's NIK, number, e-mail or name. A test
+/// that captures its own logs ([`CapturedLogs`]) keeps them.
+fn suite_logs() {
+    static INSTALLED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let Some(dir) = std::env::var_os("E2E_LOG_DIR") else { return };
+        let path = std::path::Path::new(&dir).join(format!("{}.jsonl", std::process::id()));
+        let Ok(file) = std::fs::File::create(&path) else { return };
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "debug,reqwest=off,hyper=off,hyper_util=off,cookie_store=off,tungstenite=off,tokio_tungstenite=off",
+            ))
+            .with_writer(std::sync::Mutex::new(file))
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+    });
 }
 
 /// A temporary directory removed on drop.

@@ -18,9 +18,11 @@ pub fn is_sealed(value: &str) -> bool {
     value.starts_with(PREFIX)
 }
 
-/// The data key a token was sealed with, if it is a well-formed token.
+/// The data key a token was sealed with, if it is a well-formed token. Decodes only the first
+/// 24 characters (18 bytes), which hold the 16 of the key id.
 pub(super) fn key_id(token: &str) -> Option<Uuid> {
-    let bytes = URL_SAFE_NO_PAD.decode(token.strip_prefix(PREFIX)?).ok()?;
+    let head = token.strip_prefix(PREFIX)?.get(..24)?;
+    let bytes = URL_SAFE_NO_PAD.decode(head).ok()?;
     Uuid::from_slice(bytes.get(..ID_LEN)?).ok()
 }
 
