@@ -59,6 +59,7 @@ const ACCOUNT_STATUS: Record<string, string> = {
   AWAITING_VERIFICATION: "menunggu verifikasi",
   ACTIVE: "aktif",
   REJECTED: "ditolak",
+  ERASED: "data dihapus",
 };
 
 const ApproveAccount = graphql(`
