@@ -11,6 +11,7 @@ import { DocumentViewer } from "../components/viewer";
 import { graphql } from "../gql";
 import type { FindResidentsQuery, VerificationQueueQuery } from "../gql/graphql";
 import { RequireStaff } from "../layout";
+import { staff } from "../session";
 import { WhatsappButton } from "../whatsapp";
 
 const VerificationQueue = graphql(`
@@ -61,6 +62,21 @@ const ACCOUNT_STATUS: Record<string, string> = {
   REJECTED: "ditolak",
   ERASED: "data dihapus",
 };
+
+const RequestErasure = graphql(`
+  mutation RequestErasure($accountId: ID!, $reason: String!) {
+    requestErasure(accountId: $accountId, reason: $reason)
+  }
+`);
+
+const ApproveErasure = graphql(`
+  mutation ApproveErasure($accountId: ID!) {
+    approveErasure(accountId: $accountId) {
+      keysDestroyed
+      filesErased
+    }
+  }
+`);
 
 const ApproveAccount = graphql(`
   mutation ApproveAccount($accountId: ID!) {
@@ -325,9 +341,92 @@ function SearchResult({ found }: { found: FindResidentsQuery["findResidents"] })
           <li key={r.accountId}>
             {r.fullName} · NIK {r.nikMasked} · akun {ACCOUNT_STATUS[r.status] ?? r.status}
             {r.awaitingPasswordReset ? " · menunggu reset kata sandi" : ""}
+            {r.status !== "ERASED" && r.status !== "UNREGISTERED" ? (
+              <Erasure accountId={r.accountId} name={r.fullName} />
+            ) : null}
           </li>
         ))}
       </ul>
     </div>
+  );
+}
+
+/**
+ * Erasure of a resident's personal data (UU PDP): any officer files it with a reason; another
+ * supervisor approves it, which cannot be undone. The server enforces both rules; the page says
+ * what it answered.
+ */
+function Erasure({ accountId, name }: { accountId: string; name: string }) {
+  const [reason, setReason] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const supervisor = staff.value?.role === "SUPERVISOR";
+  const field = `erasure-reason-${accountId}`;
+  const run = async (action: () => Promise<string>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      setDone(await action());
+    } catch (e) {
+      setError(messageOf(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <details class="erasure">
+      <summary>Hapus data pribadi (UU PDP)</summary>
+      <Alert message={error} />
+      {done ? (
+        <p class="notice success" role="status">
+          {done}
+        </p>
+      ) : null}
+      <div class="field">
+        <label for={field}>Alasan penghapusan</label>
+        <textarea
+          id={field}
+          rows={2}
+          maxLength={500}
+          value={reason}
+          onInput={(event) => setReason(event.currentTarget.value)}
+        />
+      </div>
+      <div class="actions">
+        <button
+          type="button"
+          class="button secondary"
+          disabled={busy}
+          onClick={() =>
+            void run(async () => {
+              await gql(RequestErasure, { accountId, reason });
+              return `Penghapusan data ${name} diajukan. Menunggu persetujuan supervisor lain.`;
+            })
+          }
+        >
+          Ajukan penghapusan
+        </button>
+        {supervisor ? (
+          <button
+            type="button"
+            class="button danger"
+            disabled={busy}
+            onClick={() =>
+              void run(async () => {
+                if (!window.confirm(`Hapus data pribadi ${name} untuk selamanya? Ini tidak dapat dibatalkan.`)) {
+                  return "Penghapusan tidak disetujui.";
+                }
+                const outcome = await gql(ApproveErasure, { accountId });
+                const { filesErased } = outcome.approveErasure;
+                return `Data pribadi dihapus: kunci dimusnahkan, ${filesErased} berkas dihapus.`;
+              })
+            }
+          >
+            Setujui penghapusan
+          </button>
+        ) : null}
+      </div>
+    </details>
   );
 }
