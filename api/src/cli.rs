@@ -79,6 +79,9 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL), as kept in docs/schema.graphql.
     PrintSchema,
+    /// Wrap every residents' data key again with the first of PERSONAL_DATA_KEYS, so that an
+    /// older key-encryption key can then be removed from the list (key rotation).
+    RewrapPersonalKeys,
 }
 
 /// Runs one command.
@@ -110,6 +113,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 replay(&pool, &vault, batch_size).await
             }
+        }
+        Command::RewrapPersonalKeys => {
+            let pool = startup::connect(&config).await?;
+            startup::migrate(&pool).await?;
+            let rewrapped = vault_of(&config, &pool)?.keys().rewrap().await?;
+            println!(
+                "{rewrapped} kunci data dibungkus ulang dengan kunci pertama PERSONAL_DATA_KEYS; kunci lama boleh dihapus dari daftar."
+            );
+            Ok(())
         }
         Command::VerifyChain => {
             let pool = startup::connect(&config).await?;

@@ -202,6 +202,13 @@ async fn data_keys_follow_the_key_encryption_keys_through_a_rotation(pool: PgPoo
         .await?;
     assert_eq!(kek, "kek-2027", "new data keys are wrapped by the first KEK");
 
+    // Re-wrapped under the new KEK, the old one can go.
+    assert_eq!(rotated.keys().rewrap().await?, 1);
+    assert_eq!(rotated.keys().rewrap().await?, 0, "nothing left to re-wrap");
+    let only_new = Vault::new(pool.clone(), FileKeys::single("kek-2027", [2; 32]));
+    let opened = stored(&pool, account).await?.open(&only_new).await?;
+    assert_eq!(opened.payload["AccountRegistered"]["nik"], NIK, "readable without the retired KEK");
+
     let stranger = Vault::new(pool.clone(), FileKeys::single("other", [3; 32]));
     assert!(
         stored(&pool, account).await?.open(&stranger).await.is_err(),

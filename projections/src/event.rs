@@ -6,8 +6,8 @@ use sqlx::{FromRow, Row};
 
 use crate::{Checkpoint, Error};
 
-/// One row of the event store, as the projector reads it.
-#[derive(Debug, Clone, PartialEq)]
+/// One row of the event store, as the projector reads it (and as an export writes it).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StoredEvent {
     pub global_position: i64,
     pub transaction_id: i64,

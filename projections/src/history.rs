@@ -5,7 +5,6 @@ use std::io::{BufRead, Write};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
@@ -68,37 +67,8 @@ pub async fn page(
         .await?)
 }
 
-/// One line of an export.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ExportedEvent {
-    pub global_position: i64,
-    pub transaction_id: i64,
-    pub aggregate_type: String,
-    pub aggregate_id: String,
-    pub sequence: i64,
-    pub event_type: String,
-    pub event_version: String,
-    pub payload: Value,
-    pub metadata: Value,
-    pub recorded_at: DateTime<Utc>,
-}
-
-impl From<StoredEvent> for ExportedEvent {
-    fn from(e: StoredEvent) -> Self {
-        Self {
-            global_position: e.global_position,
-            transaction_id: e.transaction_id,
-            aggregate_type: e.aggregate_type,
-            aggregate_id: e.aggregate_id,
-            sequence: e.sequence,
-            event_type: e.event_type,
-            event_version: e.event_version,
-            payload: e.payload,
-            metadata: e.metadata,
-            recorded_at: e.recorded_at,
-        }
-    }
-}
+/// One line of an export: the event as stored (sealed fields and all).
+pub type ExportedEvent = StoredEvent;
 
 /// What an export contains, written beside it as `<file>.manifest.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -112,23 +82,6 @@ pub struct ExportManifest {
     pub chain_head: String,
     pub filter: HistoryFilter,
     pub exported_at: DateTime<Utc>,
-}
-
-impl From<ExportedEvent> for StoredEvent {
-    fn from(e: ExportedEvent) -> Self {
-        Self {
-            global_position: e.global_position,
-            transaction_id: e.transaction_id,
-            aggregate_type: e.aggregate_type,
-            aggregate_id: e.aggregate_id,
-            sequence: e.sequence,
-            event_type: e.event_type,
-            event_version: e.event_version,
-            payload: e.payload,
-            metadata: e.metadata,
-            recorded_at: e.recorded_at,
-        }
-    }
 }
 
 /// Writes the filtered history as JSON Lines (one event a line, projector order) and returns
@@ -155,7 +108,7 @@ pub async fn export(
             }
             first.get_or_insert(event.global_position);
             last = Some(event.global_position);
-            let mut line = serde_json::to_vec(&ExportedEvent::from(event)).map_err(|e| Error::Export(e.to_string()))?;
+            let mut line = serde_json::to_vec(&event).map_err(|e| Error::Export(e.to_string()))?;
             line.push(b'\n');
             hasher.update(&line);
             out.write_all(&line).map_err(|e| Error::Export(e.to_string()))?;
@@ -206,7 +159,7 @@ pub async fn verify_export(
                 .bind(exported.global_position)
                 .fetch_optional(pool)
                 .await?;
-        match stored.map(ExportedEvent::from) {
+        match stored {
             Some(stored) if stored == exported => {}
             // Stored in clear and sealed on export: equal once the export's copy is opened.
             Some(stored) if sealed_on_export(vault, &stored, &exported).await? => {}
@@ -235,17 +188,12 @@ fn hex(bytes: &[u8]) -> String {
 
 async fn sealed_on_export(
     vault: &commands::Vault,
-    stored: &ExportedEvent,
-    exported: &ExportedEvent,
+    stored: &StoredEvent,
+    exported: &StoredEvent,
 ) -> Result<bool, Error> {
-    let plain = StoredEvent::from(stored.clone());
-    let sealed = StoredEvent::from(exported.clone());
-    if plain.is_sealed() || !sealed.is_sealed() {
+    if stored.is_sealed() || !exported.is_sealed() {
         return Ok(false);
     }
-    let mut opened = [sealed];
-    match crate::event::open(vault, &mut opened).await {
-        Ok(()) => Ok(ExportedEvent::from(opened[0].clone()) == ExportedEvent::from(plain)),
-        Err(_) => Ok(false),
-    }
+    let mut opened = [exported.clone()];
+    Ok(crate::event::open(vault, &mut opened).await.is_ok() && opened[0] == *stored)
 }

@@ -569,6 +569,14 @@ pub async fn read_models(pool: &PgPool) -> anyhow::Result<Vec<(String, String)>>
     Ok(out)
 }
 
+/// Waits until the live projector has applied every event.
+pub async fn caught_up(pool: &PgPool) -> anyhow::Result<()> {
+    eventually("projection caught up", || async {
+        Ok((projections::lag(pool, &projections::all()).await?.pending_events == 0).then_some(()))
+    })
+    .await
+}
+
 /// The vault of a server started with the default configuration, as every test server is
 /// (localhost: the development key-encryption key), for tools a test runs beside it.
 pub fn development_vault(pool: &PgPool) -> anyhow::Result<commands::Vault> {

@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use domain::staff::Role;
-use e2e::{TestApp, active_resident, birth_certificate_input, eventually};
+use e2e::{TestApp, active_resident, birth_certificate_input};
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -17,13 +17,6 @@ const REQUEST: &str = "mutation($a: ID!, $r: String!) { requestErasure(accountId
 const APPROVE: &str =
     "mutation($a: ID!) { approveErasure(accountId: $a) { accountId keysDestroyed filesErased sessionsEnded } }";
 const SUBMIT: &str = "mutation($i: SubmitServiceRequestInput!) { submitServiceRequest(input: $i) { requestId } }";
-
-async fn caught_up(pool: &PgPool) -> anyhow::Result<()> {
-    eventually("projection caught up", || async {
-        Ok((projections::lag(pool, &projections::all()).await?.pending_events == 0).then_some(()))
-    })
-    .await
-}
 
 /// Every text column of the read models and the outbox about the account, in one string.
 async fn rows_about(pool: &PgPool, account: &str) -> anyhow::Result<String> {
@@ -60,7 +53,7 @@ async fn an_approved_erasure_shreds_the_person_and_keeps_the_history_verifiable(
     let (resident, account) = active_resident(&app, &operator, NIK, NAME).await?;
     let input = birth_certificate_input(&app, &resident, "erasure-1").await?;
     resident.gql(SUBMIT, input).await?.data()?;
-    caught_up(&pool).await?;
+    e2e::caught_up(&pool).await?;
     assert!(rows_about(&pool, &account).await?.contains(NAME), "before: the queue names the resident");
     let files_before: i64 = sqlx::query_scalar("SELECT count(*) FROM stored_files WHERE attached_to = $1")
         .bind(format!("Account:{account}"))
@@ -102,7 +95,7 @@ async fn an_approved_erasure_shreds_the_person_and_keeps_the_history_verifiable(
     assert_eq!(blobs, 0, "no stored bytes left: {blobs}");
 
     // Every read model shows the person as erased.
-    caught_up(&pool).await?;
+    e2e::caught_up(&pool).await?;
     let rows = rows_about(&pool, &account).await?;
     assert!(!rows.contains(NAME) && !rows.contains(PHONE) && !rows.contains(PHONE_LOCAL), "{rows}");
     assert!(rows.contains(domain::privacy::ERASED));

@@ -6,18 +6,11 @@ use anyhow::Context;
 use chrono::{Duration, Utc};
 use commands::retention::RetentionReport;
 use domain::staff::Role;
-use e2e::{Client, TestApp, active_resident, birth_certificate_input, eventually, pdf, upload_as};
+use e2e::{Client, TestApp, active_resident, birth_certificate_input, pdf, upload_as};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
 const SUBMIT: &str = "mutation($i: SubmitServiceRequestInput!) { submitServiceRequest(input: $i) { requestId } }";
-
-async fn caught_up(pool: &PgPool) -> anyhow::Result<()> {
-    eventually("projection caught up", || async {
-        Ok((projections::lag(pool, &projections::all()).await?.pending_events == 0).then_some(()))
-    })
-    .await
-}
 
 async fn status(client: &Client, app: &TestApp, file: &str) -> anyhow::Result<u16> {
     Ok(client.http.get(app.url(&format!("/files/{file}"))).send().await?.status().as_u16())
@@ -51,7 +44,7 @@ async fn files_lose_their_bytes_when_their_retention_ends_and_keep_their_records
         )
         .await?
         .data()?;
-    caught_up(&pool).await?;
+    e2e::caught_up(&pool).await?;
     let identity = files(&pool, "IDENTITY").await?;
     assert_eq!(identity.len(), 3, "the three registration photos, decided at the approval");
     assert_eq!(files(&pool, "REQUEST").await?.len(), 3);

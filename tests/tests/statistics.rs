@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use commands::ManualClock;
 use domain::staff::Role;
 use domain::working_time::local_instant;
-use e2e::{Client, TestApp, active_resident, birth_certificate_input, eventually, jpeg, pdf, upload_as};
+use e2e::{Client, TestApp, active_resident, birth_certificate_input, jpeg, pdf, upload_as};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
@@ -48,13 +48,6 @@ async fn claim(operator: &Client, request: &str) -> anyhow::Result<()> {
 async fn staff_id(client: &Client) -> anyhow::Result<Value> {
     let reply = client.gql("{ currentStaff { id } }", json!({})).await?;
     reply.data()?.pointer("/currentStaff/id").cloned().context("staff id")
-}
-
-async fn caught_up(pool: &PgPool) -> anyhow::Result<()> {
-    eventually("projection caught up", || async {
-        Ok((projections::lag(pool, &projections::all()).await?.pending_events == 0).then_some(()))
-    })
-    .await
 }
 
 fn close_to(value: &Value, expected: f64) -> bool {
@@ -134,7 +127,7 @@ async fn the_dashboard_gives_the_exact_figures_of_a_known_history(pool: PgPool) 
     submit(&app, &resident, "statistik-c-0001").await?;
 
     clock.set_to(wib(15, 9, 0));
-    caught_up(&pool).await?;
+    e2e::caught_up(&pool).await?;
     let range = json!({ "f": "2026-12-07", "t": "2026-12-15" });
     let reply = supervisor.gql(STATISTICS, range.clone()).await?;
     let stats = reply.data()?["officeStatistics"].clone();
@@ -210,7 +203,7 @@ async fn the_dashboard_gives_the_exact_figures_of_a_known_history(pool: PgPool) 
     // replay changes nothing. (First let the live projector apply the sign-ins just made:
     // `verify` compares once both sides reached one point, and a live projector still moving
     // during the comparison would show as a difference.)
-    caught_up(&pool).await?;
+    e2e::caught_up(&pool).await?;
     let differences =
         projections::verify(&pool, &app.commands.vault, &projections::all(), 7, Duration::from_secs(20), |_| {})
             .await?;

@@ -173,6 +173,36 @@ impl SubjectKeys {
         Ok(destroyed.len() as u64)
     }
 
+    /// Wraps every live data key that another key-encryption key wraps with the current (first)
+    /// one, so the older KEK can be removed from the configuration. A key destroyed meanwhile is
+    /// never brought back. Returns how many were re-wrapped.
+    pub async fn rewrap(&self) -> Result<u64, Error> {
+        let current = self.inner.keks.current_id();
+        let stale: Vec<(Uuid, Vec<u8>)> = sqlx::query_as(
+            "SELECT key_id, wrapped_key FROM subject_keys WHERE wrapped_key IS NOT NULL AND kek_id <> $1",
+        )
+        .bind(current)
+        .fetch_all(&self.inner.pool)
+        .await?;
+        let mut rewrapped = 0;
+        for (id, wrapped) in stale {
+            let raw = self.inner.keks.open_bound(id.as_bytes(), &wrapped).ok_or_else(|| {
+                Error::Internal(format!("subject key {id} does not unwrap: is its key-encryption key still listed?"))
+            })?;
+            let again = self.inner.keks.seal_bound(id.as_bytes(), &raw)?;
+            rewrapped += sqlx::query(
+                "UPDATE subject_keys SET wrapped_key = $2, kek_id = $3 WHERE key_id = $1 AND destroyed_at IS NULL",
+            )
+            .bind(id)
+            .bind(&again)
+            .bind(current)
+            .execute(&self.inner.pool)
+            .await?
+            .rows_affected();
+        }
+        Ok(rewrapped)
+    }
+
     fn unwrap(&self, id: Uuid, wrapped: &[u8]) -> Result<DataKey, Error> {
         let raw =
             self.inner.keks.open_bound(id.as_bytes(), wrapped).ok_or_else(|| {
