@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use domain::staff::Role;
-use e2e::{TestApp, active_resident, birth_certificate_input};
+use e2e::{TestApp, active_resident, birth_certificate_input, eventually};
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -66,6 +66,17 @@ async fn an_approved_erasure_shreds_the_person_and_keeps_the_history_verifiable(
     assert_eq!(resident.gql(REQUEST, vars.clone()).await?.error_code(), Some("FORBIDDEN"));
     assert_eq!(sari.gql(APPROVE, json!({ "a": account })).await?.error_code(), Some("ERASURE_NOT_REQUESTED"));
     sari.gql(REQUEST, vars.clone()).await?.data()?;
+    let found = eventually("the look-up shows the filed erasure", || async {
+        let reply = sari
+            .gql(
+                "query($q: String!) { findResidents(query: $q) { residents { erasureRequested } } }",
+                json!({ "q": NIK }),
+            )
+            .await?;
+        Ok(reply.data()?.pointer("/findResidents/residents/0/erasureRequested").cloned().filter(|v| v == &json!(true)))
+    })
+    .await?;
+    assert_eq!(found, json!(true));
     assert_eq!(tono.gql(REQUEST, vars).await?.error_code(), Some("ERASURE_ALREADY_REQUESTED"));
     assert_eq!(operator.gql(APPROVE, json!({ "a": account })).await?.error_code(), Some("FORBIDDEN"));
     assert_eq!(sari.gql(APPROVE, json!({ "a": account })).await?.error_code(), Some("ERASURE_NEEDS_ANOTHER_OFFICER"));

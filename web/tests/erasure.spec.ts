@@ -28,6 +28,10 @@ test("an operator files an erasure, another supervisor approves it, the person i
   await page.getByRole("button", { name: "Ajukan penghapusan" }).click();
   await expect(page.getByRole("status")).toContainText("Menunggu persetujuan supervisor lain");
   await checkA11y(page);
+  await page.getByRole("button", { name: "Cari", exact: true }).click();
+  await expect(page.locator(".notice").first()).toContainText("penghapusan data diajukan");
+  await page.getByText("Hapus data pribadi (UU PDP)").click();
+  await expect(page.getByRole("button", { name: "Ajukan penghapusan" })).toHaveCount(0);
 
   await page.context().clearCookies();
   await consoleSignIn(page, supervisorAccount);

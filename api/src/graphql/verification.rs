@@ -113,6 +113,8 @@ pub struct ResidentMatch {
     awaiting_verification: bool,
     /// In the password-reset queue (`passwordResetQueue`).
     awaiting_password_reset: bool,
+    /// An erasure of their personal data is filed and waits for a supervisor (`approveErasure`).
+    erasure_requested: bool,
 }
 
 impl From<ResidentMatchRow> for ResidentMatch {
@@ -126,6 +128,7 @@ impl From<ResidentMatchRow> for ResidentMatch {
             registered_at: row.registered_at,
             awaiting_verification: row.awaiting_verification,
             awaiting_password_reset: row.awaiting_password_reset,
+            erasure_requested: row.erasure_requested,
         }
     }
 }

@@ -26,6 +26,8 @@ pub(super) struct Profile {
     pub decided_at: Option<DateTime<Utc>>,
     pub rejection_reason: Option<String>,
     pub last_signed_in: Option<DateTime<Utc>>,
+    /// An erasure filed and waiting for approval.
+    pub erasure_requested_at: Option<DateTime<Utc>>,
 }
 
 /// A `password_reset_queue` row.
@@ -105,6 +107,7 @@ impl AccountRows {
                         decided_at: None,
                         rejection_reason: None,
                         last_signed_in,
+                        erasure_requested_at: None,
                     },
                 );
                 self.verification.insert(
@@ -147,14 +150,19 @@ impl AccountRows {
                     profile.status = AccountStatus::Erased;
                     profile.decided_at = Some(at);
                     profile.rejection_reason = None;
+                    profile.erasure_requested_at = None;
                 }
                 self.verification.insert(id, None);
                 self.resets.insert(id, ResetChange { delete_stored: true, upsert: None });
             }
             AccountEvent::PasswordResetCodeRefused { .. }
             | AccountEvent::PasswordChanged { .. }
-            | AccountEvent::ErasureRequested { .. }
             | AccountEvent::NotificationPreferencesChanged { .. } => {}
+            AccountEvent::ErasureRequested { at, .. } => {
+                if let Some(profile) = self.profiles.get_mut(&id) {
+                    profile.erasure_requested_at = Some(at);
+                }
+            }
             AccountEvent::LegacyAccessGranted { legacy_account_id, granted_at, until } => {
                 self.grants.push(Grant { account_id: id, legacy_account_id: legacy_account_id.0, granted_at, until });
             }

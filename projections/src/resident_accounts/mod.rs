@@ -86,7 +86,7 @@ async fn apply_accounts(conn: &mut PgConnection, run: Vec<(Uuid, AccountEvent)>)
     ids.dedup();
     let profiles: Vec<Profile> = sqlx::query_as(
         "SELECT account_id, nik_masked, full_name, phone, email, status, registered_at, decided_at, rejection_reason,
-                last_signed_in
+                last_signed_in, erasure_requested_at
            FROM resident_accounts WHERE account_id = ANY($1)",
     )
     .bind(&ids)
@@ -114,6 +114,7 @@ async fn write_profiles<'r>(conn: &mut PgConnection, rows: impl Iterator<Item = 
     let mut decided_at = Vec::new();
     let mut rejection_reason = Vec::new();
     let mut last_signed_in = Vec::new();
+    let mut erasure_requested_at = Vec::new();
     for p in rows {
         account_id.push(p.account_id);
         nik_masked.push(p.nik_masked.as_str());
@@ -125,19 +126,21 @@ async fn write_profiles<'r>(conn: &mut PgConnection, rows: impl Iterator<Item = 
         decided_at.push(p.decided_at);
         rejection_reason.push(p.rejection_reason.as_deref());
         last_signed_in.push(p.last_signed_in);
+        erasure_requested_at.push(p.erasure_requested_at);
     }
     if account_id.is_empty() {
         return Ok(());
     }
     sqlx::query(
         "INSERT INTO resident_accounts (account_id, nik_masked, full_name, phone, email, status, registered_at,
-             decided_at, rejection_reason, last_signed_in)
+             decided_at, rejection_reason, last_signed_in, erasure_requested_at)
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                              $7::timestamptz[], $8::timestamptz[], $9::text[], $10::timestamptz[])
+                              $7::timestamptz[], $8::timestamptz[], $9::text[], $10::timestamptz[], $11::timestamptz[])
          ON CONFLICT (account_id) DO UPDATE SET nik_masked = EXCLUDED.nik_masked, full_name = EXCLUDED.full_name,
              phone = EXCLUDED.phone, email = EXCLUDED.email, status = EXCLUDED.status,
              registered_at = EXCLUDED.registered_at, decided_at = EXCLUDED.decided_at,
-             rejection_reason = EXCLUDED.rejection_reason, last_signed_in = EXCLUDED.last_signed_in",
+             rejection_reason = EXCLUDED.rejection_reason, last_signed_in = EXCLUDED.last_signed_in,
+             erasure_requested_at = EXCLUDED.erasure_requested_at",
     )
     .bind(account_id)
     .bind(nik_masked)
@@ -149,6 +152,7 @@ async fn write_profiles<'r>(conn: &mut PgConnection, rows: impl Iterator<Item = 
     .bind(decided_at)
     .bind(rejection_reason)
     .bind(last_signed_in)
+    .bind(erasure_requested_at)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -448,6 +452,8 @@ pub struct ResidentMatchRow {
     pub registered_at: DateTime<Utc>,
     pub awaiting_verification: bool,
     pub awaiting_password_reset: bool,
+    /// An erasure of their personal data is filed and waits for approval.
+    pub erasure_requested: bool,
 }
 
 /// Residents matching `filter`, by name, at most `limit`. A NIK or a number finds one account
@@ -462,7 +468,8 @@ pub async fn find_residents(
                 EXISTS (SELECT 1 FROM account_verification_queue v WHERE v.account_id = r.account_id)
                     AS awaiting_verification,
                 EXISTS (SELECT 1 FROM password_reset_queue p WHERE p.account_id = r.account_id)
-                    AS awaiting_password_reset
+                    AS awaiting_password_reset,
+                r.erasure_requested_at IS NOT NULL AS erasure_requested
            FROM resident_accounts r WHERE ",
     );
     match filter {

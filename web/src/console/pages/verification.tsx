@@ -50,6 +50,7 @@ const FindResidents = graphql(`
         status
         awaitingVerification
         awaitingPasswordReset
+        erasureRequested
       }
     }
   }
@@ -341,8 +342,9 @@ function SearchResult({ found }: { found: FindResidentsQuery["findResidents"] })
           <li key={r.accountId}>
             {r.fullName} · NIK {r.nikMasked} · akun {ACCOUNT_STATUS[r.status] ?? r.status}
             {r.awaitingPasswordReset ? " · menunggu reset kata sandi" : ""}
+            {r.erasureRequested ? " · penghapusan data diajukan, menunggu persetujuan" : ""}
             {r.status !== "ERASED" && r.status !== "UNREGISTERED" ? (
-              <Erasure accountId={r.accountId} name={r.fullName} />
+              <Erasure accountId={r.accountId} name={r.fullName} requested={r.erasureRequested} />
             ) : null}
           </li>
         ))}
@@ -356,7 +358,7 @@ function SearchResult({ found }: { found: FindResidentsQuery["findResidents"] })
  * supervisor approves it, which cannot be undone. The server enforces both rules; the page says
  * what it answered.
  */
-function Erasure({ accountId, name }: { accountId: string; name: string }) {
+function Erasure({ accountId, name, requested }: { accountId: string; name: string; requested: boolean }) {
   const [reason, setReason] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -383,31 +385,35 @@ function Erasure({ accountId, name }: { accountId: string; name: string }) {
           {done}
         </p>
       ) : null}
-      <div class="field">
-        <label for={field}>Alasan penghapusan</label>
-        <textarea
-          id={field}
-          rows={2}
-          maxLength={500}
-          value={reason}
-          onInput={(event) => setReason(event.currentTarget.value)}
-        />
-      </div>
+      {requested ? null : (
+        <div class="field">
+          <label for={field}>Alasan penghapusan</label>
+          <textarea
+            id={field}
+            rows={2}
+            maxLength={500}
+            value={reason}
+            onInput={(event) => setReason(event.currentTarget.value)}
+          />
+        </div>
+      )}
       <div class="actions">
-        <button
-          type="button"
-          class="button secondary"
-          disabled={busy}
-          onClick={() =>
-            void run(async () => {
-              await gql(RequestErasure, { accountId, reason });
-              return `Penghapusan data ${name} diajukan. Menunggu persetujuan supervisor lain.`;
-            })
-          }
-        >
-          Ajukan penghapusan
-        </button>
-        {supervisor ? (
+        {requested ? null : (
+          <button
+            type="button"
+            class="button secondary"
+            disabled={busy}
+            onClick={() =>
+              void run(async () => {
+                await gql(RequestErasure, { accountId, reason });
+                return `Penghapusan data ${name} diajukan. Menunggu persetujuan supervisor lain.`;
+              })
+            }
+          >
+            Ajukan penghapusan
+          </button>
+        )}
+        {supervisor && requested ? (
           <button
             type="button"
             class="button danger"
