@@ -123,16 +123,17 @@ impl ErasureService {
         let Some(Recorded { legacy, at, recorded_at }) = self.last_erasure(account).await? else {
             return Err(Error::Internal(format!("account {account} has no recorded erasure")));
         };
+        // The account's own key goes last: while it is live, [`Self::finish_interrupted`] finds
+        // the erasure unfinished, whatever step a crash cut short.
         let sessions = self.sessions.revoke_all(SubjectKind::Resident, account, None).await?;
-        let mut keys = 0;
         let mut owners = vec![FileOwner::Account(AccountId(account))];
-        for subject in std::iter::once(account).chain(legacy.map(|l| l.0)) {
-            keys += self.vault.keys().destroy_created_until(subject, recorded_at).await?;
-        }
+        let mut keys = 0;
         if let Some(legacy) = legacy {
+            keys += self.vault.keys().destroy_created_until(legacy.0, recorded_at).await?;
             owners.push(FileOwner::LegacyAccount(legacy));
         }
         let files = self.files.erase_attached(&owners, at).await?;
+        keys += self.vault.keys().destroy_created_until(account, recorded_at).await?;
         tracing::info!(%account, keys, files, sessions, "personal data erased");
         Ok(Erased { keys, files, sessions })
     }

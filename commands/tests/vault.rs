@@ -60,7 +60,8 @@ struct Row {
 
 async fn stored(pool: &PgPool, account: AccountId) -> anyhow::Result<Row> {
     let (aggregate_id, sequence, event_version, payload, metadata) = sqlx::query_as(
-        "SELECT aggregate_id, sequence, event_version, payload, metadata FROM events WHERE aggregate_id = $1",
+        "SELECT aggregate_id, sequence, event_version, payload, metadata FROM events
+          WHERE aggregate_id = $1 AND event_type = 'AccountRegistered'",
     )
     .bind(account.to_string())
     .fetch_one(pool)
@@ -214,5 +215,36 @@ async fn data_keys_follow_the_key_encryption_keys_through_a_rotation(pool: PgPoo
         stored(&pool, account).await?.open(&stranger).await.is_err(),
         "without the KEK nothing opens, and that is an error, not an erasure"
     );
+    Ok(())
+}
+
+/// An erasure recorded but not carried out (the process died right after the event) is finished
+/// by the daily housekeeping: the key is destroyed then, once.
+#[sqlx::test(migrations = "../migrations")]
+async fn an_erasure_cut_short_after_it_was_recorded_is_finished_by_housekeeping(pool: PgPool) -> anyhow::Result<()> {
+    let commands = commands::Commands::new(pool.clone(), commands::Settings::for_tests());
+    let account = register(&pool, &commands.vault).await?;
+    let accounts = Executor::<Account>::new(pool.clone(), &commands.vault, ());
+    let staff = CommandMetadata::system(Uuid::new_v4());
+    let (filer, approver) = (domain::staff::StaffId(Uuid::new_v4()), domain::staff::StaffId(Uuid::new_v4()));
+    let reason = domain::account::Reason::parse("Permintaan penduduk")?;
+    let id = account.to_string();
+    accounts.execute(&id, AccountCommand::RequestErasure { by: filer, reason, at: Utc::now() }, &staff).await?;
+    let approve = AccountCommand::ApproveErasure { by: approver, legacy_account_id: None, at: Utc::now() };
+    accounts.execute(&id, approve, &staff).await?;
+    let live = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM subject_keys WHERE subject_id = $1 AND destroyed_at IS NULL")
+            .bind(account.0)
+            .fetch_one(&pool)
+            .await
+    };
+    assert_eq!(live().await?, 1, "recorded, not carried out");
+
+    let finished = commands.erasure.finish_interrupted().await?;
+    assert_eq!(finished.keys, 1);
+    assert_eq!(live().await?, 0);
+    assert_eq!(commands.erasure.finish_interrupted().await?.keys, 0, "nothing is left to finish");
+    let opened = stored(&pool, account).await?.open(&commands.vault).await?;
+    assert_eq!(opened.payload["AccountRegistered"]["nik"], domain::privacy::ERASED);
     Ok(())
 }
