@@ -56,28 +56,6 @@ pub async fn open(vault: &commands::Vault, events: &mut [StoredEvent]) -> Result
     vault.open(&mut parts).await.map_err(|e| Error::Sealed(e.to_string()))
 }
 
-/// [`open`] for a batch the caller owns, decrypting on the blocking pool: a replay opens the
-/// next batch there while the current one is applied.
-pub(crate) async fn open_owned(
-    vault: &commands::Vault,
-    mut events: Vec<StoredEvent>,
-) -> Result<Vec<StoredEvent>, Error> {
-    let mut parts: Vec<_> = events.iter_mut().filter(|e| e.is_sealed()).map(StoredEvent::parts).collect();
-    if parts.is_empty() {
-        return Ok(events);
-    }
-    let keys = vault.keys_for(&mut parts).await.map_err(|e| Error::Sealed(e.to_string()))?;
-    drop(parts);
-    tokio::task::spawn_blocking(move || {
-        let mut parts: Vec<_> = events.iter_mut().filter(|e| e.is_sealed()).map(StoredEvent::parts).collect();
-        keys.open(&mut parts).map_err(|e| Error::Sealed(e.to_string()))?;
-        drop(parts);
-        Ok(events)
-    })
-    .await
-    .map_err(|e| Error::Sealed(format!("opening a batch: {e}")))?
-}
-
 /// The batch as projections read it: a copy with sealed fields opened, or the batch itself when
 /// nothing in it is sealed.
 pub(crate) async fn opened<'e>(

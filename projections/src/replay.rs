@@ -232,8 +232,9 @@ async fn fetch_opened(
     after: Checkpoint,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, Error> {
-    let events = fetch_safe(conn, after, limit).await?;
-    crate::event::open_owned(vault, events).await
+    let mut events = fetch_safe(conn, after, limit).await?;
+    crate::event::open(vault, &mut events).await?;
+    Ok(events)
 }
 
 /// Applies one batch to every shadow projection and moves their checkpoints from `from` to

@@ -126,14 +126,6 @@ impl Vault {
     /// [`domain::privacy::ERASED`]; one that does not open under its key (altered, or moved
     /// from another event) is an error: history must not be quietly misread.
     pub async fn open(&self, events: &mut [EventParts<'_>]) -> Result<(), Error> {
-        let keys = self.keys_for(events).await?;
-        keys.open(events)
-    }
-
-    /// The data keys `events` need, looked up at once: the I/O half of [`Vault::open`], so the
-    /// CPU half ([`OpeningKeys::open`]) can run elsewhere (a replay decrypts the next batch on
-    /// the blocking pool while the current one is applied).
-    pub async fn keys_for(&self, events: &mut [EventParts<'_>]) -> Result<OpeningKeys, Error> {
         let mut wanted = HashSet::new();
         for event in events.iter_mut() {
             visit_sealed(event, &mut |_, token| {
@@ -143,20 +135,11 @@ impl Vault {
             });
         }
         if wanted.is_empty() {
-            return Ok(OpeningKeys(HashMap::new()));
+            return Ok(());
         }
-        Ok(OpeningKeys(self.keys.opening_keys(wanted.into_iter().collect()).await?))
-    }
-}
-
-/// Data keys looked up for a set of events ([`Vault::keys_for`]); `None` for a destroyed one.
-pub struct OpeningKeys(HashMap<Uuid, Option<keys::DataKey>>);
-
-impl OpeningKeys {
-    /// Opens the sealed fields of `events` with these keys (no I/O).
-    pub fn open(&self, events: &mut [EventParts<'_>]) -> Result<(), Error> {
+        let keys = self.keys.opening_keys(wanted.into_iter().collect()).await?;
         for event in events.iter_mut() {
-            open_one(event, &self.0)?;
+            open_one(event, &keys)?;
         }
         Ok(())
     }
