@@ -94,18 +94,7 @@ impl Vault {
             // Personal data about no one in particular (none today) is sealed under the
             // service's own subject, never stored in clear.
             let key = self.keys.sealing_key(payload_subject.unwrap_or(Uuid::nil())).await?;
-            let mut failed = None;
-            domain::privacy::for_each_personal_mut(payload, &mut |path, value| {
-                if let Value::String(plain) = value {
-                    match key.seal(&identity.aad(path), plain) {
-                        Ok(sealed) => *value = Value::String(sealed),
-                        Err(e) => failed = Some(e),
-                    }
-                }
-            });
-            if let Some(e) = failed {
-                return Err(e);
-            }
+            replace_personal(payload, |path, plain| key.seal(&identity.aad(path), plain))?;
             event_version.push_str(SEALED_VERSION_SUFFIX);
         }
         if let Some(map) = metadata.as_object_mut()
@@ -171,18 +160,7 @@ fn open_one(event: &mut EventParts<'_>, keys: &HashMap<Uuid, Option<keys::DataKe
     };
     if let Some(version) = event.event_version.strip_suffix(SEALED_VERSION_SUFFIX) {
         let version = version.to_owned();
-        let mut failed = None;
-        domain::privacy::for_each_personal_mut(event.payload, &mut |path, value| {
-            if let Value::String(token) = value {
-                match open(path, token) {
-                    Ok(plain) => *value = Value::String(plain),
-                    Err(e) => failed = Some(e),
-                }
-            }
-        });
-        if let Some(e) = failed {
-            return Err(e);
-        }
+        replace_personal(event.payload, open)?;
         *event.event_version = version;
     }
     if let Some(map) = event.metadata.as_object_mut()
@@ -191,6 +169,24 @@ fn open_one(event: &mut EventParts<'_>, keys: &HashMap<Uuid, Option<keys::DataKe
         map.insert(domain::metadata::keys::CLIENT_ADDRESS.into(), Value::String(open(SEALED_ADDRESS, &token)?));
     }
     Ok(())
+}
+
+/// Replaces every personal string of `payload` by what `replace` makes of it (given its path),
+/// keeping the first error: sealing and opening walk the same fields.
+fn replace_personal(
+    payload: &mut Value,
+    mut replace: impl FnMut(&str, &str) -> Result<String, Error>,
+) -> Result<(), Error> {
+    let mut failed = None;
+    domain::privacy::for_each_personal_mut(payload, &mut |path, value| {
+        if let (Value::String(text), None) = (&*value, &failed) {
+            match replace(path, text) {
+                Ok(replaced) => *value = Value::String(replaced),
+                Err(e) => failed = Some(e),
+            }
+        }
+    });
+    failed.map_or(Ok(()), Err)
 }
 
 fn corrupt(identity: EventIdentity<'_>, path: &str) -> Error {
