@@ -225,7 +225,7 @@ pub async fn create_admin(
 /// The vault of this configuration's personal-data keys, for tools that read or write events.
 pub fn vault_of(config: &Config, pool: &PgPool) -> anyhow::Result<commands::Vault> {
     let settings = config.command_settings().map_err(|e| anyhow::anyhow!(e))?;
-    Ok(commands::Vault::new(pool.clone(), settings.personal_data_keys))
+    Ok(commands::Vault::new(pool.clone(), settings.personal_data_keys, &settings.secrets))
 }
 
 /// Reads the new password: twice with no echo from a terminal, else one line from `input`.

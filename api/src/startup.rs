@@ -98,6 +98,10 @@ impl Application {
             .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
         let secrets = settings.secrets.clone();
         let commands = Commands::new(pool.clone(), settings);
+        let sealed = projections::notifications::seal_leftovers(&pool, &commands.vault).await?;
+        if sealed > 0 {
+            tracing::info!(sealed, "notification rows written in clear before sealing are sealed");
+        }
         let pool_for_feed = pool.clone();
         let projector = Projector::new(pool.clone(), commands.vault.clone(), projections::all(), config.projector());
         let (feed, _) = tokio::sync::broadcast::channel(1024);
@@ -108,6 +112,7 @@ impl Application {
             pool: pool.clone(),
             clock: commands.clock.clone(),
             secrets,
+            vault: commands.vault.clone(),
             senders,
             metrics: metrics.clone(),
             settings: config.notifications.worker(),

@@ -431,11 +431,12 @@ async fn child_run(flag: &str, url: &str) -> anyhow::Result<(f64, f64, f64)> {
 /// how many requests are open.
 async fn first_pages(pool: &PgPool, resident: Uuid) -> anyhow::Result<(Vec<f64>, Vec<f64>, i64)> {
     let filter = projections::service_requests::QueueFilter::default();
+    let vault = served_vault(pool)?;
     let mut queue = Vec::new();
     let mut board = Vec::new();
     for _ in 0..200 {
         let t = Instant::now();
-        projections::service_requests::queue_page(pool, &filter, None, 20).await?;
+        projections::service_requests::queue_page(pool, &vault, &filter, None, 20).await?;
         queue.push(t.elapsed().as_secs_f64() * 1000.0);
         let t = Instant::now();
         projections::service_requests::board_page(pool, resident, None, 20).await?;

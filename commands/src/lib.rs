@@ -128,7 +128,7 @@ impl Commands {
             clock,
             catalogue,
         } = settings;
-        let vault = Vault::new(pool.clone(), personal_data_keys);
+        let vault = Vault::new(pool.clone(), personal_data_keys, &secrets);
         let sessions = SessionStore::new(pool.clone(), session_policy, clock.clone());
         let upload_tokens = files::UploadTokens::new(pool.clone(), upload_limits.uploads_per_token);
         let files = files::FileStore::new(pool.clone(), objects, secrets.file_keys.clone(), upload_limits);

@@ -29,7 +29,7 @@ impl std::fmt::Debug for Secrets {
 impl Secrets {
     /// Secrets from a 32-byte NIK key and the file keys.
     pub fn new(nik_key: [u8; 32], file_keys: FileKeys) -> Self {
-        Self { mac: <Hmac<Sha256> as KeyInit>::new(&nik_key_block(nik_key)), file_keys }
+        Self { mac: <Hmac<Sha256> as KeyInit>::new(&hmac_key_block(nik_key)), file_keys }
     }
 
     /// Keyed hash of `data` under a purpose label (domain separation).
@@ -91,7 +91,7 @@ fn uuid_from(hash: [u8; 32]) -> Uuid {
 
 /// HMAC pads keys to the hash's block size (64 bytes) anyway; doing it here lets us use the
 /// infallible fixed-size constructor.
-fn nik_key_block(key: [u8; 32]) -> hmac::digest::Key<Hmac<Sha256>> {
+pub(crate) fn hmac_key_block(key: [u8; 32]) -> hmac::digest::Key<Hmac<Sha256>> {
     let mut block = hmac::digest::Key::<Hmac<Sha256>>::default();
     block[..32].copy_from_slice(&key);
     block

@@ -186,12 +186,14 @@ async fn a_destroyed_key_leaves_the_event_and_erases_its_personal_fields(pool: P
 
 #[sqlx::test(migrations = "../migrations")]
 async fn data_keys_follow_the_key_encryption_keys_through_a_rotation(pool: PgPool) -> anyhow::Result<()> {
-    let old = Vault::new(pool.clone(), FileKeys::single("kek-2026", [1; 32]));
+    let secrets = commands::Settings::for_tests().secrets;
+    let old = Vault::new(pool.clone(), FileKeys::single("kek-2026", [1; 32]), &secrets);
     let account = register(&pool, &old).await?;
 
     let rotated = Vault::new(
         pool.clone(),
         FileKeys::new(vec![("kek-2027".into(), [2; 32]), ("kek-2026".into(), [1; 32])]).map_err(anyhow::Error::msg)?,
+        &secrets,
     );
     let opened = stored(&pool, account).await?.open(&rotated).await?;
     assert_eq!(opened.payload["AccountRegistered"]["nik"], NIK, "older data keys open under the listed older KEK");
@@ -206,11 +208,11 @@ async fn data_keys_follow_the_key_encryption_keys_through_a_rotation(pool: PgPoo
     // Re-wrapped under the new KEK, the old one can go.
     assert_eq!(rotated.keys().rewrap().await?, 1);
     assert_eq!(rotated.keys().rewrap().await?, 0, "nothing left to re-wrap");
-    let only_new = Vault::new(pool.clone(), FileKeys::single("kek-2027", [2; 32]));
+    let only_new = Vault::new(pool.clone(), FileKeys::single("kek-2027", [2; 32]), &secrets);
     let opened = stored(&pool, account).await?.open(&only_new).await?;
     assert_eq!(opened.payload["AccountRegistered"]["nik"], NIK, "readable without the retired KEK");
 
-    let stranger = Vault::new(pool.clone(), FileKeys::single("other", [3; 32]));
+    let stranger = Vault::new(pool.clone(), FileKeys::single("other", [3; 32]), &secrets);
     assert!(
         stored(&pool, account).await?.open(&stranger).await.is_err(),
         "without the KEK nothing opens, and that is an error, not an erasure"

@@ -69,6 +69,17 @@ pub fn personal_kind(key: &str) -> Option<PersonalKind> {
     }
 }
 
+/// A personal value as the auditors' masked views show it (a form's values are hidden).
+pub fn mask(kind: PersonalKind, value: &str) -> String {
+    match kind {
+        PersonalKind::Nik => mask_nik(value),
+        PersonalKind::Phone => keep_ends(value, 4, 2),
+        PersonalKind::Email => mask_email(value),
+        PersonalKind::Name => initials(value),
+        PersonalKind::FormValues => HIDDEN.to_owned(),
+    }
+}
+
 /// Removes secrets; with `mask_personal`, also masks NIKs, phones, e-mails, names and form
 /// values. Structure and every other value stay as stored.
 pub fn redact(value: &Value, mask_personal: bool) -> Value {
@@ -80,11 +91,8 @@ pub fn redact(value: &Value, mask_personal: bool) -> Value {
                         ("password_hash" | "code_hash" | "sealed_code", _) => Value::from(HIDDEN),
                         (_, false) => redact(v, false),
                         (k, true) => match personal_kind(k) {
-                            Some(PersonalKind::Nik) => mask_with(v, mask_nik),
-                            Some(PersonalKind::Phone) => mask_with(v, |s| keep_ends(s, 4, 2)),
-                            Some(PersonalKind::Email) => mask_with(v, mask_email),
-                            Some(PersonalKind::Name) => mask_with(v, initials),
                             Some(PersonalKind::FormValues) => hide_values(v),
+                            Some(kind) => mask_with(v, |s| mask(kind, s)),
                             None => redact(v, true),
                         },
                     };

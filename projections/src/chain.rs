@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 
 use crate::projector::fetch_safe;
-use crate::{Checkpoint, Error, Mode, Projection, StoredEvent};
+use crate::{Checkpoint, Context, Error, Projection, StoredEvent};
 
 /// Hash of "nothing before": the chain's first `previous_hash`.
 pub const GENESIS: [u8; 32] = [0; 32];
@@ -60,7 +60,7 @@ impl Projection for EventChain {
         &'a self,
         conn: &'a mut PgConnection,
         events: &'a [StoredEvent],
-        _mode: Mode,
+        _cx: Context<'a>,
     ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
             if events.is_empty() {

@@ -16,3 +16,10 @@ pub enum Error {
     #[error("another replay or verification is running on this database; wait for it to finish")]
     ReplayRunning,
 }
+
+impl From<commands::Error> for Error {
+    /// The vault's failures (a key that does not unwrap, a token that does not open).
+    fn from(error: commands::Error) -> Self {
+        Self::Sealed(error.to_string())
+    }
+}

@@ -15,7 +15,7 @@ use futures::future::BoxFuture;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::{Error, Mode, Projection, StoredEvent};
+use crate::{Context, Error, Projection, StoredEvent};
 
 /// Why a file was collected, which sets how long it is kept after its purpose ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,7 +76,7 @@ impl Projection for FileRetention {
         &'a self,
         conn: &'a mut PgConnection,
         events: &'a [StoredEvent],
-        _mode: Mode,
+        _cx: Context<'a>,
     ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
             let mut changes = Changes::default();

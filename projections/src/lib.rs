@@ -27,7 +27,7 @@ use std::sync::Arc;
 pub use checkpoint::Checkpoint;
 pub use error::Error;
 pub use event::{StoredEvent, open as open_sealed};
-pub use projection::{EventByEvent, Mode, Projection};
+pub use projection::{Context, EventByEvent, Mode, Projection};
 pub use projector::{
     ActiveProjector, CHANNEL as PROJECTOR_CHANNEL, LOCK_KEY as PROJECTOR_LOCK_KEY, Lag, Projector, ProjectorConfig,
     ProjectorState, lag,

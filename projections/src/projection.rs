@@ -12,6 +12,15 @@ pub enum Mode {
     Rebuild,
 }
 
+/// What a batch is applied with.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub mode: Mode,
+    /// Seals the personal values a read model holds ([`commands::vault::Personal`]) and keys
+    /// their blind indexes.
+    pub vault: &'a commands::Vault,
+}
+
 /// A read model fed by the projector.
 ///
 /// `apply_batch` runs inside the projector's transaction, which also moves the projection's
@@ -45,7 +54,7 @@ pub trait Projection: Send + Sync {
         &'a self,
         conn: &'a mut PgConnection,
         events: &'a [StoredEvent],
-        mode: Mode,
+        cx: Context<'a>,
     ) -> BoxFuture<'a, Result<(), Error>>;
 }
 
@@ -80,7 +89,7 @@ impl<P: EventByEvent> Projection for P {
         &'a self,
         conn: &'a mut PgConnection,
         events: &'a [StoredEvent],
-        _mode: Mode,
+        _cx: Context<'a>,
     ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
             for event in events {

@@ -10,7 +10,7 @@ use sqlx::postgres::PgListener;
 use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::event::COLUMNS;
-use crate::{Checkpoint, Error, Mode, Projection, StoredEvent, checkpoint};
+use crate::{Checkpoint, Context, Error, Mode, Projection, StoredEvent, checkpoint};
 
 /// Key of the advisory lock that makes one projector active per database (`pg_locks` shows
 /// it as `classid` = high 32 bits, `objid` = low 32 bits).
@@ -208,7 +208,8 @@ impl ActiveProjector<'_> {
                 continue;
             }
             let batch: &[StoredEvent] = if projection.reads_stored_form() { &events } else { &opened };
-            apply_batch(&mut tx, projection.as_ref(), batch, from, Mode::Live).await?;
+            let cx = Context { mode: Mode::Live, vault: &self.projector.vault };
+            apply_batch(&mut tx, projection.as_ref(), batch, from, cx).await?;
             moved.push((projection.name(), from));
         }
         checkpoint::advance_all(&mut tx, &moved, last).await?;
@@ -285,10 +286,10 @@ pub(crate) async fn apply_batch(
     projection: &dyn Projection,
     events: &[StoredEvent],
     from: Checkpoint,
-    mode: Mode,
+    cx: Context<'_>,
 ) -> Result<(), Error> {
     let unseen = events.partition_point(|e| e.checkpoint() <= from);
-    projection.apply_batch(conn, &events[unseen..], mode).await
+    projection.apply_batch(conn, &events[unseen..], cx).await
 }
 
 /// How far the read models trail the event store.

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 
 use crate::projector::{apply_batch, fetch_safe};
-use crate::{Checkpoint, Error, Mode, Projection, StoredEvent, checkpoint};
+use crate::{Checkpoint, Context, Error, Mode, Projection, StoredEvent, checkpoint};
 
 const SHADOW: &str = "replay_shadow";
 
@@ -210,7 +210,7 @@ async fn fold_into_shadow(
         let apply = async {
             let mut tx = conn.begin().await?;
             write_to_shadow(&mut tx).await?;
-            apply_to_shadow(&mut tx, projections, &events, position, last).await?;
+            apply_to_shadow(&mut tx, vault, projections, &events, position, last).await?;
             tx.commit().await?;
             Ok::<(), Error>(())
         };
@@ -241,13 +241,14 @@ async fn fetch_opened(
 /// `to`, in the caller's transaction.
 async fn apply_to_shadow(
     conn: &mut PgConnection,
+    vault: &commands::Vault,
     projections: &[&Arc<dyn Projection>],
     events: &[StoredEvent],
     from: Checkpoint,
     to: Checkpoint,
 ) -> Result<(), Error> {
     for projection in projections {
-        apply_batch(conn, projection.as_ref(), events, from, Mode::Rebuild).await?;
+        apply_batch(conn, projection.as_ref(), events, from, Context { mode: Mode::Rebuild, vault }).await?;
     }
     let moves: Vec<_> = projections.iter().map(|p| (p.name(), from)).collect();
     checkpoint::advance_all(conn, &moves, to).await
@@ -311,7 +312,7 @@ async fn continue_in_shadow(
     loop {
         let events = fetch_opened(tx, vault, position, batch_size).await?;
         let Some(last) = events.last().map(|e| e.checkpoint()) else { return Ok(()) };
-        apply_to_shadow(tx, projections, &events, position, last).await?;
+        apply_to_shadow(tx, vault, projections, &events, position, last).await?;
         position = last;
     }
 }

@@ -579,8 +579,43 @@ pub async fn caught_up(pool: &PgPool) -> anyhow::Result<()> {
 
 /// The vault of a server started with the default configuration, as every test server is
 /// (localhost: the development key-encryption key), for tools a test runs beside it.
+/// `pg_dump` of the whole database's data, as a stolen backup would be.
+pub fn pg_dump(pool: &PgPool) -> anyhow::Result<String> {
+    let options = pool.connect_options();
+    let output = std::process::Command::new("pg_dump")
+        .args(["--data-only", "--no-owner", "-h", options.get_host(), "-p", &options.get_port().to_string()])
+        .args(["-U", options.get_username(), options.get_database().context("database name")?])
+        .output()
+        .context("pg_dump must be installed (postgresql-client)")?;
+    anyhow::ensure!(output.status.success(), "pg_dump: {}", String::from_utf8_lossy(&output.stderr));
+    Ok(String::from_utf8(output.stdout)?)
+}
+
+/// Fails if a copy of the database holds any of `personal` (full NIKs, names, numbers,
+/// e-mails, form values) anywhere, naming the tables whose rows hold it.
+pub fn assert_copy_holds_none_of(pool: &PgPool, personal: &[&str]) -> anyhow::Result<()> {
+    let copy = pg_dump(pool)?;
+    anyhow::ensure!(copy.contains("COPY public.events"), "the dump holds the data");
+    let mut found = Vec::new();
+    let mut table = "";
+    for line in copy.lines() {
+        if let Some(rest) = line.strip_prefix("COPY ") {
+            table = rest.split_whitespace().next().unwrap_or_default();
+        }
+        for value in personal {
+            if line.contains(value) {
+                found.push(format!("{value} in {table}"));
+            }
+        }
+    }
+    found.dedup();
+    anyhow::ensure!(found.is_empty(), "a copy of the database holds personal data in clear: {found:?}");
+    Ok(())
+}
+
 pub fn development_vault(pool: &PgPool) -> anyhow::Result<commands::Vault> {
-    Ok(commands::Vault::new(pool.clone(), development_settings()?.personal_data_keys))
+    let settings = development_settings()?;
+    Ok(commands::Vault::new(pool.clone(), settings.personal_data_keys, &settings.secrets))
 }
 
 /// The command-side settings (keys) of a server started with the default configuration.

@@ -352,6 +352,8 @@ async fn forgotten_password_is_approved_by_an_operator_and_ends_old_sessions(poo
         (queued["registeredName"].as_str(), queued["givenName"].as_str()),
         (Some("Siti Aminah"), Some("Siti Aminah"))
     );
+    // The waiting request is held sealed, like the profile it names.
+    e2e::assert_copy_holds_none_of(&pool, &[NIK, "6106010101900003", "Siti Aminah", "6281234567890", "081234567890"])?;
     let approved = operator
         .gql(
             "mutation($a: ID!) { approvePasswordReset(accountId: $a) { code expiresAt whatsappLink } }",
@@ -464,6 +466,9 @@ async fn legacy_documents_are_visible_for_24_hours_after_a_grant(pool: PgPool) -
         )
         .await?;
     assert_eq!(mismatch.error_code(), Some("LEGACY_NIK_MISMATCH"));
+    // The old portal's accounts are held sealed too.
+    e2e::caught_up(&pool).await?;
+    e2e::assert_copy_holds_none_of(&pool, &[NIK, "Siti Aminah", "Budi Santoso", "6281234567890", "081234567890"])?;
     app.stop().await
 }
 
@@ -628,9 +633,13 @@ async fn officers_find_residents_by_nik_number_or_name_and_every_look_up_is_audi
         .unwrap_or_default();
     assert_eq!(listed, vec![("Dewi Sartika", "AWAITING_VERIFICATION", true), ("Siti Aminah", "ACTIVE", false)]);
 
-    // By part of the name, any case.
+    // By the beginnings of the name's words, in any order and case (names are sealed: the
+    // look-up goes through keyed hashes of word prefixes); the middle of a word finds no one.
     let by_name = found(&operator, "aminah").await?;
     assert_eq!((&by_name["matchedBy"], &by_name["residents"]), (&json!("NAME"), &json!([siti_match])));
+    let by_prefixes = found(&operator, "ami SIT").await?;
+    assert_eq!(by_prefixes["residents"], json!([siti_match]));
+    assert_eq!(found(&operator, "minah").await?["residents"], json!([]));
     let nobody = found(&operator, "6106010101900003").await?;
     assert_eq!(nobody["residents"], json!([]), "a NIK without an account finds nothing");
 
@@ -653,13 +662,15 @@ async fn officers_find_residents_by_nik_number_or_name_and_every_look_up_is_audi
             .fetch_all(&pool)
             .await?;
     let look_ups = audited.len();
-    assert!(look_ups >= 5, "{audited:?}");
+    assert!(look_ups >= 7, "{audited:?}");
     assert_eq!(
-        audited[look_ups - 4..].to_vec(),
+        audited[look_ups - 6..].to_vec(),
         vec![
             ("OPERATOR".to_owned(), format!("nik:6106********0001 -> [Account:{siti}]")),
-            ("SUPERVISOR".to_owned(), format!("phone:6281234567890 -> [Account:{dewi}, Account:{siti}]")),
-            ("OPERATOR".to_owned(), format!("name:aminah -> [Account:{siti}]")),
+            ("SUPERVISOR".to_owned(), format!("phone:6281*******90 -> [Account:{dewi}, Account:{siti}]")),
+            ("OPERATOR".to_owned(), format!("name:a. -> [Account:{siti}]")),
+            ("OPERATOR".to_owned(), format!("name:a. S. -> [Account:{siti}]")),
+            ("OPERATOR".to_owned(), "name:m. -> []".to_owned()),
             ("OPERATOR".to_owned(), "nik:6106********0003 -> []".to_owned()),
         ]
     );

@@ -152,11 +152,13 @@ impl NotificationQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, NotificationDeadLetter>> {
-        let pool = shared(ctx)?.pool.clone();
+        let shared = shared(ctx)?;
+        let (pool, vault) = (shared.pool.clone(), &shared.commands.vault);
         query(after, None, first, None, |after: Option<String>, _: Option<String>, first, _| async move {
             let limit = first.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE);
             let cursor = after.as_deref().map(decode_cursor).transpose()?;
-            let mut rows = outbox::dead_letters(&pool, cursor, limit as i64 + 1).await.map_err(ApiError::from)?;
+            let mut rows =
+                outbox::dead_letters(&pool, vault, cursor, limit as i64 + 1).await.map_err(ApiError::from)?;
             let has_next = rows.len() > limit;
             rows.truncate(limit);
             let mut connection = Connection::new(after.is_some(), has_next);

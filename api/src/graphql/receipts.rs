@@ -71,7 +71,7 @@ impl ReceiptQuery {
             return Ok(ReceiptCheck::not_found());
         };
         let Some((row, applicant)) =
-            projections::service_requests::by_receipt_code(&shared.pool, code.as_str()).await?
+            projections::service_requests::by_receipt_code(&shared.pool, &shared.commands.vault, code.as_str()).await?
         else {
             shared.metrics.receipt_checked(ReceiptAnswer::Unknown);
             return Ok(ReceiptCheck::not_found());

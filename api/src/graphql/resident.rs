@@ -164,7 +164,7 @@ pub(super) async fn resident_view(ctx: &Context<'_>, account_id: Uuid) -> Result
     let shared = shared(ctx)?;
     let accounts = &shared.commands.accounts;
     let account = accounts.load(account_id).await?;
-    let row = projections::resident_accounts::resident(&shared.pool, account_id).await?;
+    let row = projections::resident_accounts::resident(&shared.pool, &shared.commands.vault, account_id).await?;
     let grants = account.legacy_access_at(accounts.now());
     let legacy_ids: Vec<Uuid> = grants.iter().map(|(l, _)| l.0).collect();
     let documents = if legacy_ids.is_empty() {

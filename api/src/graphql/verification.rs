@@ -176,11 +176,12 @@ impl VerificationQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<QueueConnection<VerificationItem>> {
-        let pool = shared(ctx)?.pool.clone();
+        let shared = shared(ctx)?;
+        let (pool, vault) = (shared.pool.clone(), &shared.commands.vault);
         query(after, None, first, None, |after: Option<String>, _: Option<String>, first, _| async move {
             let cursor = after.as_deref().map(decode_timed_cursor).transpose()?;
             let Page { rows, has_next } = PageSize::STANDARD
-                .fetch(first, |limit| projections::resident_accounts::verification_queue(&pool, cursor, limit))
+                .fetch(first, |limit| projections::resident_accounts::verification_queue(&pool, vault, cursor, limit))
                 .await?;
             let total_count =
                 projections::resident_accounts::verification_queue_count(&pool).await.map_err(ApiError::from)?;
@@ -220,11 +221,12 @@ impl VerificationQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<QueueConnection<PasswordResetItem>> {
-        let pool = shared(ctx)?.pool.clone();
+        let shared = shared(ctx)?;
+        let (pool, vault) = (shared.pool.clone(), &shared.commands.vault);
         query(after, None, first, None, |after: Option<String>, _: Option<String>, first, _| async move {
             let cursor = after.as_deref().map(decode_timed_cursor).transpose()?;
             let Page { rows, has_next } = PageSize::STANDARD
-                .fetch(first, |limit| projections::resident_accounts::reset_queue(&pool, cursor, limit))
+                .fetch(first, |limit| projections::resident_accounts::reset_queue(&pool, vault, cursor, limit))
                 .await?;
             let total_count = projections::resident_accounts::reset_queue_count(&pool).await.map_err(ApiError::from)?;
             let waited = working_hours_since(ctx, &rows.iter().map(|r| r.requested_at).collect::<Vec<_>>()).await?;
@@ -256,8 +258,9 @@ impl VerificationQuery {
     }
 
     /// Finds resident accounts by what a resident wrote on WhatsApp: a NIK (16 digits, exact),
-    /// a WhatsApp number (exact) or part of the name. Every look-up is written to the audit
-    /// log (the NIK masked) before it is answered.
+    /// a WhatsApp number (exact) or the beginnings of the name's words (at least three letters
+    /// each, any order and case: "siti ami" finds Siti Aminah). Every look-up is written to the
+    /// audit log (masked) before it is answered.
     #[graphql(guard = "Require(Permission::WorkQueue)")]
     async fn find_residents(&self, ctx: &Context<'_>, query: String) -> Result<ResidentSearch, ApiError> {
         let lookup = ResidentLookup::parse(&query).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
@@ -267,10 +270,15 @@ impl VerificationQuery {
                 (ResidentLookupKind::Nik, ResidentFilter::Account(shared.commands.accounts.account_id_of(nik).0))
             }
             ResidentLookup::Phone(phone) => (ResidentLookupKind::Phone, ResidentFilter::Phone(phone.as_str())),
-            ResidentLookup::Name(part) => (ResidentLookupKind::Name, ResidentFilter::NameContains(part)),
+            ResidentLookup::Name(part) => (ResidentLookupKind::Name, ResidentFilter::Name(part)),
         };
-        let mut rows =
-            projections::resident_accounts::find_residents(&shared.pool, filter, MAX_MATCHES as i64 + 1).await?;
+        let mut rows = projections::resident_accounts::find_residents(
+            &shared.pool,
+            &shared.commands.vault,
+            filter,
+            MAX_MATCHES as i64 + 1,
+        )
+        .await?;
         let has_more = rows.len() > MAX_MATCHES;
         rows.truncate(MAX_MATCHES);
         let found: Vec<String> = rows.iter().map(|r| format!("Account:{}", r.account_id)).collect();
@@ -285,7 +293,9 @@ impl VerificationQuery {
         let shared = shared(ctx)?;
         let nik = Nik::parse(&nik).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
         let id = shared.commands.accounts.legacy_account_id_of(&nik).0;
-        let Some(row) = projections::resident_accounts::legacy_account(&shared.pool, id).await? else {
+        let Some(row) =
+            projections::resident_accounts::legacy_account(&shared.pool, &shared.commands.vault, id).await?
+        else {
             return Ok(None);
         };
         let documents = projections::resident_accounts::legacy_documents(&shared.pool, &[id]).await?;

@@ -40,6 +40,8 @@ pub struct Worker {
     pub pool: PgPool,
     pub clock: SharedClock,
     pub secrets: Secrets,
+    /// Opens the sealed recipients and names of the outbox.
+    pub vault: commands::Vault,
     pub senders: Senders,
     pub metrics: Arc<Metrics>,
     pub settings: WorkerSettings,
@@ -81,7 +83,7 @@ impl Worker {
     /// Claims and delivers one round of due messages; returns how many were claimed.
     pub async fn deliver_due(&self) -> Result<usize, projections::Error> {
         let limit = i64::try_from(self.settings.concurrency.max(1)).unwrap_or(1);
-        let claimed = outbox::claim(&self.pool, self.clock.now(), self.settings.lease, limit).await?;
+        let claimed = outbox::claim(&self.pool, &self.vault, self.clock.now(), self.settings.lease, limit).await?;
         let n = claimed.len();
         futures::stream::iter(claimed)
             .for_each_concurrent(self.settings.concurrency.max(1), |message| async move {
@@ -106,6 +108,13 @@ impl Worker {
         }
         if !self.senders.enabled(message.channel) {
             return Outcome::Skipped { reason: "CHANNEL_OFF" };
+        }
+        if !message.readable {
+            let error = "the sealed recipient or name cannot be opened with the configured keys".into();
+            return Outcome::Dead { reason: "UNREADABLE", error };
+        }
+        if message.recipient == domain::privacy::ERASED {
+            return Outcome::Skipped { reason: "ERASED" };
         }
         let mut params = message.params.clone();
         if message.template == Template::ResetCode {

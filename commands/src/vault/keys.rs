@@ -35,6 +35,10 @@ impl DataKey {
         super::token::seal(self.id, &self.key, aad, plain)
     }
 
+    pub(super) fn seal_stable(&self, aad: &[u8], plain: &str) -> Result<String, Error> {
+        super::token::seal_stable(self.id, &self.key, aad, plain)
+    }
+
     pub(super) fn open(&self, aad: &[u8], token: &str) -> Option<String> {
         super::token::open(&self.key, aad, token)
     }
@@ -82,6 +86,42 @@ impl SubjectKeys {
         };
         self.inner.live.insert(subject, key.clone());
         Ok(key)
+    }
+
+    /// The live keys of several subjects, created where missing, with one look-up for those
+    /// not cached (a projector's batch seals for many residents at once).
+    pub(super) async fn sealing_keys(&self, subjects: Vec<Uuid>) -> Result<HashMap<Uuid, DataKey>, Error> {
+        let mut found = HashMap::with_capacity(subjects.len());
+        let mut missing = Vec::new();
+        for subject in subjects {
+            match self.inner.live.get(&subject).filter(DataKey::fresh) {
+                Some(key) => {
+                    found.insert(subject, key);
+                }
+                None => missing.push(subject),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let rows: Vec<(Uuid, Uuid, Vec<u8>)> = sqlx::query_as(
+            "SELECT subject_id, key_id, wrapped_key FROM subject_keys
+              WHERE subject_id = ANY($1) AND destroyed_at IS NULL",
+        )
+        .bind(&missing)
+        .fetch_all(&self.inner.pool)
+        .await?;
+        for (subject, id, wrapped) in rows {
+            let key = self.unwrap(id, &wrapped)?;
+            self.inner.live.insert(subject, key.clone());
+            found.insert(subject, key);
+        }
+        for subject in missing {
+            if let std::collections::hash_map::Entry::Vacant(slot) = found.entry(subject) {
+                slot.insert(self.sealing_key(subject).await?);
+            }
+        }
+        Ok(found)
     }
 
     async fn live_row(&self, subject: Uuid) -> Result<Option<DataKey>, Error> {

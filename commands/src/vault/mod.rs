@@ -15,7 +15,9 @@
 //! upcasters. Events written before sealing existed are read as they are.
 
 mod keys;
+mod personal;
 mod repository;
+pub mod search;
 mod token;
 
 use std::collections::{HashMap, HashSet};
@@ -24,11 +26,13 @@ use serde_json::Value;
 use uuid::Uuid;
 
 pub use keys::SubjectKeys;
+pub use personal::{Field, Personal};
 pub use repository::SealingRepository;
+pub use search::SearchIndex;
 pub use token::is_sealed;
 
-use crate::Error;
 use crate::files::FileKeys;
+use crate::{Error, Secrets};
 
 /// The key-encryption key of tests (never configured anywhere real).
 pub(crate) const TEST_KEK: [u8; 32] = [11; 32];
@@ -61,27 +65,36 @@ pub struct EventParts<'a> {
     pub metadata: &'a mut Value,
 }
 
-/// Seals events before they are appended and opens them when they are read.
+/// Seals events before they are appended and opens them when they are read; seals and opens
+/// the personal values of read models ([`Personal`]) and keys their blind indexes.
 #[derive(Clone)]
 pub struct Vault {
     keys: SubjectKeys,
+    search: SearchIndex,
 }
 
 impl Vault {
-    /// A vault over `pool`'s `subject_keys`, wrapping data keys with `keks`.
-    pub fn new(pool: sqlx::PgPool, keks: FileKeys) -> Self {
-        Self { keys: SubjectKeys::new(pool, keks) }
+    /// A vault over `pool`'s `subject_keys`, wrapping data keys with `keks`, its search index
+    /// keyed from `secrets`.
+    pub fn new(pool: sqlx::PgPool, keks: FileKeys, secrets: &Secrets) -> Self {
+        Self { keys: SubjectKeys::new(pool, keks), search: SearchIndex::new(secrets) }
     }
 
-    /// A vault under the fixed test key-encryption key (the one [`crate::Settings::for_tests`]
-    /// uses), for tests and tools on throwaway databases.
+    /// The vault of [`crate::Settings::for_tests`]' keys, for tests and tools on throwaway
+    /// databases.
     pub fn for_tests(pool: sqlx::PgPool) -> Self {
-        Self::new(pool, FileKeys::single("test-kek", TEST_KEK))
+        let settings = crate::Settings::for_tests();
+        Self::new(pool, settings.personal_data_keys, &settings.secrets)
     }
 
     /// The subject keys (erasure destroys one).
     pub fn keys(&self) -> &SubjectKeys {
         &self.keys
+    }
+
+    /// The keyed hashes officers search the sealed read models by.
+    pub fn search(&self) -> &SearchIndex {
+        &self.search
     }
 
     /// Seals the personal fields and the client address of an event about to be appended.

@@ -12,7 +12,8 @@ pub enum ResidentLookup {
     Nik(Nik),
     /// Any other run of digits (with `+`, spaces, dashes…): a WhatsApp number, matched exactly.
     Phone(PhoneNumber),
-    /// Anything else: part of a name, matched case-insensitively anywhere in the full name.
+    /// Anything else: a name or the beginnings of its words, in any order and case (read models
+    /// hold names sealed; they are found through keyed hashes of word prefixes).
     Name(String),
 }
 
@@ -74,13 +75,14 @@ impl ResidentLookup {
         }
     }
 
-    /// What the audit log records of the look-up: the NIK masked (a full NIK is never
-    /// written anywhere but the account's own events), a number or a name as typed.
+    /// What the audit log records of the look-up (with the accounts it showed): masked, as a
+    /// look-up is typed from a resident's own details and the log is kept for good.
     pub fn audit_subject(&self) -> String {
+        use crate::privacy::{PersonalKind, mask};
         match self {
             Self::Nik(nik) => format!("nik:{}", nik.masked()),
-            Self::Phone(phone) => format!("phone:{}", phone.as_str()),
-            Self::Name(name) => format!("name:{name}"),
+            Self::Phone(phone) => format!("phone:{}", mask(PersonalKind::Phone, phone.as_str())),
+            Self::Name(name) => format!("name:{}", mask(PersonalKind::Name, name)),
         }
     }
 }
@@ -116,6 +118,8 @@ mod tests {
         assert_eq!(ResidentLookup::parse("Si").err(), Some(LookupError::TooShort));
         assert_eq!(ResidentLookup::parse("").err(), Some(LookupError::TooShort));
         assert_eq!(ResidentLookup::parse(&"a".repeat(101)).err(), Some(LookupError::TooLong));
-        assert_eq!(ResidentLookup::parse("Siti").map(|l| l.audit_subject()).ok().as_deref(), Some("name:Siti"));
+        assert_eq!(ResidentLookup::parse("Siti").map(|l| l.audit_subject()).ok().as_deref(), Some("name:S."));
+        let phone = ResidentLookup::parse("081234567890").map(|l| l.audit_subject()).ok();
+        assert_eq!(phone.as_deref(), Some("phone:6281*******90"));
     }
 }

@@ -8,7 +8,11 @@ use domain::request::RequestEvent;
 use domain::working_time::format_wib;
 use uuid::Uuid;
 
-/// How a resident is reached (`notification_recipients`).
+/// The one parameter of a message that is personal: the resident's name, held sealed in the
+/// outbox like the recipient's address and opened by the worker (`outbox::claim`).
+pub const NAME_PARAM: &str = "nama";
+
+/// How a resident is reached (`notification_recipients`); names and addresses sealed.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub(crate) struct Recipient {
     pub account_id: Uuid,
@@ -59,7 +63,7 @@ fn message(template: Template, pairs: &[(&str, String)]) -> Message {
 
 /// The message an account event causes, if any.
 pub(crate) fn for_account(event: &AccountEvent, to: &Recipient) -> Option<Message> {
-    let name = || ("nama", to.full_name.clone());
+    let name = || (NAME_PARAM, to.full_name.clone());
     let nik = || ("nik", to.nik_masked.clone());
     match event {
         AccountEvent::AccountApproved { .. } => {
@@ -85,8 +89,11 @@ pub(crate) fn for_account(event: &AccountEvent, to: &Recipient) -> Option<Messag
 
 /// The message a request event causes, if any.
 pub(crate) fn for_request(event: &RequestEvent, request: &RequestFacts, to: &Recipient) -> Option<Message> {
-    let common =
-        [("nama", to.full_name.clone()), ("nomor", request.number.clone()), ("layanan", request.service_name.clone())];
+    let common = [
+        (NAME_PARAM, to.full_name.clone()),
+        ("nomor", request.number.clone()),
+        ("layanan", request.service_name.clone()),
+    ];
     let with = |template, extra: &[(&str, String)]| Message {
         request_id: Some(request.request_id),
         ..message(template, &[common.as_slice(), extra].concat())

@@ -9,6 +9,7 @@ mod message;
 pub mod outbox;
 
 use chrono::{DateTime, Utc};
+use commands::vault::{Field, Personal};
 use cqrs_es::Aggregate;
 use domain::account::{Account, AccountEvent};
 use domain::notification::DeliveryState;
@@ -19,7 +20,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use self::message::{Message, Recipient, RequestFacts};
-use crate::{Error, Mode, Projection, StoredEvent};
+use crate::{Context, Error, Mode, Projection, StoredEvent};
 
 /// Channel notified (on commit) when new messages are waiting, to wake the delivery workers.
 pub const CHANNEL: &str = "notifications_pending";
@@ -45,21 +46,76 @@ impl Projection for Notifications {
         &'a self,
         conn: &'a mut PgConnection,
         events: &'a [StoredEvent],
-        mode: Mode,
+        cx: Context<'a>,
     ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
             let mut start: Option<DateTime<Utc>> = None;
             let mut queued = 0u64;
             for event in events {
-                queued += apply(conn, event, &mut start).await?;
+                queued += apply(conn, cx.vault, event, &mut start).await?;
             }
-            if queued > 0 && mode == Mode::Live {
+            if queued > 0 && cx.mode == Mode::Live {
                 sqlx::query("SELECT pg_notify($1, '')").bind(CHANNEL).execute(&mut *conn).await?;
             }
             Ok(())
         }
         .boxed()
     }
+}
+
+/// Seals the recipients and outbox rows written in clear before read models were sealed (the
+/// outbox is never rebuilt, so its old rows are sealed in place); idempotent, and a no-op on
+/// a database that never held clear rows. Returns how many rows it sealed.
+pub async fn seal_leftovers(pool: &sqlx::PgPool, vault: &commands::Vault) -> Result<u64, Error> {
+    let erased = domain::privacy::ERASED;
+    let recipients: Vec<(Uuid, Personal, Personal, Option<Personal>)> = sqlx::query_as(
+        "SELECT account_id, full_name, phone, email FROM notification_recipients
+          WHERE full_name NOT LIKE 'sealed:%' AND full_name <> $1",
+    )
+    .bind(erased)
+    .fetch_all(pool)
+    .await?;
+    let mut sealed = 0;
+    for (account, mut name, mut phone, mut email) in recipients {
+        let contact = [(account, Field::Name, &mut name), (account, Field::Phone, &mut phone)];
+        vault
+            .seal_personal(contact.into_iter().chain(email.as_mut().map(|e| (account, Field::Email, e))).collect())
+            .await?;
+        sealed += sqlx::query(
+            "UPDATE notification_recipients SET full_name = $2, phone = $3, email = $4 WHERE account_id = $1",
+        )
+        .bind(account)
+        .bind(&name)
+        .bind(&phone)
+        .bind(&email)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    }
+    let messages: Vec<(i64, Uuid, String, Personal, sqlx::types::Json<domain::notification::Params>)> = sqlx::query_as(
+        "SELECT id, account_id, channel, recipient, params FROM notification_outbox
+              WHERE recipient NOT LIKE 'sealed:%' AND recipient <> $1",
+    )
+    .bind(erased)
+    .fetch_all(pool)
+    .await?;
+    for (id, account, channel, mut recipient, sqlx::types::Json(mut params)) in messages {
+        let field = if channel == domain::notification::Channel::Email.as_str() { Field::Email } else { Field::Phone };
+        let mut name = params.remove(message::NAME_PARAM).map(Personal::from);
+        let named = name.as_mut().map(|n| (account, Field::Name, n));
+        vault.seal_personal(std::iter::once((account, field, &mut recipient)).chain(named).collect()).await?;
+        if let Some(name) = name {
+            params.insert(message::NAME_PARAM.to_owned(), name.as_str().to_owned());
+        }
+        sealed += sqlx::query("UPDATE notification_outbox SET recipient = $2, params = $3 WHERE id = $1")
+            .bind(id)
+            .bind(&recipient)
+            .bind(sqlx::types::Json(&params))
+            .execute(pool)
+            .await?
+            .rows_affected();
+    }
+    Ok(sealed)
 }
 
 /// An erased resident is reached no more: their contact details leave the recipients, and
@@ -90,12 +146,27 @@ async fn erase_recipient(conn: &mut PgConnection, account: Uuid, at: DateTime<Ut
 }
 
 /// Applies one event; returns how many messages became pending.
-async fn apply(conn: &mut PgConnection, event: &StoredEvent, start: &mut Option<DateTime<Utc>>) -> Result<u64, Error> {
+async fn apply(
+    conn: &mut PgConnection,
+    vault: &commands::Vault,
+    event: &StoredEvent,
+    start: &mut Option<DateTime<Utc>>,
+) -> Result<u64, Error> {
     let message = if event.aggregate_type == Account::TYPE {
         let account = event.aggregate_uuid()?;
         let decoded: AccountEvent = event.decode()?;
         match &decoded {
             AccountEvent::AccountRegistered { nik, full_name, phone, email, .. } => {
+                // Sealed: the outbox copies these tokens, and only the worker opens them.
+                let mut name = Personal::Clear(full_name.shown(|n| n.as_str().to_owned()));
+                let mut number = Personal::Clear(phone.shown(|p| p.as_str().to_owned()));
+                let mut email = email.as_ref().map(|e| Personal::Clear(e.shown(|e| e.as_str().to_owned())));
+                let contact = [(account, Field::Name, &mut name), (account, Field::Phone, &mut number)];
+                vault
+                    .seal_personal(
+                        contact.into_iter().chain(email.as_mut().map(|e| (account, Field::Email, e))).collect(),
+                    )
+                    .await?;
                 sqlx::query(
                     "INSERT INTO notification_recipients (account_id, full_name, nik_masked, phone, email)
                      VALUES ($1, $2, $3, $4, $5)
@@ -103,10 +174,10 @@ async fn apply(conn: &mut PgConnection, event: &StoredEvent, start: &mut Option<
                          nik_masked = EXCLUDED.nik_masked, phone = EXCLUDED.phone, email = EXCLUDED.email",
                 )
                 .bind(account)
-                .bind(full_name.shown(|n| n.as_str().to_owned()))
+                .bind(&name)
                 .bind(nik.shown(domain::nik::Nik::masked))
-                .bind(phone.shown(|p| p.as_str().to_owned()))
-                .bind(email.as_ref().map(|e| e.shown(|e| e.as_str().to_owned())))
+                .bind(&number)
+                .bind(&email)
                 .execute(&mut *conn)
                 .await?;
                 return Ok(0);

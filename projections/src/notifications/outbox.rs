@@ -15,6 +15,8 @@ use domain::notification::{Channel, DeliveryState, Params, Template};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use commands::vault::Field;
+
 use crate::Error;
 
 // The states the statements below filter on, written into their text (not bound) so that the
@@ -36,6 +38,8 @@ pub struct Claimed {
     pub expires_at: Option<DateTime<Utc>>,
     /// Including this one.
     pub attempts: i32,
+    /// Whether its sealed recipient and name opened.
+    pub readable: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -72,12 +76,28 @@ impl TryFrom<ClaimedRow> for Claimed {
             sealed_secret: row.sealed_secret,
             expires_at: row.expires_at,
             attempts: row.attempts,
+            readable: true,
         })
     }
 }
 
-/// Claims up to `limit` due messages for `lease`, oldest first.
-pub async fn claim(pool: &PgPool, now: DateTime<Utc>, lease: Duration, limit: i64) -> Result<Vec<Claimed>, Error> {
+/// The field a recipient of `channel` is sealed as.
+fn address_field(channel: Channel) -> Field {
+    match channel {
+        Channel::WhatsApp => Field::Phone,
+        Channel::Email => Field::Email,
+    }
+}
+
+/// Claims up to `limit` due messages for `lease`, oldest first, their recipients and names
+/// opened for delivery.
+pub async fn claim(
+    pool: &PgPool,
+    vault: &commands::Vault,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: i64,
+) -> Result<Vec<Claimed>, Error> {
     let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(5));
     let sql = format!(
         "UPDATE notification_outbox o SET attempts = o.attempts + 1, leased_until = $2
@@ -91,6 +111,15 @@ pub async fn claim(pool: &PgPool, now: DateTime<Utc>, lease: Duration, limit: i6
     let rows: Vec<ClaimedRow> = sqlx::query_as(&sql).bind(now).bind(until).bind(limit).fetch_all(pool).await?;
     let mut claimed = rows.into_iter().map(Claimed::try_from).collect::<Result<Vec<_>, _>>()?;
     claimed.sort_by_key(|c| c.id);
+    for c in &mut claimed {
+        // One message at a time: a token that does not open makes that message a dead
+        // letter (UNREADABLE), not every message claimed with it.
+        let (account, field) = (c.account_id, address_field(c.channel));
+        let name = c.params.get_mut(super::message::NAME_PARAM).map(|n| (account, Field::Name, n));
+        let opened =
+            vault.open_personal(std::iter::once((account, field, &mut c.recipient)).chain(name).collect()).await;
+        c.readable = opened.is_ok();
+    }
     Ok(claimed)
 }
 
@@ -159,6 +188,7 @@ pub async fn record(pool: &PgPool, claimed: &Claimed, now: DateTime<Utc>, outcom
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DeadLetter {
     pub id: i64,
+    pub account_id: Uuid,
     #[sqlx(try_from = "String")]
     pub channel: Channel,
     pub template: String,
@@ -171,20 +201,25 @@ pub struct DeadLetter {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-/// Dead letters, newest first, after the cursor `(finished_at, id)`.
+/// Dead letters, newest first, after the cursor `(finished_at, id)`, recipients opened.
 pub async fn dead_letters(
     pool: &PgPool,
+    vault: &commands::Vault,
     after: Option<(DateTime<Utc>, i64)>,
     limit: i64,
 ) -> Result<Vec<DeadLetter>, Error> {
     let (at, id) = after.map_or((None, None), |(at, id)| (Some(at), Some(id)));
     let sql = format!(
-        "SELECT id, channel, template, recipient, request_id, attempts, reason, last_error, created_at, finished_at
+        "SELECT id, account_id, channel, template, recipient, request_id, attempts, reason, last_error, created_at,
+                finished_at
            FROM notification_outbox
           WHERE state = '{DEAD}' AND ($1::timestamptz IS NULL OR (finished_at, id) < ($1, $2))
           ORDER BY finished_at DESC, id DESC LIMIT $3"
     );
-    Ok(sqlx::query_as(&sql).bind(at).bind(id).bind(limit).fetch_all(pool).await?)
+    let mut letters: Vec<DeadLetter> = sqlx::query_as(&sql).bind(at).bind(id).bind(limit).fetch_all(pool).await?;
+    let recipients = letters.iter_mut().map(|l| (l.account_id, address_field(l.channel), &mut l.recipient)).collect();
+    vault.open_personal(recipients).await?;
+    Ok(letters)
 }
 
 /// Puts a dead letter back in the queue for a fresh round of attempts; false if `id` is not

@@ -27,7 +27,7 @@ use self::fold::{RequestFacts, Rows};
 use self::report::{DayFigures, FinishedCount, WeekFigures};
 use crate::runs::{Piece, pieces};
 use crate::sla::CalendarTables;
-use crate::{Error, Mode, Projection, StoredEvent};
+use crate::{Context, Error, Projection, StoredEvent};
 
 /// This projection's copy of the office calendar (see [`crate::sla`]).
 const CALENDAR: CalendarTables =
@@ -51,7 +51,7 @@ impl Projection for OfficeStatistics {
         &'a self,
         conn: &'a mut PgConnection,
         events: &'a [StoredEvent],
-        _mode: Mode,
+        _cx: Context<'a>,
     ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
             for piece in pieces(events, &[ServiceRequest::TYPE], &[OfficeCalendar::TYPE]) {

@@ -4,22 +4,25 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use commands::vault::{Field, Personal};
 use domain::account::{AccountEvent, AccountStatus};
 use domain::document::{IdentityDocumentKind, IdentityDocuments};
 use domain::nik::Nik;
 use domain::privacy::ERASED;
 use uuid::Uuid;
 
-use super::VerificationRow;
-
 /// A `resident_accounts` row.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub(super) struct Profile {
     pub account_id: Uuid,
     pub nik_masked: String,
-    pub full_name: String,
-    pub phone: String,
-    pub email: Option<String>,
+    pub full_name: Personal,
+    pub phone: Personal,
+    pub email: Option<Personal>,
+    /// The blind indexes officers find the resident by (`commands::vault::search`), keyed
+    /// when the batch is sealed from the clear values.
+    pub phone_key: Option<i64>,
+    pub name_keys: Vec<i64>,
     #[sqlx(try_from = "String")]
     pub status: AccountStatus,
     pub registered_at: DateTime<Utc>,
@@ -30,14 +33,29 @@ pub(super) struct Profile {
     pub erasure_requested_at: Option<DateTime<Utc>>,
 }
 
+/// An `account_verification_queue` row.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Queued {
+    pub account_id: Uuid,
+    pub nik_masked: String,
+    pub full_name: Personal,
+    pub phone: Personal,
+    pub email: Option<Personal>,
+    pub identity_kind: &'static str,
+    pub identity_file: Uuid,
+    pub family_card_file: Uuid,
+    pub selfie_file: Uuid,
+    pub registered_at: DateTime<Utc>,
+}
+
 /// A `password_reset_queue` row.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct ResetEntry {
     pub account_id: Uuid,
     pub nik_masked: String,
-    pub registered_name: String,
-    pub given_name: String,
-    pub phone: String,
+    pub registered_name: Personal,
+    pub given_name: Personal,
+    pub phone: Personal,
     pub identity_kind: &'static str,
     pub identity_file: Uuid,
     pub family_card_file: Uuid,
@@ -69,7 +87,7 @@ pub(super) struct AccountRows {
     /// Profiles as loaded, then changed.
     pub profiles: HashMap<Uuid, Profile>,
     /// Verification-queue entries to end with: `Some` (re)written, `None` removed.
-    pub verification: HashMap<Uuid, Option<VerificationRow>>,
+    pub verification: HashMap<Uuid, Option<Queued>>,
     pub resets: HashMap<Uuid, ResetChange>,
     pub grants: Vec<Grant>,
 }
@@ -82,16 +100,42 @@ pub(super) fn kind_str(kind: IdentityDocumentKind) -> &'static str {
 }
 
 impl AccountRows {
+    /// Every personal value of the rows, with whom it is about: what the batch seals before
+    /// it writes.
+    pub fn personal_mut(&mut self) -> impl Iterator<Item = (Uuid, Field, &mut Personal)> {
+        let profiles = self.profiles.values_mut().flat_map(|p| {
+            let id = p.account_id;
+            [(id, Field::Name, &mut p.full_name), (id, Field::Phone, &mut p.phone)]
+                .into_iter()
+                .chain(p.email.as_mut().map(|e| (id, Field::Email, e)))
+        });
+        let queued = self.verification.values_mut().flatten().flat_map(|q| {
+            let id = q.account_id;
+            [(id, Field::Name, &mut q.full_name), (id, Field::Phone, &mut q.phone)]
+                .into_iter()
+                .chain(q.email.as_mut().map(|e| (id, Field::Email, e)))
+        });
+        let resets = self.resets.values_mut().filter_map(|c| c.upsert.as_mut()).flat_map(|r| {
+            let id = r.account_id;
+            [
+                (id, Field::Name, &mut r.registered_name),
+                (id, Field::Name, &mut r.given_name),
+                (id, Field::Phone, &mut r.phone),
+            ]
+        });
+        profiles.chain(queued).chain(resets)
+    }
+
     /// Applies one event of account `id`. Events about profiles that do not exist change
     /// nothing, as an `UPDATE` of no row would not.
     pub fn apply(&mut self, id: Uuid, event: AccountEvent) {
         match event {
             AccountEvent::AccountRegistered { nik, full_name, phone, email, documents, registered_at, .. } => {
-                let email = email.map(|e| e.shown(|e| e.as_str().to_owned()));
+                let email = email.map(|e| Personal::Clear(e.shown(|e| e.as_str().to_owned())));
                 let (nik_masked, full_name, phone) = (
                     nik.shown(Nik::masked),
-                    full_name.shown(|n| n.as_str().to_owned()),
-                    phone.shown(|p| p.as_str().to_owned()),
+                    Personal::Clear(full_name.shown(|n| n.as_str().to_owned())),
+                    Personal::Clear(phone.shown(|p| p.as_str().to_owned())),
                 );
                 let last_signed_in = self.profiles.get(&id).and_then(|p| p.last_signed_in);
                 self.profiles.insert(
@@ -102,6 +146,8 @@ impl AccountRows {
                         full_name: full_name.clone(),
                         phone: phone.clone(),
                         email: email.clone(),
+                        phone_key: None,
+                        name_keys: Vec::new(),
                         status: AccountStatus::AwaitingVerification,
                         registered_at,
                         decided_at: None,
@@ -112,13 +158,13 @@ impl AccountRows {
                 );
                 self.verification.insert(
                     id,
-                    Some(VerificationRow {
+                    Some(Queued {
                         account_id: id,
                         nik_masked,
                         full_name,
                         phone,
                         email,
-                        identity_kind: kind_str(documents.identity_kind).to_owned(),
+                        identity_kind: kind_str(documents.identity_kind),
                         identity_file: documents.identity.0,
                         family_card_file: documents.family_card.0,
                         selfie_file: documents.selfie.0,
@@ -143,10 +189,12 @@ impl AccountRows {
             }
             AccountEvent::AccountErased { at, .. } => {
                 if let Some(profile) = self.profiles.get_mut(&id) {
-                    for field in [&mut profile.nik_masked, &mut profile.full_name, &mut profile.phone] {
-                        *field = ERASED.to_owned();
-                    }
+                    profile.nik_masked = ERASED.to_owned();
+                    profile.full_name = Personal::clear(ERASED);
+                    profile.phone = Personal::clear(ERASED);
                     profile.email = None;
+                    profile.phone_key = None;
+                    profile.name_keys = Vec::new();
                     profile.status = AccountStatus::Erased;
                     profile.decided_at = Some(at);
                     profile.rejection_reason = None;
@@ -184,7 +232,7 @@ impl AccountRows {
         match &mut change.upsert {
             // A request over a pending one replaces the request's fields, keeping who it is for.
             Some(entry) => {
-                entry.given_name = given_name.to_owned();
+                entry.given_name = Personal::clear(given_name);
                 entry.identity_kind = kind_str(documents.identity_kind);
                 entry.identity_file = documents.identity.0;
                 entry.family_card_file = documents.family_card.0;
@@ -196,7 +244,7 @@ impl AccountRows {
                     account_id: id,
                     nik_masked: profile.nik_masked.clone(),
                     registered_name: profile.full_name.clone(),
-                    given_name: given_name.to_owned(),
+                    given_name: Personal::clear(given_name),
                     phone: profile.phone.clone(),
                     identity_kind: kind_str(documents.identity_kind),
                     identity_file: documents.identity.0,

@@ -16,9 +16,13 @@ use futures::future::BoxFuture;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use self::fold::{AccountRows, Grant, Profile, ResetChange, ResetEntry};
+use commands::Vault;
+use commands::vault::{Field, Personal};
+use domain::privacy::ERASED;
+
+use self::fold::{AccountRows, Grant, Profile, Queued, ResetChange, ResetEntry};
 use crate::runs::{Piece, pieces};
-use crate::{Error, Mode, Projection, StoredEvent};
+use crate::{Context, Error, Projection, StoredEvent};
 
 /// Projects account and legacy-account events.
 pub struct ResidentAccounts;
@@ -45,13 +49,13 @@ impl Projection for ResidentAccounts {
         &'a self,
         conn: &'a mut PgConnection,
         events: &'a [StoredEvent],
-        _mode: Mode,
+        cx: Context<'a>,
     ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
             for piece in pieces(events, &[Account::TYPE, SignIn::TYPE], &[LegacyAccount::TYPE]) {
                 match piece {
-                    Piece::Run(run) => apply_accounts(conn, account_events(run.events())?).await?,
-                    Piece::Single(event) => apply_legacy(conn, event.aggregate_uuid()?, event).await?,
+                    Piece::Run(run) => apply_accounts(conn, cx.vault, account_events(run.events())?).await?,
+                    Piece::Single(event) => apply_legacy(conn, cx.vault, event.aggregate_uuid()?, event).await?,
                 }
             }
             Ok(())
@@ -77,7 +81,7 @@ fn account_events(run: &[&StoredEvent]) -> Result<Vec<(Uuid, AccountEvent)>, Err
     Ok(out)
 }
 
-async fn apply_accounts(conn: &mut PgConnection, run: Vec<(Uuid, AccountEvent)>) -> Result<(), Error> {
+async fn apply_accounts(conn: &mut PgConnection, vault: &Vault, run: Vec<(Uuid, AccountEvent)>) -> Result<(), Error> {
     if run.is_empty() {
         return Ok(());
     }
@@ -85,8 +89,8 @@ async fn apply_accounts(conn: &mut PgConnection, run: Vec<(Uuid, AccountEvent)>)
     ids.sort_unstable();
     ids.dedup();
     let profiles: Vec<Profile> = sqlx::query_as(
-        "SELECT account_id, nik_masked, full_name, phone, email, status, registered_at, decided_at, rejection_reason,
-                last_signed_in, erasure_requested_at
+        "SELECT account_id, nik_masked, full_name, phone, email, phone_key, name_keys, status, registered_at,
+                decided_at, rejection_reason, last_signed_in, erasure_requested_at
            FROM resident_accounts WHERE account_id = ANY($1)",
     )
     .bind(&ids)
@@ -97,10 +101,29 @@ async fn apply_accounts(conn: &mut PgConnection, run: Vec<(Uuid, AccountEvent)>)
     for (id, event) in run {
         rows.apply(id, event);
     }
+    seal(vault, &mut rows).await?;
     write_profiles(conn, rows.profiles.values()).await?;
     write_verification(conn, &rows.verification).await?;
     write_resets(conn, &rows.resets).await?;
     write_grants(conn, &rows.grants).await
+}
+
+/// Keys the blind indexes of the profiles the batch (re)registered, from their clear values,
+/// then seals every new personal value of the batch.
+async fn seal(vault: &Vault, rows: &mut AccountRows) -> Result<(), Error> {
+    for profile in rows.profiles.values_mut() {
+        if let Personal::Clear(name) = &profile.full_name
+            && name != ERASED
+        {
+            profile.name_keys = vault.search().name(name);
+        }
+        if let Personal::Clear(phone) = &profile.phone
+            && phone != ERASED
+        {
+            profile.phone_key = Some(vault.search().phone(phone));
+        }
+    }
+    Ok(vault.seal_personal(rows.personal_mut().collect()).await?)
 }
 
 async fn write_profiles<'r>(conn: &mut PgConnection, rows: impl Iterator<Item = &'r Profile>) -> Result<(), Error> {
@@ -109,6 +132,8 @@ async fn write_profiles<'r>(conn: &mut PgConnection, rows: impl Iterator<Item = 
     let mut full_name = Vec::new();
     let mut phone = Vec::new();
     let mut email = Vec::new();
+    let mut phone_key = Vec::new();
+    let mut name_keys = Vec::new();
     let mut status = Vec::new();
     let mut registered_at = Vec::new();
     let mut decided_at = Vec::new();
@@ -120,7 +145,10 @@ async fn write_profiles<'r>(conn: &mut PgConnection, rows: impl Iterator<Item = 
         nik_masked.push(p.nik_masked.as_str());
         full_name.push(p.full_name.as_str());
         phone.push(p.phone.as_str());
-        email.push(p.email.as_deref());
+        email.push(p.email.as_ref().map(Personal::as_str));
+        phone_key.push(p.phone_key);
+        // An array of arrays must be rectangular: each profile's keys go as one text literal.
+        name_keys.push(format!("{{{}}}", p.name_keys.iter().map(i64::to_string).collect::<Vec<_>>().join(",")));
         status.push(p.status.as_str());
         registered_at.push(p.registered_at);
         decided_at.push(p.decided_at);
@@ -133,11 +161,14 @@ async fn write_profiles<'r>(conn: &mut PgConnection, rows: impl Iterator<Item = 
     }
     sqlx::query(
         "INSERT INTO resident_accounts (account_id, nik_masked, full_name, phone, email, status, registered_at,
-             decided_at, rejection_reason, last_signed_in, erasure_requested_at)
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                              $7::timestamptz[], $8::timestamptz[], $9::text[], $10::timestamptz[], $11::timestamptz[])
+             decided_at, rejection_reason, last_signed_in, erasure_requested_at, phone_key, name_keys)
+         SELECT a, n, f, p, e, s, r, d, j, l, x, k, w::bigint[]
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                       $7::timestamptz[], $8::timestamptz[], $9::text[], $10::timestamptz[], $11::timestamptz[],
+                       $12::bigint[], $13::text[]) AS t(a, n, f, p, e, s, r, d, j, l, x, k, w)
          ON CONFLICT (account_id) DO UPDATE SET nik_masked = EXCLUDED.nik_masked, full_name = EXCLUDED.full_name,
-             phone = EXCLUDED.phone, email = EXCLUDED.email, status = EXCLUDED.status,
+             phone = EXCLUDED.phone, email = EXCLUDED.email, phone_key = EXCLUDED.phone_key,
+             name_keys = EXCLUDED.name_keys, status = EXCLUDED.status,
              registered_at = EXCLUDED.registered_at, decided_at = EXCLUDED.decided_at,
              rejection_reason = EXCLUDED.rejection_reason, last_signed_in = EXCLUDED.last_signed_in,
              erasure_requested_at = EXCLUDED.erasure_requested_at",
@@ -153,15 +184,14 @@ async fn write_profiles<'r>(conn: &mut PgConnection, rows: impl Iterator<Item = 
     .bind(rejection_reason)
     .bind(last_signed_in)
     .bind(erasure_requested_at)
+    .bind(phone_key)
+    .bind(name_keys)
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-async fn write_verification(
-    conn: &mut PgConnection,
-    entries: &HashMap<Uuid, Option<VerificationRow>>,
-) -> Result<(), Error> {
+async fn write_verification(conn: &mut PgConnection, entries: &HashMap<Uuid, Option<Queued>>) -> Result<(), Error> {
     if entries.is_empty() {
         return Ok(());
     }
@@ -170,7 +200,7 @@ async fn write_verification(
         .bind(&ids)
         .execute(&mut *conn)
         .await?;
-    let rows: Vec<&VerificationRow> = entries.values().flatten().collect();
+    let rows: Vec<&Queued> = entries.values().flatten().collect();
     if rows.is_empty() {
         return Ok(());
     }
@@ -184,8 +214,8 @@ async fn write_verification(
     .bind(rows.iter().map(|r| r.nik_masked.as_str()).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.full_name.as_str()).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.phone.as_str()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.email.as_deref()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.identity_kind.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.email.as_ref().map(Personal::as_str)).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.identity_kind).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.identity_file).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.family_card_file).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.selfie_file).collect::<Vec<_>>())
@@ -249,9 +279,11 @@ async fn write_grants(conn: &mut PgConnection, grants: &[Grant]) -> Result<(), E
     Ok(())
 }
 
-async fn apply_legacy(conn: &mut PgConnection, id: Uuid, event: &StoredEvent) -> Result<(), Error> {
+async fn apply_legacy(conn: &mut PgConnection, vault: &Vault, id: Uuid, event: &StoredEvent) -> Result<(), Error> {
     let LegacyEvent::LegacyAccountImported { nik, full_name, documents, imported_at, .. } =
         event.decode::<LegacyEvent>()?;
+    let mut full_name = Personal::Clear(full_name);
+    vault.seal_personal(vec![(id, Field::Name, &mut full_name)]).await?;
     sqlx::query(
         "INSERT INTO legacy_accounts (legacy_account_id, nik_masked, full_name, imported_at) VALUES ($1, $2, $3, $4)",
     )
@@ -286,15 +318,23 @@ pub struct ResidentRow {
     pub rejection_reason: Option<String>,
 }
 
-/// One resident's profile.
-pub async fn resident(pool: &PgPool, account_id: Uuid) -> Result<Option<ResidentRow>, Error> {
-    Ok(sqlx::query_as(
+/// One resident's profile, opened.
+pub async fn resident(pool: &PgPool, vault: &Vault, account_id: Uuid) -> Result<Option<ResidentRow>, Error> {
+    let mut row: Option<ResidentRow> = sqlx::query_as(
         "SELECT account_id, nik_masked, full_name, phone, email, status, registered_at, rejection_reason
            FROM resident_accounts WHERE account_id = $1",
     )
     .bind(account_id)
     .fetch_optional(pool)
-    .await?)
+    .await?;
+    if let Some(r) = &mut row {
+        let id = r.account_id;
+        let contact = [(id, Field::Name, &mut r.full_name), (id, Field::Phone, &mut r.phone)];
+        vault
+            .open_personal(contact.into_iter().chain(r.email.as_mut().map(|e| (id, Field::Email, e))).collect())
+            .await?;
+    }
+    Ok(row)
 }
 
 /// An account waiting for verification.
@@ -315,13 +355,14 @@ pub struct VerificationRow {
 /// Keyset cursor of the queues: arrival time, then id.
 pub type QueueCursor = (DateTime<Utc>, Uuid);
 
-/// A page of the verification queue, oldest first.
+/// A page of the verification queue, oldest first, opened.
 pub async fn verification_queue(
     pool: &PgPool,
+    vault: &Vault,
     after: Option<QueueCursor>,
     limit: i64,
 ) -> Result<Vec<VerificationRow>, Error> {
-    oldest_first(
+    let mut rows: Vec<VerificationRow> = oldest_first(
         pool,
         "SELECT account_id, nik_masked, full_name, phone, email, identity_kind, identity_file, family_card_file,
                 selfie_file, registered_at FROM account_verification_queue",
@@ -329,7 +370,20 @@ pub async fn verification_queue(
         after,
         limit,
     )
-    .await
+    .await?;
+    vault
+        .open_personal(
+            rows.iter_mut()
+                .flat_map(|r| {
+                    let id = r.account_id;
+                    [(id, Field::Name, &mut r.full_name), (id, Field::Phone, &mut r.phone)]
+                        .into_iter()
+                        .chain(r.email.as_mut().map(|e| (id, Field::Email, e)))
+                })
+                .collect(),
+        )
+        .await?;
+    Ok(rows)
 }
 
 /// A page of one of the operators' queues, oldest first by `arrival` then account id. The
@@ -373,9 +427,14 @@ pub struct ResetRow {
     pub requested_at: DateTime<Utc>,
 }
 
-/// A page of the password-reset queue, oldest first.
-pub async fn reset_queue(pool: &PgPool, after: Option<QueueCursor>, limit: i64) -> Result<Vec<ResetRow>, Error> {
-    oldest_first(
+/// A page of the password-reset queue, oldest first, opened.
+pub async fn reset_queue(
+    pool: &PgPool,
+    vault: &Vault,
+    after: Option<QueueCursor>,
+    limit: i64,
+) -> Result<Vec<ResetRow>, Error> {
+    let mut rows: Vec<ResetRow> = oldest_first(
         pool,
         "SELECT account_id, nik_masked, registered_name, given_name, phone, identity_kind, identity_file,
                 family_card_file, selfie_file, requested_at FROM password_reset_queue",
@@ -383,7 +442,22 @@ pub async fn reset_queue(pool: &PgPool, after: Option<QueueCursor>, limit: i64) 
         after,
         limit,
     )
-    .await
+    .await?;
+    vault
+        .open_personal(
+            rows.iter_mut()
+                .flat_map(|r| {
+                    let id = r.account_id;
+                    [
+                        (id, Field::Name, &mut r.registered_name),
+                        (id, Field::Name, &mut r.given_name),
+                        (id, Field::Phone, &mut r.phone),
+                    ]
+                })
+                .collect(),
+        )
+        .await?;
+    Ok(rows)
 }
 
 /// Requests waiting in the password-reset queue.
@@ -400,14 +474,18 @@ pub struct LegacyRow {
     pub imported_at: DateTime<Utc>,
 }
 
-/// One legacy account.
-pub async fn legacy_account(pool: &PgPool, id: Uuid) -> Result<Option<LegacyRow>, Error> {
-    Ok(sqlx::query_as(
+/// One legacy account, opened.
+pub async fn legacy_account(pool: &PgPool, vault: &Vault, id: Uuid) -> Result<Option<LegacyRow>, Error> {
+    let mut row: Option<LegacyRow> = sqlx::query_as(
         "SELECT legacy_account_id, nik_masked, full_name, imported_at FROM legacy_accounts WHERE legacy_account_id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
-    .await?)
+    .await?;
+    if let Some(r) = &mut row {
+        vault.open_personal(vec![(r.legacy_account_id, Field::Name, &mut r.full_name)]).await?;
+    }
+    Ok(row)
 }
 
 /// A document of the old portal.
@@ -436,8 +514,9 @@ pub enum ResidentFilter<'a> {
     Account(Uuid),
     /// A WhatsApp number in E.164 digits.
     Phone(&'a str),
-    /// Part of the full name, any case.
-    NameContains(&'a str),
+    /// The beginnings of words of the full name, in any order and case
+    /// (`commands::vault::search::name_matches`).
+    Name(&'a str),
 }
 
 /// A resident as an officer's look-up lists them.
@@ -456,10 +535,12 @@ pub struct ResidentMatchRow {
     pub erasure_requested: bool,
 }
 
-/// Residents matching `filter`, by name, at most `limit`. A NIK or a number finds one account
-/// through an index; a name part reads the profiles (no index serves a substring).
+/// Residents matching `filter`, opened and ordered by name, at most `limit`. Names and numbers
+/// are sealed, so a number or a name is found through its blind index (`phone_key`,
+/// `name_keys`), and what is found is checked again once opened (a hash can collide).
 pub async fn find_residents(
     pool: &PgPool,
+    vault: &Vault,
     filter: ResidentFilter<'_>,
     limit: i64,
 ) -> Result<Vec<ResidentMatchRow>, Error> {
@@ -474,11 +555,31 @@ pub async fn find_residents(
     );
     match filter {
         ResidentFilter::Account(id) => sql.push("r.account_id = ").push_bind(id),
-        ResidentFilter::Phone(phone) => sql.push("r.phone = ").push_bind(phone.to_owned()),
-        ResidentFilter::NameContains(part) => {
-            sql.push("strpos(lower(r.full_name), lower(").push_bind(part.to_owned()).push(")) > 0")
+        ResidentFilter::Phone(phone) => sql.push("r.phone_key = ").push_bind(vault.search().phone(phone)),
+        ResidentFilter::Name(query) => {
+            let keys = vault.search().name_query(query);
+            if keys.is_empty() {
+                return Ok(Vec::new());
+            }
+            sql.push("r.name_keys @> ").push_bind(keys)
         }
     };
-    sql.push(" ORDER BY r.full_name, r.account_id LIMIT ").push_bind(limit);
-    Ok(sql.build_query_as().fetch_all(pool).await?)
+    sql.push(" ORDER BY r.registered_at DESC, r.account_id LIMIT ").push_bind(limit);
+    let mut rows: Vec<ResidentMatchRow> = sql.build_query_as().fetch_all(pool).await?;
+    vault
+        .open_personal(
+            rows.iter_mut()
+                .flat_map(|r| {
+                    [(r.account_id, Field::Name, &mut r.full_name), (r.account_id, Field::Phone, &mut r.phone)]
+                })
+                .collect(),
+        )
+        .await?;
+    rows.retain(|r| match filter {
+        ResidentFilter::Account(_) => true,
+        ResidentFilter::Phone(phone) => r.phone == phone,
+        ResidentFilter::Name(query) => commands::vault::search::name_matches(&r.full_name, query),
+    });
+    rows.sort_by(|a, b| a.full_name.cmp(&b.full_name).then(a.account_id.cmp(&b.account_id)));
+    Ok(rows)
 }

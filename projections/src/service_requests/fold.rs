@@ -18,7 +18,7 @@ pub(super) struct QueueState {
     pub service_code: String,
     pub service_name: String,
     pub account_id: Uuid,
-    pub applicant_name: String,
+    pub applicant_name: commands::vault::Personal,
     #[sqlx(try_from = "String")]
     pub status: RequestStatus,
     pub claimed_by: Option<Uuid>,
@@ -81,7 +81,7 @@ impl Rows {
                 service_code: s.service_code.as_str().to_owned(),
                 service_name: s.service_name,
                 account_id: s.account_id.0,
-                applicant_name: s.applicant_name,
+                applicant_name: commands::vault::Personal::clear(s.applicant_name),
                 status,
                 claimed_by: None,
                 submitted_at: s.submitted_at,

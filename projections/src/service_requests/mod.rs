@@ -6,6 +6,7 @@ mod fold;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use commands::vault::Field;
 use cqrs_es::Aggregate;
 use domain::calendar::{CalendarEvent, OfficeCalendar};
 use domain::catalogue::Outcome;
@@ -21,7 +22,7 @@ use self::fold::{QueueState, Rows};
 use crate::runs::{Piece, pieces};
 use crate::sla::{CalendarTables, SlaCalendar};
 pub use crate::sla::{SLA, is_late};
-use crate::{Error, Mode, Projection, StoredEvent};
+use crate::{Context, Error, Mode, Projection, StoredEvent};
 
 /// This projection's copy of the office calendar (see [`crate::sla`]).
 const CALENDAR: CalendarTables = CalendarTables { closed_days: "sla_closed_days", outages: "sla_outages" };
@@ -47,14 +48,14 @@ impl Projection for ServiceRequests {
         &'a self,
         conn: &'a mut PgConnection,
         events: &'a [StoredEvent],
-        mode: Mode,
+        cx: Context<'a>,
     ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
             for piece in pieces(events, &[ServiceRequest::TYPE], &[OfficeCalendar::TYPE, ACCOUNT_ERASED]) {
                 match piece {
-                    Piece::Run(run) => apply_requests(conn, run.decode()?, mode).await?,
+                    Piece::Run(run) => apply_requests(conn, run.decode()?, cx).await?,
                     Piece::Single(event) if event.aggregate_type == OfficeCalendar::TYPE => {
-                        apply_calendar(conn, event.decode()?, mode).await?
+                        apply_calendar(conn, event.decode()?, cx).await?
                     }
                     Piece::Single(event) => erase_applicant(conn, event.aggregate_uuid()?).await?,
                 }
@@ -65,7 +66,7 @@ impl Projection for ServiceRequests {
     }
 }
 
-async fn apply_requests(conn: &mut PgConnection, run: Vec<(Uuid, RequestEvent)>, mode: Mode) -> Result<(), Error> {
+async fn apply_requests(conn: &mut PgConnection, run: Vec<(Uuid, RequestEvent)>, cx: Context<'_>) -> Result<(), Error> {
     let mut ids: Vec<Uuid> = run.iter().map(|(id, _)| *id).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -75,8 +76,8 @@ async fn apply_requests(conn: &mut PgConnection, run: Vec<(Uuid, RequestEvent)>,
         rows.apply(id, event, &calendar);
     }
     write_board(conn, rows.board.values()).await?;
-    write_queue(conn, rows.queue.values()).await?;
-    if mode == Mode::Live {
+    write_queue(conn, cx.vault, &mut rows.queue).await?;
+    if cx.mode == Mode::Live {
         let (requests, accounts): (Vec<Uuid>, Vec<Uuid>) =
             rows.board.values().map(|b| (b.request_id, b.account_id)).unzip();
         sqlx::query(
@@ -105,7 +106,7 @@ async fn erase_applicant(conn: &mut PgConnection, account: Uuid) -> Result<(), E
     Ok(())
 }
 
-async fn apply_calendar(conn: &mut PgConnection, event: CalendarEvent, mode: Mode) -> Result<(), Error> {
+async fn apply_calendar(conn: &mut PgConnection, event: CalendarEvent, cx: Context<'_>) -> Result<(), Error> {
     CALENDAR.apply(conn, &event).await?;
     // The calendar moved: every open request's due time may have moved with it.
     let calendar = load_calendar(conn).await?;
@@ -115,8 +116,8 @@ async fn apply_calendar(conn: &mut PgConnection, event: CalendarEvent, mode: Mod
             .await?;
     let mut rows = Rows { queue: open.into_iter().map(|q| (q.request_id, q)).collect(), ..Rows::default() };
     rows.recompute_all(&calendar);
-    write_queue(conn, rows.queue.values()).await?;
-    if mode == Mode::Live {
+    write_queue(conn, cx.vault, &mut rows.queue).await?;
+    if cx.mode == Mode::Live {
         sqlx::query("SELECT pg_notify($1, '{}')").bind(CHANNEL).execute(&mut *conn).await?;
     }
     Ok(())
@@ -221,14 +222,18 @@ async fn write_board<'r>(
     Ok(())
 }
 
-/// Inserts or overwrites queue rows, all in one statement.
-async fn write_queue<'r>(
+/// Inserts or overwrites queue rows, all in one statement, the applicants' names sealed.
+async fn write_queue(
     conn: &mut PgConnection,
-    rows: impl ExactSizeIterator<Item = &'r QueueState>,
+    vault: &commands::Vault,
+    queue: &mut std::collections::HashMap<Uuid, QueueState>,
 ) -> Result<(), Error> {
-    if rows.len() == 0 {
+    if queue.is_empty() {
         return Ok(());
     }
+    let names = queue.values_mut().map(|q| (q.account_id, Field::Name, &mut q.applicant_name)).collect();
+    vault.seal_personal(names).await?;
+    let rows = queue.values();
     let mut request_id = Vec::new();
     let mut number = Vec::new();
     let mut service_code = Vec::new();
@@ -248,7 +253,7 @@ async fn write_queue<'r>(
         service_code.push(r.service_code.clone());
         service_name.push(r.service_name.clone());
         account_id.push(r.account_id);
-        applicant_name.push(r.applicant_name.clone());
+        applicant_name.push(r.applicant_name.as_str());
         status.push(r.status.as_str());
         claimed_by.push(r.claimed_by);
         submitted_at.push(r.submitted_at);
@@ -364,7 +369,11 @@ pub async fn board_page(
 
 /// What a receipt's verification may show: the board row and the applicant's name (to be
 /// masked by the caller), found by the receipt's code.
-pub async fn by_receipt_code(pool: &PgPool, code: &str) -> Result<Option<(BoardRow, String)>, Error> {
+pub async fn by_receipt_code(
+    pool: &PgPool,
+    vault: &commands::Vault,
+    code: &str,
+) -> Result<Option<(BoardRow, String)>, Error> {
     let row: Option<BoardRow> =
         sqlx::query_as(&format!("SELECT {BOARD_COLUMNS} FROM status_board WHERE receipt_code = $1"))
             .bind(code)
@@ -375,7 +384,9 @@ pub async fn by_receipt_code(pool: &PgPool, code: &str) -> Result<Option<(BoardR
         .bind(row.request_id)
         .fetch_optional(pool)
         .await?;
-    Ok(Some((row, name.unwrap_or_default())))
+    let mut name = name.unwrap_or_default();
+    vault.open_personal(vec![(row.account_id, Field::Name, &mut name)]).await?;
+    Ok(Some((row, name)))
 }
 
 /// One request of the board.
@@ -422,6 +433,7 @@ pub struct QueueFilter {
 /// `coalesce(due_at, …)` defeated the indexes).
 pub async fn queue_page(
     pool: &PgPool,
+    vault: &commands::Vault,
     filter: &QueueFilter,
     after: Option<(Option<DateTime<Utc>>, Uuid)>,
     limit: i64,
@@ -456,7 +468,10 @@ pub async fn queue_page(
         None => {}
     }
     sql.push(" ORDER BY q.due_at NULLS LAST, q.request_id LIMIT ").push_bind(limit);
-    Ok(sql.build_query_as().fetch_all(pool).await?)
+    let mut rows: Vec<QueueRow> = sql.build_query_as().fetch_all(pool).await?;
+    let names = rows.iter_mut().map(|r| (r.account_id, Field::Name, &mut r.applicant_name)).collect();
+    vault.open_personal(names).await?;
+    Ok(rows)
 }
 
 /// The request id of a receipt number.

@@ -109,6 +109,7 @@ impl QueueQuery {
     ) -> async_graphql::Result<Connection<String, WorkQueueItem, QueueSummary>> {
         let shared = shared(ctx)?;
         let pool = shared.pool.clone();
+        let vault = &shared.commands.vault;
         let now = shared.commands.clock.now();
         let filter = filter.unwrap_or_default();
         let me = me_as_staff(ctx)?;
@@ -121,7 +122,7 @@ impl QueueQuery {
         query(after, None, first, None, |after: Option<String>, _: Option<String>, first, _| async move {
             let cursor = after.as_deref().map(decode_time_cursor).transpose()?;
             let Page { rows, has_next } = PageSize::STANDARD
-                .fetch(first, |limit| projections::service_requests::queue_page(&pool, &filter, cursor, limit))
+                .fetch(first, |limit| projections::service_requests::queue_page(&pool, vault, &filter, cursor, limit))
                 .await?;
             let open = projections::service_requests::queue_counts(&pool).await.map_err(ApiError::from)?;
             let counts = domain::request::RequestStatus::ALL

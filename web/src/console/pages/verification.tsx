@@ -181,8 +181,12 @@ function VerificationPage() {
               type="search"
               value={search}
               placeholder="Contoh: 6106015205900001"
+              aria-describedby="search-hint"
               onInput={(event) => setSearch(event.currentTarget.value)}
             />
+            <p id="search-hint" class="muted">
+              Nama: ketik awal kata nama, paling sedikit 3 huruf, mis. «siti ami».
+            </p>
             <div class="actions">
               <button type="submit" class="button small" disabled={searching}>
                 Cari
