@@ -49,9 +49,7 @@ async fn clear_recipients_and_messages_left_from_before_sealing_are_sealed_once_
         }
     }
     let recipient: (String, String, Option<String>) =
-        sqlx::query_as("SELECT full_name, phone, email FROM notification_recipients")
-            .fetch_one(&pool)
-            .await?;
+        sqlx::query_as("SELECT full_name, phone, email FROM notification_recipients").fetch_one(&pool).await?;
     assert!(is_sealed(&recipient.0) && is_sealed(&recipient.1) && recipient.2.as_deref().is_some_and(is_sealed));
     assert_eq!(projections::notifications::seal_leftovers(&pool, &vault).await?, 0, "sealed once");
 

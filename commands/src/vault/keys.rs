@@ -116,12 +116,52 @@ impl SubjectKeys {
             self.inner.live.insert(subject, key.clone());
             found.insert(subject, key);
         }
-        for subject in missing {
-            if let std::collections::hash_map::Entry::Vacant(slot) = found.entry(subject) {
-                slot.insert(self.sealing_key(subject).await?);
-            }
+        let absent: Vec<Uuid> = missing.into_iter().filter(|s| !found.contains_key(s)).collect();
+        for (subject, key) in self.create_many(absent).await? {
+            self.inner.live.insert(subject, key.clone());
+            found.insert(subject, key);
         }
         Ok(found)
+    }
+
+    /// New keys for several subjects in one statement (a history written before sealing, being
+    /// projected, meets every resident without one); a subject whose key another writer created
+    /// meanwhile gets that one.
+    async fn create_many(&self, subjects: Vec<Uuid>) -> Result<Vec<(Uuid, DataKey)>, Error> {
+        if subjects.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut made = HashMap::with_capacity(subjects.len());
+        let (mut ids, mut wrapped) = (Vec::with_capacity(subjects.len()), Vec::with_capacity(subjects.len()));
+        for subject in &subjects {
+            let id = Uuid::new_v4();
+            let mut raw = [0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut raw);
+            wrapped.push(self.inner.keks.seal_bound(id.as_bytes(), &raw)?);
+            ids.push(id);
+            made.insert(*subject, DataKey { id, key: Key::from(raw), fetched: Instant::now() });
+        }
+        let inserted: std::collections::HashSet<Uuid> = sqlx::query_scalar::<_, Uuid>(
+            "INSERT INTO subject_keys (key_id, subject_id, kek_id, wrapped_key)
+             SELECT k, s, $3, w FROM unnest($1::uuid[], $2::uuid[], $4::bytea[]) AS t(k, s, w)
+             ON CONFLICT (subject_id) WHERE destroyed_at IS NULL DO NOTHING RETURNING subject_id",
+        )
+        .bind(&ids)
+        .bind(&subjects)
+        .bind(self.inner.keks.current_id())
+        .bind(&wrapped)
+        .fetch_all(&self.inner.pool)
+        .await?
+        .into_iter()
+        .collect();
+        let mut keys = Vec::with_capacity(subjects.len());
+        for subject in subjects {
+            match made.remove(&subject).filter(|_| inserted.contains(&subject)) {
+                Some(key) => keys.push((subject, key)),
+                None => keys.push((subject, self.sealing_key(subject).await?)),
+            }
+        }
+        Ok(keys)
     }
 
     async fn live_row(&self, subject: Uuid) -> Result<Option<DataKey>, Error> {

@@ -26,7 +26,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 pub use keys::SubjectKeys;
-pub use personal::{Field, Personal};
+pub use personal::{Field, Personal, contact};
 pub use repository::SealingRepository;
 pub use search::SearchIndex;
 pub use token::is_sealed;

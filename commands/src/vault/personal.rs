@@ -36,6 +36,19 @@ impl Field {
     }
 }
 
+/// A resident's contact details as the vault seals or opens them: name, number and, if given,
+/// e-mail (of a row's `String`s to open, or `Personal`s to seal).
+pub fn contact<'a, T>(
+    subject: Uuid,
+    name: &'a mut T,
+    phone: &'a mut T,
+    email: Option<&'a mut T>,
+) -> impl Iterator<Item = (Uuid, Field, &'a mut T)> {
+    [(subject, Field::Name, name), (subject, Field::Phone, phone)]
+        .into_iter()
+        .chain(email.map(|e| (subject, Field::Email, e)))
+}
+
 /// A personal value on its way into a read model.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Personal {

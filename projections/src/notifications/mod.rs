@@ -9,7 +9,7 @@ mod message;
 pub mod outbox;
 
 use chrono::{DateTime, Utc};
-use commands::vault::{Field, Personal};
+use commands::vault::{Field, Personal, contact};
 use cqrs_es::Aggregate;
 use domain::account::{Account, AccountEvent};
 use domain::notification::DeliveryState;
@@ -77,10 +77,7 @@ pub async fn seal_leftovers(pool: &sqlx::PgPool, vault: &commands::Vault) -> Res
     .await?;
     let mut sealed = 0;
     for (account, mut name, mut phone, mut email) in recipients {
-        let contact = [(account, Field::Name, &mut name), (account, Field::Phone, &mut phone)];
-        vault
-            .seal_personal(contact.into_iter().chain(email.as_mut().map(|e| (account, Field::Email, e))).collect())
-            .await?;
+        vault.seal_personal(contact(account, &mut name, &mut phone, email.as_mut()).collect()).await?;
         sealed += sqlx::query(
             "UPDATE notification_recipients SET full_name = $2, phone = $3, email = $4 WHERE account_id = $1",
         )
@@ -161,12 +158,7 @@ async fn apply(
                 let mut name = Personal::Clear(full_name.shown(|n| n.as_str().to_owned()));
                 let mut number = Personal::Clear(phone.shown(|p| p.as_str().to_owned()));
                 let mut email = email.as_ref().map(|e| Personal::Clear(e.shown(|e| e.as_str().to_owned())));
-                let contact = [(account, Field::Name, &mut name), (account, Field::Phone, &mut number)];
-                vault
-                    .seal_personal(
-                        contact.into_iter().chain(email.as_mut().map(|e| (account, Field::Email, e))).collect(),
-                    )
-                    .await?;
+                vault.seal_personal(contact(account, &mut name, &mut number, email.as_mut()).collect()).await?;
                 sqlx::query(
                     "INSERT INTO notification_recipients (account_id, full_name, nik_masked, phone, email)
                      VALUES ($1, $2, $3, $4, $5)

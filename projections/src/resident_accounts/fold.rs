@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use commands::vault::{Field, Personal};
+use commands::vault::{Field, Personal, contact};
 use domain::account::{AccountEvent, AccountStatus};
 use domain::document::{IdentityDocumentKind, IdentityDocuments};
 use domain::nik::Nik;
@@ -103,18 +103,10 @@ impl AccountRows {
     /// Every personal value of the rows, with whom it is about: what the batch seals before
     /// it writes.
     pub fn personal_mut(&mut self) -> impl Iterator<Item = (Uuid, Field, &mut Personal)> {
-        let profiles = self.profiles.values_mut().flat_map(|p| {
-            let id = p.account_id;
-            [(id, Field::Name, &mut p.full_name), (id, Field::Phone, &mut p.phone)]
-                .into_iter()
-                .chain(p.email.as_mut().map(|e| (id, Field::Email, e)))
-        });
-        let queued = self.verification.values_mut().flatten().flat_map(|q| {
-            let id = q.account_id;
-            [(id, Field::Name, &mut q.full_name), (id, Field::Phone, &mut q.phone)]
-                .into_iter()
-                .chain(q.email.as_mut().map(|e| (id, Field::Email, e)))
-        });
+        let profiles = (self.profiles.values_mut())
+            .flat_map(|p| contact(p.account_id, &mut p.full_name, &mut p.phone, p.email.as_mut()));
+        let queued = (self.verification.values_mut().flatten())
+            .flat_map(|q| contact(q.account_id, &mut q.full_name, &mut q.phone, q.email.as_mut()));
         let resets = self.resets.values_mut().filter_map(|c| c.upsert.as_mut()).flat_map(|r| {
             let id = r.account_id;
             [

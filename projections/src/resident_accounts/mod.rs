@@ -17,7 +17,7 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use commands::Vault;
-use commands::vault::{Field, Personal};
+use commands::vault::{Field, Personal, contact};
 use domain::privacy::ERASED;
 
 use self::fold::{AccountRows, Grant, Profile, Queued, ResetChange, ResetEntry};
@@ -328,11 +328,7 @@ pub async fn resident(pool: &PgPool, vault: &Vault, account_id: Uuid) -> Result<
     .fetch_optional(pool)
     .await?;
     if let Some(r) = &mut row {
-        let id = r.account_id;
-        let contact = [(id, Field::Name, &mut r.full_name), (id, Field::Phone, &mut r.phone)];
-        vault
-            .open_personal(contact.into_iter().chain(r.email.as_mut().map(|e| (id, Field::Email, e))).collect())
-            .await?;
+        vault.open_personal(contact(r.account_id, &mut r.full_name, &mut r.phone, r.email.as_mut()).collect()).await?;
     }
     Ok(row)
 }
@@ -371,18 +367,8 @@ pub async fn verification_queue(
         limit,
     )
     .await?;
-    vault
-        .open_personal(
-            rows.iter_mut()
-                .flat_map(|r| {
-                    let id = r.account_id;
-                    [(id, Field::Name, &mut r.full_name), (id, Field::Phone, &mut r.phone)]
-                        .into_iter()
-                        .chain(r.email.as_mut().map(|e| (id, Field::Email, e)))
-                })
-                .collect(),
-        )
-        .await?;
+    let fields = rows.iter_mut().flat_map(|r| contact(r.account_id, &mut r.full_name, &mut r.phone, r.email.as_mut()));
+    vault.open_personal(fields.collect()).await?;
     Ok(rows)
 }
 
