@@ -258,8 +258,8 @@ impl VerificationQuery {
     }
 
     /// Finds resident accounts by what a resident wrote on WhatsApp: a NIK (16 digits, exact),
-    /// a WhatsApp number (exact) or the beginnings of the name's words (at least three letters
-    /// each, any order and case: "siti ami" finds Siti Aminah). Every look-up is written to the
+    /// a WhatsApp number (exact) or the beginnings of the name's words (any order and case:
+    /// "siti ami" finds Siti Aminah, "minah" does not). Every look-up is written to the
     /// audit log (masked) before it is answered.
     #[graphql(guard = "Require(Permission::WorkQueue)")]
     async fn find_residents(&self, ctx: &Context<'_>, query: String) -> Result<ResidentSearch, ApiError> {

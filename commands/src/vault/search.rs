@@ -60,18 +60,22 @@ impl SearchIndex {
         keys
     }
 
-    /// The keys a name must all have to match `query`: each word of the query, as a prefix.
+    /// The keys a name must all have to match `query`: each query word of at least
+    /// [`MIN_PREFIX`] letters, as a prefix. Shorter words ("siti a") are left to
+    /// [`name_matches`] on the opened names; a query of short words only ("ng bo") looks them up
+    /// as whole words.
     pub fn name_query(&self, query: &str) -> Vec<i64> {
-        words(query).map(|word| self.hash("name", &word)).collect()
+        let (long, short): (Vec<String>, Vec<String>) = words(query).partition(|w| w.chars().count() >= MIN_PREFIX);
+        let searched = if long.is_empty() { short } else { long };
+        searched.iter().map(|word| self.hash("name", word)).collect()
     }
 }
 
-/// Whether an opened name matches `query` as [`SearchIndex::name_query`] means it: every query
-/// word begins a word of the name (a shorter query word than [`MIN_PREFIX`] must be a whole word).
+/// Whether an opened name matches `query`: every query word begins a word of the name (the
+/// check after the blind look-up, which also serves the query's short words).
 pub fn name_matches(name: &str, query: &str) -> bool {
     let name: Vec<String> = words(name).collect();
-    words(query)
-        .all(|q| name.iter().any(|w| if q.chars().count() < MIN_PREFIX { *w == q } else { w.starts_with(q.as_str()) }))
+    words(query).all(|q| name.iter().any(|w| w.starts_with(q.as_str())))
 }
 
 /// The words of a name, lower-cased, split at anything that is not a letter or a digit.
@@ -92,14 +96,17 @@ mod tests {
     fn a_name_is_found_by_the_prefixes_of_its_words_in_any_order() {
         let index = index(7);
         let keys = index.name("Siti Nur'aini AMINAH");
-        for query in ["siti", "Ami", "aminah siti", "nur", "AINI", "sit ami"] {
+        for query in ["siti", "Ami", "aminah siti", "nur", "AINI", "sit ami", "siti a"] {
             assert!(index.name_query(query).iter().all(|k| keys.contains(k)), "{query}");
             assert!(name_matches("Siti Nur'aini AMINAH", query), "{query}");
         }
-        for query in ["iti", "si", "aminahx", "budi"] {
-            assert!(!index.name_query(query).iter().all(|k| keys.contains(k)), "{query}");
-            assert!(!name_matches("Siti Nur'aini AMINAH", query), "{query}");
+        for query in ["iti", "aminahx", "budi", "siti b"] {
+            let found = index.name_query(query).iter().all(|k| keys.contains(k));
+            assert!(!(found && name_matches("Siti Nur'aini AMINAH", query)), "{query}");
         }
+        assert_eq!(index.name_query("siti a"), index.name_query("siti"), "a short word is checked after opening");
+        assert!(name_matches("Siti Nur'aini AMINAH", "siti a"));
+        assert!(!index.name_query("si").iter().all(|k| keys.contains(k)), "alone, a short word is a whole word");
         assert!(index.name("Ng Bo").contains(&index.name_query("ng")[0]), "short words are indexed whole");
     }
 

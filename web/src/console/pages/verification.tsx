@@ -185,7 +185,7 @@ function VerificationPage() {
               onInput={(event) => setSearch(event.currentTarget.value)}
             />
             <p id="search-hint" class="muted">
-              Nama: ketik awal kata nama, paling sedikit 3 huruf, mis. «siti ami».
+              Nama: ketik awal kata-kata nama, urutan bebas, mis. «siti ami».
             </p>
             <div class="actions">
               <button type="submit" class="button small" disabled={searching}>
