@@ -103,6 +103,9 @@ struct Row {
 struct Changes {
     rows: HashMap<Uuid, Row>,
     order: Vec<Uuid>,
+    /// The batch's own files by owner and kind, so a decision finds its files without scanning
+    /// every file of the batch (which made a batch quadratic).
+    by_owner: HashMap<(Uuid, FileKind), Vec<Uuid>>,
     stored_fulfilled: HashMap<(Uuid, FileKind), DateTime<Utc>>,
 }
 
@@ -148,8 +151,18 @@ impl Changes {
 
     fn collected(&mut self, files: &[FileId], kind: FileKind, owner: Uuid, ended: Option<DateTime<Utc>>) {
         for file in files {
-            if self.rows.insert(file.0, Row { kind, owner, ended }).is_none() {
+            if let Some(earlier) = self.rows.insert(file.0, Row { kind, owner, ended }) {
+                if (earlier.owner, earlier.kind) != (owner, kind)
+                    && let Some(files) = self.by_owner.get_mut(&(earlier.owner, earlier.kind))
+                {
+                    files.retain(|f| *f != file.0);
+                }
+            } else {
                 self.order.push(file.0);
+            }
+            let files = self.by_owner.entry((owner, kind)).or_default();
+            if !files.contains(&file.0) {
+                files.push(file.0);
             }
         }
     }
@@ -158,8 +171,10 @@ impl Changes {
     /// before this event — have served their purpose at `at`.
     fn fulfilled(&mut self, owner: Uuid, kind: FileKind, at: DateTime<Utc>) {
         self.stored_fulfilled.entry((owner, kind)).or_insert(at);
-        for row in self.rows.values_mut().filter(|r| r.owner == owner && r.kind == kind && r.ended.is_none()) {
-            row.ended = Some(at);
+        for file in self.by_owner.get(&(owner, kind)).into_iter().flatten() {
+            if let Some(row) = self.rows.get_mut(file).filter(|r| r.ended.is_none()) {
+                row.ended = Some(at);
+            }
         }
     }
 
