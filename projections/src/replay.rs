@@ -66,8 +66,11 @@ pub async fn replay(
     let mut conn = exclusive_connection(pool).await?;
     let outcome = async {
         let mut reader = PgConnection::connect_with(&pool.connect_options()).await?;
-        let report = build_shadow(&mut conn, &mut reader, vault, &rebuildable, batch_size, on_progress).await?;
+        let mut helper = PgConnection::connect_with(&pool.connect_options()).await?;
+        let mut conns = [&mut conn, &mut helper];
+        let report = build_shadow(&mut conns, &mut reader, vault, &rebuildable, batch_size, on_progress).await?;
         reader.close().await.ok();
+        helper.close().await.ok();
         make_durable(&mut conn, &rebuildable).await?;
         let mut tx = conn.begin().await?;
         write_to_shadow(&mut tx).await?;
@@ -98,7 +101,8 @@ pub async fn verify(
     let outcome = async {
         let started = Instant::now();
         let mut reader = PgConnection::connect_with(&pool.connect_options()).await?;
-        build_shadow(&mut conn, &mut reader, vault, &rebuildable, batch_size, on_progress).await?;
+        let mut helper = PgConnection::connect_with(&pool.connect_options()).await?;
+        build_shadow(&mut [&mut conn, &mut helper], &mut reader, vault, &rebuildable, batch_size, on_progress).await?;
         // The live projector may be behind or (briefly) ahead: bring both to the same point,
         // then compare in one read-only snapshot. Catching up commits like the build, so this
         // never holds a transaction id the live projector's horizon would wait for.
@@ -124,7 +128,8 @@ pub async fn verify(
             }
             tx.rollback().await?;
             if live > shadow {
-                fold_into_shadow(&mut conn, &mut reader, vault, &rebuildable, batch_size, shadow, |_| {}).await?;
+                let mut conns = [&mut conn, &mut helper];
+                fold_into_shadow(&mut conns, &mut reader, vault, &rebuildable, batch_size, shadow, |_| {}).await?;
                 continue;
             }
             if started.elapsed() > wait_for_live {
@@ -167,14 +172,14 @@ async fn finish(mut conn: PgConnection, drop_shadow: bool) {
 /// Creates the shadow tables empty and folds the whole (safe) history into them, one
 /// committed transaction per batch.
 async fn build_shadow(
-    conn: &mut PgConnection,
+    conns: &mut [&mut PgConnection; 2],
     reader: &mut PgConnection,
     vault: &commands::Vault,
     projections: &[&Arc<dyn Projection>],
     batch_size: i64,
     on_progress: impl FnMut(ReplayProgress),
 ) -> Result<ReplayProgress, Error> {
-    let mut tx = conn.begin().await?;
+    let mut tx = conns[0].begin().await?;
     sqlx::query(&format!("DROP SCHEMA IF EXISTS {SHADOW} CASCADE")).execute(&mut *tx).await?;
     sqlx::query(&format!("CREATE SCHEMA {SHADOW}")).execute(&mut *tx).await?;
     for table in shadow_tables(projections) {
@@ -187,14 +192,19 @@ async fn build_shadow(
         checkpoint::reset(&mut tx, projection.name()).await?;
     }
     tx.commit().await?;
-    fold_into_shadow(conn, reader, vault, projections, batch_size, Checkpoint::default(), on_progress).await
+    fold_into_shadow(conns, reader, vault, projections, batch_size, Checkpoint::default(), on_progress).await
 }
 
-/// Folds the safe history after `from` into the shadow, one committed transaction per batch,
-/// until nothing more is safe to read; reports progress after each batch. The next batch is
-/// read on `reader` while this one is applied, so the database and the fold work at once.
+/// Folds the safe history after `from` into the shadow, one committed transaction per batch
+/// and connection, until nothing more is safe to read; reports progress after each batch. The
+/// next batch is read on `reader` while this one is applied, and the projections are applied in
+/// two halves on the two connections of `conns` at once, so the database works on both cores
+/// while the fold runs. Each half commits its rows with its own checkpoints, so no projection
+/// is ever ahead of its checkpoint; this relies on projections never reading each other's
+/// tables (each keeps its own copies of what it needs). The live projector keeps one
+/// transaction.
 async fn fold_into_shadow(
-    conn: &mut PgConnection,
+    conns: &mut [&mut PgConnection; 2],
     reader: &mut PgConnection,
     vault: &commands::Vault,
     projections: &[&Arc<dyn Projection>],
@@ -205,23 +215,45 @@ async fn fold_into_shadow(
     let started = Instant::now();
     let mut events_done = 0u64;
     let mut position = from;
+    let halves: [Vec<&Arc<dyn Projection>>; 2] = [
+        projections.iter().step_by(2).copied().collect(),
+        projections.iter().skip(1).step_by(2).copied().collect(),
+    ];
     let mut events = fetch_opened(reader, vault, position, batch_size).await?;
     while let Some(last) = events.last().map(|e| e.checkpoint()) {
-        let apply = async {
-            let mut tx = conn.begin().await?;
-            write_to_shadow(&mut tx).await?;
-            apply_to_shadow(&mut tx, vault, projections, &events, position, last).await?;
-            tx.commit().await?;
-            Ok::<(), Error>(())
-        };
-        let (applied, next) = tokio::join!(apply, fetch_opened(reader, vault, last, batch_size));
-        applied?;
+        let [first, second] = &mut *conns;
+        let (a, b, next) = tokio::join!(
+            apply_half(first, vault, &halves[0], &events, position, last),
+            apply_half(second, vault, &halves[1], &events, position, last),
+            fetch_opened(reader, vault, last, batch_size)
+        );
+        a?;
+        b?;
         position = last;
         events_done += events.len() as u64;
         on_progress(ReplayProgress { events: events_done, elapsed: started.elapsed() });
         events = next?;
     }
     Ok(ReplayProgress { events: events_done, elapsed: started.elapsed() })
+}
+
+/// Applies one batch to some of the shadow projections in a committed transaction of its own.
+async fn apply_half(
+    conn: &mut PgConnection,
+    vault: &commands::Vault,
+    projections: &[&Arc<dyn Projection>],
+    events: &[StoredEvent],
+    from: Checkpoint,
+    to: Checkpoint,
+) -> Result<(), Error> {
+    if projections.is_empty() {
+        return Ok(());
+    }
+    let mut tx = conn.begin().await?;
+    write_to_shadow(&mut tx).await?;
+    apply_to_shadow(&mut tx, vault, projections, events, from, to).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The next safe batch with its sealed fields opened: what every rebuildable projection reads
