@@ -250,3 +250,38 @@ async fn an_erasure_cut_short_after_it_was_recorded_is_finished_by_housekeeping(
     assert_eq!(opened.payload["AccountRegistered"]["nik"], domain::privacy::ERASED);
     Ok(())
 }
+
+/// A replay seals read-model values on several connections at once, and a history from before
+/// sealing meets many residents without a key: writers creating keys for overlapping residents
+/// in opposite orders must neither deadlock nor give one resident two keys.
+#[sqlx::test(migrations = "../migrations")]
+async fn keys_for_many_residents_are_created_at_once_without_deadlock_or_duplicates(
+    pool: PgPool,
+) -> anyhow::Result<()> {
+    use commands::vault::{Field, Personal};
+    for _ in 0..3 {
+        let subjects: Vec<Uuid> = (0..3000).map(|_| Uuid::new_v4()).collect();
+        let seal = |order: Vec<Uuid>| {
+            // Separate vaults: separate caches, like separate processes or a cold start.
+            let vault = Vault::for_tests(pool.clone());
+            async move {
+                let mut values: Vec<Personal> = order.iter().map(|_| Personal::clear("Siti Aminah")).collect();
+                let fields = order.iter().zip(values.iter_mut()).map(|(s, v)| (*s, Field::Name, v)).collect();
+                vault.seal_personal(fields).await?;
+                anyhow::ensure!(values.iter().all(|v| is_sealed(v.as_str())), "every value sealed");
+                anyhow::Ok(values)
+            }
+        };
+        let reversed: Vec<Uuid> = subjects.iter().rev().copied().collect();
+        let (a, b) = tokio::join!(seal(subjects.clone()), seal(reversed));
+        let (a, mut b) = (a?, b?);
+        b.reverse();
+        assert_eq!(a, b, "both writers sealed under the one key of each resident");
+        let keys: i64 = sqlx::query_scalar("SELECT count(*) FROM subject_keys WHERE subject_id = ANY($1)")
+            .bind(&subjects)
+            .fetch_one(&pool)
+            .await?;
+        assert_eq!(keys, 3000);
+    }
+    Ok(())
+}

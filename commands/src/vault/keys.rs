@@ -127,10 +127,14 @@ impl SubjectKeys {
     /// New keys for several subjects in one statement (a history written before sealing, being
     /// projected, meets every resident without one); a subject whose key another writer created
     /// meanwhile gets that one.
-    async fn create_many(&self, subjects: Vec<Uuid>) -> Result<Vec<(Uuid, DataKey)>, Error> {
+    async fn create_many(&self, mut subjects: Vec<Uuid>) -> Result<Vec<(Uuid, DataKey)>, Error> {
         if subjects.is_empty() {
             return Ok(Vec::new());
         }
+        // In one order everywhere: two writers inserting overlapping subjects in different
+        // orders wait on each other's rows and deadlock (a replay's connections do this).
+        subjects.sort_unstable();
+        subjects.dedup();
         let mut made = HashMap::with_capacity(subjects.len());
         let (mut ids, mut wrapped) = (Vec::with_capacity(subjects.len()), Vec::with_capacity(subjects.len()));
         for subject in &subjects {
@@ -155,10 +159,27 @@ impl SubjectKeys {
         .into_iter()
         .collect();
         let mut keys = Vec::with_capacity(subjects.len());
+        let mut lost = Vec::new();
         for subject in subjects {
             match made.remove(&subject).filter(|_| inserted.contains(&subject)) {
                 Some(key) => keys.push((subject, key)),
-                None => keys.push((subject, self.sealing_key(subject).await?)),
+                None => lost.push(subject),
+            }
+        }
+        if !lost.is_empty() {
+            // Another writer's keys won: read them all at once.
+            let rows: Vec<(Uuid, Uuid, Vec<u8>)> = sqlx::query_as(
+                "SELECT subject_id, key_id, wrapped_key FROM subject_keys
+                  WHERE subject_id = ANY($1) AND destroyed_at IS NULL",
+            )
+            .bind(&lost)
+            .fetch_all(&self.inner.pool)
+            .await?;
+            for (subject, id, wrapped) in rows {
+                keys.push((subject, self.unwrap(id, &wrapped)?));
+            }
+            if keys.len() < inserted.len() + lost.len() {
+                return Err(Error::Internal("a subject key vanished while created".into()));
             }
         }
         Ok(keys)
