@@ -79,9 +79,11 @@ pub async fn replay(
     let rebuildable: Vec<&Arc<dyn Projection>> = projections.iter().filter(|p| p.rebuildable()).collect();
     let mut conn = exclusive_connection(pool).await?;
     let outcome = async {
+        let mut reader = PgConnection::connect_with(&pool.connect_options()).await?;
         let mut helpers = appliers(pool).await?;
         let mut conns: Vec<&mut PgConnection> = std::iter::once(&mut conn).chain(helpers.iter_mut()).collect();
-        let report = build_shadow(&mut conns, pool, vault, &rebuildable, batch_size, on_progress).await?;
+        let report = build_shadow(&mut conns, &mut reader, vault, &rebuildable, batch_size, on_progress).await?;
+        reader.close().await.ok();
         for helper in helpers {
             helper.close().await.ok();
         }
@@ -114,9 +116,10 @@ pub async fn verify(
     let mut conn = exclusive_connection(pool).await?;
     let outcome = async {
         let started = Instant::now();
+        let mut reader = PgConnection::connect_with(&pool.connect_options()).await?;
         let mut helpers = appliers(pool).await?;
         let mut conns: Vec<&mut PgConnection> = std::iter::once(&mut conn).chain(helpers.iter_mut()).collect();
-        build_shadow(&mut conns, pool, vault, &rebuildable, batch_size, on_progress).await?;
+        build_shadow(&mut conns, &mut reader, vault, &rebuildable, batch_size, on_progress).await?;
         drop(conns);
         // The live projector may be behind or (briefly) ahead: bring both to the same point,
         // then compare in one read-only snapshot. Catching up commits like the build, so this
@@ -144,7 +147,7 @@ pub async fn verify(
             tx.rollback().await?;
             if live > shadow {
                 let mut conns: Vec<&mut PgConnection> = std::iter::once(&mut conn).chain(helpers.iter_mut()).collect();
-                fold_into_shadow(&mut conns, pool, vault, &rebuildable, batch_size, shadow, |_| {}).await?;
+                fold_into_shadow(&mut conns, &mut reader, vault, &rebuildable, batch_size, shadow, |_| {}).await?;
                 continue;
             }
             if started.elapsed() > wait_for_live {
@@ -188,7 +191,7 @@ async fn finish(mut conn: PgConnection, drop_shadow: bool) {
 /// committed transaction per batch.
 async fn build_shadow(
     conns: &mut [&mut PgConnection],
-    pool: &PgPool,
+    reader: &mut PgConnection,
     vault: &commands::Vault,
     projections: &[&Arc<dyn Projection>],
     batch_size: i64,
@@ -207,13 +210,12 @@ async fn build_shadow(
         checkpoint::reset(&mut tx, projection.name()).await?;
     }
     tx.commit().await?;
-    fold_into_shadow(conns, pool, vault, projections, batch_size, Checkpoint::default(), on_progress).await
+    fold_into_shadow(conns, reader, vault, projections, batch_size, Checkpoint::default(), on_progress).await
 }
 
 /// Folds the safe history after `from` into the shadow, one committed transaction per batch
 /// and connection, until nothing more is safe to read; reports progress after each batch. The
-/// next batches are read and opened by a task of their own on a connection of its own (so on the
-/// other core) while this one is applied, and the projections are applied in
+/// next batch is read on `reader` while this one is applied, and the projections are applied in
 /// shares on the connections of `conns` at once, so the database works on both cores while the
 /// fold runs. Each share commits its rows with its own checkpoints, so no projection
 /// is ever ahead of its checkpoint; this relies on projections never reading each other's
@@ -221,7 +223,7 @@ async fn build_shadow(
 /// transaction.
 async fn fold_into_shadow(
     conns: &mut [&mut PgConnection],
-    pool: &PgPool,
+    reader: &mut PgConnection,
     vault: &commands::Vault,
     projections: &[&Arc<dyn Projection>],
     batch_size: i64,
@@ -234,48 +236,19 @@ async fn fold_into_shadow(
     let n = conns.len().max(1);
     let shares: Vec<Vec<&Arc<dyn Projection>>> =
         (0..n).map(|i| projections.iter().skip(i).step_by(n).copied().collect()).collect();
-    let mut batches = read_ahead(pool, vault.clone(), from, batch_size).await?;
-    while let Some(events) = batches.recv().await {
-        let events = events?;
-        let Some(last) = events.last().map(|e| e.checkpoint()) else { break };
+    let mut events = fetch_opened(reader, vault, position, batch_size).await?;
+    while let Some(last) = events.last().map(|e| e.checkpoint()) {
         let applied = futures::future::join_all(
             conns.iter_mut().zip(&shares).map(|(conn, share)| apply_share(conn, vault, share, &events, position, last)),
         );
-        applied.await.into_iter().collect::<Result<Vec<()>, Error>>()?;
+        let (applied, next) = tokio::join!(applied, fetch_opened(reader, vault, last, batch_size));
+        applied.into_iter().collect::<Result<Vec<()>, Error>>()?;
         position = last;
         events_done += events.len() as u64;
         on_progress(ReplayProgress { events: events_done, elapsed: started.elapsed() });
+        events = next?;
     }
     Ok(ReplayProgress { events: events_done, elapsed: started.elapsed() })
-}
-
-/// Reads and opens the safe history after `from`, batch after batch, in a task of its own,
-/// at most two batches ahead of the one being applied; an empty batch (or an error) ends it,
-/// and so does dropping the receiver.
-async fn read_ahead(
-    pool: &PgPool,
-    vault: commands::Vault,
-    from: Checkpoint,
-    batch_size: i64,
-) -> Result<tokio::sync::mpsc::Receiver<Result<Vec<StoredEvent>, Error>>, Error> {
-    let mut reader = PgConnection::connect_with(&pool.connect_options()).await?;
-    let (sender, receiver) = tokio::sync::mpsc::channel(1);
-    tokio::spawn(async move {
-        let mut after = from;
-        loop {
-            let batch = fetch_opened(&mut reader, &vault, after, batch_size).await;
-            let last = batch.as_ref().ok().and_then(|events| events.last().map(StoredEvent::checkpoint));
-            if sender.send(batch).await.is_err() {
-                break;
-            }
-            match last {
-                Some(last) => after = last,
-                None => break,
-            }
-        }
-        reader.close().await.ok();
-    });
-    Ok(receiver)
 }
 
 /// Applies one batch to some of the shadow projections in a committed transaction of its own.
