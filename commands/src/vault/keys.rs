@@ -104,15 +104,7 @@ impl SubjectKeys {
         if missing.is_empty() {
             return Ok(found);
         }
-        let rows: Vec<(Uuid, Uuid, Vec<u8>)> = sqlx::query_as(
-            "SELECT subject_id, key_id, wrapped_key FROM subject_keys
-              WHERE subject_id = ANY($1) AND destroyed_at IS NULL",
-        )
-        .bind(&missing)
-        .fetch_all(&self.inner.pool)
-        .await?;
-        for (subject, id, wrapped) in rows {
-            let key = self.unwrap(id, &wrapped)?;
+        for (subject, key) in self.live_rows(&missing).await? {
             self.inner.live.insert(subject, key.clone());
             found.insert(subject, key);
         }
@@ -168,21 +160,24 @@ impl SubjectKeys {
         }
         if !lost.is_empty() {
             // Another writer's keys won: read them all at once.
-            let rows: Vec<(Uuid, Uuid, Vec<u8>)> = sqlx::query_as(
-                "SELECT subject_id, key_id, wrapped_key FROM subject_keys
-                  WHERE subject_id = ANY($1) AND destroyed_at IS NULL",
-            )
-            .bind(&lost)
-            .fetch_all(&self.inner.pool)
-            .await?;
-            for (subject, id, wrapped) in rows {
-                keys.push((subject, self.unwrap(id, &wrapped)?));
-            }
+            keys.extend(self.live_rows(&lost).await?);
             if keys.len() < inserted.len() + lost.len() {
                 return Err(Error::Internal("a subject key vanished while created".into()));
             }
         }
         Ok(keys)
+    }
+
+    /// The live keys of `subjects` that have one, unwrapped, in one query.
+    async fn live_rows(&self, subjects: &[Uuid]) -> Result<Vec<(Uuid, DataKey)>, Error> {
+        let rows: Vec<(Uuid, Uuid, Vec<u8>)> = sqlx::query_as(
+            "SELECT subject_id, key_id, wrapped_key FROM subject_keys
+              WHERE subject_id = ANY($1) AND destroyed_at IS NULL",
+        )
+        .bind(subjects)
+        .fetch_all(&self.inner.pool)
+        .await?;
+        rows.into_iter().map(|(subject, id, wrapped)| Ok((subject, self.unwrap(id, &wrapped)?))).collect()
     }
 
     async fn live_row(&self, subject: Uuid) -> Result<Option<DataKey>, Error> {
