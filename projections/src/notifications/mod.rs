@@ -97,7 +97,8 @@ pub async fn seal_leftovers(pool: &sqlx::PgPool, vault: &commands::Vault) -> Res
     .fetch_all(pool)
     .await?;
     for (id, account, channel, mut recipient, sqlx::types::Json(mut params)) in messages {
-        let field = if channel == domain::notification::Channel::Email.as_str() { Field::Email } else { Field::Phone };
+        let channel: domain::notification::Channel = channel.parse().map_err(outbox::unknown_name(id))?;
+        let field = outbox::address_field(channel);
         let mut name = params.remove(message::NAME_PARAM).map(Personal::from);
         let named = name.as_mut().map(|n| (account, Field::Name, n));
         vault.seal_personal(std::iter::once((account, field, &mut recipient)).chain(named).collect()).await?;

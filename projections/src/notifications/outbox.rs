@@ -60,11 +60,7 @@ impl TryFrom<ClaimedRow> for Claimed {
     type Error = Error;
 
     fn try_from(row: ClaimedRow) -> Result<Self, Error> {
-        let unknown = |e: domain::notification::UnknownName| Error::Decode {
-            position: row.id,
-            event_type: "notification_outbox".into(),
-            reason: e.to_string(),
-        };
+        let unknown = unknown_name(row.id);
         Ok(Self {
             channel: row.channel.parse().map_err(unknown)?,
             template: row.template.parse().map_err(unknown)?,
@@ -81,8 +77,13 @@ impl TryFrom<ClaimedRow> for Claimed {
     }
 }
 
+/// The error of outbox row `id` holding a channel or template this version does not know.
+pub(super) fn unknown_name(id: i64) -> impl Fn(domain::notification::UnknownName) -> Error + Copy {
+    move |e| Error::Decode { position: id, event_type: "notification_outbox".into(), reason: e.to_string() }
+}
+
 /// The field a recipient of `channel` is sealed as.
-fn address_field(channel: Channel) -> Field {
+pub(super) fn address_field(channel: Channel) -> Field {
     match channel {
         Channel::WhatsApp => Field::Phone,
         Channel::Email => Field::Email,
