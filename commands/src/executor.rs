@@ -6,12 +6,12 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::{EventStoreAggregateContext, EventUpcaster, PersistedEventStore, SerializedEvent};
 use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventEnvelope, EventStore};
 use domain::CommandMetadata;
-use postgres_es::PostgresEventRepository;
-
-use crate::vault::{SealingRepository, Vault};
 use sqlx::PgPool;
 
 use crate::Error;
+use crate::append::{AppendError, seal_and_append, serialize};
+use crate::files::Attachment;
+use crate::vault::{SealingRepository, Vault};
 use crate::wakeup::AppendSignal;
 
 /// How many times a command is re-decided after losing an optimistic-lock race. Re-deciding
@@ -33,6 +33,8 @@ pub struct Outcome<A: Aggregate> {
 /// exists to be mistaken for a projection (read models are built by the durable projector).
 pub struct Executor<A: Aggregate> {
     store: PersistedEventStore<SealingRepository, A>,
+    pool: PgPool,
+    vault: Vault,
     services: A::Services,
     appended: AppendSignal,
     _aggregate: PhantomData<A>,
@@ -47,9 +49,9 @@ where
     /// An executor over the `events` table of `pool`, sealing personal fields with `vault`.
     pub fn new(pool: PgPool, vault: &Vault, services: A::Services) -> Self {
         let appended = AppendSignal::new(pool.clone());
-        let repository = SealingRepository::new(PostgresEventRepository::new(pool), vault.clone());
+        let repository = SealingRepository::new(pool.clone(), vault.clone());
         let store = PersistedEventStore::new_event_store(repository).with_upcasters(vec![Box::new(DomainUpcasters)]);
-        Self { store, services, appended, _aggregate: PhantomData }
+        Self { store, pool, vault: vault.clone(), services, appended, _aggregate: PhantomData }
     }
 
     /// Runs `command` on stream `id` and appends what it decides, tagged with `metadata`.
@@ -71,6 +73,19 @@ where
         command: A::Command,
         metadata: &CommandMetadata,
     ) -> Result<Outcome<A>, Error> {
+        self.execute_attaching(loaded, command, metadata, None).await
+    }
+
+    /// Like [`Executor::execute_loaded`], taking `attachment`'s uploads in the statement that
+    /// records the events (all or nothing: `UPLOAD_NOT_USABLE` records nothing). A command that
+    /// decides nothing takes nothing.
+    pub async fn execute_attaching(
+        &self,
+        loaded: Loaded<A>,
+        command: A::Command,
+        metadata: &CommandMetadata,
+        attachment: Option<&Attachment<'_>>,
+    ) -> Result<Outcome<A>, Error> {
         let id = loaded.0.aggregate_id.clone();
         let mut context = Some(loaded.0);
         let mut attempt = 0;
@@ -80,11 +95,13 @@ where
                 Some(context) => context,
                 None => self.store.load_aggregate(&id).await.map_err(map_error)?,
             };
-            match self.try_execute(current, command.clone(), metadata).await {
-                Err(AggregateError::AggregateConflict) if attempt <= CONFLICT_RETRIES => {
+            match self.try_execute(current, command.clone(), metadata, attachment).await {
+                Err(Failure::Lost) if attempt <= CONFLICT_RETRIES => {
                     tracing::debug!(aggregate = A::TYPE, attempt, "optimistic lock lost, deciding again");
                 }
-                result => return result.map_err(map_error),
+                Err(Failure::Lost) => return Err(Error::Conflict),
+                Err(Failure::Refused(error)) => return Err(error),
+                Ok(outcome) => return Ok(outcome),
             }
         }
     }
@@ -105,19 +122,43 @@ where
         mut context: EventStoreAggregateContext<A>,
         command: A::Command,
         metadata: &CommandMetadata,
-    ) -> Result<Outcome<A>, AggregateError<A::Error>> {
+        attachment: Option<&Attachment<'_>>,
+    ) -> Result<Outcome<A>, Failure> {
         let sink = EventSink::<A>::default();
-        context.aggregate().handle(command, &self.services, &sink).await.map_err(AggregateError::UserError)?;
+        context.aggregate().handle(command, &self.services, &sink).await.map_err(|e| Failure::Refused(e.into()))?;
         let decided = sink.collect().await;
         let aggregate = std::mem::take(context.aggregate());
         if decided.is_empty() {
             return Ok(Outcome { events: Vec::new(), aggregate });
         }
-        // The context's aggregate is only used for snapshots, which this store does not take.
-        let events = self.store.commit(decided, context, metadata.to_map()).await?;
+        let metadata = metadata.to_map();
+        let events: Vec<EventEnvelope<A>> = decided
+            .into_iter()
+            .zip(context.current_sequence + 1..)
+            .map(|(payload, sequence)| EventEnvelope {
+                aggregate_id: context.aggregate_id.clone(),
+                sequence,
+                payload,
+                metadata: metadata.clone(),
+            })
+            .collect();
+        let serialized = serialize(&events).map_err(Failure::Refused)?;
+        match seal_and_append(&self.pool, &self.vault, &serialized, attachment).await {
+            Ok(()) => {}
+            Err(AppendError::Conflict) => return Err(Failure::Lost),
+            Err(AppendError::UploadNotUsable(id)) => return Err(Failure::Refused(Error::UploadNotUsable(id))),
+            Err(AppendError::Failed(error)) => return Err(Failure::Refused(error)),
+        }
         self.appended.appended();
         Ok(Outcome { events, aggregate })
     }
+}
+
+/// Why an attempt recorded nothing: it lost the optimistic lock (and may be decided again), or
+/// it was refused or failed.
+enum Failure {
+    Lost,
+    Refused(Error),
 }
 
 /// A stream's state as loaded, with the sequence an append must follow.

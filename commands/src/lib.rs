@@ -5,6 +5,7 @@
 //! (off the async threads) and server-side sessions.
 
 pub mod accounts;
+mod append;
 pub mod audit;
 mod calendar;
 pub mod captcha;

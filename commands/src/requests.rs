@@ -18,8 +18,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::clock::SharedClock;
-use crate::files::{FileKind, FileOwner, FileStore, UploadedBy, stream_ref};
-use crate::{Error, Executor};
+use crate::files::{Attachment, FileKind, FileOwner, FileStore, UploadedBy, stream_ref};
+use crate::{Error, Executor, Loaded};
 
 /// A document of a form: its catalogue code and the upload's id.
 #[derive(Debug, Clone)]
@@ -126,8 +126,8 @@ impl RequestService {
             today,
             at: now,
         };
-        let run = || async { Ok(self.executor.execute_loaded(loaded, command, metadata).await?.aggregate) };
-        self.files.attached(&files, &uploader, owner, &stream, now, run).await
+        let attachment = Attachment { files: &files, uploaded_by: &uploader, owner, stream: &stream, now };
+        Ok(self.executor.execute_attaching(loaded, command, metadata, Some(&attachment)).await?.aggregate)
     }
 
     /// Looks up uploads of the form: each must have been sent (`DOCUMENT_REQUIRED`), exist, be
@@ -185,7 +185,19 @@ impl RequestService {
         command: RequestCommand,
         metadata: &CommandMetadata,
     ) -> Result<ServiceRequest, Error> {
-        let outcome = self.executor.execute(&request.to_string(), command, metadata).await?;
+        let loaded = self.executor.load_for_command(&request.to_string()).await?;
+        self.run_loaded(loaded, command, metadata, None).await
+    }
+
+    /// Decides `command` on a request as loaded, taking `attachment`'s uploads with its events.
+    async fn run_loaded(
+        &self,
+        loaded: Loaded<ServiceRequest>,
+        command: RequestCommand,
+        metadata: &CommandMetadata,
+        attachment: Option<&Attachment<'_>>,
+    ) -> Result<ServiceRequest, Error> {
+        let outcome = self.executor.execute_attaching(loaded, command, metadata, attachment).await?;
         if outcome.aggregate.submitted().is_none() {
             return Err(RequestError::NotFound.into());
         }
@@ -256,7 +268,8 @@ impl RequestService {
         let now = self.clock.now();
         let (uploader, owner) = (UploadedBy::Resident(AccountId(account)), FileOwner::Account(AccountId(account)));
         let stream = stream_ref::<ServiceRequest>(request);
-        let current = self.load(request).await?;
+        let loaded = self.executor.load_for_command(&request.to_string()).await?;
+        let current = loaded.state();
         let submitted = current.submitted().ok_or(RequestError::NotFound)?;
         let resolved = self.resolve(documents, &submitted.requirements, &uploader, owner, &stream).await?;
         let files: Vec<(FileId, DocumentName)> =
@@ -269,7 +282,8 @@ impl RequestService {
         };
         let command =
             RequestCommand::Reupload { account: AccountId(account), documents: resolved, returns_to, at: now };
-        self.files.attached(&files, &uploader, owner, &stream, now, || self.run(request, command, metadata)).await
+        let attachment = Attachment { files: &files, uploaded_by: &uploader, owner, stream: &stream, now };
+        self.run_loaded(loaded, command, metadata, Some(&attachment)).await
     }
 
     /// The claiming operator attaches the signed PDF(s); the resident can download them.
@@ -281,8 +295,8 @@ impl RequestService {
         metadata: &CommandMetadata,
     ) -> Result<ServiceRequest, Error> {
         let now = self.clock.now();
-        let current = self.load(request).await?;
-        let submitted = current.submitted().ok_or(RequestError::NotFound)?;
+        let loaded = self.executor.load_for_command(&request.to_string()).await?;
+        let submitted = loaded.state().submitted().ok_or(RequestError::NotFound)?;
         let owner = FileOwner::Account(submitted.account_id);
         let mut files = Vec::with_capacity(upload_ids.len());
         for raw in upload_ids {
@@ -300,9 +314,9 @@ impl RequestService {
             .map(|(i, file)| (*file, DocumentName::result(&submitted.service_code, &submitted.number, i, files.len())))
             .collect();
         let command = RequestCommand::Complete { by, files, at: now };
-        self.files
-            .attached(&named, &UploadedBy::Staff(by), owner, &stream, now, || self.run(request, command, metadata))
-            .await
+        let uploader = UploadedBy::Staff(by);
+        let attachment = Attachment { files: &named, uploaded_by: &uploader, owner, stream: &stream, now };
+        self.run_loaded(loaded, command, metadata, Some(&attachment)).await
     }
 
     /// For KTP-el and KIA: where and from when the card can be collected.

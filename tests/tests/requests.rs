@@ -401,6 +401,56 @@ async fn sla_due_time_crosses_a_weekend_a_holiday_and_an_outage(pool: PgPool) ->
     app.stop().await
 }
 
+/// A submission takes its uploads in the statement that records it: of several submissions
+/// sent at once with the same uploads under different keys, exactly one is recorded and holds
+/// them; the others are `UPLOAD_NOT_USABLE` and leave nothing, and the uploads stay the
+/// winner's (none is left attached for a stream without an event).
+#[sqlx::test(migrations = "../migrations")]
+async fn submissions_racing_for_the_same_uploads_record_exactly_one(pool: PgPool) -> anyhow::Result<()> {
+    let app = TestApp::spawn(pool.clone()).await?;
+    let operator = app.staff("budi", Role::Operator).await?;
+    let (resident, _) = active_resident(&app, &operator, "6106015205900001", "Siti Aminah").await?;
+    let form = birth_certificate_input(&app, &resident, "balapan-000").await?;
+    let tries = (0..6).map(|i| {
+        let mut form = form.clone();
+        form["i"]["idempotencyKey"] = json!(format!("balapan-00{i}"));
+        let resident = resident.clone();
+        async move { resident.gql(SUBMIT, form).await }
+    });
+    let replies = futures::future::try_join_all(tries).await?;
+    let won = replies.iter().filter(|r| r.body.pointer("/data/submitServiceRequest/number").is_some()).count();
+    let lost: Vec<_> = replies
+        .iter()
+        .filter_map(|r| r.body.pointer("/errors/0/extensions/fields/0/code").and_then(Value::as_str))
+        .collect();
+    assert_eq!(won, 1, "{replies:?}");
+    assert_eq!(lost, vec!["UPLOAD_NOT_USABLE"; 5], "{replies:?}");
+    let submitted: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'RequestSubmitted'")
+        .fetch_one(&pool)
+        .await?;
+    assert_eq!(submitted, 1);
+    // Every upload of the form is attached for the one recorded stream, which names it.
+    let uploads: Vec<uuid::Uuid> = form["i"]["documents"]
+        .as_array()
+        .context("documents")?
+        .iter()
+        .filter_map(|d| d["uploadId"].as_str()?.parse().ok())
+        .collect();
+    assert_eq!(uploads.len(), 3);
+    let streams: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT attached_for FROM stored_files WHERE file_id = ANY($1)")
+            .bind(&uploads)
+            .fetch_all(&pool)
+            .await?;
+    let recorded: String = sqlx::query_scalar(
+        "SELECT aggregate_type || ':' || aggregate_id FROM events WHERE event_type = 'RequestSubmitted'",
+    )
+    .fetch_one(&pool)
+    .await?;
+    assert_eq!(streams, vec![recorded]);
+    app.stop().await
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn bad_submissions_are_refused_with_codes_and_write_nothing(pool: PgPool) -> anyhow::Result<()> {
     let app = TestApp::spawn(pool.clone()).await?;

@@ -14,8 +14,9 @@ pub use crypto::FileKeys;
 pub use gate::DecodeGate;
 pub use identity::{FileOwner, UploadedBy};
 pub use sanitize::{FileKind, MAX_PIXELS, UploadError, sanitize};
+pub(crate) use store::ATTACH_UPLOADS;
 pub use store::{
-    AccessFilter, AccessRecord, DocumentAccess, FileStore, StoredFile, UploadLimits, Uploader, object_store_from_url,
-    stream_ref,
+    AccessFilter, AccessRecord, Attachment, DocumentAccess, FileStore, StoredFile, UploadLimits, Uploader,
+    object_store_from_url, stream_ref,
 };
 pub use tokens::UploadTokens;

@@ -83,6 +83,59 @@ const RECORDED: &str = "EXISTS (SELECT 1 FROM events e
      WHERE e.aggregate_type = split_part($n, ':', 1) AND e.aggregate_id = substr($n, strpos($n, ':') + 1)
        AND strpos(e.payload::text, f.file_id::text) > 0)";
 
+/// Uploads a command takes: attached to `owner` for the command about to be recorded on
+/// `stream` ([`stream_ref`]), each with the name it is downloaded under. The executor attaches
+/// them in the statement that appends the command's events (`crate::append`).
+#[derive(Debug, Clone, Copy)]
+pub struct Attachment<'a> {
+    pub files: &'a [(FileId, DocumentName)],
+    pub uploaded_by: &'a UploadedBy,
+    pub owner: FileOwner,
+    pub stream: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// Whose uploads an empty attachment would take: no one's.
+static NO_UPLOADER: UploadedBy = UploadedBy::Token(String::new());
+
+impl Attachment<'_> {
+    /// Takes no uploads.
+    pub(crate) fn none() -> Attachment<'static> {
+        Attachment {
+            files: &[],
+            uploaded_by: &NO_UPLOADER,
+            owner: FileOwner::Account(domain::account::AccountId(Uuid::nil())),
+            stream: "",
+            now: DateTime::<Utc>::UNIX_EPOCH,
+        }
+    }
+
+    /// The files' ids and download names, as the statement's arrays.
+    pub(crate) fn columns(&self) -> (Vec<Uuid>, Vec<&str>) {
+        self.files.iter().map(|(file, name)| (file.0, name.as_str())).unzip()
+    }
+}
+
+/// The rule for taking uploads, as common table expressions over parameters `$1` (file ids),
+/// `$2` (their download names), `$3` (uploader), `$4` (owner), `$5` (stream), `$6` (now):
+/// `usable` locks the rows that may be taken (a concurrent attach of the same files waits, then
+/// sees them attached), `complete.ok` says whether every file may, and `attached` takes the
+/// free ones only then. Each upload must exist, come from the uploader, be unexpired, and be
+/// unattached — or already attached to the same owner for the same stream (the same command
+/// sent again, or twice at once).
+pub(crate) const ATTACH_UPLOADS: &str = "wanted AS (SELECT * FROM unnest($1::uuid[], $2::text[]) AS w(file_id, name)),
+     usable AS (
+       SELECT f.file_id, f.attached_to IS NULL AS fresh FROM stored_files f
+        WHERE f.file_id = ANY($1) AND f.uploaded_by = $3 AND f.attach_before > $6
+          AND (f.attached_to IS NULL OR (f.attached_to = $4 AND f.attached_for = $5))
+          FOR UPDATE),
+     complete AS (SELECT NOT EXISTS (SELECT 1 FROM wanted w WHERE w.file_id NOT IN (SELECT file_id FROM usable)) AS ok),
+     attached AS (
+       UPDATE stored_files f SET attached_to = $4, attached_for = $5, attached_at = $6, download_name = w.name
+         FROM wanted w, usable u
+        WHERE f.file_id = w.file_id AND u.file_id = w.file_id AND u.fresh AND (SELECT ok FROM complete)
+       RETURNING f.file_id)";
+
 /// After this long an attachment whose command was never recorded is undone.
 const SETTLE_AFTER: Duration = Duration::hours(1);
 
@@ -307,50 +360,26 @@ impl FileStore {
         stream: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<FileId>, Error> {
-        let (uploaded_by, attach_to) = (uploaded_by.to_string(), attach_to.to_string());
-        let ids: Vec<Uuid> = files.iter().map(|(f, _)| f.0).collect();
-        let mut tx = self.pool.begin().await?;
-        // No WAL flush of its own: the command's append, which alone acknowledges anything,
-        // commits after this and its flush makes this commit durable too (the WAL is written
-        // in order). A crash before that append loses an attachment nobody was told about.
-        sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
-        // Locks the rows: a concurrent attach of the same files waits, then sees them attached.
-        let usable: Vec<(Uuid, bool)> = sqlx::query_as(
-            "SELECT file_id, attached_to IS NULL FROM stored_files
-              WHERE file_id = ANY($1) AND uploaded_by = $2 AND attach_before > $5
-                AND (attached_to IS NULL OR (attached_to = $3 AND attached_for = $4))
-                FOR UPDATE",
-        )
-        .bind(&ids)
-        .bind(uploaded_by)
-        .bind(&attach_to)
-        .bind(stream)
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
-        if let Some(missing) = ids.iter().find(|id| !usable.iter().any(|(f, _)| f == *id)) {
-            return Err(Error::UploadNotUsable(*missing));
-        }
-        let fresh: Vec<(Uuid, &str)> = files
-            .iter()
-            .filter(|(file, _)| usable.iter().any(|(id, fresh)| *fresh && *id == file.0))
-            .map(|(file, name)| (file.0, name.as_str()))
-            .collect();
-        let (fresh_ids, names): (Vec<Uuid>, Vec<&str>) = fresh.iter().copied().unzip();
-        sqlx::query(
-            "UPDATE stored_files f SET attached_to = $3, attached_for = $4, attached_at = $5, download_name = n.name
-               FROM unnest($1::uuid[], $2::text[]) AS n(file_id, name)
-              WHERE f.file_id = n.file_id",
-        )
-        .bind(&fresh_ids)
+        let attachment = Attachment { files, uploaded_by, owner: attach_to, stream, now };
+        let (file_ids, names) = attachment.columns();
+        let (complete, usable, attached): (bool, Vec<Uuid>, Vec<Uuid>) = sqlx::query_as(&format!(
+            "WITH {ATTACH_UPLOADS}
+             SELECT (SELECT ok FROM complete), array(SELECT file_id FROM usable), array(SELECT file_id FROM attached)"
+        ))
+        .bind(&file_ids)
         .bind(&names)
-        .bind(attach_to)
+        .bind(uploaded_by.to_string())
+        .bind(attach_to.to_string())
         .bind(stream)
         .bind(now)
-        .execute(&mut *tx)
+        .fetch_one(&self.pool)
         .await?;
-        tx.commit().await?;
-        Ok(fresh_ids.into_iter().map(FileId).collect())
+        if !complete {
+            return Err(Error::UploadNotUsable(
+                file_ids.into_iter().find(|id| !usable.contains(id)).unwrap_or_default(),
+            ));
+        }
+        Ok(attached.into_iter().map(FileId).collect())
     }
 
     /// The one way a command takes uploads: attaches `files` to `owner` for the command about

@@ -28,6 +28,7 @@ use uuid::Uuid;
 pub use keys::SubjectKeys;
 pub use personal::{Field, Personal, contact};
 pub use repository::SealingRepository;
+pub(crate) use repository::parts_of;
 pub use search::SearchIndex;
 pub use token::is_sealed;
 

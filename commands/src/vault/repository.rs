@@ -1,5 +1,6 @@
-//! The event repository commands use: postgres-es's, with every event sealed on its way in
-//! and opened on its way out, so aggregates only ever see clear values.
+//! The event repository commands use: postgres-es's reads with every event opened on its way
+//! out, so aggregates only ever see clear values, and our own append (`crate::append`), which
+//! seals every event on its way in.
 
 use cqrs_es::Aggregate;
 use cqrs_es::persist::{PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot};
@@ -11,12 +12,13 @@ use super::{EventIdentity, EventParts, Vault};
 /// [`PostgresEventRepository`] behind the [`Vault`].
 pub struct SealingRepository {
     inner: PostgresEventRepository,
+    pool: sqlx::PgPool,
     vault: Vault,
 }
 
 impl SealingRepository {
-    pub fn new(inner: PostgresEventRepository, vault: Vault) -> Self {
-        Self { inner, vault }
+    pub fn new(pool: sqlx::PgPool, vault: Vault) -> Self {
+        Self { inner: PostgresEventRepository::new(pool.clone()), pool, vault }
     }
 
     async fn opened(&self, mut events: Vec<SerializedEvent>) -> Result<Vec<SerializedEvent>, PersistenceError> {
@@ -26,7 +28,8 @@ impl SealingRepository {
     }
 }
 
-fn parts_of(event: &mut SerializedEvent) -> EventParts<'_> {
+/// The parts of a serialized event the vault seals and opens.
+pub(crate) fn parts_of(event: &mut SerializedEvent) -> EventParts<'_> {
     EventParts {
         identity: EventIdentity {
             aggregate_type: &event.aggregate_type,
@@ -70,11 +73,15 @@ impl PersistedEventRepository for SealingRepository {
         events: &[SerializedEvent],
         snapshot_update: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
-        let mut sealed = events.to_vec();
-        for event in &mut sealed {
-            self.vault.seal(parts_of(event)).await.map_err(unknown)?;
+        if snapshot_update.is_some() {
+            return Err(PersistenceError::UnknownError("this store takes no snapshots".into()));
         }
-        self.inner.persist::<A>(&sealed, snapshot_update).await
+        match crate::append::seal_and_append(&self.pool, &self.vault, events, None).await {
+            Ok(()) => Ok(()),
+            Err(crate::append::AppendError::Conflict) => Err(PersistenceError::OptimisticLockError),
+            Err(crate::append::AppendError::UploadNotUsable(id)) => Err(unknown(crate::Error::UploadNotUsable(id))),
+            Err(crate::append::AppendError::Failed(e)) => Err(unknown(e)),
+        }
     }
 
     async fn stream_events<A: Aggregate>(&self, aggregate_id: &str) -> Result<ReplayStream, PersistenceError> {

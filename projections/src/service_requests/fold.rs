@@ -37,6 +37,13 @@ pub(super) struct Rows {
     pub queue: HashMap<Uuid, QueueState>,
 }
 
+/// `at` as a `timestamptz` column keeps it (whole microseconds). The due time is computed from
+/// `submitted_at`, so it must start from the value a later batch reads back, or a rebuild
+/// folding the whole life in one batch would be a microsecond off the live row.
+fn as_stored(at: DateTime<Utc>) -> DateTime<Utc> {
+    chrono::SubsecRound::trunc_subsecs(at, 6)
+}
+
 impl QueueState {
     fn recompute_due(&mut self, calendar: &SlaCalendar) {
         if self.closed_at.is_none() {
@@ -84,7 +91,7 @@ impl Rows {
                 applicant_name: commands::vault::Personal::clear(s.applicant_name),
                 status,
                 claimed_by: None,
-                submitted_at: s.submitted_at,
+                submitted_at: as_stored(s.submitted_at),
                 pauses: Vec::new(),
                 due_at: None,
                 closed_at: None,
@@ -272,6 +279,36 @@ mod tests {
         assert_eq!(queue.pauses, vec![(monday(10), Some(monday(12)))]);
         assert_eq!(queue.due_at, Some(first_due + Duration::hours(2)), "two paused office hours are given back");
         assert_eq!(rows.board[&id].reupload_items.items, Vec::new());
+    }
+
+    #[test]
+    fn the_due_time_is_the_same_whether_the_life_is_folded_at_once_or_read_back_between_events() {
+        let id = Uuid::from_u128(1);
+        let calendar = SlaCalendar::default();
+        // Times as a clock gives them, with nanoseconds the database will not keep.
+        let at = |hour: u32, nanos: i64| monday(hour) + Duration::nanoseconds(nanos);
+        let life = |rows: &mut Rows, read_back: bool| {
+            rows.apply(id, submitted(id, at(9, 113_663_999)), &calendar);
+            let items = vec![ReuploadItem { code: code(), reason: Reason::parse("Foto buram").expect("reason") }];
+            rows.apply(id, RequestEvent::ReuploadDemanded { by: staff(), items, at: at(10, 8_766_522) }, &calendar);
+            if read_back {
+                // What a later batch loads: the row's timestamps as PostgreSQL stored them.
+                let queue = rows.queue.get_mut(&id).expect("row");
+                queue.submitted_at = chrono::SubsecRound::trunc_subsecs(queue.submitted_at, 6);
+            }
+            let document =
+                SubmittedDocument { code: code(), file: FileId(Uuid::from_u128(3)), file_type: FileType::Pdf };
+            let answered = RequestEvent::DocumentsReuploaded {
+                documents: vec![document],
+                all_answered: true,
+                returned_to: None,
+                at: at(12, 28_151_239),
+            };
+            rows.apply(id, answered, &calendar);
+            rows.queue[&id].due_at
+        };
+        let (mut live, mut rebuilt) = (Rows::default(), Rows::default());
+        assert_eq!(life(&mut live, true), life(&mut rebuilt, false));
     }
 
     #[test]
