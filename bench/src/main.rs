@@ -4,7 +4,7 @@
 //! It creates (and drops) its own database. The server under test is this same binary
 //! re-executed as a child (`--child-serve`), so its peak memory can be read from /proc.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -675,7 +675,11 @@ async fn command_throughput(
     let mut prepared = residents(pool, data_dir, 1, clients.iter().sum(), per_client).await?;
     for (round, &n) in clients.iter().enumerate() {
         let batch: Vec<Resident> = prepared.drain(..n).collect();
-        let lags = Arc::new(tokio::sync::Mutex::new(Vec::new()));
+        // Every second acknowledged submission is watched by one observer, which polls the
+        // work queue for all of them at once: the submitting client goes straight on, so the
+        // throughput is the commands' own and the lag is measured without holding a client.
+        let (acks, watched) = tokio::sync::mpsc::unbounded_channel::<(Uuid, Instant)>();
+        let observer = tokio::spawn(observe_lag(pool.clone(), watched));
         let started = Instant::now();
         let tasks: Vec<_> = batch
             .into_iter()
@@ -683,8 +687,7 @@ async fn command_throughput(
             .map(|(c, resident)| {
                 let http = http.clone();
                 let base = base.clone();
-                let pool = pool.clone();
-                let lags = lags.clone();
+                let acks = acks.clone();
                 tokio::spawn(async move {
                     let mut latencies = Vec::new();
                     for (k, ids) in resident.uploads.iter().enumerate() {
@@ -700,31 +703,23 @@ async fn command_throughput(
                         let acked = Instant::now();
                         latencies.push((acked - t).as_secs_f64() * 1000.0);
                         let id = reply.pointer("/data/submitServiceRequest/requestId").and_then(Value::as_str).context(format!("submit failed: {reply}"))?;
-                        let id = Uuid::parse_str(id)?;
-                        // Projection lag: poll the read model until the request shows.
                         if k % 2 == 0 {
-                            loop {
-                                let seen: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM work_queue WHERE request_id = $1)").bind(id).fetch_one(&pool).await?;
-                                if seen || acked.elapsed() > Duration::from_secs(10) {
-                                    break;
-                                }
-                                tokio::time::sleep(Duration::from_millis(1)).await;
-                            }
-                            lags.lock().await.push(acked.elapsed().as_secs_f64() * 1000.0);
+                            let _ = acks.send((Uuid::parse_str(id)?, acked));
                         }
                     }
                     Ok::<Vec<f64>, anyhow::Error>(latencies)
                 })
             })
             .collect();
+        drop(acks);
         let mut latencies = Vec::new();
         for task in tasks {
             latencies.extend(task.await??);
         }
         let elapsed = started.elapsed().as_secs_f64();
+        let lags = sorted(observer.await??);
         let rate = latencies.len() as f64 / elapsed;
         let latencies = sorted(latencies);
-        let lags = sorted(lags.lock().await.clone());
         let ratio = baseline.get(&n).map(|b| rate / b).unwrap_or(0.0);
         rows.push((
             format!("submitServiceRequest over HTTP, {n} clients"),
@@ -745,6 +740,53 @@ async fn command_throughput(
         ));
     }
     Ok(())
+}
+
+/// Projection lag of acknowledged submissions: from each acknowledgement until its request is
+/// in the work queue (and the status board, written in the same transaction), polling every
+/// millisecond for all that are not yet seen, until the senders are done and all are seen.
+async fn observe_lag(
+    pool: PgPool,
+    mut acks: tokio::sync::mpsc::UnboundedReceiver<(Uuid, Instant)>,
+) -> anyhow::Result<Vec<f64>> {
+    let mut pending: HashMap<Uuid, Instant> = HashMap::new();
+    let mut lags = Vec::new();
+    let mut open = true;
+    while open || !pending.is_empty() {
+        loop {
+            match acks.try_recv() {
+                Ok((id, acked)) => {
+                    pending.insert(id, acked);
+                }
+                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
+                Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => {
+                    open = false;
+                    break;
+                }
+            }
+        }
+        if !pending.is_empty() {
+            let ids: Vec<Uuid> = pending.keys().copied().collect();
+            let seen: Vec<Uuid> = sqlx::query_scalar("SELECT request_id FROM work_queue WHERE request_id = ANY($1)")
+                .bind(&ids)
+                .fetch_all(&pool)
+                .await?;
+            for id in seen {
+                if let Some(acked) = pending.remove(&id) {
+                    lags.push(acked.elapsed().as_secs_f64() * 1000.0);
+                }
+            }
+            pending.retain(|_, acked| {
+                let late = acked.elapsed() > Duration::from_secs(10);
+                if late {
+                    lags.push(acked.elapsed().as_secs_f64() * 1000.0);
+                }
+                !late
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    Ok(lags)
 }
 
 /// `me` for a resident signed in once, for one signed in 1 000 times (each sign-in its own

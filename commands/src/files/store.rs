@@ -122,13 +122,16 @@ impl Attachment<'_> {
 /// sees them attached), `complete.ok` says whether every file may, and `attached` takes the
 /// free ones only then. Each upload must exist, come from the uploader, be unexpired, and be
 /// unattached — or already attached to the same owner for the same stream (the same command
-/// sent again, or twice at once).
+/// sent again, or twice at once). `usable` is driven by the wanted ids: written as
+/// `file_id = ANY($1)` beside the other conditions, the cached generic plan of a busy server
+/// OR-ed the partial indexes instead and read every waiting upload (14 400 rows per
+/// submission in the bench).
 pub(crate) const ATTACH_UPLOADS: &str = "wanted AS (SELECT * FROM unnest($1::uuid[], $2::text[]) AS w(file_id, name)),
      usable AS (
-       SELECT f.file_id, f.attached_to IS NULL AS fresh FROM stored_files f
-        WHERE f.file_id = ANY($1) AND f.uploaded_by = $3 AND f.attach_before > $6
+       SELECT f.file_id, f.attached_to IS NULL AS fresh FROM wanted w JOIN stored_files f ON f.file_id = w.file_id
+        WHERE f.uploaded_by = $3 AND f.attach_before > $6
           AND (f.attached_to IS NULL OR (f.attached_to = $4 AND f.attached_for = $5))
-          FOR UPDATE),
+          FOR UPDATE OF f),
      complete AS (SELECT NOT EXISTS (SELECT 1 FROM wanted w WHERE w.file_id NOT IN (SELECT file_id FROM usable)) AS ok),
      attached AS (
        UPDATE stored_files f SET attached_to = $4, attached_for = $5, attached_at = $6, download_name = w.name
