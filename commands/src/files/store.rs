@@ -385,10 +385,13 @@ impl FileStore {
         Ok(attached.into_iter().map(FileId).collect())
     }
 
-    /// The one way a command takes uploads: attaches `files` to `owner` for the command about
-    /// to be recorded on `stream` ([`Self::attach`]), runs it, and releases what this call
-    /// attached if the command fails ([`Self::release`]), so a refused command leaves its
-    /// uploads free for the next try.
+    /// How the account commands take uploads: attaches `files` to `owner` for the command
+    /// about to be recorded on `stream` ([`Self::attach`]), runs it, and releases what this
+    /// call attached if the command fails ([`Self::release`]), so a refused command leaves its
+    /// uploads free for the next try. They attach first because a registration or reset
+    /// request refused for a reason that must not be revealed is answered as if filed and
+    /// uses its uploads up all the same. Commands on requests attach in the statement that
+    /// records them instead ([`Attachment`], `Executor::execute_attaching`).
     pub async fn attached<T, F>(
         &self,
         files: &[(FileId, DocumentName)],
