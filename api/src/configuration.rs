@@ -27,6 +27,12 @@ pub struct Config {
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16, global = true)]
     pub database_max_connections: u32,
 
+    /// Signed-in mutations (commands) executing at once; the others wait, holding nothing, so
+    /// the projector and the readers keep their turn on a small machine. Default: the number
+    /// of cores.
+    #[arg(long, env = "MAX_CONCURRENT_MUTATIONS", global = true)]
+    pub max_concurrent_mutations: Option<usize>,
+
     /// Address the HTTP server listens on.
     #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080", global = true)]
     pub bind_addr: SocketAddr,
@@ -329,6 +335,13 @@ impl Config {
             Some((scheme, rest)) => format!("{scheme}://{}", rest.split('/').next().unwrap_or_default()),
             None => url.to_owned(),
         }
+    }
+
+    /// How many signed-in mutations execute at once ([`Config::max_concurrent_mutations`]).
+    pub fn concurrent_mutations(&self) -> usize {
+        self.max_concurrent_mutations
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
+            .max(1)
     }
 
     /// Bounds of HTTP connections.

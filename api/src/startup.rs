@@ -129,6 +129,7 @@ impl Application {
             },
             feed.clone(),
             config.introspection(),
+            config.concurrent_mutations(),
         );
         let sockets = Arc::new(http::Sockets::new(config.socket_limits()));
         let (limits, descriptors) = config.connection_limits().fit_to_descriptors();

@@ -2,6 +2,7 @@
 //! Resolvers translate arguments, check roles with [`Require`], delegate to `commands` or to
 //! a read model, and translate errors; they decide nothing themselves.
 
+mod admission;
 mod audit;
 mod calendar;
 mod catalogue;
@@ -101,8 +102,14 @@ impl RequestContext {
 
 /// Builds the schema with its limits; without `introspection`, `__schema` and `__type` are
 /// refused (production: the schema is published in `docs/schema.graphql`, and a map of every
-/// field is not something to hand an attacker).
-pub fn schema(shared: Shared, feed: requests::ChangeFeed, introspection: bool) -> AppSchema {
+/// field is not something to hand an attacker). At most `concurrent_mutations` signed-in
+/// mutations execute at once (`admission`).
+pub fn schema(
+    shared: Shared,
+    feed: requests::ChangeFeed,
+    introspection: bool,
+    concurrent_mutations: usize,
+) -> AppSchema {
     let catalogue = catalogue::CatalogueView::new(&shared.catalogue);
     let builder = Schema::build(Query::default(), Mutation::default(), requests::Subscription)
         .data(shared)
@@ -112,6 +119,7 @@ pub fn schema(shared: Shared, feed: requests::ChangeFeed, introspection: bool) -
         .limit_complexity(MAX_COMPLEXITY)
         .limit_directives(MAX_DIRECTIVES)
         .extension(limits::QuerySizeLimit)
+        .extension(admission::MutationAdmission::new(concurrent_mutations))
         .extension(crate::error::ErrorCodes);
     if introspection { builder.finish() } else { builder.disable_introspection().finish() }
 }
