@@ -11,34 +11,20 @@ use cqrs_es::persist::SerializedEvent;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::Error;
 use crate::files::{ATTACH_UPLOADS, Attachment};
 use crate::vault::{Vault, parts_of};
 
-/// Why an append recorded nothing.
-#[derive(Debug)]
-pub(crate) enum AppendError {
-    /// Another command appended to the stream since it was loaded (optimistic lock).
-    Conflict,
-    /// An upload of the attachment cannot be taken (see [`crate::files::FileStore::attach`]).
-    UploadNotUsable(Uuid),
-    Failed(crate::Error),
-}
-
-impl From<crate::Error> for AppendError {
-    fn from(error: crate::Error) -> Self {
-        Self::Failed(error)
-    }
-}
-
 /// Seals `events` (which must all belong to one stream, in sequence order) and appends them,
 /// attaching `attachment`'s uploads in the same statement. Nothing is written unless all of
-/// it is.
+/// it is: another command appended to the stream since it was loaded is
+/// [`Error::Conflict`], an upload that cannot be taken [`Error::UploadNotUsable`].
 pub(crate) async fn seal_and_append(
     pool: &PgPool,
     vault: &Vault,
     events: &[SerializedEvent],
     attachment: Option<&Attachment<'_>>,
-) -> Result<(), AppendError> {
+) -> Result<(), Error> {
     let Some(first) = events.first() else {
         return Ok(());
     };
@@ -51,7 +37,7 @@ pub(crate) async fn seal_and_append(
     let (mut payloads, mut metadata) = (Vec::with_capacity(sealed.len()), Vec::with_capacity(sealed.len()));
     for event in sealed {
         if event.aggregate_type != first.aggregate_type || event.aggregate_id != first.aggregate_id {
-            return Err(AppendError::Failed(crate::Error::Internal("one append holds one stream's events".into())));
+            return Err(Error::Internal("one append holds one stream's events".into()));
         }
         sequences.push(i64::try_from(event.sequence).unwrap_or(i64::MAX));
         types.push(event.event_type);
@@ -61,14 +47,8 @@ pub(crate) async fn seal_and_append(
     }
     let none = Attachment::none();
     let attachment = attachment.unwrap_or(&none);
-    let (file_ids, names) = attachment.columns();
-    let appended: Result<(bool, Vec<Uuid>, i64), sqlx::Error> = sqlx::query_as(&append_sql())
-        .bind(&file_ids)
-        .bind(&names)
-        .bind(attachment.uploaded_by.to_string())
-        .bind(attachment.owner.to_string())
-        .bind(attachment.stream)
-        .bind(attachment.now)
+    let appended: Result<(bool, Vec<Uuid>, i64), sqlx::Error> = attachment
+        .bind(sqlx::query_as(&append_sql()))
         .bind(&first.aggregate_type)
         .bind(&first.aggregate_id)
         .bind(&sequences)
@@ -80,11 +60,9 @@ pub(crate) async fn seal_and_append(
         .await;
     match appended {
         Ok((true, _, _)) => Ok(()),
-        Ok((false, usable, _)) => Err(AppendError::UploadNotUsable(
-            file_ids.iter().copied().find(|id| !usable.contains(id)).unwrap_or_default(),
-        )),
-        Err(sqlx::Error::Database(e)) if e.constraint() == Some("events_pkey") => Err(AppendError::Conflict),
-        Err(e) => Err(AppendError::Failed(e.into())),
+        Ok((false, usable, _)) => Err(Error::UploadNotUsable(attachment.missing(&usable))),
+        Err(sqlx::Error::Database(e)) if e.constraint() == Some("events_pkey") => Err(Error::Conflict),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -107,9 +85,9 @@ fn append_sql() -> String {
 /// The serialized form of decided events, as cqrs-es would store them.
 pub(crate) fn serialize<A: cqrs_es::Aggregate>(
     envelopes: &[cqrs_es::EventEnvelope<A>],
-) -> Result<Vec<SerializedEvent>, crate::Error> {
+) -> Result<Vec<SerializedEvent>, Error> {
     envelopes
         .iter()
-        .map(|e| SerializedEvent::try_from(e).map_err(|e| crate::Error::Internal(format!("event serialization: {e}"))))
+        .map(|e| SerializedEvent::try_from(e).map_err(|e| Error::Internal(format!("event serialization: {e}"))))
         .collect()
 }

@@ -9,7 +9,7 @@ use domain::CommandMetadata;
 use sqlx::PgPool;
 
 use crate::Error;
-use crate::append::{AppendError, seal_and_append, serialize};
+use crate::append::{seal_and_append, serialize};
 use crate::files::Attachment;
 use crate::vault::{SealingRepository, Vault};
 use crate::wakeup::AppendSignal;
@@ -145,9 +145,8 @@ where
         let serialized = serialize(&events).map_err(Failure::Refused)?;
         match seal_and_append(&self.pool, &self.vault, &serialized, attachment).await {
             Ok(()) => {}
-            Err(AppendError::Conflict) => return Err(Failure::Lost),
-            Err(AppendError::UploadNotUsable(id)) => return Err(Failure::Refused(Error::UploadNotUsable(id))),
-            Err(AppendError::Failed(error)) => return Err(Failure::Refused(error)),
+            Err(Error::Conflict) => return Err(Failure::Lost),
+            Err(error) => return Err(Failure::Refused(error)),
         }
         self.appended.appended();
         Ok(Outcome { events, aggregate })

@@ -110,9 +110,25 @@ impl Attachment<'_> {
         }
     }
 
-    /// The files' ids and download names, as the statement's arrays.
-    pub(crate) fn columns(&self) -> (Vec<Uuid>, Vec<&str>) {
-        self.files.iter().map(|(file, name)| (file.0, name.as_str())).unzip()
+    /// Binds [`ATTACH_UPLOADS`]'s parameters `$1`–`$6` to `query`.
+    pub(crate) fn bind<'q, O>(
+        &'q self,
+        query: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+        let (file_ids, names): (Vec<Uuid>, Vec<&str>) =
+            self.files.iter().map(|(file, name)| (file.0, name.as_str())).unzip();
+        query
+            .bind(file_ids)
+            .bind(names)
+            .bind(self.uploaded_by.to_string())
+            .bind(self.owner.to_string())
+            .bind(self.stream)
+            .bind(self.now)
+    }
+
+    /// The first file that is not among the `usable` ones the statement found.
+    pub(crate) fn missing(&self, usable: &[Uuid]) -> Uuid {
+        self.files.iter().map(|(file, _)| file.0).find(|id| !usable.contains(id)).unwrap_or_default()
     }
 }
 
@@ -364,23 +380,14 @@ impl FileStore {
         now: DateTime<Utc>,
     ) -> Result<Vec<FileId>, Error> {
         let attachment = Attachment { files, uploaded_by, owner: attach_to, stream, now };
-        let (file_ids, names) = attachment.columns();
-        let (complete, usable, attached): (bool, Vec<Uuid>, Vec<Uuid>) = sqlx::query_as(&format!(
+        let sql = format!(
             "WITH {ATTACH_UPLOADS}
              SELECT (SELECT ok FROM complete), array(SELECT file_id FROM usable), array(SELECT file_id FROM attached)"
-        ))
-        .bind(&file_ids)
-        .bind(&names)
-        .bind(uploaded_by.to_string())
-        .bind(attach_to.to_string())
-        .bind(stream)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?;
+        );
+        let (complete, usable, attached): (bool, Vec<Uuid>, Vec<Uuid>) =
+            attachment.bind(sqlx::query_as(&sql)).fetch_one(&self.pool).await?;
         if !complete {
-            return Err(Error::UploadNotUsable(
-                file_ids.into_iter().find(|id| !usable.contains(id)).unwrap_or_default(),
-            ));
+            return Err(Error::UploadNotUsable(attachment.missing(&usable)));
         }
         Ok(attached.into_iter().map(FileId).collect())
     }

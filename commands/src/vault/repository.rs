@@ -78,9 +78,8 @@ impl PersistedEventRepository for SealingRepository {
         }
         match crate::append::seal_and_append(&self.pool, &self.vault, events, None).await {
             Ok(()) => Ok(()),
-            Err(crate::append::AppendError::Conflict) => Err(PersistenceError::OptimisticLockError),
-            Err(crate::append::AppendError::UploadNotUsable(id)) => Err(unknown(crate::Error::UploadNotUsable(id))),
-            Err(crate::append::AppendError::Failed(e)) => Err(unknown(e)),
+            Err(crate::Error::Conflict) => Err(PersistenceError::OptimisticLockError),
+            Err(e) => Err(unknown(e)),
         }
     }
 
