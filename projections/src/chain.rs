@@ -7,6 +7,7 @@ use futures::future::BoxFuture;
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 
+use crate::carried::Carried;
 use crate::projector::fetch_safe;
 use crate::{Checkpoint, Context, Error, Projection, StoredEvent};
 
@@ -14,7 +15,11 @@ use crate::{Checkpoint, Context, Error, Projection, StoredEvent};
 pub const GENESIS: [u8; 32] = [0; 32];
 
 /// Projects every event into `event_chain`.
-pub struct EventChain;
+#[derive(Default)]
+pub struct EventChain {
+    /// The chain's next index and last hash as the last batch left them.
+    head: Carried<(i64, Vec<u8>)>,
+}
 
 /// The canonical bytes of an event: every stored column, in a fixed order, with jsonb in
 /// PostgreSQL's normalised text form.
@@ -55,22 +60,22 @@ impl Projection for EventChain {
         true
     }
 
-    /// One read of the chain's head and one insert per batch.
+    /// One insert per batch, and a read of the chain's head when the batch before did not
+    /// leave it ([`Carried`]).
     fn apply_batch<'a>(
         &'a self,
         conn: &'a mut PgConnection,
         events: &'a [StoredEvent],
-        _cx: Context<'a>,
+        cx: Context<'a>,
     ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
             if events.is_empty() {
                 return Ok(());
             }
-            let last: Option<(i64, Vec<u8>)> =
-                sqlx::query_as("SELECT chain_index, event_hash FROM event_chain ORDER BY chain_index DESC LIMIT 1")
-                    .fetch_optional(&mut *conn)
-                    .await?;
-            let (mut index, mut previous) = last.map_or((0, GENESIS.to_vec()), |(i, h)| (i + 1, h));
+            let (mut index, mut previous) = match self.head.take(cx.from) {
+                Some(head) => head,
+                None => head(conn).await?,
+            };
             let mut indexes = Vec::with_capacity(events.len());
             let mut positions = Vec::with_capacity(events.len());
             let mut hashes = Vec::with_capacity(events.len());
@@ -93,10 +98,20 @@ impl Projection for EventChain {
             .bind(previouses)
             .execute(&mut *conn)
             .await?;
+            self.head.keep(cx.to, (index, previous));
             Ok(())
         }
         .boxed()
     }
+}
+
+/// The next chain index and the hash it follows, as the table holds them.
+async fn head(conn: &mut PgConnection) -> Result<(i64, Vec<u8>), Error> {
+    let last: Option<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT chain_index, event_hash FROM event_chain ORDER BY chain_index DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(last.map_or((0, GENESIS.to_vec()), |(i, h)| (i + 1, h)))
 }
 
 /// What `verify_chain` found.

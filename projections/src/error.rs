@@ -15,6 +15,8 @@ pub enum Error {
     Sealed(String),
     #[error("another replay or verification is running on this database; wait for it to finish")]
     ReplayRunning,
+    #[error("index {0} cannot be copied into the shadow schema: {1}")]
+    IndexDefinition(String, String),
 }
 
 impl From<commands::Error> for Error {

@@ -72,6 +72,11 @@ impl Projection for FileRetention {
         &["file_retention"]
     }
 
+    /// A fulfilled purpose ends the open rows of its owner and kind.
+    fn folding_indexes(&self) -> &'static [&'static str] {
+        &["file_retention_open"]
+    }
+
     fn apply_batch<'a>(
         &'a self,
         conn: &'a mut PgConnection,

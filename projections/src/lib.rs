@@ -4,6 +4,7 @@
 //! dropped and rebuilt from position 0 (`replay`). Each read model's module holds both its
 //! projection (writes) and its queries (reads), so the SQL of a table lives in one place.
 
+mod carried;
 pub mod chain;
 mod checkpoint;
 mod error;
@@ -40,10 +41,10 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(staff_directory::StaffDirectory),
         Arc::new(office_calendar::OfficeCalendarView),
         Arc::new(resident_accounts::ResidentAccounts),
-        Arc::new(service_requests::ServiceRequests),
-        Arc::new(office_statistics::OfficeStatistics),
+        Arc::new(service_requests::ServiceRequests::default()),
+        Arc::new(office_statistics::OfficeStatistics::default()),
         Arc::new(notifications::Notifications),
         Arc::new(file_retention::FileRetention),
-        Arc::new(chain::EventChain),
+        Arc::new(chain::EventChain::default()),
     ]
 }

@@ -2,7 +2,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use sqlx::PgConnection;
 
-use crate::{Error, StoredEvent};
+use crate::{Checkpoint, Error, StoredEvent};
 
 /// Why events are being applied: live projection tells listeners about changed rows, a
 /// rebuild (in a shadow schema nobody listens to) does not.
@@ -19,6 +19,10 @@ pub struct Context<'a> {
     /// Seals the personal values a read model holds ([`commands::vault::Personal`]) and keys
     /// their blind indexes.
     pub vault: &'a commands::Vault,
+    /// The projection's checkpoint before the batch: its tables hold the history up to here.
+    pub from: Checkpoint,
+    /// Its checkpoint once the batch commits.
+    pub to: Checkpoint,
 }
 
 /// A read model fed by the projector.
@@ -32,6 +36,14 @@ pub trait Projection: Send + Sync {
 
     /// The tables this projection owns (emptied before a replay).
     fn tables(&self) -> &'static [&'static str];
+
+    /// The non-unique indexes of its tables that its own batches read. A rebuild creates
+    /// these (and every unique index and constraint) before folding the history and the other
+    /// indexes, which only readers use, once the tables are full: one sort per index instead
+    /// of an insertion per row and index (docs/PERFORMANCE.md).
+    fn folding_indexes(&self) -> &'static [&'static str] {
+        &[]
+    }
 
     /// Whether `replay` may drop and rebuild it. Evidence (the hash chain) is not rebuilt:
     /// rebuilding it from altered events would bless the alteration.

@@ -208,8 +208,8 @@ impl ActiveProjector<'_> {
                 continue;
             }
             let batch: &[StoredEvent] = if projection.reads_stored_form() { &events } else { &opened };
-            let cx = Context { mode: Mode::Live, vault: &self.projector.vault };
-            apply_batch(&mut tx, projection.as_ref(), batch, from, cx).await?;
+            let cx = Context { mode: Mode::Live, vault: &self.projector.vault, from, to: last };
+            apply_batch(&mut tx, projection.as_ref(), batch, cx).await?;
             moved.push((projection.name(), from));
         }
         checkpoint::advance_all(&mut tx, &moved, last).await?;
@@ -280,15 +280,14 @@ fn fetch_safe_sql() -> String {
     )
 }
 
-/// Applies the events of `events` that lie beyond `from` to one projection.
+/// Applies the events of `events` that lie beyond `cx.from` to one projection.
 pub(crate) async fn apply_batch(
     conn: &mut PgConnection,
     projection: &dyn Projection,
     events: &[StoredEvent],
-    from: Checkpoint,
     cx: Context<'_>,
 ) -> Result<(), Error> {
-    let unseen = events.partition_point(|e| e.checkpoint() <= from);
+    let unseen = events.partition_point(|e| e.checkpoint() <= cx.from);
     projection.apply_batch(conn, &events[unseen..], cx).await
 }
 

@@ -2,10 +2,16 @@
 //! the history says.
 //!
 //! Both work in a shadow schema: every rebuildable projection's tables (and the checkpoints)
-//! are created empty in `replay_shadow` with `LIKE … INCLUDING ALL`, and each transaction's
+//! are created empty in `replay_shadow` like the live ones, and each transaction's
 //! `search_path` puts that schema first, so the projections' own SQL writes the shadow copies
 //! while `events` is still read from `public`. Readers of the live tables are not disturbed;
 //! one advisory lock lets only one replay or verification use the shadow at a time.
+//!
+//! A shadow table starts with the unique indexes and constraints of its live table and the
+//! indexes its projection folds with ([`Projection::folding_indexes`]); the indexes only
+//! readers use are built once it is full (a verification, which only compares, never builds
+//! them). Every index keeps its live name, so a swapped-in table is indexed exactly as the
+//! migrations made it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -200,10 +206,20 @@ async fn build_shadow(
     let mut tx = conns[0].begin().await?;
     sqlx::query(&format!("DROP SCHEMA IF EXISTS {SHADOW} CASCADE")).execute(&mut *tx).await?;
     sqlx::query(&format!("CREATE SCHEMA {SHADOW}")).execute(&mut *tx).await?;
+    // With nothing but the catalogue on the path, index definitions name their schema.
+    sqlx::query("SET LOCAL search_path = pg_catalog").execute(&mut *tx).await?;
+    let folding: Vec<&str> = projections.iter().flat_map(|p| p.folding_indexes().iter().copied()).collect();
     for table in shadow_tables(projections) {
-        sqlx::query(&format!("CREATE UNLOGGED TABLE {SHADOW}.{table} (LIKE public.{table} INCLUDING ALL)"))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(&format!(
+            "CREATE UNLOGGED TABLE {SHADOW}.{table} (LIKE public.{table} INCLUDING ALL EXCLUDING INDEXES)"
+        ))
+        .execute(&mut *tx)
+        .await?;
+        for index in live_indexes(&mut tx, table).await? {
+            if index.unique || folding.contains(&index.name.as_str()) {
+                index.create_in_shadow(&mut tx, table).await?;
+            }
+        }
     }
     write_to_shadow(&mut tx).await?;
     for projection in projections {
@@ -294,7 +310,7 @@ async fn apply_to_shadow(
     to: Checkpoint,
 ) -> Result<(), Error> {
     for projection in projections {
-        apply_batch(conn, projection.as_ref(), events, from, Context { mode: Mode::Rebuild, vault }).await?;
+        apply_batch(conn, projection.as_ref(), events, Context { mode: Mode::Rebuild, vault, from, to }).await?;
     }
     let moves: Vec<_> = projections.iter().map(|p| (p.name(), from)).collect();
     checkpoint::advance_all(conn, &moves, to).await
@@ -312,14 +328,75 @@ fn shadow_tables<'p>(projections: &'p [&Arc<dyn Projection>]) -> impl Iterator<I
     projections.iter().flat_map(|p| p.tables().iter().copied()).chain(["projection_checkpoints"])
 }
 
-/// Turns the rebuilt tables into ordinary (logged, crash-safe) ones and gives the planner
-/// their statistics, before they replace the live tables.
+/// Turns the rebuilt tables into ordinary (logged, crash-safe) ones, builds the indexes the
+/// fold did without and gives the planner their statistics, before they replace the live
+/// tables.
 async fn make_durable(conn: &mut PgConnection, projections: &[&Arc<dyn Projection>]) -> Result<(), Error> {
     for table in shadow_tables(projections) {
         sqlx::query(&format!("ALTER TABLE {SHADOW}.{table} SET LOGGED")).execute(&mut *conn).await?;
+        let mut tx = conn.begin().await?;
+        sqlx::query("SET LOCAL search_path = pg_catalog").execute(&mut *tx).await?;
+        let built: Vec<String> =
+            sqlx::query_scalar("SELECT indexname::text FROM pg_indexes WHERE schemaname = $1 AND tablename = $2")
+                .bind(SHADOW)
+                .bind(table)
+                .fetch_all(&mut *tx)
+                .await?;
+        for index in live_indexes(&mut tx, table).await? {
+            if !built.contains(&index.name) {
+                index.create_in_shadow(&mut tx, table).await?;
+            }
+        }
+        tx.commit().await?;
         sqlx::query(&format!("ANALYZE {SHADOW}.{table}")).execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// An index of a live table, as the catalogue defines it.
+#[derive(sqlx::FromRow)]
+struct LiveIndex {
+    name: String,
+    /// `CREATE [UNIQUE] INDEX name ON public.table USING …`.
+    definition: String,
+    /// The definition of the constraint it backs (a primary key, `UNIQUE`, `EXCLUDE`).
+    constraint: Option<String>,
+    unique: bool,
+}
+
+/// The indexes of `public.{table}`; call with `search_path = pg_catalog`, so that each
+/// definition names the table's schema.
+async fn live_indexes(conn: &mut PgConnection, table: &str) -> Result<Vec<LiveIndex>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT i.relname::text AS name, pg_get_indexdef(x.indexrelid) AS definition,
+                pg_get_constraintdef(c.oid) AS constraint, x.indisunique AS unique
+           FROM pg_index x
+           JOIN pg_class i ON i.oid = x.indexrelid
+           LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid
+          WHERE x.indrelid = format('public.%I', $1::text)::regclass
+          ORDER BY i.relname",
+    )
+    .bind(table)
+    .fetch_all(conn)
+    .await?)
+}
+
+impl LiveIndex {
+    /// Creates the same index, under the same name, on the shadow copy of `table`.
+    async fn create_in_shadow(&self, conn: &mut PgConnection, table: &str) -> Result<(), Error> {
+        let sql = match &self.constraint {
+            Some(constraint) => format!("ALTER TABLE {SHADOW}.{table} ADD CONSTRAINT {} {constraint}", self.name),
+            None => {
+                let live = format!(" ON public.{table} USING ");
+                if self.definition.matches(&live).count() != 1 {
+                    return Err(Error::IndexDefinition(self.name.clone(), self.definition.clone()));
+                }
+                self.definition.replacen(&live, &format!(" ON {SHADOW}.{table} USING "), 1)
+            }
+        };
+        sqlx::query(&sql).execute(conn).await?;
+        Ok(())
+    }
 }
 
 /// Replaces the live tables and checkpoints by the rebuilt ones, in the caller's transaction.

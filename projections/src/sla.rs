@@ -74,6 +74,20 @@ impl CalendarTables {
         Ok(SlaCalendar { closed_days, outages })
     }
 
+    /// The calendar in `slot`, read from the tables first if the slot is empty (a batch that
+    /// carried none over from the one before, [`crate::carried`]).
+    pub async fn loaded<'s>(
+        &self,
+        conn: &mut PgConnection,
+        slot: &'s mut Option<SlaCalendar>,
+    ) -> Result<&'s SlaCalendar, Error> {
+        let calendar = match slot.take() {
+            Some(calendar) => calendar,
+            None => self.load(conn).await?,
+        };
+        Ok(slot.insert(calendar))
+    }
+
     /// Applies a calendar event to these tables.
     pub async fn apply(&self, conn: &mut PgConnection, event: &CalendarEvent) -> Result<(), Error> {
         let Self { closed_days, outages } = self;

@@ -28,6 +28,20 @@ async fn snapshot(pool: &PgPool) -> anyhow::Result<Vec<(String, String)>> {
     Ok(out)
 }
 
+/// Every index of the read-model tables, by name, with its definition: a replay must leave
+/// the tables indexed exactly as the migrations did, under the same names (a later migration
+/// drops or replaces indexes by name).
+async fn indexes(pool: &PgPool) -> anyhow::Result<Vec<(String, String)>> {
+    let tables: Vec<&str> = projections::all().iter().flat_map(|p| p.tables().iter().copied()).collect();
+    Ok(sqlx::query_as(
+        "SELECT indexname::text, indexdef FROM pg_indexes
+          WHERE schemaname = 'public' AND tablename = ANY($1) ORDER BY indexname",
+    )
+    .bind(&tables)
+    .fetch_all(pool)
+    .await?)
+}
+
 async fn project_everything(pool: &PgPool) -> anyhow::Result<()> {
     let projector = projections::Projector::new(
         pool.clone(),
@@ -70,6 +84,8 @@ async fn replay_rebuilds_the_same_read_models_as_live_projection(pool: PgPool) -
 
     project_everything(&pool).await?;
     let live = snapshot(&pool).await?;
+    let migrated = indexes(&pool).await?;
+    assert!(migrated.iter().any(|(name, _)| name == "work_queue_due"), "{migrated:?}");
     let staff_rows = &live.iter().find(|(t, _)| t == "staff_directory").context("staff table")?.1;
     assert!(staff_rows.contains("\"siti\"") && staff_rows.contains("SUPERVISOR"), "live projection ran: {staff_rows}");
 
@@ -79,6 +95,7 @@ async fn replay_rebuilds_the_same_read_models_as_live_projection(pool: PgPool) -
     assert_eq!(report.events, stored as u64, "every event replayed once");
     let replayed = snapshot(&pool).await?;
     assert_eq!(live, replayed);
+    assert_eq!(indexes(&pool).await?, migrated, "the same indexes under the same names");
 
     // A second replay changes nothing either, and live projection afterwards has nothing to do.
     projections::replay(&pool, &commands::Vault::for_tests(pool.clone()), &projections::all(), 1000, |_| {}).await?;

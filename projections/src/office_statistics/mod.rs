@@ -25,8 +25,9 @@ use uuid::Uuid;
 
 use self::fold::{RequestFacts, Rows};
 use self::report::{DayFigures, FinishedCount, WeekFigures};
+use crate::carried::Carried;
 use crate::runs::{Piece, pieces};
-use crate::sla::CalendarTables;
+use crate::sla::{CalendarTables, SlaCalendar};
 use crate::{Context, Error, Projection, StoredEvent};
 
 /// This projection's copy of the office calendar (see [`crate::sla`]).
@@ -34,7 +35,11 @@ const CALENDAR: CalendarTables =
     CalendarTables { closed_days: "statistics_closed_days", outages: "statistics_outages" };
 
 /// Projects request and calendar events into the statistics tables.
-pub struct OfficeStatistics;
+#[derive(Default)]
+pub struct OfficeStatistics {
+    /// The SLA calendar as the last batch left it.
+    calendar: Carried<SlaCalendar>,
+}
 
 impl Projection for OfficeStatistics {
     fn name(&self) -> &'static str {
@@ -51,14 +56,24 @@ impl Projection for OfficeStatistics {
         &'a self,
         conn: &'a mut PgConnection,
         events: &'a [StoredEvent],
-        _cx: Context<'a>,
+        cx: Context<'a>,
     ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
+            let mut calendar = self.calendar.take(cx.from);
             for piece in pieces(events, &[ServiceRequest::TYPE], &[OfficeCalendar::TYPE]) {
                 match piece {
-                    Piece::Run(run) => apply_requests(conn, run.decode()?).await?,
-                    Piece::Single(event) => CALENDAR.apply(conn, &event.decode::<CalendarEvent>()?).await?,
+                    Piece::Run(run) => {
+                        let calendar = CALENDAR.loaded(conn, &mut calendar).await?;
+                        apply_requests(conn, run.decode()?, calendar).await?
+                    }
+                    Piece::Single(event) => {
+                        CALENDAR.apply(conn, &event.decode::<CalendarEvent>()?).await?;
+                        calendar = None;
+                    }
                 }
+            }
+            if let Some(calendar) = calendar {
+                self.calendar.keep(cx.to, calendar);
             }
             Ok(())
         }
@@ -69,7 +84,11 @@ impl Projection for OfficeStatistics {
 const REQUEST_COLUMNS: &str =
     "request_id, submitted_at, submitted_on, pauses, finished_on, finished_as, within_promise, working_seconds";
 
-async fn apply_requests(conn: &mut PgConnection, run: Vec<(Uuid, RequestEvent)>) -> Result<(), Error> {
+async fn apply_requests(
+    conn: &mut PgConnection,
+    run: Vec<(Uuid, RequestEvent)>,
+    calendar: &SlaCalendar,
+) -> Result<(), Error> {
     let mut ids: Vec<Uuid> = run.iter().map(|(id, _)| *id).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -79,9 +98,8 @@ async fn apply_requests(conn: &mut PgConnection, run: Vec<(Uuid, RequestEvent)>)
             .fetch_all(&mut *conn)
             .await?;
     let mut rows = Rows { requests: stored.into_iter().map(|r| (r.request_id, r)).collect(), ..Rows::default() };
-    let calendar = CALENDAR.load(conn).await?;
     for (id, event) in run {
-        rows.apply(id, event, &calendar);
+        rows.apply(id, event, calendar);
     }
     write_requests(conn, &rows).await?;
     write_staff_days(conn, &rows).await

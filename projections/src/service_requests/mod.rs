@@ -19,6 +19,7 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use self::fold::{QueueState, Rows};
+use crate::carried::Carried;
 use crate::runs::{Piece, pieces};
 use crate::sla::{CalendarTables, SlaCalendar};
 pub use crate::sla::{SLA, is_late};
@@ -31,7 +32,11 @@ const CALENDAR: CalendarTables = CalendarTables { closed_days: "sla_closed_days"
 pub const CHANNEL: &str = "request_changed";
 
 /// Projects request and calendar events.
-pub struct ServiceRequests;
+#[derive(Default)]
+pub struct ServiceRequests {
+    /// The SLA calendar as the last batch left it.
+    calendar: Carried<SlaCalendar>,
+}
 
 impl Projection for ServiceRequests {
     fn name(&self) -> &'static str {
@@ -51,14 +56,21 @@ impl Projection for ServiceRequests {
         cx: Context<'a>,
     ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
+            let mut calendar = self.calendar.take(cx.from);
             for piece in pieces(events, &[ServiceRequest::TYPE], &[OfficeCalendar::TYPE, ACCOUNT_ERASED]) {
                 match piece {
-                    Piece::Run(run) => apply_requests(conn, run.decode()?, cx).await?,
+                    Piece::Run(run) => {
+                        let calendar = CALENDAR.loaded(conn, &mut calendar).await?;
+                        apply_requests(conn, run.decode()?, calendar, cx).await?
+                    }
                     Piece::Single(event) if event.aggregate_type == OfficeCalendar::TYPE => {
-                        apply_calendar(conn, event.decode()?, cx).await?
+                        calendar = Some(apply_calendar(conn, event.decode()?, cx).await?)
                     }
                     Piece::Single(event) => erase_applicant(conn, event.aggregate_uuid()?).await?,
                 }
+            }
+            if let Some(calendar) = calendar {
+                self.calendar.keep(cx.to, calendar);
             }
             Ok(())
         }
@@ -66,31 +78,21 @@ impl Projection for ServiceRequests {
     }
 }
 
-async fn apply_requests(conn: &mut PgConnection, run: Vec<(Uuid, RequestEvent)>, cx: Context<'_>) -> Result<(), Error> {
+async fn apply_requests(
+    conn: &mut PgConnection,
+    run: Vec<(Uuid, RequestEvent)>,
+    calendar: &SlaCalendar,
+    cx: Context<'_>,
+) -> Result<(), Error> {
     let mut ids: Vec<Uuid> = run.iter().map(|(id, _)| *id).collect();
     ids.sort_unstable();
     ids.dedup();
     let mut rows = load_rows(conn, &ids).await?;
-    let calendar = load_calendar(conn).await?;
     for (id, event) in run {
-        rows.apply(id, event, &calendar);
+        rows.apply(id, event, calendar);
     }
-    write_board(conn, rows.board.values()).await?;
-    write_queue(conn, cx.vault, &mut rows.queue).await?;
-    if cx.mode == Mode::Live {
-        let (requests, accounts): (Vec<Uuid>, Vec<Uuid>) =
-            rows.board.values().map(|b| (b.request_id, b.account_id)).unzip();
-        sqlx::query(
-            "SELECT pg_notify($1, json_build_object('request_id', r, 'account_id', a)::text)
-               FROM unnest($2::uuid[], $3::uuid[]) AS t(r, a)",
-        )
-        .bind(CHANNEL)
-        .bind(requests)
-        .bind(accounts)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
+    write_board(conn, rows.board.values(), cx.mode == Mode::Live).await?;
+    write_queue(conn, cx.vault, &mut rows.queue).await
 }
 
 /// The erasure of a resident (an account event): their name leaves the queue; the requests
@@ -106,10 +108,11 @@ async fn erase_applicant(conn: &mut PgConnection, account: Uuid) -> Result<(), E
     Ok(())
 }
 
-async fn apply_calendar(conn: &mut PgConnection, event: CalendarEvent, cx: Context<'_>) -> Result<(), Error> {
+/// Applies a calendar event and returns the calendar it leaves.
+async fn apply_calendar(conn: &mut PgConnection, event: CalendarEvent, cx: Context<'_>) -> Result<SlaCalendar, Error> {
     CALENDAR.apply(conn, &event).await?;
     // The calendar moved: every open request's due time may have moved with it.
-    let calendar = load_calendar(conn).await?;
+    let calendar = CALENDAR.load(conn).await?;
     let open: Vec<QueueState> =
         sqlx::query_as(&format!("SELECT {QUEUE_STATE_COLUMNS} FROM work_queue WHERE closed_at IS NULL"))
             .fetch_all(&mut *conn)
@@ -120,11 +123,7 @@ async fn apply_calendar(conn: &mut PgConnection, event: CalendarEvent, cx: Conte
     if cx.mode == Mode::Live {
         sqlx::query("SELECT pg_notify($1, '{}')").bind(CHANNEL).execute(&mut *conn).await?;
     }
-    Ok(())
-}
-
-async fn load_calendar(conn: &mut PgConnection) -> Result<SlaCalendar, Error> {
-    CALENDAR.load(conn).await
+    Ok(calendar)
 }
 
 const QUEUE_STATE_COLUMNS: &str = "request_id, number, service_code, service_name, account_id, applicant_name, status, \
@@ -148,10 +147,12 @@ async fn load_rows(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Rows, Error>
     })
 }
 
-/// Inserts or overwrites board rows, all in one statement.
+/// Inserts or overwrites board rows, all in one statement; with `notify`, the statement also
+/// notifies [`CHANNEL`] of each row.
 async fn write_board<'r>(
     conn: &mut PgConnection,
     rows: impl ExactSizeIterator<Item = &'r BoardRow>,
+    notify: bool,
 ) -> Result<(), Error> {
     let n = rows.len();
     if n == 0 {
@@ -191,7 +192,7 @@ async fn write_board<'r>(
         rejection_reason.push(r.rejection_reason.as_deref());
         receipt_code.push(r.receipt_code.as_deref());
     }
-    sqlx::query(&format!(
+    let upsert = format!(
         "INSERT INTO status_board ({BOARD_COLUMNS})
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                               $8::timestamptz[], $9::timestamptz[], $10::jsonb[], $11::jsonb[], $12::text[],
@@ -200,25 +201,37 @@ async fn write_board<'r>(
              reupload_items = EXCLUDED.reupload_items, result_files = EXCLUDED.result_files,
              pickup_place = EXCLUDED.pickup_place, pickup_from = EXCLUDED.pickup_from,
              collected_at = EXCLUDED.collected_at, rejection_reason = EXCLUDED.rejection_reason"
-    ))
-    .bind(request_id)
-    .bind(account_id)
-    .bind(number)
-    .bind(service_code)
-    .bind(service_name)
-    .bind(outcome)
-    .bind(status)
-    .bind(submitted_at)
-    .bind(updated_at)
-    .bind(reupload_items)
-    .bind(result_files)
-    .bind(pickup_place)
-    .bind(pickup_from)
-    .bind(collected_at)
-    .bind(rejection_reason)
-    .bind(receipt_code)
-    .execute(&mut *conn)
-    .await?;
+    );
+    // Live, the same statement tells the listeners (on commit) which rows changed.
+    let sql = if notify {
+        format!(
+            "WITH written AS ({upsert} RETURNING request_id, account_id)
+             SELECT count(pg_notify('{CHANNEL}', json_build_object('request_id', request_id,
+                                                                   'account_id', account_id)::text))
+               FROM written"
+        )
+    } else {
+        upsert
+    };
+    sqlx::query(&sql)
+        .bind(request_id)
+        .bind(account_id)
+        .bind(number)
+        .bind(service_code)
+        .bind(service_name)
+        .bind(outcome)
+        .bind(status)
+        .bind(submitted_at)
+        .bind(updated_at)
+        .bind(reupload_items)
+        .bind(result_files)
+        .bind(pickup_place)
+        .bind(pickup_from)
+        .bind(collected_at)
+        .bind(rejection_reason)
+        .bind(receipt_code)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
