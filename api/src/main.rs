@@ -5,6 +5,12 @@ use std::process::ExitCode;
 use api::cli::{self, Cli};
 use clap::Parser;
 
+/// mimalloc instead of the C library's allocator: the service allocates and frees many small
+/// JSON values per event and per request, and glibc's malloc took about a quarter of a
+/// replay's own CPU time (docs/PERFORMANCE.md, round five).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
