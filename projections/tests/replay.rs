@@ -170,3 +170,27 @@ async fn an_interrupted_replay_changes_nothing_live(pool: PgPool) -> anyhow::Res
     assert!(gone, "a completed replay leaves no shadow");
     Ok(())
 }
+
+/// A database replayed before replays kept index names (its read models indexed under the
+/// names `LIKE … INCLUDING ALL` made up) gets the migrations' names back from
+/// `20261208000000_read_model_index_names.sql`, and the migration changes nothing elsewhere.
+#[sqlx::test(migrations = "../migrations")]
+async fn index_names_an_earlier_replay_made_up_are_given_back(pool: PgPool) -> anyhow::Result<()> {
+    const MIGRATION: &str = include_str!("../../migrations/20261208000000_read_model_index_names.sql");
+    let migrated = indexes(&pool).await?;
+    sqlx::raw_sql(MIGRATION).execute(&pool).await?;
+    assert_eq!(indexes(&pool).await?, migrated, "nothing to do on a database never replayed before");
+
+    let renames: Vec<(&str, &str)> = MIGRATION
+        .lines()
+        .filter_map(|line| line.strip_prefix("ALTER INDEX IF EXISTS ")?.strip_suffix(';')?.split_once(" RENAME TO "))
+        .collect();
+    assert_eq!(renames.len(), 15, "{renames:?}");
+    for (made_up, name) in &renames {
+        sqlx::query(&format!("ALTER INDEX {name} RENAME TO {made_up}")).execute(&pool).await?;
+    }
+    assert_ne!(indexes(&pool).await?, migrated);
+    sqlx::raw_sql(MIGRATION).execute(&pool).await?;
+    assert_eq!(indexes(&pool).await?, migrated);
+    Ok(())
+}
