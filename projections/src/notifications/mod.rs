@@ -41,7 +41,10 @@ impl Projection for Notifications {
         false
     }
 
-    /// Most events cause nothing: only the few that do touch the database.
+    /// Most events cause nothing: only the few that do touch the database. Submissions, the
+    /// busiest of them, are gathered and written together, before the next event that could
+    /// read them (a statement per submission lengthened the live projector's cycle with the
+    /// size of its batch).
     fn apply_batch<'a>(
         &'a self,
         conn: &'a mut PgConnection,
@@ -51,9 +54,18 @@ impl Projection for Notifications {
         async move {
             let mut start: Option<DateTime<Utc>> = None;
             let mut queued = 0u64;
+            let mut submitted = Vec::new();
             for event in events {
+                if event.aggregate_type == ServiceRequest::TYPE && event.event_type == SUBMITTED {
+                    if let RequestEvent::RequestSubmitted(facts) = event.decode()? {
+                        submitted.push((event.aggregate_uuid()?, facts));
+                    }
+                    continue;
+                }
+                write_requests(conn, std::mem::take(&mut submitted)).await?;
                 queued += apply(conn, cx.vault, event, &mut start).await?;
             }
+            write_requests(conn, submitted).await?;
             if queued > 0 && cx.mode == Mode::Live {
                 sqlx::query("SELECT pg_notify($1, '')").bind(CHANNEL).execute(&mut *conn).await?;
             }
@@ -143,6 +155,44 @@ async fn erase_recipient(conn: &mut PgConnection, account: Uuid, at: DateTime<Ut
     Ok(())
 }
 
+/// The event type of a submission, gathered by [`Notifications::apply_batch`].
+const SUBMITTED: &str = "RequestSubmitted";
+
+/// Records what later messages about these requests need (number, service, document labels),
+/// all in one statement.
+async fn write_requests(
+    conn: &mut PgConnection,
+    submitted: Vec<(Uuid, Box<domain::request::SubmittedRequest>)>,
+) -> Result<(), Error> {
+    if submitted.is_empty() {
+        return Ok(());
+    }
+    let (mut requests, mut accounts, mut numbers, mut services, mut labels) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (request, facts) in &submitted {
+        let named: serde_json::Map<String, serde_json::Value> =
+            facts.requirements.iter().map(|r| (r.code.as_str().to_owned(), r.label.clone().into())).collect();
+        requests.push(*request);
+        accounts.push(facts.account_id.0);
+        numbers.push(facts.number.as_str());
+        services.push(facts.service_name.as_str());
+        labels.push(serde_json::Value::Object(named));
+    }
+    sqlx::query(
+        "INSERT INTO notification_requests (request_id, account_id, number, service_name, document_labels)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[])
+         ON CONFLICT (request_id) DO NOTHING",
+    )
+    .bind(requests)
+    .bind(accounts)
+    .bind(numbers)
+    .bind(services)
+    .bind(labels)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Applies one event; returns how many messages became pending.
 async fn apply(
     conn: &mut PgConnection,
@@ -202,22 +252,6 @@ async fn apply(
         let request = event.aggregate_uuid()?;
         let decoded: RequestEvent = event.decode()?;
         match &decoded {
-            RequestEvent::RequestSubmitted(submitted) => {
-                let labels: std::collections::BTreeMap<String, String> =
-                    submitted.requirements.iter().map(|r| (r.code.as_str().to_owned(), r.label.clone())).collect();
-                sqlx::query(
-                    "INSERT INTO notification_requests (request_id, account_id, number, service_name, document_labels)
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO NOTHING",
-                )
-                .bind(request)
-                .bind(submitted.account_id.0)
-                .bind(submitted.number.as_str())
-                .bind(&submitted.service_name)
-                .bind(sqlx::types::Json(labels))
-                .execute(&mut *conn)
-                .await?;
-                return Ok(0);
-            }
             RequestEvent::ReuploadDemanded { .. }
             | RequestEvent::RequestCompleted { .. }
             | RequestEvent::ReadyForPickup { .. }
