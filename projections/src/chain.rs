@@ -72,7 +72,7 @@ impl Projection for EventChain {
             if events.is_empty() {
                 return Ok(());
             }
-            let (mut index, mut previous) = match self.head.take(cx.from) {
+            let (mut index, mut previous) = match self.head.take(&cx) {
                 Some(head) => head,
                 None => head(conn).await?,
             };
@@ -98,7 +98,7 @@ impl Projection for EventChain {
             .bind(previouses)
             .execute(&mut *conn)
             .await?;
-            self.head.keep(cx.to, (index, previous));
+            self.head.keep(&cx, (index, previous));
             Ok(())
         }
         .boxed()

@@ -59,7 +59,7 @@ impl Projection for OfficeStatistics {
         cx: Context<'a>,
     ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
-            let mut calendar = self.calendar.take(cx.from);
+            let mut calendar = self.calendar.take(&cx);
             for piece in pieces(events, &[ServiceRequest::TYPE], &[OfficeCalendar::TYPE]) {
                 match piece {
                     Piece::Run(run) => {
@@ -73,7 +73,7 @@ impl Projection for OfficeStatistics {
                 }
             }
             if let Some(calendar) = calendar {
-                self.calendar.keep(cx.to, calendar);
+                self.calendar.keep(&cx, calendar);
             }
             Ok(())
         }

@@ -56,7 +56,7 @@ impl Projection for ServiceRequests {
         cx: Context<'a>,
     ) -> BoxFuture<'a, Result<(), Error>> {
         async move {
-            let mut calendar = self.calendar.take(cx.from);
+            let mut calendar = self.calendar.take(&cx);
             for piece in pieces(events, &[ServiceRequest::TYPE], &[OfficeCalendar::TYPE, ACCOUNT_ERASED]) {
                 match piece {
                     Piece::Run(run) => {
@@ -70,7 +70,7 @@ impl Projection for ServiceRequests {
                 }
             }
             if let Some(calendar) = calendar {
-                self.calendar.keep(cx.to, calendar);
+                self.calendar.keep(&cx, calendar);
             }
             Ok(())
         }
