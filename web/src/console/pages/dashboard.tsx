@@ -122,12 +122,20 @@ function DashboardView() {
   const [stats, setStats] = useState<Statistics | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
+    // A range changed again before its figures came: the older answer must not land last.
+    let current = true;
     gql(Dashboard, { from, to })
       .then((reply) => {
+        if (!current) return;
         setStats(reply.officeStatistics);
         setError(null);
       })
-      .catch((failure) => setError(messageOf(failure)));
+      .catch((failure) => {
+        if (current) setError(messageOf(failure));
+      });
+    return () => {
+      current = false;
+    };
   }, [from, to]);
 
   const charts = useMemo(() => {

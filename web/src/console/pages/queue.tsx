@@ -105,7 +105,11 @@ function QueuePage() {
   filterRef.current = filter;
   const me = staff.value?.id;
 
+  // Loads overlap (a filter change, a live change, the fallback timer): only the latest may
+  // land, or an answer for an older filter could replace the current one.
+  const latest = useRef(0);
   const load = async () => {
+    const mine = ++latest.current;
     const f = filterRef.current;
     const variables: WorkQueueFilter = {
       ...(f.service ? { serviceCode: f.service } : {}),
@@ -114,11 +118,13 @@ function QueuePage() {
       ...(f.mine ? { assignedToMe: true } : {}),
     };
     try {
-      setData(await gql(WorkQueuePage, { filter: variables }));
+      const page = await gql(WorkQueuePage, { filter: variables });
+      if (mine !== latest.current) return;
+      setData(page);
       setUpdatedAt(new Date());
       setError(null);
     } catch (failure) {
-      setError(messageOf(failure));
+      if (mine === latest.current) setError(messageOf(failure));
     }
   };
 
