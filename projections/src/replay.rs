@@ -208,7 +208,7 @@ async fn build_shadow(
     sqlx::query(&format!("CREATE SCHEMA {SHADOW}")).execute(&mut *tx).await?;
     // With nothing but the catalogue on the path, index definitions name their schema.
     sqlx::query("SET LOCAL search_path = pg_catalog").execute(&mut *tx).await?;
-    let folding: Vec<&str> = projections.iter().flat_map(|p| p.folding_indexes().iter().copied()).collect();
+    let folding = folding_indexes(projections);
     for table in shadow_tables(projections) {
         sqlx::query(&format!(
             "CREATE UNLOGGED TABLE {SHADOW}.{table} (LIKE public.{table} INCLUDING ALL EXCLUDING INDEXES)"
@@ -216,7 +216,7 @@ async fn build_shadow(
         .execute(&mut *tx)
         .await?;
         for index in live_indexes(&mut tx, table).await? {
-            if index.unique || folding.contains(&index.name.as_str()) {
+            if index.needed_while_folding(&folding) {
                 index.create_in_shadow(&mut tx, table).await?;
             }
         }
@@ -332,18 +332,13 @@ fn shadow_tables<'p>(projections: &'p [&Arc<dyn Projection>]) -> impl Iterator<I
 /// fold did without and gives the planner their statistics, before they replace the live
 /// tables.
 async fn make_durable(conn: &mut PgConnection, projections: &[&Arc<dyn Projection>]) -> Result<(), Error> {
+    let folding = folding_indexes(projections);
     for table in shadow_tables(projections) {
         sqlx::query(&format!("ALTER TABLE {SHADOW}.{table} SET LOGGED")).execute(&mut *conn).await?;
         let mut tx = conn.begin().await?;
         sqlx::query("SET LOCAL search_path = pg_catalog").execute(&mut *tx).await?;
-        let built: Vec<String> =
-            sqlx::query_scalar("SELECT indexname::text FROM pg_indexes WHERE schemaname = $1 AND tablename = $2")
-                .bind(SHADOW)
-                .bind(table)
-                .fetch_all(&mut *tx)
-                .await?;
         for index in live_indexes(&mut tx, table).await? {
-            if !built.contains(&index.name) {
+            if !index.needed_while_folding(&folding) {
                 index.create_in_shadow(&mut tx, table).await?;
             }
         }
@@ -351,6 +346,11 @@ async fn make_durable(conn: &mut PgConnection, projections: &[&Arc<dyn Projectio
         sqlx::query(&format!("ANALYZE {SHADOW}.{table}")).execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// The non-unique indexes the projections' batches read ([`Projection::folding_indexes`]).
+fn folding_indexes(projections: &[&Arc<dyn Projection>]) -> Vec<&'static str> {
+    projections.iter().flat_map(|p| p.folding_indexes().iter().copied()).collect()
 }
 
 /// An index of a live table, as the catalogue defines it.
@@ -382,6 +382,12 @@ async fn live_indexes(conn: &mut PgConnection, table: &str) -> Result<Vec<LiveIn
 }
 
 impl LiveIndex {
+    /// Whether the shadow needs it before the history is folded (the upserts need every
+    /// unique index; `folding` names the others a fold reads), or only once it is full.
+    fn needed_while_folding(&self, folding: &[&str]) -> bool {
+        self.unique || folding.contains(&self.name.as_str())
+    }
+
     /// Creates the same index, under the same name, on the shadow copy of `table`.
     async fn create_in_shadow(&self, conn: &mut PgConnection, table: &str) -> Result<(), Error> {
         let sql = match &self.constraint {
